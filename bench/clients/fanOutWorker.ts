@@ -1,0 +1,65 @@
+import * as Y from 'yjs';
+import { openProvider, type TestProvider } from '../../test/collab.ts';
+import type { FanOutPlan, WorkerReport } from '../lib/fanOut.ts';
+
+/**
+ * One of the fan-out bench's client processes (forked by bench/lib/fanOut.ts). It holds some of the
+ * clients of one document; each writes `{ from, seq, sentAt }` under its own key of the `bench` map on
+ * schedule, and records, for every edit of another client it receives, receipt time − sentAt. All
+ * processes run on one machine, so they share the clock.
+ */
+const clock = () => performance.timeOrigin + performance.now();
+const send = (message: WorkerReport | { type: 'ready' }) => process.send!(message);
+
+interface BenchEdit { from: number; seq: number; sentAt: number }
+
+process.once('message', async (plan: FanOutPlan) => {
+  const latencies: number[] = [];
+  let received = 0;
+  const clients = plan.ids.map((id) => {
+    const opened = openProvider(plan.urls[id % plan.urls.length]!, plan.documentName, plan.token, { reconnectDelay: 1000 });
+    const edits = opened.doc.getMap<BenchEdit>('bench');
+    const seen = new Set<string>();
+    edits.observe((event, transaction) => {
+      if (transaction.local) return;
+      const now = clock();
+      for (const key of event.keysChanged) {
+        const edit = edits.get(key);
+        if (!edit || edit.from === id || seen.has(`${edit.from}:${edit.seq}`)) continue;
+        seen.add(`${edit.from}:${edit.seq}`);
+        received += 1;
+        if (edit.seq >= plan.warmupRounds) latencies.push(now - edit.sentAt);
+      }
+    });
+    return { id, opened, edits };
+  });
+  await Promise.all(clients.map(({ opened }) => opened.synced));
+  send({ type: 'ready' });
+
+  const { startAt } = (await new Promise((resolve) => process.once('message', resolve))) as { startAt: number };
+  const rounds = plan.warmupRounds + plan.rounds;
+  await Promise.all(clients.map(({ id, edits }) => editOnSchedule(id, edits, startAt + (id / plan.clients) * plan.intervalMs, rounds, plan.intervalMs)));
+
+  // Every client should receive every other client's every edit; wait for the stragglers, within reason.
+  const expected = clients.length * (plan.clients - 1) * rounds;
+  const deadline = clock() + plan.drainMs;
+  while (received < expected && clock() < deadline) await sleep(20);
+  clients.forEach(({ opened }) => destroy(opened));
+  // The parent ends this process once it has the report: exiting here could beat a large report through the IPC channel.
+  send({ type: 'done', expected, received, latencies });
+});
+
+async function editOnSchedule(id: number, edits: Y.Map<BenchEdit>, firstAt: number, rounds: number, intervalMs: number): Promise<void> {
+  for (let seq = 0; seq < rounds; seq++) {
+    await sleep(firstAt + seq * intervalMs - clock());
+    edits.set(String(id), { from: id, seq, sentAt: clock() });
+  }
+}
+
+function destroy(opened: TestProvider): void {
+  opened.destroy();
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}

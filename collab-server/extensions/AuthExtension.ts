@@ -1,0 +1,100 @@
+import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { can, type Principal } from '@shared/access/index.ts';
+import { verifyCollabToken, type TokenSettings } from '@shared/auth.ts';
+import type { Db } from '@shared/db.ts';
+import { findConversationAccessFacts } from '@shared/documents/findConversationAccessFacts.ts';
+import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
+import type { Logger } from '@shared/logger.ts';
+import { CollabRefusal } from '../CollabRefusal.ts';
+import type { SessionRevocations } from '../SessionRevocations.ts';
+
+/** What every later hook finds in `context` once a connection is authenticated. */
+export interface CollabContext {
+  /** Who is connected: a signed-in user, or the holder of a share link's token. */
+  actor: Principal;
+  /** The conversation behind the document, parsed once here so later hooks never re-parse the name. */
+  conversationId: string;
+}
+
+/** Documents are named `conversation:<uuid>`; the uuid is the conversations row. */
+const DocumentName = z
+  .string()
+  .startsWith('conversation:')
+  .transform((name) => name.slice('conversation:'.length))
+  .pipe(z.uuid());
+
+const Token = z.string().min(1);
+
+interface AuthExtensionOptions {
+  db: Db;
+  tokens: TokenSettings;
+  log: Logger;
+  /** Called with the reason of every refused connection, for the metrics. */
+  onRefused?: (reason: string) => void;
+  /** Users whose sessions were revoked: their older access tokens are refused. */
+  revocations?: SessionRevocations;
+}
+
+/**
+ * Decides who may open which document: the same JWT the REST API issues (or a share link's token), and
+ * the same access rules.
+ * Readers who may not update get a read-only connection. It runs before every other extension.
+ */
+export class AuthExtension implements Extension {
+  readonly priority = 1000;
+  readonly extensionName = 'AuthExtension';
+  private readonly log: Logger;
+
+  constructor(private readonly options: AuthExtensionOptions) {
+    this.log = options.log.child({ module: 'collab.auth' });
+  }
+
+  async onAuthenticate(payload: onAuthenticatePayload): Promise<CollabContext> {
+    const { socketId } = payload;
+    // The name is the client's to choose and may be huge; a log line needs only enough to recognise it.
+    const documentName = payload.documentName.slice(0, 120);
+    try {
+      const context = await this.authenticate(payload);
+      // Later onAuthenticate hooks (the connection limit) get a copy of the payload made before this hook
+      // returned, so its context only shows them the actor if we write it there too
+      // (ClientConnection.ts › handleQueueingMessage).
+      Object.assign(payload.context as object, context);
+      this.log.debug({ documentName, socketId, actorId: context.actor.type === 'user' ? context.actor.id : undefined, shareId: context.actor.type === 'share' ? context.actor.shareId : undefined, readOnly: payload.connectionConfig.readOnly }, 'connection authenticated');
+      return context;
+    } catch (error) {
+      const refusal = new CollabRefusal(error);
+      if (error instanceof AppError) this.log.info({ documentName, socketId, reason: refusal.reason }, 'connection refused');
+      else this.log.error({ err: error, documentName, socketId }, 'connection refused: authentication failed unexpectedly');
+      this.options.onRefused?.(refusal.reason);
+      throw refusal;
+    }
+  }
+
+  private async authenticate({ token, documentName, connectionConfig }: onAuthenticatePayload): Promise<CollabContext> {
+    // The REST order: authenticate, then validate, so an anonymous client learns nothing about names.
+    const parsedToken = Token.safeParse(token);
+    if (!parsedToken.success) throw new AuthenticationError();
+    const actor = verifyCollabToken(this.options.tokens, parsedToken.data);
+    if (actor.type === 'user' && this.options.revocations?.isRevoked(actor.id, issuedAt(parsedToken.data))) {
+      throw new AuthenticationError('Session revoked', 'session_revoked');
+    }
+    const parsedName = DocumentName.safeParse(documentName);
+    if (!parsedName.success) {
+      throw new ValidationError('Document names are conversation:<uuid>', undefined, 'invalid_document_name');
+    }
+
+    const conversation = await findConversationAccessFacts(this.options.db, parsedName.data, actor);
+    // Missing and not-yours are one answer, as in the REST API: existence is never revealed.
+    if (!conversation || !can(actor, 'read', conversation)) throw new NotFoundError('Conversation not found');
+    connectionConfig.readOnly = !can(actor, 'update', conversation);
+    return { actor, conversationId: conversation.id };
+  }
+}
+
+/** The `iat` of a token already verified. */
+function issuedAt(token: string): number | undefined {
+  const claims = jwt.decode(token);
+  return typeof claims === 'object' && claims !== null && typeof claims.iat === 'number' ? claims.iat : undefined;
+}

@@ -1,0 +1,149 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestApp, type TestApp } from '../../test/http.ts';
+import { createConversation, createConversationDocument, registerUser, type TestUser } from '../../test/factories.ts';
+import { acknowledged, documentInDatabase, startTestCollab, waitFor, type TestCollab } from '../../test/collab.ts';
+
+describe('collab persistence', () => {
+  let t: TestApp;
+  let collab: TestCollab;
+  let owner: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { COLLAB_STORE_DEBOUNCE_MS: '150', COLLAB_STORE_MAX_DEBOUNCE_MS: '600' } });
+    collab = await startTestCollab(t);
+    owner = await registerUser(t);
+  });
+  afterAll(async () => {
+    await collab?.close();
+    await t?.close();
+  });
+
+  const newDocument = () => createConversationDocument(t, owner);
+  const logRows = async (conversationId: string) => Number((await t.services.db('conversation_updates').where({ conversation_id: conversationId }).count({ n: '*' }))[0]!.n);
+  const storedState = (conversationId: string) => t.services.db('conversation_states').where({ conversation_id: conversationId }).first();
+
+  it('has an acknowledged edit in PostgreSQL before anything is stored', async () => {
+    const { id, name } = await newDocument();
+    const writer = collab.connect(name, owner.accessToken);
+    await writer.synced;
+    writer.doc.getText('title').insert(0, 'Quarterly plan');
+    await acknowledged(writer.provider);
+    // The store is debounced; the update log is what holds the edit at the moment it is acknowledged.
+    expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('Quarterly plan');
+    expect(await logRows(id)).toBeGreaterThan(0);
+  });
+
+  it('stores the document while people keep editing and folds the update log into it', async () => {
+    const { id, name } = await newDocument();
+    const writer = collab.connect(name, owner.accessToken);
+    await writer.synced;
+    for (const word of ['one ', 'two ', 'three ']) {
+      writer.doc.getText('title').insert(writer.doc.getText('title').length, word);
+      await acknowledged(writer.provider);
+    }
+    const deadline = Date.now() + 5_000;
+    while ((await logRows(id)) > 0 || !(await storedState(id))) {
+      if (Date.now() > deadline) throw new Error('the update log was never compacted');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(collab.server.hocuspocus.documents.has(name)).toBe(true);
+    expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('one two three ');
+  });
+
+  it('gives a later visitor the text after everyone has left and the document was unloaded', async () => {
+    const { id, name } = await newDocument();
+    const writer = collab.connect(name, owner.accessToken);
+    await writer.synced;
+    writer.doc.getText('title').insert(0, 'Kept across visits');
+    await acknowledged(writer.provider);
+    writer.destroy();
+    await waitFor('the document to unload', () => !collab.server.hocuspocus.documents.has(name));
+    expect(await storedState(id)).toBeDefined();
+    expect(await logRows(id)).toBe(0);
+
+    const visitor = collab.connect(name, owner.accessToken);
+    await visitor.synced;
+    expect(visitor.doc.getText('title').toString()).toBe('Kept across visits');
+  });
+
+  it('stores a compact state: a large paste that was deleted again leaves no trace of its size', async () => {
+    const { id, name } = await newDocument();
+    const writer = collab.connect(name, owner.accessToken);
+    await writer.synced;
+    const text = writer.doc.getText('title');
+    text.insert(0, 'x'.repeat(200_000));
+    await acknowledged(writer.provider);
+    text.delete(0, text.length);
+    text.insert(0, 'short');
+    await acknowledged(writer.provider);
+    writer.destroy();
+    await waitFor('the document to unload', () => !collab.server.hocuspocus.documents.has(name));
+    const row = await storedState(id);
+    expect(row.state.byteLength).toBeLessThan(1_000);
+    expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('short');
+  });
+
+  it('stores every open document when the server shuts down, before the next store was due', async () => {
+    const patient = await startTestCollab({ services: { ...t.services, config: { ...t.services.config, COLLAB_STORE_DEBOUNCE_MS: 60_000, COLLAB_STORE_MAX_DEBOUNCE_MS: 120_000 } } });
+    const documents = await Promise.all([newDocument(), newDocument()]);
+    for (const [index, { name }] of documents.entries()) {
+      const writer = patient.connect(name, owner.accessToken);
+      await writer.synced;
+      writer.doc.getText('title').insert(0, `Open document ${index}`);
+      await acknowledged(writer.provider);
+    }
+    await patient.close();
+    for (const [index, { id }] of documents.entries()) {
+      expect(await storedState(id)).toBeDefined();
+      expect(await logRows(id)).toBe(0);
+      expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe(`Open document ${index}`);
+    }
+  });
+
+  it('does not acknowledge an edit it could not log, and takes it once the database is back', async () => {
+    const { id, name } = await newDocument();
+    const writer = collab.connect(name, owner.accessToken, { reconnectDelay: 300 });
+    await writer.synced;
+    await t.services.db.raw('alter table conversation_updates rename to conversation_updates_away');
+    try {
+      writer.doc.getText('title').insert(0, 'Saved after all');
+      await waitFor('the connection to close', () => writer.closes.includes('storage_unavailable'));
+      expect(writer.provider.unsyncedChanges).toBeGreaterThan(0);
+    } finally {
+      await t.services.db.raw('alter table conversation_updates_away rename to conversation_updates');
+    }
+    await acknowledged(writer.provider, 10_000);
+    expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('Saved after all');
+  });
+
+  it('counts logged edits and stored documents in the metrics', async () => {
+    const text = await (await fetch(`${collab.httpUrl}/metrics`)).text();
+    expect(text).toMatch(/collab_updates_logged_total\{server="collab-server"\} [1-9]/);
+    expect(text).toMatch(/collab_documents_stored_total\{outcome="stored",server="collab-server"\} [1-9]/);
+    expect(text).toMatch(/collab_updates_compacted_total\{server="collab-server"\} [1-9]/);
+  });
+
+  it('keeps edits the same way on the embedded database (PGlite) that npm start uses', async () => {
+    const embedded = await startTestApp({ backend: 'pglite' });
+    const node = await startTestCollab(embedded);
+    try {
+      const user = await registerUser(embedded);
+      const { id } = await createConversation(embedded, user);
+      const name = `conversation:${id}`;
+      const writer = node.connect(name, user.accessToken);
+      await writer.synced;
+      writer.doc.getText('title').insert(0, 'Embedded');
+      await acknowledged(writer.provider);
+      expect((await documentInDatabase(embedded.services.db, id)).getText('title').toString()).toBe('Embedded');
+      writer.destroy();
+      await waitFor('the document to unload', () => !node.server.hocuspocus.documents.has(name));
+      expect(await embedded.services.db('conversation_states').where({ conversation_id: id }).first()).toBeDefined();
+      const reader = node.connect(name, user.accessToken);
+      await reader.synced;
+      expect(reader.doc.getText('title').toString()).toBe('Embedded');
+    } finally {
+      await node.close();
+      await embedded.close();
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import type { afterLoadDocumentPayload, beforeSyncPayload, Document, Extension } from '@hocuspocus/server';
+import * as Y from 'yjs';
+import type { Db } from '@shared/db.ts';
+import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
+import { isValidUpdate } from '@shared/documents/mergeIntoState.ts';
+import { AppError } from '@shared/errors.ts';
+import type { Logger } from '@shared/logger.ts';
+import { closeConnection } from '../closeConnection.ts';
+import { CollabRefusal } from '../CollabRefusal.ts';
+import type { CollabMetrics } from '../metrics.ts';
+import { carriesUpdate, isEmptyUpdate } from '../syncMessages.ts';
+import { AcknowledgementGate } from '../updateLog/AcknowledgementGate.ts';
+import { UpdateLogWriter } from '../updateLog/UpdateLogWriter.ts';
+import type { CollabContext } from './AuthExtension.ts';
+
+interface UpdateLogExtensionOptions {
+  db: Db;
+  log: Logger;
+  /** Shortest time between two commits of the update log (group commit). */
+  commitIntervalMs: number;
+  metrics: Pick<CollabMetrics, 'countLogged' | 'countClosed'>;
+}
+
+/** What the update log knows of one loaded document. */
+interface LogState {
+  conversationId: string;
+  /** Settles when every change made to the document in this node's memory so far is committed; false if one failed. */
+  committed: Promise<boolean>;
+  /** Changes whose commit failed, merged: written again with the next change or acknowledgement. */
+  unlogged?: Uint8Array;
+}
+
+/**
+ * Makes every acknowledged edit survive the node: a node acknowledges an edit (or a sync) only once
+ * everything its copy of the document holds is in PostgreSQL.
+ *
+ * Every change to a loaded document — from its own clients, from other nodes through Redis, from
+ * messages posted through the REST API — is queued for the next group commit of the update log
+ * (UpdateLogWriter) the moment it is applied. Nothing waits for that except acknowledgements
+ * (AcknowledgementGate): the edit reaches the other clients and nodes at once. Logging what arrives
+ * through Redis too, not only what this node's clients send, closes a gap: a client whose node died
+ * reconnects here and syncs only what this node lacks, so an edit this node received from the dead
+ * node, unlogged there, would otherwise be acknowledged with nowhere durable to live. On two nodes
+ * each edit is logged twice; storing the document folds the rows away.
+ *
+ * `beforeSync` runs before Hocuspocus applies a client's update (MessageReceiver.ts ›
+ * readSyncMessage): a malformed one is refused here, so the log only ever holds updates that decode;
+ * the update is applied here, under the connection's origin (Hocuspocus's own apply after it is a
+ * no-op). If a commit fails, every connection to the document is closed (their providers reconnect
+ * and send again) and the changes are written with the next commit.
+ */
+export class UpdateLogExtension implements Extension {
+  readonly priority = 200;
+  readonly extensionName = 'UpdateLogExtension';
+  private readonly log: Logger;
+  private readonly writer: UpdateLogWriter;
+  private readonly acknowledgements = new AcknowledgementGate();
+  private readonly states = new WeakMap<Document, LogState>();
+
+  constructor(private readonly options: UpdateLogExtensionOptions) {
+    this.log = options.log.child({ module: 'collab.update-log' });
+    this.writer = new UpdateLogWriter(options.db, options.commitIntervalMs, options.metrics.countLogged);
+  }
+
+  /** Runs before the other extensions' afterLoadDocument, so the changes they make are logged too. */
+  async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
+    const state: LogState = { conversationId: conversationIdOf(documentName)!, committed: Promise.resolve(true) };
+    this.states.set(document, state);
+    document.on('update', (update: Uint8Array) => this.append(document, state, update));
+  }
+
+  async beforeSync({ type, payload, connection, document, context }: beforeSyncPayload<CollabContext>): Promise<void> {
+    // Read-only connections' updates are answered "not applied" and dropped (MessageReceiver.ts).
+    if (connection.readOnly || !carriesUpdate(type)) return;
+    const state = this.states.get(document);
+    if (!state) return;
+    this.acknowledgements.gate(connection, () => state.committed);
+    if (state.unlogged) this.append(document, state, undefined);
+    if (isEmptyUpdate(payload)) return;
+    if (!isValidUpdate(payload)) {
+      this.log.warn({ conversationId: context.conversationId, socketId: connection.socketId, bytes: payload.byteLength }, 'malformed update refused');
+      this.options.metrics.countClosed('malformed_update');
+      throw new CollabRefusal(new AppError(400, 'malformed_update', 'The update does not decode'));
+    }
+    // Applying it broadcasts it (Hocuspocus's update handler) and queues it for the log (ours above).
+    Y.applyUpdate(document, payload, { source: 'connection', connection });
+  }
+
+  /** Runs after every document is stored: commits what is still queued before the database closes. */
+  async onDestroy(): Promise<void> {
+    await this.writer.drain();
+  }
+
+  /** Queues `update` (with whatever failed before) and makes the document's next acknowledgements wait for it. */
+  private append(document: Document, state: LogState, update: Uint8Array | undefined): void {
+    const retried = state.unlogged;
+    state.unlogged = undefined;
+    const rows = retried && update ? Y.mergeUpdates([retried, update]) : (retried ?? update);
+    if (!rows) return;
+    const written = this.writer.append(state.conversationId, rows).then(
+      () => true,
+      (error: unknown) => {
+        this.notLogged(document, state, rows, error);
+        return false;
+      },
+    );
+    // A retry covers every failure before it, so it starts the chain afresh; otherwise all must hold.
+    const before = retried ? Promise.resolve(true) : state.committed;
+    state.committed = Promise.all([before, written]).then(([a, b]) => a && b);
+  }
+
+  private notLogged(document: Document, state: LogState, update: Uint8Array, error: unknown): void {
+    state.unlogged = state.unlogged ? Y.mergeUpdates([state.unlogged, update]) : update;
+    const connections = document.getConnections();
+    this.log.error({ err: error, conversationId: state.conversationId, connections: connections.length }, 'changes not logged; closing the document\'s connections');
+    // Not acknowledged, so not lost: their providers reconnect and send again.
+    for (const connection of connections) {
+      this.options.metrics.countClosed('storage_unavailable');
+      closeConnection(connection, 'storage_unavailable');
+    }
+  }
+}

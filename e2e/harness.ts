@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { createCollabServer, type CollabServer } from '../collab-server/server.ts';
+import { WEB_DIST_DIR } from '../rest-api/middleware/webClient.ts';
+import { startTestApp, type TestApp } from '../test/http.ts';
+
+/** The Debian package's browser; nothing here ever downloads one. */
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+/** Where screenshots go (gitignored). */
+export const SCREENSHOT_DIR = path.resolve('test-results');
+
+export const DESKTOP = { width: 1280, height: 820 };
+export const PHONE = { width: 390, height: 844 };
+
+const WEB_DIR = path.resolve('web');
+
+/** The whole product as a browser sees it: REST app serving the built client, a collab server, Chromium. */
+export interface Stack {
+  app: TestApp;
+  collab: CollabServer;
+  /** `http://127.0.0.1:<port>` where the web client is served. */
+  baseUrl: string;
+  browser: Browser;
+  /** A fresh browser profile (its own localStorage) at a desktop or phone size. */
+  newContext(size?: { width: number; height: number }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds web/dist when it is missing or older than its sources (postinstall normally has built it), and
+ * fails loudly when there is still no client to serve.
+ */
+export function ensureWebClientBuilt(): void {
+  const index = path.join(WEB_DIST_DIR, 'index.html');
+  if (!fs.existsSync(index) || newestSource() > fs.statSync(index).mtimeMs) {
+    execFileSync(path.resolve('node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  }
+  if (!fs.existsSync(index)) throw new Error(`The web client is not built: ${index} is missing. Run npm run build:web.`);
+}
+
+function newestSource(): number {
+  const files = [path.join(WEB_DIR, 'index.html'), path.join(WEB_DIR, 'vite.config.ts'), ...listFiles(path.join(WEB_DIR, 'src'))];
+  return Math.max(...files.map((file) => fs.statSync(file).mtimeMs));
+}
+
+const listFiles = (dir: string): string[] =>
+  fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+
+/** A port free right now: the collab server's, which the REST app must know before it serves pages. */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/**
+ * Starts PostgreSQL-backed REST and collab servers on the same services and launches Chromium. The page
+ * learns the collab URL the way production does: the REST server writes it into index.html (here the
+ * default, the page's own host on COLLAB_PORT).
+ */
+export async function startStack(): Promise<Stack> {
+  ensureWebClientBuilt();
+  const collabPort = await freePort();
+  const app = await startTestApp({ env: { COLLAB_PORT: String(collabPort) } });
+  const collab = createCollabServer(app.services);
+  await collab.listen(collabPort, '127.0.0.1');
+  const rest = http.createServer(app.app);
+  await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(rest.address() as net.AddressInfo).port}`;
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  return {
+    app,
+    collab,
+    baseUrl,
+    browser,
+    newContext: (size = DESKTOP) => browser.newContext({ baseURL: baseUrl, viewport: size, ...(size.width < 640 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) }),
+    async close() {
+      await browser.close().catch(() => undefined);
+      rest.closeAllConnections();
+      await new Promise((resolve) => rest.close(resolve));
+      await collab.close();
+      await app.close();
+    },
+  };
+}

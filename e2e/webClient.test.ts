@@ -1,0 +1,281 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { signAccessToken } from '@shared/auth.ts';
+import { bearer, createConversation, registerUser, type TestUser } from '../test/factories.ts';
+import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
+
+/**
+ * The web client in real Chromium against the real REST and collab servers on PostgreSQL: people write
+ * one draft together, share links are read-only or editable as created, revoking one ends the viewer's
+ * connection, and offline edits arrive once the network is back.
+ */
+describe('web client in Chromium', () => {
+  let stack: Stack;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+    await stack?.close();
+  });
+
+  async function openPage(size?: { width: number; height: number }): Promise<Page> {
+    const context = await stack.newContext(size);
+    context.setDefaultTimeout(10_000);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  async function signIn(page: Page, user: TestUser, next = '/'): Promise<void> {
+    await page.goto(`/login?next=${encodeURIComponent(next)}`);
+    await page.getByLabel('Email').fill(user.email);
+    await page.getByLabel('Password').fill(user.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => url.pathname === next.split('?')[0]);
+  }
+
+  const connected = (page: Page) => page.locator('.status[data-state="connected"]').waitFor();
+  const draft = (page: Page) => page.locator('.draft-editor');
+  const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+
+  /** Waits until the element's text contains `text`. */
+  async function seesText(page: Page, selector: string, text: string): Promise<void> {
+    await page.waitForFunction(([sel, wanted]) => [...document.querySelectorAll(sel!)].some((el) => el.textContent?.includes(wanted!)), [selector, text]);
+  }
+
+  /** The draft as the collab server holds it in memory right now. */
+  function serverDraft(conversationId: string): string {
+    const document = stack.collab.hocuspocus.documents.get(`conversation:${conversationId}`);
+    return document ? document.getXmlFragment('draft').toString() : '';
+  }
+
+  async function createShare(owner: TestUser, conversationId: string, body: Record<string, unknown>): Promise<{ id: string; url: string }> {
+    const res = await stack.app.request.post('/api/share').set(bearer(owner)).send({ conversationId, ...body });
+    if (res.status !== 201) throw new Error(`share failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.data;
+  }
+
+  it('lets two workspace members write one draft together, with carets, typing, presence and posting', async () => {
+    const ada = await openPage();
+    const bob = await openPage(PHONE);
+    const bobEmail = `bob-${Date.now()}@example.com`;
+
+    // Ada signs up, creates a workspace and invites Bob by email.
+    await ada.goto('/');
+    await ada.waitForURL(/\/login/);
+    await ada.getByRole('link', { name: 'Create an account' }).click();
+    await ada.getByLabel('Name').fill('Ada');
+    await ada.getByLabel('Email').fill(`ada-${Date.now()}@example.com`);
+    await ada.getByLabel('Password').fill('correct horse battery staple');
+    await screenshot(ada, 'register-desktop');
+    await ada.getByRole('button', { name: 'Create account' }).click();
+    await ada.getByRole('heading', { name: 'Your conversations' }).waitFor();
+    await ada.getByRole('link', { name: 'Workspaces' }).click();
+    await ada.getByLabel('New workspace').fill('Design team');
+    await ada.getByRole('button', { name: 'Create' }).click();
+    await ada.getByRole('heading', { name: 'Design team' }).waitFor();
+    await ada.getByLabel('Email').fill(bobEmail);
+    await ada.getByRole('button', { name: 'Send invitation' }).click();
+    await seesText(ada, '.invitations', bobEmail);
+    await screenshot(ada, 'workspace-desktop');
+
+    // Bob follows the emailed link (the outbox holds it without SMTP), signs up and joins.
+    const email = await stack.app.services.db('email_outbox').where({ to: bobEmail }).first();
+    const invitePath = /\/invite\?token=[\w-]+/.exec(email.text)![0];
+    await bob.goto(invitePath);
+    await bob.getByLabel('Name').fill('Bob');
+    await bob.getByLabel('Email').fill(bobEmail);
+    await bob.getByLabel('Password').fill('correct horse battery staple');
+    await bob.getByRole('button', { name: 'Create account' }).click();
+    await bob.getByRole('heading', { name: 'Design team' }).waitFor();
+
+    // Ada starts a conversation in the workspace; Bob opens it from the workspace's list.
+    await ada.getByRole('link', { name: 'Conversations', exact: true }).last().click();
+    await ada.getByLabel('New conversation').fill('Launch plan');
+    await ada.getByRole('button', { name: 'Create' }).click();
+    await ada.waitForURL(/\/c\//);
+    const conversationId = ada.url().split('/c/')[1]!;
+    await connected(ada);
+    await bob.goto(`/?workspace=${(await stack.app.services.db('conversations').where({ id: conversationId }).first()).workspace_id}`);
+    await screenshot(bob, 'conversations-phone');
+    await bob.getByRole('link', { name: 'Launch plan' }).click();
+    await connected(bob);
+
+    // Both write; each sees the other's words, caret label, typing and presence.
+    await draft(ada).click();
+    await ada.keyboard.type('Hello from Ada');
+    await seesText(bob, '.draft-editor', 'Hello from Ada');
+    await draft(bob).click();
+    await bob.keyboard.press('Control+End');
+    await bob.keyboard.type(' and Bob');
+    await seesText(ada, '.typing', 'Bob is typing…');
+    await seesText(ada, '.draft-editor', 'Hello from Ada and Bob');
+    await seesText(ada, '.collaboration-carets__label', 'Bob');
+    await seesText(bob, '.collaboration-carets__label', 'Ada');
+    await seesText(ada, '.presence', 'Ada (you)');
+    await seesText(ada, '.presence', 'Bob');
+    expect(serverDraft(conversationId)).toContain('Hello from Ada and Bob');
+    await screenshot(ada, 'conversation-desktop');
+    await screenshot(bob, 'conversation-phone');
+
+    // "typing…" goes away once Bob stops.
+    await ada.waitForFunction(() => document.querySelector('.typing')?.textContent === '', undefined, { timeout: 5_000 });
+
+    // Posting turns the draft into a message both see, and clears the draft for everyone.
+    await ada.getByRole('button', { name: 'Post draft' }).click();
+    await seesText(bob, '.messages .content', 'Hello from Ada and Bob');
+    await seesText(ada, '.messages .message', 'Ada');
+    await bob.waitForFunction(() => document.querySelector('.draft-editor')?.textContent === '');
+    await screenshot(bob, 'conversation-posted-phone');
+    const [message] = (await stack.app.request.get(`/api/conversations/${conversationId}/messages`).set(bearer({ accessToken: await accessTokenOf(ada) }))).body.data;
+    expect(message).toMatchObject({ role: 'user', content: 'Hello from Ada and Bob' });
+  }, 60_000);
+
+  it('shows a read-only link live but does not let its viewer change the draft', async () => {
+    const owner = await registerUser(stack.app, { name: 'Olga' });
+    const conversation = await createConversation(stack.app, owner, 'Read-only notes');
+    const ownerPage = await openPage();
+    await signIn(ownerPage, owner, `/c/${conversation.id}`);
+    await connected(ownerPage);
+    await draft(ownerPage).click();
+    await ownerPage.keyboard.type('Draft by the owner');
+
+    // The owner creates a read link in the share panel and gets its QR code.
+    await ownerPage.getByLabel('Permission').selectOption('read');
+    await ownerPage.getByRole('button', { name: 'Create link' }).click();
+    const qr = ownerPage.getByAltText('QR code of the share link');
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    const link = await ownerPage.locator('input.share-link').inputValue();
+    const shareId = link.split('/share/')[1]!;
+    await screenshot(ownerPage, 'share-panel-desktop');
+
+    const guest = await openPage(PHONE);
+    await guest.goto(`/share/${shareId}`);
+    await connected(guest);
+    await seesText(guest, '.draft-editor', 'Draft by the owner');
+    expect(await draft(guest).getAttribute('contenteditable')).toBe('false');
+    await draft(guest).click();
+    await guest.keyboard.type('vandalism');
+    await guest.keyboard.press('Backspace');
+    // The owner keeps writing and the guest sees it live; nothing of the guest's reached the server.
+    await draft(ownerPage).click();
+    await ownerPage.keyboard.press('Control+End');
+    await ownerPage.keyboard.type(', still going');
+    await seesText(guest, '.draft-editor', 'Draft by the owner, still going');
+    expect(await draftText(guest)).toBe('Draft by the owner, still going');
+    expect(serverDraft(conversation.id)).toContain('Draft by the owner, still going');
+    expect(serverDraft(conversation.id)).not.toContain('vandalism');
+    await screenshot(guest, 'share-read-only-phone');
+  }, 45_000);
+
+  it('asks for a link password, and an edit link lets its guest write', async () => {
+    const owner = await registerUser(stack.app);
+    const conversation = await createConversation(stack.app, owner, 'Guarded');
+    const share = await createShare(owner, conversation.id, { permission: 'edit', password: 'open sesame please' });
+    const guest = await openPage(PHONE);
+    await guest.goto(`/share/${share.id}`);
+    await guest.getByRole('heading', { name: 'Password required' }).waitFor();
+    await guest.getByLabel('Password').fill('wrong password');
+    await guest.getByRole('button', { name: 'Open' }).click();
+    await seesText(guest, '.error', 'That password is not right.');
+    await screenshot(guest, 'share-password-phone');
+    await guest.getByLabel('Password').fill('open sesame please');
+    await guest.getByRole('button', { name: 'Open' }).click();
+    await connected(guest);
+    expect(await draft(guest).getAttribute('contenteditable')).toBe('true');
+    await draft(guest).click();
+    await guest.keyboard.type('A guest was here');
+    await waitUntil(() => serverDraft(conversation.id).includes('A guest was here'));
+  }, 30_000);
+
+  it('ends the viewer’s connection when the link is revoked', async () => {
+    const owner = await registerUser(stack.app);
+    const conversation = await createConversation(stack.app, owner, 'Soon private');
+    const share = await createShare(owner, conversation.id, { permission: 'read' });
+    const guest = await openPage();
+    await guest.goto(`/share/${share.id}`);
+    await connected(guest);
+
+    const res = await stack.app.request.delete(`/api/share/${share.id}`).set(bearer(owner));
+    expect(res.status).toBe(204);
+    await guest.locator('.status[data-state="revoked"]').waitFor();
+    await seesText(guest, '.notice', 'access to this conversation has ended');
+    await screenshot(guest, 'share-revoked-desktop');
+  }, 30_000);
+
+  it('keeps edits made offline and sends them when the connection returns', async () => {
+    const owner = await registerUser(stack.app, { name: 'Olga' });
+    const conversation = await createConversation(stack.app, owner, 'Offline');
+    const share = await createShare(owner, conversation.id, { permission: 'edit' });
+    const [online, offline] = [await openPage(), await openPage(PHONE)];
+    await online.goto(`/share/${share.id}`);
+    await offline.goto(`/share/${share.id}`);
+    await Promise.all([connected(online), connected(offline)]);
+
+    await offline.context().setOffline(true);
+    await offline.locator('.status[data-state="offline"]').waitFor();
+    await draft(offline).click();
+    await offline.keyboard.type('Written on a train');
+    await seesText(offline, '.status', 'your changes are kept');
+    await screenshot(offline, 'offline-phone');
+    expect(serverDraft(conversation.id)).not.toContain('Written on a train');
+
+    await offline.context().setOffline(false);
+    await connected(offline);
+    await seesText(online, '.draft-editor', 'Written on a train');
+    expect(serverDraft(conversation.id)).toContain('Written on a train');
+  }, 30_000);
+
+  it('refreshes an expired access token and still connects', async () => {
+    const user = await registerUser(stack.app, { name: 'Eve' });
+    const conversation = await createConversation(stack.app, user, 'Long meeting');
+    const page = await openPage();
+    await signIn(page, user);
+    // Swap in an access token that lapsed ten seconds ago, as after a laptop sleeps through its lifetime.
+    const expired = signAccessToken({ ...stack.app.services.tokens, accessTokenTtlSeconds: -10 }, user.id);
+    await page.evaluate((token) => {
+      const stored = JSON.parse(localStorage.getItem('twinmcp.session')!);
+      localStorage.setItem('twinmcp.session', JSON.stringify({ ...stored, accessToken: token }));
+    }, expired);
+    await page.goto(`/c/${conversation.id}`);
+    await connected(page);
+    await page.getByRole('heading', { name: 'Long meeting' }).waitFor();
+    expect(await accessTokenOf(page)).not.toBe(expired);
+  }, 30_000);
+
+  it('serves the client for browser paths and keeps JSON 404s for the API', async () => {
+    const page = await stack.app.request.get('/share/anything').set('Accept', 'text/html');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain(`<meta name="collab-url" content="ws://127.0.0.1:${stack.app.config.COLLAB_PORT}">`);
+    const api = await stack.app.request.get('/api/nothing-here').set('Accept', 'text/html');
+    expect(api.status).toBe(404);
+    expect(api.body.error.code).toBe('not_found');
+    const script = await stack.app.request.get('/nowhere.js').set('Accept', '*/*');
+    expect(script.status).toBe(404);
+  });
+});
+
+/** The draft's words as a page shows them, without other people's caret labels. */
+async function draftText(page: Page): Promise<string> {
+  return page.locator('.draft-editor').evaluate((editor) => {
+    const copy = editor.cloneNode(true) as HTMLElement;
+    copy.querySelectorAll('.collaboration-carets__caret').forEach((caret) => caret.remove());
+    return copy.textContent ?? '';
+  });
+}
+
+async function accessTokenOf(page: Page): Promise<string> {
+  return page.evaluate(() => JSON.parse(localStorage.getItem('twinmcp.session')!).accessToken as string);
+}
+
+async function waitUntil(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,15 @@
+/** Jest runs the TypeScript sources as native ESM, transformed by swc (no type-checking: `npm run typecheck` does that). */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2023' }, module: { type: 'es6' } }],
+  },
+  moduleNameMapper: { '^@shared/(.*)$': '<rootDir>/shared/$1' },
+  testMatch: ['<rootDir>/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/web/', '/scratch/', '/data/'],
+  globalSetup: '<rootDir>/test/globalSetup.ts',
+  testTimeout: 30_000,
+  // Two cores: one worker per core keeps timing-sensitive suites (shutdown, bus) honest.
+  maxWorkers: 2,
+};

@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import * as foundation from './20261123000000_foundation.ts';
+import * as sharingAndWorkspaces from './20261123010000_sharing_and_workspaces.ts';
+import * as collaborativeDocuments from './20261123020000_collaborative_documents.ts';
+
+/**
+ * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
+ * tsx, jest and any bundler. Never edit a migration after it lands: add a new one.
+ */
+const migrations: Record<string, Knex.Migration> = {
+  '20261123000000_foundation': foundation,
+  '20261123010000_sharing_and_workspaces': sharingAndWorkspaces,
+  '20261123020000_collaborative_documents': collaborativeDocuments,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};

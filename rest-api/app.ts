@@ -1,0 +1,51 @@
+import express from 'express';
+import swaggerUi from 'swagger-ui-express';
+import type { Services } from '@shared/services.ts';
+import { createHttpDurationHistogram, createMetricsRegistry } from '@shared/metrics.ts';
+import './http/types.ts';
+import { ApiRouter } from './http/apiRouter.ts';
+import { buildOpenApiDocument } from './http/openapi.ts';
+import { createAuthenticate } from './middleware/authenticate.ts';
+import { errorHandler, notFoundHandler, requireJsonBody } from './middleware/errorHandler.ts';
+import { recordRequestMetrics } from './middleware/metrics.ts';
+import { requestLogger } from './middleware/requestLogger.ts';
+import { serveWebClient } from './middleware/webClient.ts';
+import { healthRoutes } from './modules/health/health.routes.ts';
+import { authRoutes } from './modules/auth/auth.routes.ts';
+import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
+import { workspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
+import { shareRoutes } from './modules/shares/shares.routes.ts';
+
+/** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
+export const JSON_BODY_LIMIT = '1mb';
+
+/** Builds the REST application without listening, so tests and the combined process can mount it. */
+export function createApp(services: Services): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', services.config.TRUST_PROXY_HOPS);
+  const metrics = createMetricsRegistry('rest-api');
+
+  app.use(requestLogger(services.log));
+  app.use(recordRequestMetrics(createHttpDurationHistogram(metrics)));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+
+  const api = new ApiRouter(createAuthenticate(services.tokens));
+  healthRoutes(api, services, metrics);
+  authRoutes(api, services);
+  conversationRoutes(api, services);
+  workspaceRoutes(api, services);
+  shareRoutes(api, services);
+  app.use(api.router);
+
+  const document = buildOpenApiDocument(api, services.config.APP_URL);
+  app.get('/api/openapi.json', (_req, res) => res.json(document));
+  app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'TwinMCP Collab API' }));
+
+  // After every API route, before the 404: the browser client for any other page a browser asks for.
+  app.use(serveWebClient(services.config, services.log));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,110 @@
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import type { Actor } from '@shared/auth.ts';
+import { validate } from '../middleware/validate.ts';
+import { ErrorResponseSchema } from './schemas.ts';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** A route's request schema: an object over the parts it reads. */
+export type RequestSchema = z.ZodObject<{
+  body?: z.ZodType;
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+}>;
+
+/** Everything a route is: how Express serves it and how the OpenAPI document describes it. */
+export interface RouteSpec<S extends RequestSchema> {
+  method: Method;
+  /** Express path, e.g. `/api/conversations/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Whether a bearer token is required. Default true. */
+  auth?: boolean;
+  request?: S;
+  /** Success responses by status; errors are added from `errors`. */
+  responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
+  /** Error statuses this route can answer, beyond 400 (validation) and 401 (when authenticated). */
+  errors?: number[];
+  /** Extra middleware run after validation (rate limits and the like). */
+  before?: RequestHandler[];
+}
+
+/** The request a handler sees: validated input, and the actor when the route is authenticated. */
+export type ApiRequest<S extends RequestSchema, A extends boolean = true> = Request & {
+  input: z.infer<S>;
+} & (A extends false ? { actor?: Actor } : { actor: Actor });
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed JSON or a field fails validation',
+  401: 'Missing, expired or invalid credentials',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflicts with existing state',
+  413: 'Body over the size limit',
+  415: 'Body is not JSON',
+  429: 'Too many attempts; see Retry-After',
+};
+
+/**
+ * An Express router that documents every route it serves. There is no other way to add an API route,
+ * so the OpenAPI document cannot fall behind the code.
+ */
+export class ApiRouter {
+  readonly router = express.Router();
+  readonly registry = new OpenAPIRegistry();
+
+  constructor(private readonly authenticate: () => RequestHandler) {
+    this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  }
+
+  route<S extends RequestSchema, A extends boolean = true>(
+    spec: RouteSpec<S> & { auth?: A },
+    handler: (req: ApiRequest<S, A>, res: Response) => unknown,
+  ): void {
+    const needsAuth = spec.auth ?? true;
+    const chain: RequestHandler[] = [];
+    if (needsAuth) chain.push(this.authenticate());
+    if (spec.request) chain.push(validate(spec.request));
+    chain.push(...(spec.before ?? []));
+    chain.push(handler as unknown as RequestHandler);
+    this.router[spec.method](spec.path, ...chain);
+    this.registry.registerPath(this.describe(spec, needsAuth));
+  }
+
+  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean): RouteConfig {
+    const shape = spec.request?.shape ?? {};
+    const errorStatuses = new Set([...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(spec.errors ?? [])]);
+    if (shape.body) errorStatuses.add(413).add(415);
+    const responses: RouteConfig['responses'] = {};
+    for (const [status, response] of Object.entries(spec.responses)) {
+      responses[status] = {
+        description: response.description,
+        ...(response.schema
+          ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } }
+          : {}),
+      };
+    }
+    for (const status of [...errorStatuses].sort()) {
+      responses[status] = {
+        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: ErrorResponseSchema } },
+      };
+    }
+    return {
+      method: spec.method,
+      path: spec.path.replace(/:(\w+)/g, '{$1}'),
+      summary: spec.summary,
+      tags: [spec.tag],
+      ...(needsAuth ? { security: [{ bearer: [] }] } : {}),
+      request: {
+        ...(shape.body ? { body: { required: true, content: { 'application/json': { schema: shape.body } } } } : {}),
+        ...(shape.params ? { params: shape.params } : {}),
+        ...(shape.query ? { query: shape.query } : {}),
+      },
+      responses,
+    };
+  }
+}

@@ -1,0 +1,46 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, NotFoundError, RateLimitError } from '@shared/errors.ts';
+
+/** body-parser failures, by their `type`, as the error a client can act on. */
+const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'malformed_json', message: 'Request body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'Request body exceeds the size limit' },
+  'encoding.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported content encoding' },
+  'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported charset' },
+};
+
+/** The one place errors become responses. Unknown errors are logged and answered with a bare 500. */
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  const bodyError = typeof error?.type === 'string' ? BODY_ERRORS[error.type] : undefined;
+  if (bodyError) {
+    res.status(bodyError.status).json({ error: { code: bodyError.code, message: bodyError.message } });
+    return;
+  }
+  if (error instanceof AppError) {
+    if (error instanceof RateLimitError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+    res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
+    return;
+  }
+  // Client mistakes body-parser knows of but we have no entry for (aborted uploads and the like).
+  if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.expose) {
+    res.status(error.status).json({ error: { code: 'bad_request', message: 'Bad request' } });
+    return;
+  }
+  req.log.error({ err: error }, 'unhandled error');
+  res.status(500).json({ error: { code: 'internal_error', message: 'Internal error' } });
+};
+
+/** Every path no route claims. */
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new NotFoundError(`No route for ${req.method} ${req.path}`));
+};
+
+/** A body must be JSON: anything else is refused before it is read. */
+export const requireJsonBody: RequestHandler = (req, res, next) => {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is('application/json')) {
+    res.status(415).json({ error: { code: 'unsupported_media_type', message: 'Request body must be application/json' } });
+    return;
+  }
+  next();
+};

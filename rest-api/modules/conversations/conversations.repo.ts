@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { queryPrepared } from '@shared/db.ts';
+import type { WorkspaceRole } from '@shared/access/index.ts';
+import { decodeCursor } from '../../http/cursor.ts';
+
+export interface ConversationRow {
+  id: string;
+  seq: string | number;
+  owner_id: string;
+  workspace_id: string | null;
+  title: string;
+  created_at: Date;
+  updated_at: Date;
+  /** Not a column: the asking user's role in the workspace, filled in by loaders that know the user. */
+  workspace_role?: WorkspaceRole | null;
+}
+
+export interface MessageRow {
+  id: string;
+  seq: string | number;
+  conversation_id: string;
+  author_id: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/**
+ * `forUpdate` locks the row until the caller's transaction ends, so a concurrent delete waits for a
+ * write to finish (or the write, run second, finds nothing) instead of failing half-way.
+ */
+export async function findConversation(db: Knex, id: string, options: { forUpdate?: boolean } = {}): Promise<ConversationRow | undefined> {
+  if (!options.forUpdate) {
+    // Every request that touches a conversation starts here: worth a prepared statement.
+    // Named columns, not *: a prepared `select *` fails once a later migration adds a column.
+    const text = 'select id, seq, owner_id, workspace_id, title, created_at, updated_at from conversations where id = $1';
+    const rows = await queryPrepared<ConversationRow>(db, { name: 'find_conversation', text, values: [id] });
+    if (rows) return rows[0];
+  }
+  const query = db<ConversationRow>('conversations').where({ id });
+  if (options.forUpdate) query.forUpdate();
+  return query.first();
+}
+
+/**
+ * A user's personal conversations (not those they created in a workspace), newest first. Fetches one
+ * extra row to know whether another page follows.
+ */
+export function listConversationsOwnedBy(db: Knex, ownerId: string, page: { limit: number; cursor?: string }) {
+  const query = db<ConversationRow>('conversations')
+    .where({ owner_id: ownerId })
+    .whereNull('workspace_id')
+    .orderBy('seq', 'desc')
+    .limit(page.limit + 1);
+  if (page.cursor) query.where('seq', '<', decodeCursor(page.cursor));
+  return query;
+}
+
+/** A workspace's conversations, whoever created them, newest first; one extra row for paging. */
+export function listConversationsInWorkspace(db: Knex, workspaceId: string, page: { limit: number; cursor?: string }) {
+  const query = db<ConversationRow>('conversations').where({ workspace_id: workspaceId }).orderBy('seq', 'desc').limit(page.limit + 1);
+  if (page.cursor) query.where('seq', '<', decodeCursor(page.cursor));
+  return query;
+}
+
+export async function insertConversation(db: Knex, row: Pick<ConversationRow, 'owner_id' | 'workspace_id' | 'title'>) {
+  const [inserted] = await db<ConversationRow>('conversations').insert(row).returning('*');
+  return inserted!;
+}
+
+export async function updateConversationRow(db: Knex, id: string, changes: Partial<Pick<ConversationRow, 'title'>>) {
+  const [updated] = await db<ConversationRow>('conversations')
+    .where({ id })
+    .update({ ...changes, updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
+  return updated;
+}
+
+export async function deleteConversationRow(db: Knex, id: string): Promise<void> {
+  await db('conversations').where({ id }).delete();
+}
+
+/** Deletes every conversation of a workspace with its messages; returns what was deleted. */
+export function deleteConversationsInWorkspace(db: Knex, workspaceId: string): Promise<Array<Pick<ConversationRow, 'id' | 'title'>>> {
+  return db<ConversationRow>('conversations').where({ workspace_id: workspaceId }).delete().returning(['id', 'title']);
+}
+
+/** Oldest first: the order a conversation is read in. */
+export function listMessages(db: Knex, conversationId: string, page: { limit: number; cursor?: string }) {
+  const query = db<MessageRow>('messages').where({ conversation_id: conversationId }).orderBy('seq', 'asc').limit(page.limit + 1);
+  if (page.cursor) query.where('seq', '>', decodeCursor(page.cursor));
+  return query;
+}
+
+export function findMessage(db: Knex, conversationId: string, id: string): Promise<MessageRow | undefined> {
+  return db<MessageRow>('messages').where({ conversation_id: conversationId, id }).first();
+}
+
+export async function insertMessage(db: Knex, row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'role' | 'content'>) {
+  const [inserted] = await db<MessageRow>('messages').insert(row).returning('*');
+  await db('conversations').where({ id: row.conversation_id }).update({ updated_at: db.fn.now() });
+  return inserted!;
+}
+
+export async function updateMessageRow(db: Knex, id: string, content: string) {
+  const [updated] = await db<MessageRow>('messages')
+    .where({ id })
+    .update({ content, updated_at: db.fn.now() as unknown as Date })
+    .returning('*');
+  return updated!;
+}
+
+export async function deleteMessageRow(db: Knex, id: string): Promise<void> {
+  await db('messages').where({ id }).delete();
+}

@@ -1,0 +1,142 @@
+import type { Services } from '@shared/services.ts';
+import type { ApiRouter } from '../../http/apiRouter.ts';
+import { dataOf, pageOf } from '../../http/schemas.ts';
+import { deleteMessage } from './deleteMessage.ts';
+import { updateMessage } from './updateMessage.ts';
+import { presentConversation, presentMessage, presentPage } from './conversation.presenter.ts';
+import {
+  ConversationIdSchema, ConversationSchema, CreateConversationSchema, ListConversationsSchema, ListMessagesSchema,
+  MessageIdSchema, MessageSchema, PostMessageSchema, UpdateConversationSchema, UpdateMessageSchema,
+} from './conversations.schemas.ts';
+import { findMessage, listMessages } from './conversations.repo.ts';
+import { createConversation } from './createConversation.ts';
+import { deleteConversation } from './deleteConversation.ts';
+import { findConversationForActor } from './findConversationForActor.ts';
+import { listConversationsForActor } from './listConversationsForActor.ts';
+import { postMessage } from './postMessage.ts';
+import { updateConversation } from './updateConversation.ts';
+import { NotFoundError } from '@shared/errors.ts';
+
+const tag = 'conversations';
+
+/** Conversations and their messages. Every access decision goes through shared/access. */
+export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void {
+  api.route(
+    {
+      method: 'post', path: '/api/conversations', tag, summary: 'Create a conversation, personal or in a workspace',
+      request: CreateConversationSchema, errors: [403, 404], responses: { 201: { description: 'Created', schema: dataOf(ConversationSchema) } },
+    },
+    async (req, res) => {
+      const conversation = await createConversation(db, { actor: req.actor, ...req.input.body });
+      res.status(201).json({ data: presentConversation(conversation, req.actor) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/conversations', tag,
+      summary: 'List your personal conversations, or a workspace’s with `workspaceId`, newest first',
+      request: ListConversationsSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(ConversationSchema) } },
+    },
+    async (req, res) => {
+      const { query } = req.input;
+      const rows = await listConversationsForActor(db, { actor: req.actor, ...query });
+      res.json(presentPage(rows, query.limit, (row) => presentConversation(row, req.actor)));
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/conversations/:id', tag, summary: 'Get a conversation', request: ConversationIdSchema,
+      errors: [404], responses: { 200: { description: 'The conversation', schema: dataOf(ConversationSchema) } },
+    },
+    async (req, res) => {
+      const conversation = await findConversationForActor(db, req.actor, req.input.params.id, 'read');
+      res.json({ data: presentConversation(conversation, req.actor) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch', path: '/api/conversations/:id', tag, summary: 'Rename a conversation', request: UpdateConversationSchema,
+      errors: [403, 404], responses: { 200: { description: 'Updated', schema: dataOf(ConversationSchema) } },
+    },
+    async (req, res) => {
+      const conversation = await updateConversation(db, { actor: req.actor, id: req.input.params.id, ...req.input.body });
+      res.json({ data: presentConversation(conversation, req.actor) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete', path: '/api/conversations/:id', tag, summary: 'Delete a conversation and its messages',
+      request: ConversationIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
+    },
+    async (req, res) => {
+      await deleteConversation(db, bus, { actor: req.actor, id: req.input.params.id });
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/conversations/:id/messages', tag, summary: 'List messages, oldest first',
+      request: ListMessagesSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(MessageSchema) } },
+    },
+    async (req, res) => {
+      const { params, query } = req.input;
+      await findConversationForActor(db, req.actor, params.id, 'read');
+      const rows = await listMessages(db, params.id, query);
+      res.json(presentPage(rows, query.limit, presentMessage));
+    },
+  );
+
+  api.route(
+    {
+      method: 'post', path: '/api/conversations/:id/messages', tag, summary: 'Post a message', request: PostMessageSchema,
+      errors: [403, 404], responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
+    },
+    async (req, res) => {
+      const message = await postMessage(db, bus, { actor: req.actor, conversationId: req.input.params.id, ...req.input.body });
+      res.status(201).json({ data: presentMessage(message) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Get a message',
+      request: MessageIdSchema, errors: [404], responses: { 200: { description: 'The message', schema: dataOf(MessageSchema) } },
+    },
+    async (req, res) => {
+      const { id, messageId } = req.input.params;
+      await findConversationForActor(db, req.actor, id, 'read');
+      const message = await findMessage(db, id, messageId);
+      if (!message) throw new NotFoundError('Message not found');
+      res.json({ data: presentMessage(message) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'patch', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Edit a message',
+      request: UpdateMessageSchema, errors: [403, 404], responses: { 200: { description: 'Updated', schema: dataOf(MessageSchema) } },
+    },
+    async (req, res) => {
+      const { id, messageId } = req.input.params;
+      const message = await updateMessage(db, bus, { actor: req.actor, conversationId: id, messageId, ...req.input.body });
+      res.json({ data: presentMessage(message) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Delete a message',
+      request: MessageIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
+    },
+    async (req, res) => {
+      const { id, messageId } = req.input.params;
+      await deleteMessage(db, bus, { actor: req.actor, conversationId: id, messageId });
+      res.status(204).end();
+    },
+  );
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
+
+// Titles and contents are stored verbatim: escaping is the renderer's job, never the store's.
+// PostgreSQL text cannot hold U+0000, so it is refused here rather than failing as a 500 at insert.
+const Title = Text().trim().min(1).max(200);
+const Content = Text().min(1).max(100_000);
+const Role = z.enum(['user', 'assistant', 'system']);
+
+export const CreateConversationSchema = z.object({
+  body: z.strictObject({ title: Title, workspaceId: z.uuid().optional() }),
+});
+export const ListConversationsSchema = z.object({
+  query: PageQuery.extend({ workspaceId: z.uuid().optional().describe('List this workspace’s conversations instead of your personal ones') }),
+});
+export const ConversationIdSchema = z.object({ params: z.object({ id: IdParam }) });
+export const UpdateConversationSchema = z.object({
+  params: z.object({ id: IdParam }),
+  body: z.strictObject({ title: Title }),
+});
+
+export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), query: PageQuery });
+export const PostMessageSchema = z.object({
+  params: z.object({ id: IdParam }),
+  body: z.strictObject({ role: Role, content: Content }),
+});
+export const MessageIdSchema = z.object({ params: z.object({ id: IdParam, messageId: IdParam }) });
+export const UpdateMessageSchema = z.object({
+  params: z.object({ id: IdParam, messageId: IdParam }),
+  body: z.strictObject({ content: Content }),
+});
+
+export const ConversationSchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    ownerId: z.uuid(),
+    workspaceId: z.uuid().nullable(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    policies: z.record(z.string(), z.boolean()).describe('What the caller may do: read, update, delete, share, …'),
+  })
+  .meta({ id: 'Conversation' });
+
+export const MessageSchema = z
+  .object({
+    id: z.uuid(),
+    conversationId: z.uuid(),
+    role: Role,
+    authorId: z.uuid().nullable(),
+    content: z.string(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Message' });

@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import { writeAudit } from '@shared/audit.ts';
+import type { Bus } from '@shared/bus.ts';
+import { deleteMessageRow } from './conversations.repo.ts';
+import { findMessageToChange, type MessageChange } from './findMessageToChange.ts';
+
+/** Removes a message. */
+export async function deleteMessage(db: Knex, bus: Bus, props: MessageChange): Promise<void> {
+  await db.transaction(async (trx) => {
+    await findMessageToChange(trx, props, 'deleteMessage');
+    await deleteMessageRow(trx, props.messageId);
+    await writeAudit(trx, {
+      actorId: props.actor.id, action: 'message.deleted', subjectType: 'conversation', subjectId: props.conversationId,
+      data: { messageId: props.messageId },
+    });
+  });
+  await bus.publish('message.deleted', { conversationId: props.conversationId, messageId: props.messageId });
+}

@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import type { Actor } from '@shared/auth.ts';
+import { writeAudit } from '@shared/audit.ts';
+import type { Bus } from '@shared/bus.ts';
+import { busMessage } from './conversation.presenter.ts';
+import { findConversationForActor } from './findConversationForActor.ts';
+import { insertMessage, type MessageRow } from './conversations.repo.ts';
+
+interface Props {
+  actor: Actor;
+  conversationId: string;
+  role: MessageRow['role'];
+  content: string;
+}
+
+/** Appends a message; open documents receive it through `message.created` once it is committed. */
+export async function postMessage(db: Knex, bus: Bus, props: Props): Promise<MessageRow> {
+  const message = await db.transaction(async (trx) => {
+    await findConversationForActor(trx, props.actor, props.conversationId, 'postMessage');
+    const row = await insertMessage(trx, {
+      conversation_id: props.conversationId, author_id: props.actor.id, role: props.role, content: props.content,
+    });
+    await writeAudit(trx, {
+      actorId: props.actor.id, action: 'message.created', subjectType: 'conversation', subjectId: props.conversationId,
+      data: { messageId: row.id, role: row.role },
+    });
+    return row;
+  });
+  await bus.publish('message.created', { conversationId: props.conversationId, message: busMessage(message) });
+  return message;
+}

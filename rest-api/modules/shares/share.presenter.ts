@@ -1,0 +1,62 @@
+import { conversationPolicies, type SharePrincipal, type ShareAccessFacts } from '@shared/access/index.ts';
+import type { MessageRow } from '../conversations/conversations.repo.ts';
+import { encodeShareCursor, type ShareRow, type SharedConversationRow } from './shares.repo.ts';
+
+/** The link a share hands out: `APP_URL/share/<id>` (a trailing slash on APP_URL is not doubled). */
+export function shareUrl(appUrl: string, shareId: string): string {
+  return `${appUrl.replace(/\/+$/, '')}/share/${shareId}`;
+}
+
+/** The access model's view of a share row. */
+export function shareAccessFacts(row: ShareRow): ShareAccessFacts {
+  return { id: row.id, conversationId: row.conversation_id, permission: row.permission, revokedAt: row.revoked_at, expiresAt: row.expires_at };
+}
+
+/** A share as its managers see it. Never the password hash: only whether there is one. */
+export function presentShare(row: ShareRow, appUrl: string) {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    permission: row.permission,
+    url: shareUrl(appUrl, row.id),
+    hasPassword: row.password_hash !== null,
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    maxViews: row.max_views,
+    viewCount: row.view_count,
+    revokedAt: row.revoked_at?.toISOString() ?? null,
+    createdBy: row.created_by,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+/** `{ data, pagination }` from a page of shares fetched with one extra row. */
+export function presentSharePage(rows: Array<ShareRow & { cursor_at: string }>, limit: number, appUrl: string) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor = rows.length > limit && last ? encodeShareCursor(last) : null;
+  return { data: page.map((row) => presentShare(row, appUrl)), pagination: { nextCursor } };
+}
+
+/** A conversation as a share link shows it: which accounts own it and wrote in it, and where it lives, stay private. */
+export function presentSharedConversation(row: SharedConversationRow, principal: SharePrincipal, share: ShareRow) {
+  const facts = { id: row.id, ownerId: row.owner_id, workspaceId: row.workspace_id, share: shareAccessFacts(share) };
+  return {
+    id: row.id,
+    title: row.title,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    policies: conversationPolicies(principal, facts),
+  };
+}
+
+/** A message as a share link shows it: without its author's account id. */
+export function presentSharedMessage(row: MessageRow) {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    role: row.role,
+    content: row.content,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

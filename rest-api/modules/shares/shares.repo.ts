@@ -1,0 +1,132 @@
+import type { Knex } from 'knex';
+import type { SharePermission } from '@shared/access/index.ts';
+import { ValidationError } from '@shared/errors.ts';
+import type { MessageRow } from '../conversations/conversations.repo.ts';
+
+export interface ShareRow {
+  id: string;
+  conversation_id: string;
+  created_by: string | null;
+  permission: SharePermission;
+  password_hash: string | null;
+  expires_at: Date | null;
+  max_views: number | null;
+  view_count: number;
+  revoked_at: Date | null;
+  created_at: Date;
+}
+
+/** What a share view reads of a conversation: what the viewer sees, and what the access model decides on. */
+export interface SharedConversationRow {
+  id: string;
+  owner_id: string;
+  workspace_id: string | null;
+  title: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The one definition of a usable share, for both the lookup and the counted view: keep them in step. */
+function whereLive(query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query
+    .whereNull('revoked_at')
+    .andWhere((q) => q.whereNull('expires_at').orWhereRaw('expires_at > now()'))
+    .andWhere((q) => q.whereNull('max_views').orWhereRaw('view_count < max_views'));
+}
+
+export async function insertShare(db: Knex, row: Omit<ShareRow, 'view_count' | 'revoked_at' | 'created_at'>): Promise<ShareRow> {
+  const [inserted] = await db<ShareRow>('shares').insert(row).returning('*');
+  return inserted!;
+}
+
+export function findShare(db: Knex, id: string): Promise<ShareRow | undefined> {
+  return db<ShareRow>('shares').where({ id }).first();
+}
+
+/** The share when it can still be opened: not revoked, not expired, views left. */
+export function findLiveShare(db: Knex, id: string): Promise<ShareRow | undefined> {
+  return whereLive(db('shares').where({ id })).first();
+}
+
+/**
+ * Spends one view and writes its audit row in a single statement, so the limit holds however many
+ * viewers arrive at once: PostgreSQL re-checks the conditions on the row it locks, and only a view that
+ * still fits counts. One statement is also one round trip with the row lock held for the commit alone,
+ * which is what keeps a popular link fast. (The audit row is written here rather than through
+ * shared/audit.ts so that it shares the statement; it names the same columns.) `passwordless` counts the
+ * view only when the share asks no password. Undefined when nothing was counted.
+ */
+export async function countShareView(
+  db: Knex,
+  id: string,
+  options: { ip: string; passwordless?: boolean },
+): Promise<ShareRow | undefined> {
+  const counted = whereLive(db('shares').where({ id }));
+  if (options.passwordless) counted.whereNull('password_hash');
+  const rows = await db
+    .with('viewed', counted.update({ view_count: db.raw('view_count + 1') }).returning('*'))
+    .with('logged', db.raw(
+      `insert into audit_log (action, subject_type, subject_id, ip, data)
+       select 'share.viewed', 'share', id, ?, jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
+       from viewed`,
+      [options.ip],
+    ))
+    .select('*')
+    .from('viewed');
+  return (rows as ShareRow[])[0];
+}
+
+/** Marks a share revoked, once: a second revoke (or a racing one) finds nothing and gets undefined. */
+export async function markShareRevoked(db: Knex, id: string): Promise<ShareRow | undefined> {
+  const [row] = await db<ShareRow>('shares').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() as unknown as Date }).returning('*');
+  return row;
+}
+
+// `created_at` to the microsecond, in UTC: a JavaScript Date would drop the microseconds and skip or repeat rows.
+const CURSOR_AT = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CURSOR_AT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
+
+/** A conversation's shares, newest first, with one extra row to tell whether another page follows. */
+export function listSharesOfConversation(db: Knex, conversationId: string, page: { limit: number; cursor?: string }) {
+  const query = db('shares')
+    .where({ conversation_id: conversationId })
+    .select('*', db.raw(`${CURSOR_AT} as cursor_at`))
+    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(page.limit + 1);
+  if (page.cursor) {
+    const [at, id] = decodeShareCursor(page.cursor);
+    query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [at, id]);
+  }
+  return query as Promise<Array<ShareRow & { cursor_at: string }>>;
+}
+
+/** Opaque to clients: base64url of `[created_at, id]`. */
+export function encodeShareCursor(row: { cursor_at: string; id: string }): string {
+  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
+}
+
+function decodeShareCursor(cursor: string): [string, string] {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) && value.length === 2 &&
+      typeof value[0] === 'string' && CURSOR_AT_PATTERN.test(value[0]) &&
+      typeof value[1] === 'string' && /^[\w-]{1,64}$/.test(value[1])
+    ) {
+      return [value[0], value[1]];
+    }
+  } catch {
+    // Not JSON: falls through to the same 400 as any other cursor we did not issue.
+  }
+  const message = 'is not a cursor this API issued';
+  throw new ValidationError(`query.cursor: ${message}`, { fields: [{ field: 'query.cursor', message }] });
+}
+
+export function findSharedConversation(db: Knex, id: string): Promise<SharedConversationRow | undefined> {
+  return db<SharedConversationRow>('conversations').where({ id }).first('id', 'owner_id', 'workspace_id', 'title', 'created_at', 'updated_at');
+}
+
+/** The first `limit` messages, oldest first, plus one to tell whether more follow. */
+export function listSharedMessages(db: Knex, conversationId: string, limit: number): Promise<MessageRow[]> {
+  return db<MessageRow>('messages').where({ conversation_id: conversationId }).orderBy('seq', 'asc').limit(limit + 1);
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import type { Services } from '@shared/services.ts';
+import type { ApiRouter } from '../../http/apiRouter.ts';
+import { dataOf, pageOf } from '../../http/schemas.ts';
+import { findConversationForActor } from '../conversations/findConversationForActor.ts';
+import { createShare } from './createShare.ts';
+import { findShareForManager } from './findShareForManager.ts';
+import { revokeShare } from './revokeShare.ts';
+import { presentShare, presentSharedConversation, presentSharedMessage, presentSharePage, shareUrl } from './share.presenter.ts';
+import { QR_CODE_MEDIA_TYPES, renderShareQrCode, shareQrCodeDataUrl } from './shareQrCode.ts';
+import { createSharePasswordLimits } from './shares.limits.ts';
+import { listSharesOfConversation } from './shares.repo.ts';
+import {
+  CreatedShareSchema, CreateShareSchema, ListSharesSchema, ShareIdSchema, ShareQrCodeSchema, ShareSchema, ShareViewSchema, ViewShareSchema,
+} from './shares.schemas.ts';
+import { viewShare } from './viewShare.ts';
+
+const tag = 'shares';
+
+/** Share links: managers create, list and revoke them; anyone holding one opens it. */
+export function shareRoutes(api: ApiRouter, services: Services): void {
+  const { db, bus, config, tokens } = services;
+  const viewDeps = { db, tokens, shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS, passwordLimits: createSharePasswordLimits(services) };
+
+  api.route(
+    {
+      method: 'post', path: '/api/share', tag, summary: 'Create a share link for a conversation you manage', request: CreateShareSchema,
+      errors: [403, 404], responses: { 201: { description: 'Created, with its link and QR code', schema: dataOf(CreatedShareSchema) } },
+    },
+    async (req, res) => {
+      const share = await createShare(db, { actor: req.actor, ...req.input.body, ip: req.ip });
+      const qrCode = await shareQrCodeDataUrl(shareUrl(config.APP_URL, share.id));
+      res.status(201).json({ data: { ...presentShare(share, config.APP_URL), qrCode } });
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/share', tag, summary: 'List the share links of a conversation you manage, newest first',
+      request: ListSharesSchema, errors: [403, 404], responses: { 200: { description: 'A page', schema: pageOf(ShareSchema) } },
+    },
+    async (req, res) => {
+      const { conversationId, limit, cursor } = req.input.query;
+      await findConversationForActor(db, req.actor, conversationId, 'share');
+      const rows = await listSharesOfConversation(db, conversationId, { limit, cursor });
+      res.json(presentSharePage(rows, limit, config.APP_URL));
+    },
+  );
+
+  api.route(
+    {
+      method: 'delete', path: '/api/share/:id', tag, summary: 'Revoke a share link: it stops working at once',
+      request: ShareIdSchema, errors: [404], responses: { 204: { description: 'Revoked' } },
+    },
+    async (req, res) => {
+      await revokeShare(db, bus, { actor: req.actor, shareId: req.input.params.id, ip: req.ip });
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'get', path: '/api/share/:id/qr', tag, summary: 'The share link as a QR code image (`?format=png` or `svg`)',
+      request: ShareQrCodeSchema, errors: [404],
+      responses: { 200: { description: 'image/png, or image/svg+xml with `format=svg`', schema: z.string().meta({ format: 'binary' }), contentType: 'image/png' } },
+    },
+    async (req, res) => {
+      const share = await findShareForManager(db, req.actor, req.input.params.id);
+      const { format } = req.input.query;
+      const image = await renderShareQrCode(shareUrl(config.APP_URL, share.id), format);
+      // The image encodes a capability: keep it out of shared caches; an SVG must never run as a page.
+      res.set({ 'Cache-Control': 'private, no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'" });
+      res.type(QR_CODE_MEDIA_TYPES[format]).send(image);
+    },
+  );
+
+  api.route(
+    {
+      method: 'post', path: '/api/share/:id/view', tag, auth: false,
+      summary: 'Open a share link: the conversation, its messages and a share token (spends one view)',
+      request: ViewShareSchema, errors: [401, 404, 429], responses: { 200: { description: 'The shared conversation', schema: dataOf(ShareViewSchema) } },
+    },
+    async (req, res) => {
+      const { params, body } = req.input;
+      const view = await viewShare(viewDeps, { shareId: params.id, password: body?.password, ip: req.ip ?? 'unknown' });
+      res.set('Cache-Control', 'no-store').json({
+        data: {
+          conversation: presentSharedConversation(view.conversation, view.principal, view.share),
+          messages: view.messages.map(presentSharedMessage),
+          hasMoreMessages: view.hasMoreMessages,
+          token: view.token,
+          permission: view.share.permission,
+          expiresAt: view.expiresAt.toISOString(),
+        },
+      });
+    },
+  );
+}

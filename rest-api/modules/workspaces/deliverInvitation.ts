@@ -1,0 +1,31 @@
+import type { Knex } from 'knex';
+import type { Actor } from '@shared/auth.ts';
+import { writeAudit } from '@shared/audit.ts';
+import { NotFoundError } from '@shared/errors.ts';
+import { invitationEmail, type InvitationDelivery } from './invitationEmail.ts';
+import type { InvitationRow } from './invitations.repo.ts';
+import { findUserContact } from './workspaces.repo.ts';
+
+interface Props {
+  actor: Actor;
+  workspace: { id: string; name: string };
+  invitation: InvitationRow;
+  /** The token whose hash the invitation row holds; it exists only in this email. */
+  token: string;
+  action: 'invitation.created' | 'invitation.resent';
+}
+
+/** Writes the invitation's audit row and emails its link, inside the caller's transaction. */
+export async function deliverInvitation(trx: Knex.Transaction, delivery: InvitationDelivery, props: Props): Promise<void> {
+  const { actor, workspace, invitation } = props;
+  await writeAudit(trx, {
+    actorId: actor.id, action: props.action, subjectType: 'workspace', subjectId: workspace.id,
+    data: { invitationId: invitation.id, email: invitation.email, role: invitation.role },
+  });
+  const sender = await findUserContact(trx, actor.id);
+  if (!sender) throw new NotFoundError('User not found');
+  await delivery.mailer.send(invitationEmail({
+    to: invitation.email, token: props.token, workspaceName: workspace.name, inviterName: sender.name, role: invitation.role,
+    expiresAt: invitation.expires_at, appUrl: delivery.appUrl,
+  }), { db: trx });
+}

@@ -1,0 +1,49 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseConfig } from './config.ts';
+
+const problems = (env: Record<string, string>) => {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    return (error as ConfigError).lines;
+  }
+  return [];
+};
+
+describe('configuration', () => {
+  it('runs on embedded defaults with nothing set', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ PORT: 3000, COLLAB_PORT: 1234, DATA_DIR: './data', ACCESS_TOKEN_TTL_SECONDS: 900 });
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('names each bad variable and what it expects, one line each', () => {
+    expect(problems({ PORT: 'abc', REDIS_URL: 'http://cache', LOG_LEVEL: 'loud' })).toEqual([
+      'Invalid configuration: PORT must be a port number (0-65535) (got "abc")',
+      'Invalid configuration: REDIS_URL must be a URL starting with redis:// or rediss:// (got "http://cache")',
+      'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+    ]);
+  });
+
+  it('demands JWT_SECRET in production and never echoes a secret', () => {
+    expect(problems({ NODE_ENV: 'production' })).toEqual(['Invalid configuration: JWT_SECRET is required when NODE_ENV=production']);
+    const [line] = problems({ JWT_SECRET: 'short-secret' });
+    expect(line).toBe('Invalid configuration: JWT_SECRET must be at least 32 characters');
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(parseConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('stops the process with exit code 1 and the one line on a bad value', () => {
+    const result = spawnSync('node_modules/.bin/tsx', ['rest-api/main.ts'], {
+      env: { PATH: process.env.PATH, PORT: '70000' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe('Invalid configuration: PORT must be a port number (0-65535) (got "70000")');
+  });
+});

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+
+/** An integer in [min, max]; every failure reads "must be <expects>". */
+const integer = (min: number, max: number, expects: string) => {
+  const error = `must be ${expects}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const port = integer(0, 65535, 'a port number (0-65535)');
+const positiveInt = integer(1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+const flag = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1');
+const url = (protocols: string[]) =>
+  z.url({
+    protocol: new RegExp(`^(${protocols.join('|')})$`),
+    error: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
+  });
+
+/**
+ * Every environment variable the product reads. The README's configuration table mirrors this schema;
+ * keep the two in step.
+ */
+const ConfigSchema = z
+  .object({
+    /** development | production | test. Production demands JWT_SECRET and DATABASE_URL for the split servers. Default development. */
+    NODE_ENV: z.enum(['development', 'production', 'test'], { error: 'must be development, production or test' }).default('development'),
+    /** Interface both servers bind to. Default 0.0.0.0. */
+    HOST: z.string().min(1).default('0.0.0.0'),
+    /** REST API port (0 = any free port). Default 3000. */
+    PORT: port.default(3000),
+    /** Collaboration (WebSocket) server port (0 = any free port). Default 1234. */
+    COLLAB_PORT: port.default(1234),
+    /** Quiet time after the last edit before the collab server stores a document's compact state, in ms. Default 2000. */
+    COLLAB_STORE_DEBOUNCE_MS: positiveInt.default(2_000),
+    /** Longest a document under constant editing goes without its compact state being stored, in ms. Default 10000. */
+    COLLAB_STORE_MAX_DEBOUNCE_MS: positiveInt.default(10_000),
+    /**
+     * Shortest time between two commits of the collab update log, in ms (group commit): edits arriving
+     * sooner share the next commit, so a node commits at most 1000/this times a second however many
+     * people type. Acknowledgements wait for it; broadcasts do not. 0 commits as soon as the previous
+     * commit ends. Default 100.
+     */
+    COLLAB_LOG_COMMIT_INTERVAL_MS: integer(0, 1_000, 'an integer from 0 to 1000').default(100),
+    /** Largest WebSocket frame the collab server accepts, in bytes; a bigger one closes that socket. Default 1048576 (1 MiB). */
+    COLLAB_MAX_MESSAGE_BYTES: positiveInt.default(1_048_576),
+    /** Largest a collaborative document may grow, in bytes of encoded state; an edit past it is refused. Default 10485760 (10 MiB). */
+    COLLAB_MAX_DOCUMENT_BYTES: positiveInt.default(10_485_760),
+    /** Collaboration connections one user may hold open on one collab node. Default 20. */
+    COLLAB_MAX_CONNECTIONS_PER_USER: positiveInt.default(20),
+    /** Collaboration server URL the web client connects to (ws:// or wss://). Unset: the page's own host name on COLLAB_PORT. */
+    COLLAB_PUBLIC_URL: url(['ws', 'wss']).optional(),
+    /** Public base URL of the web client, used in links the product sends out. Default http://localhost:3000. */
+    APP_URL: url(['http', 'https']).default('http://localhost:3000'),
+    /** PostgreSQL connection string. Unset: embedded PGlite under DATA_DIR. */
+    DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+    /** Largest number of PostgreSQL connections per process. Default 10. */
+    DATABASE_POOL_MAX: positiveInt.default(10),
+    /** Where embedded state lives (PGlite files, generated JWT secret). Default ./data. */
+    DATA_DIR: z.string().min(1).default('./data'),
+    /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */
+    REDIS_URL: url(['redis', 'rediss']).optional(),
+    /** Prefix for every Redis key and channel, so deployments can share one Redis. Default twinmcp:. */
+    REDIS_PREFIX: z.string().min(1).default('twinmcp:'),
+    /** HMAC secret for access tokens, at least 32 characters. Required in production; generated under DATA_DIR otherwise. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** Access token lifetime in seconds. Default 900 (15 minutes). */
+    ACCESS_TOKEN_TTL_SECONDS: positiveInt.default(900),
+    /** Refresh token lifetime in days. Default 30. */
+    REFRESH_TOKEN_TTL_DAYS: positiveInt.default(30),
+    /** Login/register attempts allowed per client IP per minute. Default 30. */
+    RATE_LIMIT_AUTH_PER_IP: positiveInt.default(30),
+    /** Login/register attempts allowed per email address per minute. Default 10. */
+    RATE_LIMIT_AUTH_PER_EMAIL: positiveInt.default(10),
+    /** SMTP server for outgoing email (invitations), e.g. smtp://user:pass@host:587. Unset: emails go to the email_outbox table and their links are logged. */
+    SMTP_URL: url(['smtp', 'smtps']).optional(),
+    /** Sender of outgoing email. Default "TwinMCP <no-reply@localhost>". */
+    EMAIL_FROM: z.string().min(3).default('TwinMCP <no-reply@localhost>'),
+    /** Lifetime of the token a public share view hands out, in seconds (never past the share's own expiry). Default 3600. */
+    SHARE_TOKEN_TTL_SECONDS: positiveInt.default(3600),
+    /** Password attempts allowed per share per 15 minutes. Default 10. */
+    RATE_LIMIT_SHARE_PASSWORD_PER_SHARE: positiveInt.default(10),
+    /** Password attempts allowed per client IP per 15 minutes, across shares. Default 30. */
+    RATE_LIMIT_SHARE_PASSWORD_PER_IP: positiveInt.default(30),
+    /** Invitations (new and resent) allowed per workspace per hour. Default 20. */
+    RATE_LIMIT_INVITATIONS_PER_WORKSPACE: positiveInt.default(20),
+    /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
+    TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
+    /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+      .default('info'),
+    /** Pretty, human-readable logs instead of JSON lines. Default false. */
+    LOG_PRETTY: flag.default(false),
+    /** Longest wait for in-flight work on SIGTERM before exiting anyway, in ms. Default 10000. */
+    SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+  });
+
+export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Thrown by parseConfig; `lines` holds one human-readable line per bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly lines: string[]) {
+    super(lines.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment (process.env by default); throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" — the common shape of `FOO=` in .env files and compose files.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = ConfigSchema.safeParse(present);
+  if (result.success) return Object.freeze(result.data);
+  const lines = result.error.issues.map((issue) => {
+    const name = String(issue.path[0] ?? 'environment');
+    const got = name in present ? ` (got ${JSON.stringify(present[name])})` : '';
+    return `Invalid configuration: ${name} ${issue.message}${name === 'JWT_SECRET' ? '' : got}`;
+  });
+  throw new ConfigError(lines);
+}
+
+/** Reads the process environment once; on a bad value prints one line per variable and exits 1. */
+export function loadConfig(): Config {
+  try {
+    return parseConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const line of error.lines) process.stderr.write(`${line}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,99 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import { PGlite } from '@electric-sql/pglite';
+import type { Config } from './config.ts';
+import { migrationSource } from '../migrations/index.ts';
+
+export type Db = Knex;
+
+/** Where the embedded database lives when DATABASE_URL is unset. */
+export function pgliteDirectory(config: Pick<Config, 'DATA_DIR'>): string {
+  return path.resolve(config.DATA_DIR, 'pglite');
+}
+
+/**
+ * Opens the database: PostgreSQL through `pg` when DATABASE_URL is set, otherwise PGlite — a real
+ * PostgreSQL compiled to WebAssembly, in-process, persisted under DATA_DIR (or in memory for `memory://`).
+ * PGlite serves one connection, so it suits the single-process `npm start`, not the split servers.
+ */
+export function createDb(
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>,
+  options: { inMemory?: boolean } = {},
+): Db {
+  if (config.DATABASE_URL) {
+    return knexFactory({
+      client: 'pg',
+      connection: config.DATABASE_URL,
+      pool: { min: 0, max: config.DATABASE_POOL_MAX },
+      migrations: { migrationSource },
+    });
+  }
+  let dataDir: string | undefined;
+  if (!options.inMemory) {
+    dataDir = pgliteDirectory(config);
+    fs.mkdirSync(dataDir, { recursive: true });
+  }
+  const pglite = new PGlite(dataDir);
+  return knexFactory({
+    client: ClientPgLite,
+    dialect: 'postgres',
+    connection: () => ({ pglite }) as unknown as Knex.StaticConnectionConfig,
+    migrations: { migrationSource },
+  });
+}
+
+/** Any constant both servers agree on: the key of the advisory lock that serializes migrations. */
+const MIGRATION_LOCK_KEY = 7_126_480_331;
+
+/**
+ * Brings the schema up to date; safe to run at every start and from several processes at once. knex's
+ * own lock makes a second, concurrent migrator fail ("Migration table is already locked"), so on
+ * PostgreSQL every process first waits for one advisory lock: the others then find nothing to do.
+ */
+export async function migrateLatest(db: Db): Promise<string[]> {
+  if (db.client.config.client !== 'pg') return runMigrations(db);
+  const connection = await db.client.acquireConnection();
+  try {
+    await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await runMigrations(db);
+    } finally {
+      await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}
+
+async function runMigrations(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest()) as [number, string[]];
+  return applied;
+}
+
+/** True when the database answers a trivial query. */
+export async function isDbReady(db: Db): Promise<boolean> {
+  try {
+    await db.raw('select 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs a hot-path read as a named prepared statement, so PostgreSQL parses and plans it once per
+ * connection instead of once per request (knex has no prepared statements; pg does). Returns
+ * undefined where that is not possible — PGlite, or inside a transaction, whose connection knex
+ * holds — and the caller runs its ordinary query instead.
+ */
+export async function queryPrepared<T>(db: Db, statement: { name: string; text: string; values: unknown[] }): Promise<T[] | undefined> {
+  if (db.client.config.client !== 'pg' || db.isTransaction) return undefined;
+  const connection = await db.client.acquireConnection();
+  try {
+    return (await connection.query(statement)).rows as T[];
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}

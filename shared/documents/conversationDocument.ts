@@ -1,0 +1,55 @@
+import * as Y from 'yjs';
+
+/**
+ * The shape of a conversation's collaborative document, `conversation:<uuid>`: the title, the draft the
+ * team writes together (TipTap binds to it), and the conversation's messages mirrored from the
+ * `messages` table. Both servers and the web client agree on these names through this file.
+ */
+export const DOCUMENT_NAME_PREFIX = 'conversation:';
+
+/** Root types of the document. */
+export const DocumentFields = {
+  /** Y.Text */
+  title: 'title',
+  /** Y.XmlFragment */
+  draft: 'draft',
+  /** Y.Array<Y.Map<MessageField>> */
+  messages: 'messages',
+} as const;
+
+/** One message as the document holds it: a Y.Map with exactly these keys. */
+export interface DocumentMessage {
+  id: string;
+  role: 'user' | 'assistant' | 'system';
+  /** The author's user id; null for assistant and system messages, or when the account is gone. */
+  author: string | null;
+  content: string;
+  /** ISO 8601, as the REST API presents it. */
+  createdAt: string;
+}
+
+/** `conversation:<uuid>` for a conversation id. */
+export function documentNameFor(conversationId: string): string {
+  return `${DOCUMENT_NAME_PREFIX}${conversationId}`;
+}
+
+/** The conversation id inside a document name, or undefined for any other name. */
+export function conversationIdOf(documentName: string): string | undefined {
+  return documentName.startsWith(DOCUMENT_NAME_PREFIX) ? documentName.slice(DOCUMENT_NAME_PREFIX.length) : undefined;
+}
+
+/** The document's `messages` array. */
+export function messagesOf(doc: Y.Doc): Y.Array<Y.Map<unknown>> {
+  return doc.getArray<Y.Map<unknown>>(DocumentFields.messages);
+}
+
+/** Reads one message entry back as a plain object (what tests and the web client compare). */
+export function readDocumentMessage(entry: Y.Map<unknown>): DocumentMessage {
+  return {
+    id: entry.get('id') as string,
+    role: entry.get('role') as DocumentMessage['role'],
+    author: (entry.get('author') as string | null | undefined) ?? null,
+    content: entry.get('content') as string,
+    createdAt: entry.get('createdAt') as string,
+  };
+}

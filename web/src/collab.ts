@@ -1,0 +1,182 @@
+import { HocuspocusProvider, WebSocketStatus } from '@hocuspocus/provider';
+import * as Y from 'yjs';
+
+/**
+ * What the person sees about the connection. `revoked` and `denied` are final: the server ended access
+ * (a revoked link, a removed member, a deleted conversation) or refused it.
+ */
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'revoked' | 'denied';
+
+/** Someone in the document, from Yjs awareness. */
+export interface Presence {
+  clientId: number;
+  user: AwarenessUser;
+  typing: boolean;
+  isSelf: boolean;
+}
+
+/** The awareness `user` field every client publishes; CollaborationCaret labels carets with it. */
+export interface AwarenessUser {
+  id: string;
+  name: string;
+  color: string;
+}
+
+export interface RoomOptions {
+  conversationId: string;
+  /** Asked at every (re)connect: the access token (refreshed if needed) or a share token. */
+  token: () => Promise<string>;
+  user: AwarenessUser;
+  /** Called on a refusal for an expired token; resolves true once a fresh token is available. */
+  renewToken?: () => Promise<boolean>;
+  onState(state: ConnectionState, detail: StateDetail): void;
+}
+
+export interface StateDetail {
+  /** Local edits the server has not acknowledged yet (made offline, or still in flight). */
+  unsent: number;
+  /** Why access ended, for `revoked` and `denied`: the server's close or refusal reason. */
+  reason?: string;
+  /** The server gave this connection read-only access. */
+  readOnly: boolean;
+}
+
+/** Close reasons the collab server sends when access ends for good (collab-server/closeConnection.ts). */
+const FINAL_CLOSE_REASONS = new Set(['share_revoked', 'access_revoked', 'conversation_deleted', 'session_revoked']);
+
+/** The collaboration server's URL: what the REST server wrote into the page, else this host on 1234. */
+export function collabUrl(): string {
+  const fromServer = document.querySelector<HTMLMetaElement>('meta[name="collab-url"]')?.content;
+  if (fromServer) return fromServer;
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:1234`;
+}
+
+/**
+ * A live conversation document: `conversation:<id>` with its `draft` fragment and `messages` array.
+ * Yjs keeps every local edit in the document while the connection is down, and the provider sends them
+ * in its sync handshake when it comes back; `pendingEdits` shows how many are not yet acknowledged.
+ */
+export class Room {
+  readonly doc = new Y.Doc();
+  readonly provider: HocuspocusProvider;
+  state: ConnectionState = 'connecting';
+  readOnly = true;
+  private reason: string | undefined;
+  private wasConnected = false;
+  private editsWhileAway = 0;
+  private readonly wentOffline = () => {
+    // The socket may look open for a while after the network is gone; drop it so the state is honest.
+    this.provider.disconnect();
+    this.update();
+  };
+  private readonly cameOnline = () => {
+    if (this.state === 'revoked' || this.state === 'denied') return;
+    void this.provider.connect();
+    this.update();
+  };
+
+  constructor(private readonly options: RoomOptions) {
+    // Listeners are attached after construction, not passed as options: the provider hands its options
+    // to the socket it creates, which would call them before `this.provider` exists.
+    this.provider = new HocuspocusProvider({ url: collabUrl(), name: `conversation:${options.conversationId}`, document: this.doc, token: options.token });
+    this.provider.on('authenticated', ({ scope }: { scope: string }) => {
+      this.readOnly = scope !== 'read-write';
+      this.reason = undefined;
+    });
+    this.provider.on('synced', () => {
+      this.wasConnected = true;
+      this.update();
+    });
+    this.provider.on('status', () => this.update());
+    this.provider.on('unsyncedChanges', () => this.update());
+    this.provider.on('close', ({ event }: { event: CloseEvent }) => {
+      if (FINAL_CLOSE_REASONS.has(event.reason)) this.end('revoked', event.reason);
+    });
+    this.provider.on('authenticationFailed', ({ reason }: { reason: string }) => void this.refused(reason));
+    this.provider.setAwarenessField('user', options.user);
+    this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+      // Only edits made after losing a connection count: the first sync's own setup is not "offline".
+      if (origin !== this.provider && this.wasConnected && this.state !== 'connected') {
+        this.editsWhileAway += 1;
+        this.emit();
+      }
+    });
+    window.addEventListener('online', this.cameOnline);
+    window.addEventListener('offline', this.wentOffline);
+  }
+
+  /** Messages mirrored from the conversation, oldest first. */
+  get messages(): Y.Array<Y.Map<unknown>> {
+    return this.doc.getArray<Y.Map<unknown>>('messages');
+  }
+
+  /** Everyone with the document open, this tab included. */
+  presence(): Presence[] {
+    const states = this.provider.awareness?.getStates() ?? new Map();
+    return [...states.entries()]
+      .filter(([, state]) => state && typeof state.user?.name === 'string')
+      .map(([clientId, state]) => ({ clientId, user: state.user as AwarenessUser, typing: state.typing === true, isSelf: clientId === this.doc.clientID }));
+  }
+
+  setTyping(typing: boolean): void {
+    if (this.provider.awareness?.getLocalState()?.typing !== typing) this.provider.setAwarenessField('typing', typing);
+  }
+
+  destroy(): void {
+    window.removeEventListener('online', this.cameOnline);
+    window.removeEventListener('offline', this.wentOffline);
+    this.provider.destroy();
+    this.doc.destroy();
+  }
+
+  private async refused(reason: string): Promise<void> {
+    if (reason === 'token_expired' && this.options.renewToken && (await this.options.renewToken())) {
+      // Reconnecting asks `token()` again, which now answers the renewed token.
+      this.provider.disconnect();
+      await this.provider.connect();
+      return;
+    }
+    this.end(reason === 'not_found' && this.wasConnected ? 'revoked' : 'denied', reason);
+  }
+
+  private end(state: 'revoked' | 'denied', reason: string): void {
+    this.reason = reason;
+    this.state = state;
+    this.provider.disconnect();
+    this.emit();
+  }
+
+  private update(): void {
+    if (this.state === 'revoked' || this.state === 'denied') return;
+    const status = this.provider.configuration.websocketProvider.status;
+    if (!navigator.onLine) this.state = 'offline';
+    else if (status === WebSocketStatus.Connected && this.provider.isSynced) this.state = 'connected';
+    else if (status === WebSocketStatus.Disconnected && this.wasConnected) this.state = 'offline';
+    else this.state = this.wasConnected ? 'reconnecting' : 'connecting';
+    this.emit();
+  }
+
+  private emit(): void {
+    // Once synced again, the handshake has carried every edit made while away.
+    if (this.state === 'connected' && this.provider.unsyncedChanges === 0) this.editsWhileAway = 0;
+    const unsent = this.state === 'connected' ? this.provider.unsyncedChanges : this.editsWhileAway;
+    this.options.onState(this.state, { unsent, reason: this.reason, readOnly: this.readOnly });
+  }
+}
+
+/** A stable colour for a user id, as #rrggbb (what CollaborationCaret accepts), dark enough for white text. */
+export function colorFor(id: string): string {
+  let hash = 0;
+  for (const char of id) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return hslToHex(hash % 360, 0.7, 0.38);
+}
+
+function hslToHex(hue: number, saturation: number, lightness: number): string {
+  const chroma = saturation * Math.min(lightness, 1 - lightness);
+  const channel = (n: number) => {
+    const k = (n + hue / 30) % 12;
+    const value = lightness - chroma * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}

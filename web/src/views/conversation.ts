@@ -1,0 +1,35 @@
+import { api, freshAccessToken, refreshSession, session, type Conversation, type Member, type Message, type Page } from '../api.ts';
+import { colorFor } from '../collab.ts';
+import { h } from '../dom.ts';
+import type { View } from '../router.ts';
+import { shell } from './layout.ts';
+import { roomView } from './room.ts';
+import { sharePanel } from './sharePanel.ts';
+
+/** A conversation for a signed-in member: live messages, the shared draft, and share links for managers. */
+export async function conversationView(conversationId: string): Promise<View> {
+  const user = session.get()!.user;
+  const [{ data: conversation }, messages] = await Promise.all([
+    api<{ data: Conversation }>('GET', `/api/conversations/${conversationId}`),
+    api<Page<Message>>('GET', `/api/conversations/${conversationId}/messages?limit=100`),
+  ]);
+  const knownNames = new Map<string, string>();
+  if (conversation.workspaceId) {
+    const members = await api<Page<Member>>('GET', `/api/workspace/${conversation.workspaceId}/members?limit=100`).catch(() => null);
+    for (const member of members?.data ?? []) knownNames.set(member.userId, member.name);
+  }
+  const room = roomView({
+    conversationId,
+    title: conversation.title,
+    user: { id: user.id, name: user.name, color: colorFor(user.id) },
+    token: freshAccessToken,
+    renewToken: refreshSession,
+    mayEdit: conversation.policies.update === true,
+    mayPost: conversation.policies.postMessage === true,
+    initialMessages: messages.data,
+    knownNames,
+    kicker: h('a', { href: conversation.workspaceId ? `/?workspace=${conversation.workspaceId}` : '/', class: 'back' }, '← Conversations'),
+    aside: conversation.policies.share ? sharePanel(conversationId) : undefined,
+  });
+  return { el: shell(room.el), destroy: room.destroy };
+}

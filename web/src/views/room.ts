@@ -1,0 +1,198 @@
+import type { Editor } from '@tiptap/core';
+import * as Y from 'yjs';
+import { api, ApiError, type Message } from '../api.ts';
+import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
+import { formatTime, h, replaceChildren } from '../dom.ts';
+import { createDraftEditor } from '../editor.ts';
+import type { View } from '../router.ts';
+
+export interface RoomViewOptions {
+  conversationId: string;
+  title: string;
+  user: AwarenessUser;
+  token: () => Promise<string>;
+  renewToken?: () => Promise<boolean>;
+  /** False for links that only read or comment: the draft stays read-only whatever the server says. */
+  mayEdit: boolean;
+  /** Signed-in members who may post: the draft becomes a message through the REST API. */
+  mayPost: boolean;
+  /** Shown until the live document has synced. */
+  initialMessages: Message[];
+  /** Names of message authors known from elsewhere (workspace members, yourself). */
+  knownNames: Map<string, string>;
+  /** Extra panels beside the conversation (share links). */
+  aside?: HTMLElement;
+  /** A line above the title (breadcrumbs, link permission). */
+  kicker?: HTMLElement;
+}
+
+const STATE_LABELS: Record<ConnectionState, string> = {
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  revoked: 'Access revoked',
+  denied: 'No access',
+};
+
+/**
+ * A conversation, live: its messages as the document mirrors them, the shared draft with everyone's
+ * carets, who is here and who is typing, and the connection's state.
+ */
+export function roomView(options: RoomViewOptions): View {
+  const { user, knownNames } = options;
+  knownNames.set(user.id, user.name);
+  const status = h('span', { class: 'status', 'data-state': 'connecting', role: 'status' }, STATE_LABELS.connecting);
+  const notice = h('div', { class: 'notice', hidden: true, role: 'alert' });
+  const presenceList = h('ul', { class: 'presence', 'aria-label': 'Who is here' });
+  const typingLine = h('p', { class: 'typing', 'aria-live': 'polite' });
+  const messageList = h('ol', { class: 'messages', 'aria-label': 'Messages' });
+  const editorHost = h('div', { class: 'editor-host' });
+  const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
+  const postError = h('p', { class: 'error', hidden: true });
+
+  let editor: Editor | undefined;
+  let editsAway = 0;
+  let sentNoticeUntil = 0;
+  const room = new Room({
+    conversationId: options.conversationId,
+    token: options.token,
+    renewToken: options.renewToken,
+    user,
+    onState: (state, detail) => showState(state, detail),
+  });
+
+  function showState(state: ConnectionState, detail: StateDetail): void {
+    status.dataset.state = state;
+    let label = STATE_LABELS[state];
+    if ((state === 'offline' || state === 'reconnecting') && detail.unsent > 0) label += ' · your changes are kept and sent when back online';
+    // Say so, for a few seconds, once edits made offline have reached the server.
+    if (state === 'connected' && detail.unsent === 0 && editsAway > 0) sentNoticeUntil = Date.now() + 4_000;
+    if (state !== 'connected') editsAway = detail.unsent;
+    else if (detail.unsent === 0) editsAway = 0;
+    if (state === 'connected' && Date.now() < sentNoticeUntil) label += ' · offline edits sent';
+    status.textContent = label;
+    if (state === 'revoked' || state === 'denied') {
+      notice.hidden = false;
+      notice.textContent = state === 'revoked' ? 'Your access to this conversation has ended: the link was revoked or your access was removed.' : refusalText(detail.reason);
+      presenceList.replaceChildren();
+      typingLine.textContent = '';
+    }
+    const editable = options.mayEdit && !detail.readOnly && state !== 'revoked' && state !== 'denied';
+    if (editor && editor.isEditable !== editable) editor.setEditable(editable);
+    editorHost.classList.toggle('read-only', !editable);
+    updatePostButton();
+  }
+
+  function updatePostButton(): void {
+    postButton.disabled = !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected';
+  }
+
+  function renderPresence(): void {
+    const people = room.presence();
+    for (const person of people) knownNames.set(person.user.id, person.user.name);
+    replaceChildren(
+      presenceList,
+      ...people.map((person) =>
+        h('li', { class: 'person', title: person.user.name }, h('span', { class: 'dot', style: `background:${person.user.color}` }), person.isSelf ? `${person.user.name} (you)` : person.user.name),
+      ),
+    );
+    const typing = people.filter((person) => person.typing && !person.isSelf).map((person) => person.user.name);
+    typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;
+  }
+
+  function renderMessages(messages: Array<Pick<Message, 'id' | 'role' | 'content' | 'createdAt'> & { author: string | null }>): void {
+    replaceChildren(
+      messageList,
+      ...(messages.length === 0 ? [h('li', { class: 'empty' }, 'No messages yet. Write the first one together below.')] : []),
+      ...messages.map((message) =>
+        h(
+          'li',
+          { class: `message ${message.role}`, 'data-id': message.id },
+          h('div', { class: 'meta' }, h('strong', {}, authorName(message.author, message.role)), h('time', { dateTime: message.createdAt }, formatTime(message.createdAt))),
+          h('div', { class: 'content' }, message.content),
+        ),
+      ),
+    );
+    messageList.scrollTop = messageList.scrollHeight;
+  }
+
+  function authorName(author: string | null, role: Message['role']): string {
+    if (role === 'assistant') return 'Assistant';
+    if (role === 'system') return 'System';
+    return (author && knownNames.get(author)) ?? 'Someone';
+  }
+
+  const messagesFromDocument = () =>
+    room.messages.toArray().map((entry: Y.Map<unknown>) => ({
+      id: String(entry.get('id')),
+      role: entry.get('role') as Message['role'],
+      author: (entry.get('author') as string | null | undefined) ?? null,
+      content: String(entry.get('content') ?? ''),
+      createdAt: String(entry.get('createdAt')),
+    }));
+
+  async function post(): Promise<void> {
+    if (!editor) return;
+    const content = editor.getText({ blockSeparator: '\n' }).trim();
+    if (!content) return;
+    postButton.disabled = true;
+    postError.hidden = true;
+    try {
+      await api('POST', `/api/conversations/${options.conversationId}/messages`, { role: 'user', content });
+      // The message comes back through the document's `messages`; the draft starts over for everyone.
+      editor.commands.clearContent(true);
+    } catch (error) {
+      postError.hidden = false;
+      postError.textContent = error instanceof ApiError ? error.message : 'Posting failed.';
+    } finally {
+      updatePostButton();
+    }
+  }
+
+  renderMessages(options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null })));
+  room.provider.on('synced', () => renderMessages(messagesFromDocument()));
+  room.messages.observeDeep(() => renderMessages(messagesFromDocument()));
+  room.provider.on('awarenessChange', renderPresence);
+  postButton.addEventListener('click', () => void post());
+
+  const composer = h(
+    'section',
+    { class: 'composer card' },
+    h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine),
+    editorHost,
+    options.mayPost ? h('div', { class: 'composer-actions' }, postError, postButton) : h('p', { class: 'hint' }, options.mayEdit ? 'Edits reach everyone at once.' : 'You can read along; this link does not allow editing.'),
+  );
+
+  const el = h(
+    'div',
+    { class: 'room' },
+    h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, h('h1', {}, options.title), status), presenceList, notice),
+    h('div', { class: options.aside ? 'room-body with-aside' : 'room-body' }, h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer), options.aside),
+  );
+
+  editor = createDraftEditor(editorHost, room, user);
+  editor.on('update', updatePostButton);
+  renderPresence();
+
+  return {
+    el,
+    destroy() {
+      editor?.destroy();
+      room.destroy();
+    },
+  };
+}
+
+function refusalText(reason: string | undefined): string {
+  switch (reason) {
+    case 'not_found':
+      return 'This conversation does not exist or is not shared with you.';
+    case 'token_expired':
+      return 'Your session has expired. Sign in again.';
+    case 'session_revoked':
+      return 'You were signed out everywhere. Sign in again.';
+    default:
+      return `The collaboration server refused the connection (${reason ?? 'unknown reason'}).`;
+  }
+}

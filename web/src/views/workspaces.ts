@@ -1,0 +1,148 @@
+import { api, ApiError, session, type Invitation, type Member, type Page, type Workspace, type WorkspaceRole } from '../api.ts';
+import { formValues, h, replaceChildren } from '../dom.ts';
+import { navigate, type View } from '../router.ts';
+import { errorLine, shell, showError } from './layout.ts';
+
+const ROLES: WorkspaceRole[] = ['member', 'viewer', 'admin'];
+
+/** The workspaces you belong to, and a form to create one. */
+export async function workspacesView(): Promise<View> {
+  const workspaces = await api<Page<Workspace>>('GET', '/api/workspace?limit=100');
+  const error = errorLine();
+  const create = async (event: SubmitEvent) => {
+    event.preventDefault();
+    try {
+      const { data } = await api<{ data: Workspace }>('POST', '/api/workspace', formValues(event.currentTarget as HTMLFormElement));
+      navigate(`/workspaces/${data.id}`);
+    } catch (failure) {
+      showError(error, failure instanceof ApiError ? failure.message : 'Could not create the workspace.');
+    }
+  };
+  const el = shell(
+    h('div', { class: 'page-head' }, h('h1', {}, 'Workspaces')),
+    h(
+      'form',
+      { class: 'inline-form card', onsubmit: create },
+      h('label', { class: 'grow' }, 'New workspace', h('input', { name: 'name', required: true, maxLength: 100, placeholder: 'Team name' })),
+      h('button', { type: 'submit', class: 'primary' }, 'Create'),
+      error,
+    ),
+    h(
+      'section',
+      { class: 'card' },
+      h(
+        'ul',
+        { class: 'list' },
+        ...(workspaces.data.length === 0 ? [h('li', { class: 'empty' }, 'You are not in any workspace yet.')] : []),
+        ...workspaces.data.map((space) =>
+          h('li', {}, h('a', { href: `/workspaces/${space.id}`, class: 'row' }, h('span', { class: 'row-title' }, space.name), h('span', { class: `role ${space.role}` }, space.role))),
+        ),
+      ),
+    ),
+  );
+  return { el };
+}
+
+/** One workspace: its members and their roles, invitations by email, and the way to its conversations. */
+export async function workspaceView(workspaceId: string): Promise<View> {
+  const { data: workspace } = await api<{ data: Workspace }>('GET', `/api/workspace/${workspaceId}`);
+  const me = session.get()!.user.id;
+  const manage = workspace.policies.manageMembers === true;
+  const memberList = h('ul', { class: 'list members' });
+  const invitationList = h('ul', { class: 'list invitations' });
+  const error = errorLine();
+
+  const attempt = async (run: () => Promise<unknown>) => {
+    showError(error, null);
+    try {
+      await run();
+    } catch (failure) {
+      showError(error, failure instanceof ApiError ? failure.message : 'That did not work.');
+    }
+    await refresh();
+  };
+
+  async function refresh(): Promise<void> {
+    const [members, invitations] = await Promise.all([
+      api<Page<Member>>('GET', `/api/workspace/${workspaceId}/members?limit=100`),
+      workspace.policies.invite ? api<Page<Invitation>>('GET', `/api/workspace/${workspaceId}/invitations?limit=100`) : null,
+    ]);
+    replaceChildren(memberList, ...members.data.map(memberRow));
+    replaceChildren(
+      invitationList,
+      ...(invitations?.data ?? []).map((invitation) =>
+        h(
+          'li',
+          { class: 'row' },
+          h('span', { class: 'row-title' }, invitation.email),
+          h('span', { class: 'muted' }, `${invitation.role} · ${invitation.status}`),
+          h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', `/api/workspace/${workspaceId}/invitations/${invitation.id}`)) }, 'Revoke'),
+        ),
+      ),
+    );
+  }
+
+  function memberRow(member: Member): HTMLElement {
+    const role = manage && !member.isOwner
+      ? h(
+          'select',
+          { 'aria-label': `Role of ${member.name}`, onchange: (e: Event) => void attempt(() => api('PATCH', `/api/workspace/${workspaceId}/members/${member.userId}`, { role: (e.target as HTMLSelectElement).value })) },
+          ...ROLES.map((r) => h('option', { value: r, selected: r === member.role }, r)),
+        )
+      : h('span', { class: `role ${member.role}` }, member.isOwner ? 'owner' : member.role);
+    const remove = (manage && !member.isOwner) || (member.userId === me && !member.isOwner)
+      ? h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', `/api/workspace/${workspaceId}/members/${member.userId}`)) }, member.userId === me ? 'Leave' : 'Remove')
+      : null;
+    return h('li', { class: 'row member' }, h('span', { class: 'row-title' }, member.name, h('small', { class: 'muted' }, ` ${member.email}`)), role, remove);
+  }
+
+  const invite = async (event: SubmitEvent) => {
+    event.preventDefault();
+    const form = event.currentTarget as HTMLFormElement;
+    await attempt(async () => {
+      await api('POST', `/api/workspace/${workspaceId}/invitations`, formValues(form));
+      form.reset();
+    });
+  };
+
+  await refresh();
+  const el = shell(
+    h('div', { class: 'page-head' }, h('h1', {}, workspace.name), h('span', { class: `role ${workspace.role}` }, `you: ${workspace.role}`), h('a', { href: `/?workspace=${workspace.id}`, class: 'button' }, 'Conversations')),
+    error,
+    h('section', { class: 'card' }, h('h2', {}, 'Members'), memberList),
+    workspace.policies.invite
+      ? h(
+          'section',
+          { class: 'card' },
+          h('h2', {}, 'Invite by email'),
+          h(
+            'form',
+            { class: 'inline-form', onsubmit: invite },
+            h('label', { class: 'grow' }, 'Email', h('input', { name: 'email', type: 'email', required: true })),
+            h('label', {}, 'Role', h('select', { name: 'role' }, ...ROLES.map((r) => h('option', { value: r, defaultSelected: r === 'member' }, r)))),
+            h('button', { type: 'submit', class: 'primary' }, 'Send invitation'),
+          ),
+          h('h3', {}, 'Open invitations'),
+          invitationList,
+        )
+      : null,
+  );
+  return { el };
+}
+
+/** The emailed invitation link: accept it as the signed-in person, then open the workspace. */
+export async function acceptInvitationView(token: string): Promise<View> {
+  try {
+    const { data } = await api<{ data: Workspace }>('POST', '/api/workspace/invitations/accept', { token });
+    navigate(`/workspaces/${data.id}`, { replace: true });
+    return { el: shell() };
+  } catch (failure) {
+    const message =
+      failure instanceof ApiError && failure.code === 'email_mismatch'
+        ? 'This invitation was sent to another email address. Sign in with that address to accept it.'
+        : failure instanceof ApiError && failure.code === 'already_member'
+          ? 'You are already a member of this workspace.'
+          : 'This invitation is no longer valid: it may have been used, revoked or have expired.';
+    return { el: shell(h('section', { class: 'card auth' }, h('h1', {}, 'Invitation'), h('p', { class: 'error', role: 'alert' }, message), h('a', { href: '/workspaces' }, 'Your workspaces'))) };
+  }
+}
