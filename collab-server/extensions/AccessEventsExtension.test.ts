@@ -12,6 +12,27 @@ const closedWith = (client: TestProvider, reason: string, withinMs = 1_000) =>
 const answeredWith = (client: TestProvider, expected: object, withinMs = 5_000) =>
   waitFor(`the answer ${JSON.stringify(expected)}`, () => JSON.stringify(client.outcomes.at(-1)) === JSON.stringify(expected), withinMs);
 
+/**
+ * Holds the first load of one document on a node until released, the way a slow database would: what
+ * the connection was told at authentication may have changed by the time it is attached.
+ */
+function holdLoad(node: TestCollab, documentName: string) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let markEntered!: () => void;
+  const entered = new Promise<void>((resolve) => (markEntered = resolve));
+  let held = false;
+  node.server.hocuspocus.configuration.extensions.push({
+    async onLoadDocument({ documentName: loading }: { documentName: string }) {
+      if (loading !== documentName || held) return;
+      held = true;
+      markEntered();
+      await released;
+    },
+  });
+  return { entered, release };
+}
+
 describe('collab connections end when access ends', () => {
   let t: TestApp;
   let nodeA: TestCollab;
@@ -88,6 +109,21 @@ describe('collab connections end when access ends', () => {
       await closedWith(teamClient, 'access_revoked');
       await answeredWith(teamClient, { status: 'refused', reason: 'not_found' });
       expect(ownClient.closes).toEqual([]);
+    });
+
+    it('closes a connection whose access ended while its document was still loading', async () => {
+      member = await registerUser(t);
+      await addWorkspaceMember(t, workspaceId, member, 'member');
+      const team = `conversation:${(await createWorkspaceConversation(t, owner, workspaceId)).id}`;
+      // Holds the document's load: the member is authenticated, but not yet attached to the document.
+      const load = holdLoad(nodeA, team);
+      const client = nodeA.connect(team, member.accessToken);
+      await load.entered;
+
+      expect((await t.request.delete(`/api/workspace/${workspaceId}/members/${member.id}`).set(bearer(owner))).status).toBe(204);
+      load.release();
+      await closedWith(client, 'access_revoked', 2_000);
+      await answeredWith(client, { status: 'refused', reason: 'not_found' });
     });
 
     it('reconnects a member whose role changes with the new scope', async () => {

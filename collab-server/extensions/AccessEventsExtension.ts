@@ -1,4 +1,4 @@
-import type { Connection, Extension, Hocuspocus, onConfigurePayload } from '@hocuspocus/server';
+import type { Connection, connectedPayload, Extension, Hocuspocus, onConfigurePayload, onConnectPayload } from '@hocuspocus/server';
 import { can } from '@shared/access/index.ts';
 import type { Bus } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
@@ -24,12 +24,20 @@ interface AccessEventsExtensionOptions {
  * sessions were revoked. When a member leaves a workspace or changes role, that user's connections are
  * checked again against the access rules, and those whose access or scope changed are closed; the
  * provider reconnects and gets the new answer.
+ *
+ * A connection is only reachable through its document once Hocuspocus has attached it, which happens
+ * after authentication and after the document has loaded; an event landing in between would find nothing
+ * to close. So every connection notes how many events this node had seen when it arrived (`onConnect`,
+ * before authentication reads anything), and once attached (`connected`) it is checked again, in full,
+ * if any event came in since.
  */
 export class AccessEventsExtension implements Extension {
   readonly extensionName = 'AccessEventsExtension';
   private readonly log: Logger;
   private instance!: Hocuspocus<CollabContext>;
   private readonly unsubscribe: Array<() => void> = [];
+  /** How many access events this node has received; connections compare it across their set-up. */
+  private eventsReceived = 0;
 
   constructor(private readonly options: AccessEventsExtensionOptions) {
     this.log = options.log.child({ module: 'collab.access-events' });
@@ -38,20 +46,35 @@ export class AccessEventsExtension implements Extension {
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
     this.instance = instance;
     const { bus, revocations } = this.options;
+    const counted =
+      <T>(handle: (event: T) => void | Promise<void>) =>
+      (event: T) => {
+        this.eventsReceived += 1;
+        return handle(event);
+      };
     this.unsubscribe.push(
-      bus.subscribe('share.revoked', ({ shareId }) => {
+      bus.subscribe('share.revoked', counted(({ shareId }) => {
         this.close('share_revoked', (context) => context.actor.type === 'share' && context.actor.shareId === shareId);
-      }),
-      bus.subscribe('conversation.deleted', ({ conversationId }) => {
+      })),
+      bus.subscribe('conversation.deleted', counted(({ conversationId }) => {
         this.close('conversation_deleted', () => true, documentNameFor(conversationId));
-      }),
-      bus.subscribe('user.sessions_revoked', ({ userId }) => {
+      })),
+      bus.subscribe('user.sessions_revoked', counted(({ userId }) => {
         revocations.revoke(userId);
         this.close('session_revoked', (context) => isUser(context, userId));
-      }),
-      bus.subscribe('member.removed', ({ userId }) => this.recheck(userId)),
-      bus.subscribe('member.role_changed', ({ userId }) => this.recheck(userId)),
+      })),
+      bus.subscribe('member.removed', counted(({ userId }) => this.recheckUser(userId))),
+      bus.subscribe('member.role_changed', counted(({ userId }) => this.recheckUser(userId))),
     );
+  }
+
+  async onConnect(_payload: onConnectPayload): Promise<Partial<CollabContext>> {
+    return { accessEventsSeen: this.eventsReceived };
+  }
+
+  async connected({ connection, context }: connectedPayload<CollabContext>): Promise<void> {
+    if (context.accessEventsSeen === this.eventsReceived) return;
+    await this.recheck(connection);
   }
 
   async onDestroy(): Promise<void> {
@@ -73,17 +96,26 @@ export class AccessEventsExtension implements Extension {
   }
 
   /** Asks the access rules again, as they stand now, for each of the user's connections. */
-  private async recheck(userId: string): Promise<void> {
-    for (const connection of this.connections((context) => isUser(context, userId))) {
-      const { actor, conversationId } = connection.context;
-      const facts = await findConversationAccessFacts(this.options.db, conversationId, actor);
-      const reason: CloseReason | undefined =
-        !facts || !can(actor, 'read', facts) ? 'access_revoked' : connection.readOnly !== !can(actor, 'update', facts) ? 'access_changed' : undefined;
-      if (!reason) continue;
-      closeConnection(connection, reason);
-      this.options.onClosed?.(reason);
-      this.log.info({ reason, conversationId, userId }, 'connection closed after an access change');
-    }
+  private async recheckUser(userId: string): Promise<void> {
+    await Promise.all(this.connections((context) => isUser(context, userId)).map((connection) => this.recheck(connection)));
+  }
+
+  /** Closes the connection if its access ended, or its scope changed, since it authenticated. */
+  private async recheck(connection: Connection<CollabContext>): Promise<void> {
+    const { actor, conversationId, tokenIssuedAt } = connection.context;
+    const sessionRevoked = actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt);
+    const facts = sessionRevoked ? undefined : await findConversationAccessFacts(this.options.db, conversationId, actor);
+    const reason: CloseReason | undefined = sessionRevoked
+      ? 'session_revoked'
+      : !facts || !can(actor, 'read', facts)
+        ? 'access_revoked'
+        : connection.readOnly !== !can(actor, 'update', facts)
+          ? 'access_changed'
+          : undefined;
+    if (!reason) return;
+    closeConnection(connection, reason);
+    this.options.onClosed?.(reason);
+    this.log.info({ reason, conversationId, actorId: actor.type === 'user' ? actor.id : undefined, shareId: actor.type === 'share' ? actor.shareId : undefined }, 'connection closed after an access change');
   }
 }
 

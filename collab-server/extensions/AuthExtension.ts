@@ -16,6 +16,10 @@ export interface CollabContext {
   actor: Principal;
   /** The conversation behind the document, parsed once here so later hooks never re-parse the name. */
   conversationId: string;
+  /** The `iat` of the user's access token, to check it against sessions revoked later. */
+  tokenIssuedAt?: number;
+  /** How many access events the node had received when the connection arrived (AccessEventsExtension). */
+  accessEventsSeen?: number;
 }
 
 /** Documents are named `conversation:<uuid>`; the uuid is the conversations row. */
@@ -77,7 +81,8 @@ export class AuthExtension implements Extension {
     const parsedToken = Token.safeParse(token);
     if (!parsedToken.success) throw new AuthenticationError();
     const actor = verifyCollabToken(this.options.tokens, parsedToken.data);
-    if (actor.type === 'user' && this.options.revocations?.isRevoked(actor.id, issuedAt(parsedToken.data))) {
+    const tokenIssuedAt = issuedAt(parsedToken.data);
+    if (actor.type === 'user' && this.options.revocations?.isRevoked(actor.id, tokenIssuedAt)) {
       throw new AuthenticationError('Session revoked', 'session_revoked');
     }
     const parsedName = DocumentName.safeParse(documentName);
@@ -89,7 +94,7 @@ export class AuthExtension implements Extension {
     // Missing and not-yours are one answer, as in the REST API: existence is never revealed.
     if (!conversation || !can(actor, 'read', conversation)) throw new NotFoundError('Conversation not found');
     connectionConfig.readOnly = !can(actor, 'update', conversation);
-    return { actor, conversationId: conversation.id };
+    return { actor, conversationId: conversation.id, tokenIssuedAt };
   }
 }
 
