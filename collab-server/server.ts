@@ -12,7 +12,6 @@ import { OperationsExtension } from './extensions/OperationsExtension.ts';
 import { PersistenceExtension } from './extensions/PersistenceExtension.ts';
 import { UpdateLogExtension } from './extensions/UpdateLogExtension.ts';
 import { createCollabMetrics } from './metrics.ts';
-import { SessionRevocations } from './SessionRevocations.ts';
 
 /** How long clients get to answer the close handshake on shutdown before their sockets are dropped. */
 const SOCKET_CLOSE_GRACE_MS = 1_000;
@@ -36,9 +35,8 @@ export interface CollabServer {
  * queued (onDestroy) before main.ts closes the database.
  */
 export function createCollabServer(services: Services): CollabServer {
-  const { config, db, bus, log } = services;
+  const { config, db, bus, log, revocations } = services;
   const metrics = createCollabMetrics(() => server.hocuspocus);
-  const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
   const server: Server<CollabContext> = new Server<CollabContext>({
     // Signals belong to main.ts (shared/lifecycle.ts); Hocuspocus would otherwise exit on its own.
     stopOnSignals: false,

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as foundation from './20261123000000_foundation.ts';
 import * as sharingAndWorkspaces from './20261123010000_sharing_and_workspaces.ts';
 import * as collaborativeDocuments from './20261123020000_collaborative_documents.ts';
+import * as sessionRevocations from './20261124000000_session_revocations.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -11,6 +12,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123000000_foundation': foundation,
   '20261123010000_sharing_and_workspaces': sharingAndWorkspaces,
   '20261123020000_collaborative_documents': collaborativeDocuments,
+  '20261124000000_session_revocations': sessionRevocations,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

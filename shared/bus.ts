@@ -31,7 +31,7 @@ export interface BusEvents {
   /** A member's role changed; collab nodes re-check that user's open connections to the workspace. */
   'member.role_changed': { workspaceId: string; userId: string; role: 'admin' | 'member' | 'viewer' };
   /** Every session of a user ends (logout everywhere, account deletion, replayed refresh token). */
-  'user.sessions_revoked': { userId: string };
+  'user.sessions_revoked': { userId: string; revokedAt: string };
 }
 
 export type BusEventName = keyof BusEvents;

@@ -4,6 +4,7 @@ import { createDb, migrateLatest, type Db } from './db.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createTokenSettings, type TokenSettings } from './auth.ts';
+import { SessionRevocations } from './sessionRevocations.ts';
 
 /** What both servers are built from. One set per process; tests build their own. */
 export interface Services {
@@ -12,6 +13,8 @@ export interface Services {
   db: Db;
   bus: Bus;
   tokens: TokenSettings;
+  /** Users whose older access tokens both servers refuse; kept current from the bus. */
+  revocations: SessionRevocations;
   /** Shared command connection for rate limits and the like; absent on the embedded default. */
   redis?: Redis;
   /** Closes the bus, Redis and the database, in that order. */
@@ -30,6 +33,10 @@ export async function createServices(
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
+  const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
+  // Subscribe before loading: a revocation published in between is then recorded twice, never missed.
+  const stopRevoking = bus.subscribe('user.sessions_revoked', ({ userId, revokedAt }) => revocations.revoke(userId, Date.parse(revokedAt)));
+  await revocations.load(db);
   let redis: Redis | undefined;
   if (config.REDIS_URL) {
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
@@ -41,8 +48,10 @@ export async function createServices(
     db,
     bus,
     tokens: createTokenSettings(config),
+    revocations,
     redis,
     async close() {
+      stopRevoking();
       await bus.close();
       await redis?.quit().catch(() => redis?.disconnect());
       await db.destroy();

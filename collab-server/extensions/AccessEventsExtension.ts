@@ -6,7 +6,7 @@ import { documentNameFor } from '@shared/documents/conversationDocument.ts';
 import { findConversationAccessFacts } from '@shared/documents/findConversationAccessFacts.ts';
 import type { Logger } from '@shared/logger.ts';
 import { closeConnection, type CloseReason } from '../closeConnection.ts';
-import type { SessionRevocations } from '../SessionRevocations.ts';
+import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 import type { CollabContext } from './AuthExtension.ts';
 
 interface AccessEventsExtensionOptions {
@@ -45,7 +45,7 @@ export class AccessEventsExtension implements Extension {
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
     this.instance = instance;
-    const { bus, revocations } = this.options;
+    const { bus } = this.options;
     const counted =
       <T>(handle: (event: T) => void | Promise<void>) =>
       (event: T) => {
@@ -59,8 +59,8 @@ export class AccessEventsExtension implements Extension {
       bus.subscribe('conversation.deleted', counted(({ conversationId }) => {
         this.close('conversation_deleted', () => true, documentNameFor(conversationId));
       })),
+      // The services record the revocation itself (shared/services.ts), so reconnects are refused.
       bus.subscribe('user.sessions_revoked', counted(({ userId }) => {
-        revocations.revoke(userId);
         this.close('session_revoked', (context) => isUser(context, userId));
       })),
       bus.subscribe('member.removed', counted(({ userId }) => this.recheckUser(userId))),

@@ -8,7 +8,7 @@ import { findConversationAccessFacts } from '@shared/documents/findConversationA
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
-import type { SessionRevocations } from '../SessionRevocations.ts';
+import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 
 /** What every later hook finds in `context` once a connection is authenticated. */
 export interface CollabContext {
@@ -38,7 +38,7 @@ interface AuthExtensionOptions {
   /** Called with the reason of every refused connection, for the metrics. */
   onRefused?: (reason: string) => void;
   /** Users whose sessions were revoked: their older access tokens are refused. */
-  revocations?: SessionRevocations;
+  revocations: SessionRevocations;
 }
 
 /**
@@ -82,7 +82,7 @@ export class AuthExtension implements Extension {
     if (!parsedToken.success) throw new AuthenticationError();
     const actor = verifyCollabToken(this.options.tokens, parsedToken.data);
     const tokenIssuedAt = issuedAt(parsedToken.data);
-    if (actor.type === 'user' && this.options.revocations?.isRevoked(actor.id, tokenIssuedAt)) {
+    if (actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt)) {
       throw new AuthenticationError('Session revoked', 'session_revoked');
     }
     const parsedName = DocumentName.safeParse(documentName);

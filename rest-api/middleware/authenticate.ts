@@ -3,13 +3,14 @@ import passport from 'passport';
 import { ExtractJwt, Strategy as JwtStrategy } from 'passport-jwt';
 import { JWT_VERIFY_OPTIONS, actorFromClaims, toAuthenticationError, type Actor, type TokenSettings } from '@shared/auth.ts';
 import { AppError, AuthenticationError } from '@shared/errors.ts';
+import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 
 /**
  * Bearer-token authentication through passport-jwt, with the same verification options the collab
  * server uses. A missing token is `unauthenticated`, a lapsed one `token_expired`, anything else
- * `token_invalid`.
+ * `token_invalid`, and one issued before the user's sessions were all ended `session_revoked`.
  */
-export function createAuthenticate(tokens: TokenSettings): () => RequestHandler {
+export function createAuthenticate(tokens: TokenSettings, revocations: SessionRevocations): () => RequestHandler {
   const authenticator = new passport.Passport();
   authenticator.use(
     new JwtStrategy(
@@ -22,7 +23,9 @@ export function createAuthenticate(tokens: TokenSettings): () => RequestHandler 
       },
       (payload: unknown, done: (error: unknown, actor?: Actor | false) => void) => {
         try {
-          done(null, actorFromClaims(payload));
+          const actor = actorFromClaims(payload);
+          if (revocations.isRevoked(actor.id, (payload as { iat?: number }).iat)) throw new AuthenticationError('Session revoked', 'session_revoked');
+          done(null, actor);
         } catch (error) {
           done(error);
         }

@@ -46,7 +46,7 @@ export function authRoutes(api: ApiRouter, services: Services): void {
       responses: { 200: { description: 'New session tokens', schema: SessionSchema } },
     },
     async (req, res) => {
-      res.json(await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus }));
+      res.json(await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations }));
     },
   );
 

@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import jwt from 'jsonwebtoken';
 import { startTestApp, TEST_JWT_SECRET, type TestApp, type TestBackend } from '../../../test/http.ts';
+import { SessionRevocations } from '@shared/sessionRevocations.ts';
 import { bearer, registerUser } from '../../../test/factories.ts';
+
+/** The `iat` claim of an access token. */
+const issuedAt = (token: string) => (jwt.decode(token) as { iat: number }).iat;
 
 const backends: TestBackend[] = ['postgres', 'pglite'];
 
@@ -73,6 +77,26 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     expect(newer.status).toBe(401);
     const audit = await t.services.db('audit_log').where({ action: 'refresh_token.reused', actor_id: user.id });
     expect(audit).toHaveLength(1);
+  });
+
+  it('ends the access tokens issued before a replay too, and a starting node knows it', async () => {
+    const user = await registerUser(t);
+    expect((await t.request.post('/api/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(200);
+    expect((await t.request.post('/api/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(401);
+
+    const me = await t.request.get('/api/auth/me').set(bearer(user));
+    expect(me.status).toBe(401);
+    expect(me.body.error.code).toBe('session_revoked');
+    // A node started after the event reads the revocation from the database.
+    const starting = new SessionRevocations(t.config.ACCESS_TOKEN_TTL_SECONDS);
+    await starting.load(t.services.db);
+    expect(starting.isRevoked(user.id, issuedAt(user.accessToken))).toBe(true);
+
+    // Signing in again a second later gives a token that works.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
+    expect((await t.request.get('/api/auth/me').set(bearer(login.body))).status).toBe(200);
+    expect(starting.isRevoked(user.id, issuedAt(login.body.accessToken))).toBe(false);
   });
 
   it('stores refresh tokens only as hashes', async () => {

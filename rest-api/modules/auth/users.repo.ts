@@ -5,6 +5,8 @@ export interface UserRow {
   email: string;
   name: string;
   password_hash: string;
+  /** When every session of the user was last ended; older access tokens are refused. */
+  sessions_revoked_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -16,6 +18,12 @@ export function findUserByEmail(db: Knex, email: string): Promise<UserRow | unde
 
 export function findUserById(db: Knex, id: string): Promise<UserRow | undefined> {
   return db<UserRow>('users').where({ id }).first();
+}
+
+/** Ends every session of the user as of now (the database's clock); returns that moment. */
+export async function markSessionsRevoked(db: Knex, id: string): Promise<Date> {
+  const [row] = await db<UserRow>('users').where({ id }).update({ sessions_revoked_at: db.fn.now() as unknown as Date }).returning('sessions_revoked_at');
+  return row!.sessions_revoked_at!;
 }
 
 export async function insertUser(db: Knex, user: Pick<UserRow, 'email' | 'name' | 'password_hash'>): Promise<UserRow> {
