@@ -104,7 +104,16 @@ export class AccessEventsExtension implements Extension {
   private async recheck(connection: Connection<CollabContext>): Promise<void> {
     const { actor, conversationId, tokenIssuedAt } = connection.context;
     const sessionRevoked = actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt);
-    const facts = sessionRevoked ? undefined : await findConversationAccessFacts(this.options.db, conversationId, actor);
+    let facts;
+    try {
+      facts = sessionRevoked ? undefined : await findConversationAccessFacts(this.options.db, conversationId, actor);
+    } catch (error) {
+      // Unable to tell whether access still holds: close, and let the reconnect authenticate afresh.
+      this.log.error({ err: error, conversationId }, 'access not re-checked; closing the connection');
+      closeConnection(connection, 'storage_unavailable');
+      this.options.onClosed?.('storage_unavailable');
+      return;
+    }
     const reason: CloseReason | undefined = sessionRevoked
       ? 'session_revoked'
       : !facts || !can(actor, 'read', facts)
