@@ -149,6 +149,16 @@ describe('access tokens', () => {
     expect((await me(sign({}))).status).toBe(200);
   });
 
+  it('refuses a token it accepted before once it has expired', async () => {
+    const shortLived = sign({}, { expiresIn: 1 });
+    expect((await me(shortLived)).status).toBe(200);
+    const { exp } = jwt.decode(shortLived) as { exp: number };
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const res = await me(shortLived);
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe('token_expired');
+  });
+
   it('refuses a missing token with unauthenticated', async () => {
     const res = await t.request.get('/api/auth/me');
     expect(res.status).toBe(401);
@@ -162,8 +172,10 @@ describe('access tokens', () => {
     expect(res.body.error.code).toBe('token_expired');
   });
 
-  it('refuses a tampered token', async () => {
-    const [header, , signature] = sign({}).split('.');
+  it('refuses a tampered token, even right after the genuine one was accepted', async () => {
+    const genuine = sign({});
+    expect((await me(genuine)).status).toBe(200);
+    const [header, , signature] = genuine.split('.');
     const forged = Buffer.from(JSON.stringify({ typ: 'access', sub: crypto.randomUUID(), iss: 'twinmcp', exp: 9_999_999_999 })).toString('base64url');
     const res = await me(`${header}.${forged}.${signature}`);
     expect(res.status).toBe(401);
