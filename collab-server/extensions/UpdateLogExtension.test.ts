@@ -50,6 +50,24 @@ describe('collab update log', () => {
     expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('one two three');
   });
 
+  it('closes only a deleted conversation’s connections when its edits can no longer be logged', async () => {
+    const [gone, kept] = await Promise.all([newDocument(), newDocument()]);
+    const [doomed, other] = [collab.connect(gone.name, owner.accessToken), collab.connect(kept.name, owner.accessToken)];
+    await Promise.all([doomed.synced, other.synced]);
+    // A commit now: the next one waits a full interval, long enough to delete the conversation first.
+    other.doc.getText('title').insert(0, 'kept');
+    await acknowledged(other.provider);
+    doomed.doc.getText('title').insert(0, 'moot');
+    other.doc.getText('title').insert(4, ' and acknowledged');
+    // Deleted behind the collab server's back: no bus event, only the failing foreign key tells.
+    await t.services.db('conversations').where({ id: gone.id }).delete();
+
+    await waitFor('the deleted conversation’s client to be closed', () => doomed.closes.includes('conversation_deleted'), 3_000);
+    await acknowledged(other.provider);
+    expect(other.closes).toEqual([]);
+    expect((await documentInDatabase(t.services.db, kept.id)).getText('title').toString()).toBe('kept and acknowledged');
+  });
+
   it('commits edits from several people on several documents together', async () => {
     const documents = await Promise.all([newDocument(), newDocument()]);
     const writers = documents.flatMap(({ name }) => [collab.connect(name, owner.accessToken), collab.connect(name, owner.accessToken)]);

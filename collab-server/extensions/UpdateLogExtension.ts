@@ -98,7 +98,10 @@ export class UpdateLogExtension implements Extension {
     const rows = retried && update ? Y.mergeUpdates([retried, update]) : (retried ?? update);
     if (!rows) return;
     const written = this.writer.append(state.conversationId, rows).then(
-      () => true,
+      (outcome) => {
+        if (outcome === 'conversation_gone') this.conversationGone(document, state);
+        return outcome === 'logged';
+      },
       (error: unknown) => {
         this.notLogged(document, state, rows, error);
         return false;
@@ -107,6 +110,20 @@ export class UpdateLogExtension implements Extension {
     // A retry covers every failure before it, so it starts the chain afresh; otherwise all must hold.
     const before = retried ? Promise.resolve(true) : state.committed;
     state.committed = Promise.all([before, written]).then(([a, b]) => a && b);
+  }
+
+  /**
+   * The conversation was deleted while its edits waited: there is nothing to keep them for. Its
+   * connections close as they would on the bus event (which may be late, or lost), and their providers
+   * learn at reconnect that it is gone.
+   */
+  private conversationGone(document: Document, state: LogState): void {
+    const connections = document.getConnections();
+    if (connections.length > 0) this.log.info({ conversationId: state.conversationId, connections: connections.length }, 'conversation deleted; closing the document\'s connections');
+    for (const connection of connections) {
+      this.options.metrics.countClosed('conversation_deleted');
+      closeConnection(connection, 'conversation_deleted');
+    }
   }
 
   private notLogged(document: Document, state: LogState, update: Uint8Array, error: unknown): void {

@@ -11,6 +11,15 @@ describe('update log group commit', () => {
   beforeAll(async () => {
     t = await startTestApp();
     owner = await registerUser(t);
+    await t.services.db.raw(`
+      create table log_fault (broken boolean);
+      create function fail_while_broken() returns trigger language plpgsql as $$
+      begin
+        if exists (select 1 from log_fault) then raise exception 'the update log is unavailable'; end if;
+        return null;
+      end $$;
+      create trigger log_fault before insert on conversation_updates for each statement execute function fail_while_broken();
+    `);
   });
   afterAll(async () => {
     await t?.close();
@@ -20,6 +29,10 @@ describe('update log group commit', () => {
     const doc = new Y.Doc();
     doc.getText('title').insert(0, text);
     return Y.encodeStateAsUpdate(doc);
+  };
+  /** Makes every insert into the log fail, as a full disk or a lost primary would, or heals it. */
+  const breakTheLog = async (broken: boolean) => {
+    await t.services.db.raw(broken ? 'insert into log_fault values (true)' : 'delete from log_fault');
   };
   const loggedTexts = async (conversationId: string) => {
     const rows: Array<{ update: Buffer }> = await t.services.db('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('update');
@@ -46,13 +59,25 @@ describe('update log group commit', () => {
 
   it('fails every edit of a commit that failed, and writes the next ones once it can', async () => {
     const { id } = await createConversation(t, owner);
+    const other = await createConversation(t, owner);
     const writer = new UpdateLogWriter(t.services.db, 0);
-    const missing = '00000000-0000-4000-8000-000000000000';
-    // A conversation that does not exist breaks the foreign key, and with it the whole statement.
-    const results = await Promise.allSettled([writer.append(id, edit('kept?')), writer.append(missing, edit('orphan'))]);
+    await breakTheLog(true);
+    const results = await Promise.allSettled([writer.append(id, edit('lost?')), writer.append(other.id, edit('lost too?'))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    await writer.append(id, edit('after'));
+    await breakTheLog(false);
+    await expect(writer.append(id, edit('after'))).resolves.toBe('logged');
     expect(await loggedTexts(id)).toEqual(['after']);
+  });
+
+  it('leaves out the edits of a conversation deleted while they waited, and writes the others', async () => {
+    const [kept, deleted] = [await createConversation(t, owner), await createConversation(t, owner)];
+    const writer = new UpdateLogWriter(t.services.db, 300);
+    await writer.append(kept.id, edit('k1'));
+    // Both wait for the next commit, which comes after the deletion.
+    const pending = [writer.append(kept.id, edit('k2')), writer.append(deleted.id, edit('d1')), writer.append(kept.id, edit('k3'))];
+    await t.services.db('conversations').where({ id: deleted.id }).delete();
+    expect(await Promise.all(pending)).toEqual(['logged', 'conversation_gone', 'logged']);
+    expect(await loggedTexts(kept.id)).toEqual(['k1', 'k2', 'k3']);
   });
 
   it('commits what is queued when drained, without waiting for the interval', async () => {

@@ -1,10 +1,13 @@
 import type { Db } from '@shared/db.ts';
 import { appendConversationUpdates } from '@shared/documents/appendConversationUpdate.ts';
 
+/** What became of an edit: in the log, or left out because its conversation was deleted meanwhile. */
+export type AppendOutcome = 'logged' | 'conversation_gone';
+
 interface QueuedEdit {
   conversationId: string;
   update: Uint8Array;
-  resolve: () => void;
+  resolve: (outcome: AppendOutcome) => void;
   reject: (error: unknown) => void;
 }
 
@@ -32,8 +35,11 @@ export class UpdateLogWriter {
     private readonly onCommitted: (edits: number, bytes: number, seconds: number) => void = () => {},
   ) {}
 
-  /** Resolves once the edit is committed; rejects when its commit failed (a batch fails as a whole). */
-  append(conversationId: string, update: Uint8Array): Promise<void> {
+  /**
+   * Resolves once the edit is committed (or known to belong to a deleted conversation); rejects when
+   * its commit failed (a batch fails as a whole).
+   */
+  append(conversationId: string, update: Uint8Array): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
       this.queue.push({ conversationId, update, resolve, reject });
       this.schedule();
@@ -77,9 +83,9 @@ export class UpdateLogWriter {
     if (batch.length === 0) return;
     this.lastCommitStartedAt = performance.now();
     try {
-      await appendConversationUpdates(this.db, batch);
+      const gone = await appendConversationUpdates(this.db, batch);
       this.onCommitted(batch.length, batch.reduce((sum, edit) => sum + edit.update.byteLength, 0), (performance.now() - this.lastCommitStartedAt) / 1000);
-      for (const edit of batch) edit.resolve();
+      for (const edit of batch) edit.resolve(gone.has(edit.conversationId) ? 'conversation_gone' : 'logged');
     } catch (error) {
       for (const edit of batch) edit.reject(error);
     }
