@@ -6,7 +6,7 @@ import './http/types.ts';
 import { ApiRouter } from './http/apiRouter.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { createAuthenticate } from './middleware/authenticate.ts';
-import { errorHandler, notFoundHandler, requireJsonBody } from './middleware/errorHandler.ts';
+import { createErrorHandler, notFoundHandler, requireJsonBody } from './middleware/errorHandler.ts';
 import { recordRequestMetrics } from './middleware/metrics.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
 import { serveWebClient } from './middleware/webClient.ts';
@@ -46,6 +46,6 @@ export function createApp(services: Services): express.Express {
   // After every API route, before the 404: the browser client for any other page a browser asks for.
   app.use(serveWebClient(services.config, services.log));
   app.use(notFoundHandler);
-  app.use(errorHandler);
+  app.use(createErrorHandler(services.log));
   return app;
 }

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, NotFoundError, RateLimitError } from '@shared/errors.ts';
+import type { Logger } from '@shared/logger.ts';
 
 /** body-parser failures, by their `type`, as the error a client can act on. */
 const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -10,7 +11,7 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
 };
 
 /** The one place errors become responses. Unknown errors are logged and answered with a bare 500. */
-export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+export const createErrorHandler = (log: Logger): ErrorRequestHandler => (error, req, res, _next) => {
   const bodyError = typeof error?.type === 'string' ? BODY_ERRORS[error.type] : undefined;
   if (bodyError) {
     res.status(bodyError.status).json({ error: { code: bodyError.code, message: bodyError.message } });
@@ -26,7 +27,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     res.status(error.status).json({ error: { code: 'bad_request', message: 'Bad request' } });
     return;
   }
-  req.log.error({ err: error }, 'unhandled error');
+  log.error({ err: error, reqId: req.id }, 'unhandled error');
   res.status(500).json({ error: { code: 'internal_error', message: 'Internal error' } });
 };
 

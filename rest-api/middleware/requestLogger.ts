@@ -16,8 +16,6 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** This request's id: the caller's X-Request-Id when it is safe to echo, a fresh UUID otherwise. */
     id: string;
-    /** A logger bound to this request's id, made on first use (most requests never log anything else). */
-    log: Logger;
   }
 }
 
@@ -36,8 +34,6 @@ export function requestLogger(log: Logger): RequestHandler {
     const id = typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     req.id = id;
     res.setHeader('X-Request-Id', id);
-    let requestLog: Logger | undefined;
-    Object.defineProperty(req, 'log', { configurable: true, get: () => (requestLog ??= log.child({ reqId: id })) });
     res.once('close', () => {
       const finished = res.writableFinished;
       const status = res.statusCode;
