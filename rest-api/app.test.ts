@@ -4,6 +4,18 @@ import { pino } from 'pino';
 import type { Express } from 'express';
 import { startTestApp, type TestApp } from '../test/http.ts';
 
+/** A logger whose lines the test reads back, parsed. */
+function captureLogs(level: 'info' | 'error') {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  return { lines, log: pino({ level }, sink) };
+}
+
 /** Every route Express serves: [METHOD, path] from the app's router and the routers mounted on it. */
 function servedRoutes(app: Express): string[] {
   const routes: string[] = [];
@@ -125,26 +137,24 @@ describe('errors at the edge', () => {
     expect(res.body).toEqual({ error: { code: 'not_found', message: 'No route for GET /api/nothing-here' } });
   });
 
-  it('never shows a stack trace: an internal failure is a bare 500', async () => {
-    const broken = await startTestApp();
+  it('never shows a stack trace: an internal failure is a bare 500, logged under its request id', async () => {
+    const { lines, log } = captureLogs('error');
+    const broken = await startTestApp({ log });
     await broken.services.db.destroy();
-    const res = await broken.request.post('/api/auth/login').send({ email: 'a@example.com', password: 'password-1' });
+    const res = await broken.request.post('/api/auth/login').set('X-Request-Id', 'req-broken-1').send({ email: 'a@example.com', password: 'password-1' });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal error' } });
+    // The operator finds the cause, stack included, by the id the client was given.
+    const logged = lines.find((line) => line.msg === 'unhandled error');
+    expect(logged).toMatchObject({ reqId: 'req-broken-1', err: { stack: expect.any(String) } });
     await broken.close();
   });
 });
 
 describe('request logs', () => {
   it('write one line per request with its id and actor, and never a password or token', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
-    const t = await startTestApp({ log: pino({ level: 'info' }, sink) });
+    const { lines, log } = captureLogs('info');
+    const t = await startTestApp({ log });
     try {
       const password = 'a-very-secret-password';
       const reg = await t.request.post('/api/auth/register').send({ email: 'log@example.com', password, name: 'Log' });
