@@ -17,17 +17,20 @@ export interface LoadedConversationState {
  * undefined when the conversation does not exist (deleted while someone was connecting).
  */
 export async function loadConversationState(db: Knex, conversationId: string): Promise<LoadedConversationState | undefined> {
-  return db.transaction(
+  const stored = await db.transaction(
     async (trx) => {
       const conversation = await trx('conversations').where({ id: conversationId }).first('id');
       if (!conversation) return undefined;
       const state = await trx('conversation_states').where({ conversation_id: conversationId }).first('state');
       const rows: Array<{ update: Buffer }> = await trx('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('update');
-      const parts = [...(state ? [state.state as Buffer] : []), ...rows.map((row) => row.update)].map((part) => new Uint8Array(part));
-      if (parts.length === 0) return { update: null, loggedUpdates: 0, skippedUpdates: 0 };
-      const merged = mergeIntoState(parts);
-      return { update: merged.update, loggedUpdates: rows.length, skippedUpdates: merged.skipped };
+      return { state: state?.state as Buffer | undefined, rows };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
+  if (!stored) return undefined;
+  // Merged after the snapshot's transaction has ended: it holds nothing open while it works.
+  const parts = [...(stored.state ? [stored.state] : []), ...stored.rows.map((row) => row.update)].map((part) => new Uint8Array(part));
+  if (parts.length === 0) return { update: null, loggedUpdates: 0, skippedUpdates: 0 };
+  const merged = await mergeIntoState(parts);
+  return { update: merged.update, loggedUpdates: stored.rows.length, skippedUpdates: merged.skipped };
 }

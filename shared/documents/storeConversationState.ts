@@ -30,7 +30,7 @@ export async function storeConversationState(db: Knex, conversationId: string, s
       .select('id', 'update');
 
     const parts = [...(stored ? [stored.state as Buffer] : []), ...rows.map((row) => row.update), state];
-    const compact = mergeIntoState(parts.map((part) => new Uint8Array(part))).update;
+    const compact = (await mergeIntoState(parts.map((part) => new Uint8Array(part)))).update;
 
     await trx('conversation_states')
       .insert({ conversation_id: conversationId, state: Buffer.from(compact), updated_at: trx.fn.now() })
