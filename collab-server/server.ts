@@ -11,7 +11,14 @@ import { MessageMirrorExtension } from './extensions/MessageMirrorExtension.ts';
 import { OperationsExtension } from './extensions/OperationsExtension.ts';
 import { PersistenceExtension } from './extensions/PersistenceExtension.ts';
 import { UpdateLogExtension } from './extensions/UpdateLogExtension.ts';
+import { MemoryConnectionLeases, RedisConnectionLeases } from './connectionLeases.ts';
 import { createCollabMetrics } from './metrics.ts';
+
+/**
+ * How long a connection counts against its user's limit unless its node renews it: after a node dies,
+ * its users' connections stop counting within this time.
+ */
+const CONNECTION_LEASE_MS = 30_000;
 
 /** How long clients get to answer the close handshake on shutdown before their sockets are dropped. */
 const SOCKET_CLOSE_GRACE_MS = 1_000;
@@ -49,7 +56,14 @@ export function createCollabServer(services: Services): CollabServer {
     extensions: [
       new AuthExtension({ db, tokens: services.tokens, log, onRefused: metrics.countRefusal, revocations }),
       ...(config.REDIS_URL ? [createRedisExtension(config, log)] : []),
-      new LimitsExtension({ maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES, maxConnectionsPerUser: config.COLLAB_MAX_CONNECTIONS_PER_USER, log, metrics }),
+      new LimitsExtension({
+        maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,
+        maxConnectionsPerUser: config.COLLAB_MAX_CONNECTIONS_PER_USER,
+        leases: services.redis ? new RedisConnectionLeases(services.redis, config.REDIS_PREFIX, CONNECTION_LEASE_MS) : new MemoryConnectionLeases(CONNECTION_LEASE_MS),
+        renewEveryMs: CONNECTION_LEASE_MS / 3,
+        log,
+        metrics,
+      }),
       new UpdateLogExtension({ db, log, commitIntervalMs: config.COLLAB_LOG_COMMIT_INTERVAL_MS, metrics }),
       new PersistenceExtension({ db, log, metrics }),
       new MessageMirrorExtension({ db, bus, log }),

@@ -82,6 +82,20 @@ describe('collab limits', () => {
     await expectStillServing('after a refused connection ');
   });
 
+  it('counts a user’s connections across nodes', async () => {
+    const other = await startTestCollab(t);
+    try {
+      const user = await registerUser(t);
+      const own = `conversation:${(await createConversation(t, user)).id}`;
+      const open = [collab.connect(own, user.accessToken), collab.connect(own, user.accessToken), other.connect(own, user.accessToken)];
+      await Promise.all(open.map((client) => client.synced));
+      await expect(other.connect(own, user.accessToken).outcome).resolves.toEqual({ status: 'refused', reason: 'too_many_connections' });
+      await expect(collab.connect(own, user.accessToken).outcome).resolves.toEqual({ status: 'refused', reason: 'too_many_connections' });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses an edit that would grow the document past its limit and closes only that connection', async () => {
     const [writer, bystander] = [collab.connect(name, owner.accessToken), collab.connect(name, owner.accessToken)];
     await Promise.all([writer.synced, bystander.synced]);

@@ -1,8 +1,9 @@
-import type { afterLoadDocumentPayload, beforeSyncPayload, connectedPayload, Document, Extension, Hocuspocus, onAuthenticatePayload, onConfigurePayload } from '@hocuspocus/server';
+import type { afterLoadDocumentPayload, beforeSyncPayload, Document, Extension, Hocuspocus, onAuthenticatePayload, onConfigurePayload, onDisconnectPayload } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { AppError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
+import type { ConnectionLeases } from '../connectionLeases.ts';
 import type { CollabMetrics } from '../metrics.ts';
 import { carriesUpdate, isEmptyUpdate } from '../syncMessages.ts';
 import type { CollabContext } from './AuthExtension.ts';
@@ -10,18 +11,19 @@ import type { CollabContext } from './AuthExtension.ts';
 interface LimitsExtensionOptions {
   /** Largest encoded document, in bytes. */
   maxDocumentBytes: number;
-  /** Connections one user may hold on this node. */
+  /** Connections one user may hold, across every node that shares `leases`. */
   maxConnectionsPerUser: number;
+  /** Where connections are counted: Redis when nodes share it, this process otherwise. */
+  leases: ConnectionLeases;
+  /** How often the leases of open connections are renewed; a third of their lifetime. */
+  renewEveryMs: number;
   log: Logger;
   metrics: Pick<CollabMetrics, 'countRefusal' | 'countClosed'>;
 }
 
-/** How long an accepted connection counts against its user before it shows up on its document. */
-const RESERVATION_MS = 30_000;
-
 /**
- * Bounds what one client can make a node hold: connections per user (refused with
- * `too_many_connections`) and the size of a document (an edit that would grow it past the limit is
+ * Bounds what one client can make the cluster hold: connections per user (refused with
+ * `too_many_connections`; counted across nodes, see connectionLeases.ts) and the size of a document (an edit that would grow it past the limit is
  * refused and that connection closed with `document_too_large`; everyone else carries on). The frame
  * size limit is the WebSocket server's `maxPayload` (server.ts).
  *
@@ -36,8 +38,7 @@ export class LimitsExtension implements Extension {
   private readonly log: Logger;
   private instance!: Hocuspocus<CollabContext>;
   private readonly estimatedBytes = new WeakMap<Document, number>();
-  /** Accepted connections not yet on their document, by `socketId\0documentName`. */
-  private readonly reservations = new Map<string, { userId: string; until: number }>();
+  private renewal: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: LimitsExtensionOptions) {
     this.log = options.log.child({ module: 'collab.limits' });
@@ -45,23 +46,37 @@ export class LimitsExtension implements Extension {
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
     this.instance = instance;
+    this.renewal = setInterval(() => void this.renewLeases(), this.options.renewEveryMs).unref();
   }
 
   async onAuthenticate({ context, socketId, documentName }: onAuthenticatePayload<CollabContext>): Promise<void> {
     const actor = context.actor;
     if (actor?.type !== 'user') return;
-    const now = Date.now();
-    for (const [key, reservation] of this.reservations) if (reservation.until < now) this.reservations.delete(key);
-    if (this.connectionsOf(actor.id) >= this.options.maxConnectionsPerUser) {
-      this.log.info({ userId: actor.id, socketId, limit: this.options.maxConnectionsPerUser }, 'connection refused: too many connections');
-      this.options.metrics.countRefusal('too_many_connections');
-      throw new CollabRefusal(new AppError(429, 'too_many_connections', 'Too many open connections'));
+    const limit = this.options.maxConnectionsPerUser;
+    let admitted: boolean;
+    try {
+      admitted = await this.options.leases.acquire(actor.id, leaseName(socketId, documentName), limit);
+    } catch (error) {
+      // A limit against abuse is not worth an outage: without Redis, connections are let through.
+      this.log.warn({ err: error, userId: actor.id }, 'connection leases unavailable; connection admitted without counting it');
+      return;
     }
-    this.reservations.set(`${socketId}\0${documentName}`, { userId: actor.id, until: now + RESERVATION_MS });
+    if (admitted) return;
+    this.log.info({ userId: actor.id, socketId, limit }, 'connection refused: too many connections');
+    this.options.metrics.countRefusal('too_many_connections');
+    throw new CollabRefusal(new AppError(429, 'too_many_connections', 'Too many open connections'));
   }
 
-  async connected({ socketId, documentName }: connectedPayload): Promise<void> {
-    this.reservations.delete(`${socketId}\0${documentName}`);
+  async onDisconnect({ context, socketId, documentName }: onDisconnectPayload<CollabContext>): Promise<void> {
+    const actor = context?.actor;
+    if (actor?.type !== 'user') return;
+    await this.options.leases.release(actor.id, leaseName(socketId, documentName)).catch((error: unknown) => {
+      this.log.warn({ err: error, userId: actor.id }, 'connection lease not released; it lapses on its own');
+    });
+  }
+
+  async onDestroy(): Promise<void> {
+    clearInterval(this.renewal);
   }
 
   async afterLoadDocument({ document }: afterLoadDocumentPayload): Promise<void> {
@@ -85,22 +100,21 @@ export class LimitsExtension implements Extension {
     throw new CollabRefusal(new AppError(413, 'document_too_large', 'The document would grow past its size limit'));
   }
 
-  private connectionsOf(userId: string): number {
-    const sockets = new Set<string>();
-    let count = 0;
+  /** Keeps the leases of this node's open connections from lapsing. */
+  private async renewLeases(): Promise<void> {
+    const leases: Array<{ userId: string; connection: string }> = [];
     for (const document of this.instance.documents.values()) {
       for (const connection of document.getConnections()) {
         const actor = connection.context?.actor;
-        if (actor?.type === 'user' && actor.id === userId) {
-          count += 1;
-          sockets.add(`${connection.socketId}\0${document.name}`);
-        }
+        if (actor?.type === 'user') leases.push({ userId: actor.id, connection: leaseName(connection.socketId, document.name) });
       }
     }
-    for (const [key, reservation] of this.reservations) if (reservation.userId === userId && !sockets.has(key)) count += 1;
-    return count;
+    await this.options.leases.renew(leases).catch((error: unknown) => this.log.warn({ err: error }, 'connection leases not renewed'));
   }
 }
+
+/** One lease per connection: a socket may carry several documents. */
+const leaseName = (socketId: string, documentName: string) => `${socketId}\0${documentName}`;
 
 /** The encoded size of the document with the update applied, measured on a copy; undefined if it does not apply. */
 function measureWith(document: Document, update: Uint8Array): number | undefined {
