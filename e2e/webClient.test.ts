@@ -64,8 +64,13 @@ describe('web client in Chromium', () => {
     const bobEmail = `bob-${Date.now()}@example.com`;
 
     // Ada signs up, creates a workspace and invites Bob by email.
+    const scripts: string[] = [];
+    ada.on('request', (request) => request.resourceType() === 'script' && scripts.push(new URL(request.url()).pathname));
     await ada.goto('/');
     await ada.waitForURL(/\/login/);
+    // The sign-in page starts without the editor and the collaboration stack (loaded with a conversation).
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.filter((script) => /\/room-/.test(script))).toEqual([]);
     await ada.getByRole('link', { name: 'Create an account' }).click();
     await ada.getByLabel('Name').fill('Ada');
     await ada.getByLabel('Email').fill(`ada-${Date.now()}@example.com`);
@@ -99,6 +104,7 @@ describe('web client in Chromium', () => {
     await ada.waitForURL(/\/c\//);
     const conversationId = ada.url().split('/c/')[1]!;
     await connected(ada);
+    expect(scripts.some((script) => /\/room-/.test(script))).toBe(true);
     await bob.goto(`/?workspace=${(await stack.app.services.db('conversations').where({ id: conversationId }).first()).workspace_id}`);
     await screenshot(bob, 'conversations-phone');
     await bob.getByRole('link', { name: 'Launch plan' }).click();

@@ -3,10 +3,8 @@ import { ApiError, SIGNED_OUT_EVENT, session } from './api.ts';
 import { h } from './dom.ts';
 import { navigate, startRouter, type View } from './router.ts';
 import { authView } from './views/auth.ts';
-import { conversationView } from './views/conversation.ts';
 import { conversationsView } from './views/conversations.ts';
 import { shell } from './views/layout.ts';
-import { sharedConversationView } from './views/sharedConversation.ts';
 import { acceptInvitationView, workspaceView, workspacesView } from './views/workspaces.ts';
 
 /** Pages for signed-in people: anyone else signs in first and comes back. */
@@ -30,6 +28,11 @@ function errorPage(error: unknown): View {
   return { el: shell(h('section', { class: 'card auth' }, h('h1', {}, notFound ? 'Not found' : 'Error'), h('p', {}, message), h('a', { href: '/' }, 'Back to your conversations'))) };
 }
 
+// The live conversation pages bring the editor and the collaboration stack (most of the bundle's
+// weight); they load on first visit, so signing in and the lists start without them.
+const liveConversation = () => import('./views/conversation.ts');
+const liveSharedConversation = () => import('./views/sharedConversation.ts');
+
 const INVITE_INTRO = 'You were invited to a workspace. Sign in, or create an account, with the address the invitation went to.';
 
 window.addEventListener(SIGNED_OUT_EVENT, () => navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true }));
@@ -37,7 +40,7 @@ window.addEventListener(SIGNED_OUT_EVENT, () => navigate(`/login?next=${encodeUR
 startRouter(document.getElementById('app')!, [
   { pattern: /^\/login\/?$/, render: (_, query) => authView('login', query) },
   { pattern: /^\/register\/?$/, render: (_, query) => authView('register', query) },
-  { pattern: /^\/share\/([\w-]+)\/?$/, render: ([id]) => sharedConversationView(id!) },
+  { pattern: /^\/share\/([\w-]+)\/?$/, render: async ([id]) => (await liveSharedConversation()).sharedConversationView(id!) },
   {
     pattern: /^\/invite\/?$/,
     render: (_, query) => {
@@ -47,7 +50,7 @@ startRouter(document.getElementById('app')!, [
     },
   },
   { pattern: /^\/$/, render: signedIn((_, query) => conversationsView(query)) },
-  { pattern: /^\/c\/([\w-]+)\/?$/, render: signedIn(([id]) => conversationView(id!)) },
+  { pattern: /^\/c\/([\w-]+)\/?$/, render: signedIn(async ([id]) => (await liveConversation()).conversationView(id!)) },
   { pattern: /^\/workspaces\/?$/, render: signedIn(() => workspacesView()) },
   { pattern: /^\/workspaces\/([\w-]+)\/?$/, render: signedIn(([id]) => workspaceView(id!)) },
   { pattern: /.*/, render: () => errorPage(new ApiError(404, 'not_found', 'Not found')) },
