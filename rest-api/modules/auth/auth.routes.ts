@@ -5,7 +5,7 @@ import { dataOf } from '../../http/schemas.ts';
 import { LoginSchema, RefreshTokenSchema, RegisterSchema, SessionSchema, UserSchema } from './auth.schemas.ts';
 import { createAuthRateLimit } from './auth.limits.ts';
 import { loginUser } from './loginUser.ts';
-import { logoutSession } from './logoutSession.ts';
+import { logoutEverywhere, logoutSession } from './logoutSession.ts';
 import { refreshSession } from './refreshSession.ts';
 import { registerUser } from './registerUser.ts';
 import { presentUser } from './user.presenter.ts';
@@ -58,6 +58,17 @@ export function authRoutes(api: ApiRouter, services: Services): void {
     },
     async (req, res) => {
       await logoutSession(db, { refreshToken: req.input.body.refreshToken, ip: req.ip });
+      res.status(204).end();
+    },
+  );
+
+  api.route(
+    {
+      method: 'post', path: '/api/auth/logout-all', tag: 'auth', summary: 'Sign out on every device',
+      responses: { 204: { description: 'Every refresh token revoked; access tokens issued until now refused (session_revoked)' } },
+    },
+    async (req, res) => {
+      await logoutEverywhere(db, { bus, revocations: services.revocations }, { userId: req.actor.id, ip: req.ip });
       res.status(204).end();
     },
   );

@@ -99,6 +99,26 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     expect(starting.isRevoked(user.id, issuedAt(login.body.accessToken))).toBe(false);
   });
 
+  it('signs out on every device: every refresh and access token of the user stops working', async () => {
+    const user = await registerUser(t);
+    const other = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
+    const stranger = await registerUser(t);
+    expect((await t.request.post('/api/auth/logout-all').set(bearer(user))).status).toBe(204);
+
+    for (const refreshToken of [user.refreshToken, other.body.refreshToken]) {
+      expect((await t.request.post('/api/auth/refresh').send({ refreshToken })).status).toBe(401);
+    }
+    for (const session of [user, other.body]) {
+      const me = await t.request.get('/api/auth/me').set(bearer(session));
+      expect(me.status).toBe(401);
+      expect(me.body.error.code).toBe('session_revoked');
+    }
+    // Nobody else is signed out.
+    expect((await t.request.get('/api/auth/me').set(bearer(stranger))).status).toBe(200);
+    expect(await t.services.db('audit_log').where({ action: 'user.logged_out_everywhere', actor_id: user.id })).toHaveLength(1);
+    expect((await t.request.post('/api/auth/logout-all')).status).toBe(401);
+  });
+
   it('stores refresh tokens only as hashes', async () => {
     const user = await registerUser(t);
     const rows = await t.services.db('refresh_tokens').where({ user_id: user.id });

@@ -6,7 +6,8 @@ import type { Bus } from '@shared/bus.ts';
 import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 import { issueSession, type Session, type SessionSettings } from './issueSession.ts';
 import { findRefreshTokenForUpdate, markRefreshTokenUsed, revokeRefreshTokenFamily } from './refreshTokens.repo.ts';
-import { findUserById, markSessionsRevoked } from './users.repo.ts';
+import { announceSessionsEnded, recordSessionsEnded } from './endAllSessions.ts';
+import { findUserById } from './users.repo.ts';
 
 const invalid = () => new AuthenticationError('Invalid refresh token', 'token_invalid');
 
@@ -27,12 +28,12 @@ export async function refreshSession(
     if (token.used_at) {
       // Commit the revocation before failing: a rollback would leave the stolen family alive.
       await revokeRefreshTokenFamily(trx, token.family_id);
-      const revokedAt = await markSessionsRevoked(trx, token.user_id);
+      const ended = await recordSessionsEnded(trx, token.user_id);
       await writeAudit(trx, {
         actorId: token.user_id, action: 'refresh_token.reused', subjectType: 'user', subjectId: token.user_id,
         ip: props.ip, data: { familyId: token.family_id },
       });
-      return { error: invalid(), revoked: { userId: token.user_id, revokedAt: revokedAt.toISOString() } };
+      return { error: invalid(), ended };
     }
     if (token.expires_at.getTime() <= Date.now()) {
       return { error: new AuthenticationError('Refresh token expired', 'token_expired') };
@@ -42,11 +43,7 @@ export async function refreshSession(
     await markRefreshTokenUsed(trx, token.id);
     return { session: await issueSession(trx, settings, user, token.family_id) };
   });
-  if (outcome.revoked) {
-    // This node refuses the old tokens at once; the others as soon as the event reaches them.
-    props.revocations?.revoke(outcome.revoked.userId, Date.parse(outcome.revoked.revokedAt));
-    await props.bus?.publish('user.sessions_revoked', outcome.revoked);
-  }
+  if (outcome.ended) await announceSessionsEnded(props, outcome.ended);
   if (outcome.error) throw outcome.error;
   return outcome.session!;
 }

@@ -32,6 +32,10 @@ export function revokeRefreshTokenFamily(db: Knex, familyId: string): Promise<nu
   return db('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
 }
 
+export function revokeRefreshTokensOfUser(db: Knex, userId: string): Promise<number> {
+  return db('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
+}
+
 export function findRefreshTokenByHash(db: Knex, tokenHash: string): Promise<RefreshTokenRow | undefined> {
   return db<RefreshTokenRow>('refresh_tokens').where({ token_hash: tokenHash }).first();
 }
