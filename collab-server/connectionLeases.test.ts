@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { deleteRedisKeys, TEST_REDIS_URL, uniqueName } from '../test/services.ts';
 import { MemoryConnectionLeases, RedisConnectionLeases, type ConnectionLeases } from './connectionLeases.ts';
 
-const LEASE_MS = 300;
+const LEASE_MS = 1_000;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(['redis', 'memory'] as const)('connection leases in %s', (kind) => {
