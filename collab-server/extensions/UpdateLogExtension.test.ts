@@ -54,13 +54,13 @@ describe('collab update log', () => {
     const [gone, kept] = await Promise.all([newDocument(), newDocument()]);
     const [doomed, other] = [collab.connect(gone.name, owner.accessToken), collab.connect(kept.name, owner.accessToken)];
     await Promise.all([doomed.synced, other.synced]);
-    // A commit now: the next one waits a full interval, long enough to delete the conversation first.
+    // Deleted behind the collab server's back: no bus event, only the failing foreign key tells.
+    await t.services.db('conversations').where({ id: gone.id }).delete();
+    // A commit now, so the next two edits wait for the next one together.
     other.doc.getText('title').insert(0, 'kept');
     await acknowledged(other.provider);
     doomed.doc.getText('title').insert(0, 'moot');
     other.doc.getText('title').insert(4, ' and acknowledged');
-    // Deleted behind the collab server's back: no bus event, only the failing foreign key tells.
-    await t.services.db('conversations').where({ id: gone.id }).delete();
 
     await waitFor('the deleted conversation’s client to be closed', () => doomed.closes.includes('conversation_deleted'), 3_000);
     await acknowledged(other.provider);
