@@ -71,13 +71,14 @@ describe('update log group commit', () => {
 
   it('leaves out the edits of a conversation deleted while they waited, and writes the others', async () => {
     const [kept, deleted] = [await createConversation(t, owner), await createConversation(t, owner)];
-    const writer = new UpdateLogWriter(t.services.db, 300);
-    await writer.append(kept.id, edit('k1'));
-    // Both wait for the next commit, which comes after the deletion.
-    const pending = [writer.append(kept.id, edit('k2')), writer.append(deleted.id, edit('d1')), writer.append(kept.id, edit('k3'))];
+    const commits: number[] = [];
+    const writer = new UpdateLogWriter(t.services.db, 0, (edits) => commits.push(edits));
     await t.services.db('conversations').where({ id: deleted.id }).delete();
+    // Queued in one turn of the event loop: one commit for the three.
+    const pending = [writer.append(kept.id, edit('k1')), writer.append(deleted.id, edit('d1')), writer.append(kept.id, edit('k2'))];
     expect(await Promise.all(pending)).toEqual(['logged', 'conversation_gone', 'logged']);
-    expect(await loggedTexts(kept.id)).toEqual(['k1', 'k2', 'k3']);
+    expect(commits).toEqual([3]);
+    expect(await loggedTexts(kept.id)).toEqual(['k1', 'k2']);
   });
 
   it('commits what is queued when drained, without waiting for the interval', async () => {
