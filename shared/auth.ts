@@ -139,6 +139,7 @@ const ShareClaims = z.object({
   sid: z.string().min(1),
   cid: z.uuid(),
   perm: z.enum(['read', 'comment', 'edit']),
+  iat: z.number().optional(),
 });
 
 /**
@@ -155,7 +156,7 @@ export function signShareToken(settings: TokenSettings, principal: Omit<ShareTok
 }
 
 /** Verifies either kind of token the collab server takes: a user's access token or a share token. */
-export function verifyCollabToken(settings: TokenSettings, token: string): Actor | ShareTokenPrincipal {
+export function verifyCollabToken(settings: TokenSettings, token: string): { principal: Actor | ShareTokenPrincipal; issuedAt: number | undefined } {
   let payload: unknown;
   try {
     payload = jwt.verify(token, settings.secret, JWT_VERIFY_OPTIONS);
@@ -164,10 +165,11 @@ export function verifyCollabToken(settings: TokenSettings, token: string): Actor
   }
   const share = ShareClaims.safeParse(payload);
   if (share.success) {
-    const { sid, cid, perm } = share.data;
-    return { type: 'share', shareId: sid, conversationId: cid, permission: perm };
+    const { sid, cid, perm, iat } = share.data;
+    return { principal: { type: 'share', shareId: sid, conversationId: cid, permission: perm }, issuedAt: iat };
   }
-  return verifiedFromClaims(payload).actor;
+  const { actor, issuedAt } = verifiedFromClaims(payload);
+  return { principal: actor, issuedAt };
 }
 
 /** 256 bits from the CSPRNG, URL-safe: refresh tokens, and later invitation tokens. */

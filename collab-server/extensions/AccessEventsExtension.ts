@@ -1,11 +1,10 @@
 import type { Connection, connectedPayload, Extension, Hocuspocus, onConfigurePayload, onConnectPayload } from '@hocuspocus/server';
-import { can } from '@shared/access/index.ts';
 import type { Bus } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
 import { documentNameFor } from '@shared/documents/conversationDocument.ts';
-import { findConversationAccessFacts } from '@shared/documents/findConversationAccessFacts.ts';
 import type { Logger } from '@shared/logger.ts';
 import { closeConnection, type CloseReason } from '../closeConnection.ts';
+import { currentAccess } from '../currentAccess.ts';
 import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 import type { CollabContext } from './AuthExtension.ts';
 
@@ -103,10 +102,9 @@ export class AccessEventsExtension implements Extension {
   /** Closes the connection if its access ended, or its scope changed, since it authenticated. */
   private async recheck(connection: Connection<CollabContext>): Promise<void> {
     const { actor, conversationId, tokenIssuedAt } = connection.context;
-    const sessionRevoked = actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt);
-    let facts;
+    let access;
     try {
-      facts = sessionRevoked ? undefined : await findConversationAccessFacts(this.options.db, conversationId, actor);
+      access = await currentAccess(this.options, actor, conversationId, tokenIssuedAt);
     } catch (error) {
       // Unable to tell whether access still holds: close, and let the reconnect authenticate afresh.
       this.log.error({ err: error, conversationId }, 'access not re-checked; closing the connection');
@@ -114,13 +112,14 @@ export class AccessEventsExtension implements Extension {
       this.options.onClosed?.('storage_unavailable');
       return;
     }
-    const reason: CloseReason | undefined = sessionRevoked
-      ? 'session_revoked'
-      : !facts || !can(actor, 'read', facts)
-        ? 'access_revoked'
-        : connection.readOnly !== !can(actor, 'update', facts)
-          ? 'access_changed'
-          : undefined;
+    const reason: CloseReason | undefined =
+      access.kind === 'session_revoked'
+        ? 'session_revoked'
+        : access.kind === 'none'
+          ? 'access_revoked'
+          : connection.readOnly !== access.readOnly
+            ? 'access_changed'
+            : undefined;
     if (!reason) return;
     closeConnection(connection, reason);
     this.options.onClosed?.(reason);

@@ -1,13 +1,12 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
-import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { can, type Principal } from '@shared/access/index.ts';
+import type { Principal } from '@shared/access/index.ts';
 import { verifyCollabToken, type TokenSettings } from '@shared/auth.ts';
 import type { Db } from '@shared/db.ts';
-import { findConversationAccessFacts } from '@shared/documents/findConversationAccessFacts.ts';
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
+import { currentAccess } from '../currentAccess.ts';
 import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 
 /** What every later hook finds in `context` once a connection is authenticated. */
@@ -80,8 +79,8 @@ export class AuthExtension implements Extension {
     // The REST order: authenticate, then validate, so an anonymous client learns nothing about names.
     const parsedToken = Token.safeParse(token);
     if (!parsedToken.success) throw new AuthenticationError();
-    const actor = verifyCollabToken(this.options.tokens, parsedToken.data);
-    const tokenIssuedAt = issuedAt(parsedToken.data);
+    const { principal: actor, issuedAt: tokenIssuedAt } = verifyCollabToken(this.options.tokens, parsedToken.data);
+    // A revoked session is refused before the name is even looked at.
     if (actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt)) {
       throw new AuthenticationError('Session revoked', 'session_revoked');
     }
@@ -90,16 +89,11 @@ export class AuthExtension implements Extension {
       throw new ValidationError('Document names are conversation:<uuid>', undefined, 'invalid_document_name');
     }
 
-    const conversation = await findConversationAccessFacts(this.options.db, parsedName.data, actor);
+    const access = await currentAccess(this.options, actor, parsedName.data, tokenIssuedAt);
+    if (access.kind === 'session_revoked') throw new AuthenticationError('Session revoked', 'session_revoked');
     // Missing and not-yours are one answer, as in the REST API: existence is never revealed.
-    if (!conversation || !can(actor, 'read', conversation)) throw new NotFoundError('Conversation not found');
-    connectionConfig.readOnly = !can(actor, 'update', conversation);
-    return { actor, conversationId: conversation.id, tokenIssuedAt };
+    if (access.kind === 'none') throw new NotFoundError('Conversation not found');
+    connectionConfig.readOnly = access.readOnly;
+    return { actor, conversationId: parsedName.data, tokenIssuedAt };
   }
-}
-
-/** The `iat` of a token already verified. */
-function issuedAt(token: string): number | undefined {
-  const claims = jwt.decode(token);
-  return typeof claims === 'object' && claims !== null && typeof claims.iat === 'number' ? claims.iat : undefined;
 }

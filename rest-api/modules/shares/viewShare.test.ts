@@ -56,7 +56,7 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
       expect(res.status).toBe(200);
       expect(res.body.data.permission).toBe(permission);
       expect(res.body.data.conversation.policies).toEqual(POLICIES[permission]);
-      expect(verifyCollabToken(t.services.tokens, res.body.data.token)).toEqual({
+      expect(verifyCollabToken(t.services.tokens, res.body.data.token).principal).toEqual({
         type: 'share', shareId: share.id, conversationId: conversation.id, permission,
       });
     });
