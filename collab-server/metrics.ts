@@ -13,6 +13,8 @@ export interface CollabMetrics {
   countLoaded(loggedUpdates: number): void;
   /** Counts one store: written (with its size and the log rows folded in), skipped, or failed. */
   countStored(outcome: 'stored' | 'conversation_deleted' | 'failed', bytes?: number, compactedUpdates?: number): void;
+  /** Counts one client update that had parts taken out: the items and deleted ranges removed. */
+  countSanitized(items: number, deletions: number): void;
   /** Counts one commit of the update log: the edits it wrote, their bytes, and how long it took. */
   countLogged(edits: number, bytes: number, seconds: number): void;
 }
@@ -53,6 +55,8 @@ export function createCollabMetrics(hocuspocus: () => Hocuspocus): CollabMetrics
   const logged = new Counter({ name: 'collab_updates_logged_total', help: 'Edits written to the update log before being acknowledged', registers });
   const commits = new Counter({ name: 'collab_update_log_commits_total', help: 'Update-log commits (each writes every edit queued since the last)', registers });
   const loggedBytes = new Counter({ name: 'collab_updates_logged_bytes_total', help: 'Bytes of edits written to the update log', registers });
+  const sanitized = new Counter({ name: 'collab_client_updates_sanitized_total', help: 'Client updates that changed what clients may not write (those parts were left out)', registers });
+  const sanitizedParts = new Counter({ name: 'collab_client_update_parts_removed_total', help: 'Items and deleted ranges left out of client updates, by kind', labelNames: ['kind'], registers });
   const logLatency = new Histogram({
     name: 'collab_update_log_write_seconds',
     help: 'Time one update-log commit takes; acknowledgements wait for it, broadcasts do not',
@@ -71,6 +75,11 @@ export function createCollabMetrics(hocuspocus: () => Hocuspocus): CollabMetrics
       stored.inc({ outcome });
       storedBytes.inc(bytes);
       compacted.inc(compactedUpdates);
+    },
+    countSanitized(items, deletions) {
+      sanitized.inc();
+      if (items > 0) sanitizedParts.inc({ kind: 'item' }, items);
+      if (deletions > 0) sanitizedParts.inc({ kind: 'deletion' }, deletions);
     },
     countLogged(edits, bytes, seconds) {
       logged.inc(edits);

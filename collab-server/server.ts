@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Services } from '@shared/services.ts';
 import { AccessEventsExtension } from './extensions/AccessEventsExtension.ts';
 import { AuthExtension, type CollabContext } from './extensions/AuthExtension.ts';
+import { ClientUpdateExtension } from './extensions/ClientUpdateExtension.ts';
 import { createRedisExtension } from './extensions/createRedisExtension.ts';
 import { LimitsExtension } from './extensions/LimitsExtension.ts';
 import { MessageMirrorExtension } from './extensions/MessageMirrorExtension.ts';
@@ -37,8 +38,8 @@ export interface CollabServer {
 
 /**
  * Assembles the collaboration server from the shared services. Hooks run by priority: auth (1000) and
- * Redis (1000, whose store lock must come before the store), limits (900), the update log (200), then
- * the rest (100). On close, once every document is stored, the update log commits what is still
+ * Redis (1000, whose store lock must come before the store), limits (900), the update log (200), the
+ * client-update check that applies what clients send (150), then the rest (100). On close, once every document is stored, the update log commits what is still
  * queued (onDestroy) before main.ts closes the database.
  */
 export function createCollabServer(services: Services): CollabServer {
@@ -65,6 +66,7 @@ export function createCollabServer(services: Services): CollabServer {
         metrics,
       }),
       new UpdateLogExtension({ db, log, commitIntervalMs: config.COLLAB_LOG_COMMIT_INTERVAL_MS, metrics }),
+      new ClientUpdateExtension({ log, metrics }),
       new PersistenceExtension({ db, log, metrics }),
       new MessageMirrorExtension({ db, bus, log }),
       new AccessEventsExtension({ db, bus, log, revocations, onClosed: metrics.countClosed }),

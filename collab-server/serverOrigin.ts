@@ -1,9 +1,9 @@
 import type { LocalTransactionOrigin } from '@hocuspocus/server';
 
 /**
- * The transaction origin of every change the server itself makes to a document (a REST message arriving
- * through the bus, the messages table reconciled on load or after a client touched it). It is a Hocuspocus `local` origin: the change
- * is broadcast to clients, published to other nodes through Redis and stored like any other, but it is
- * no client's edit, so the update log (which records what clients send) never sees it.
+ * The transaction origin of every change the server itself makes to a document: a REST message arriving
+ * through the bus, the messages table reconciled on load, duplicate entries removed, entries a client
+ * tampered with re-created. It is a Hocuspocus `local` origin: the change is broadcast to clients,
+ * published to other nodes through Redis, logged and stored like any other, but it is no client's edit.
  */
-export const serverOrigin = (reason: 'bus' | 'load' | 'reconcile' | 'dedupe'): LocalTransactionOrigin => ({ source: 'local', context: { server: reason } });
+export const serverOrigin = (reason: 'bus' | 'load' | 'dedupe' | 'restore'): LocalTransactionOrigin => ({ source: 'local', context: { server: reason } });

@@ -1,9 +1,9 @@
-import { isTransactionOrigin, type afterLoadDocumentPayload, type Document, type Extension, type Hocuspocus, type onConfigurePayload } from '@hocuspocus/server';
+import { type afterLoadDocumentPayload, type Document, type Extension, type Hocuspocus, type onConfigurePayload } from '@hocuspocus/server';
 import type { Bus, BusMessage } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
 import { conversationIdOf, documentNameFor, messagesOf, type DocumentMessage } from '@shared/documents/conversationDocument.ts';
 import { listConversationMessages } from '@shared/documents/listConversationMessages.ts';
-import { reconcileMessages, removeDuplicateMessages, removeMessage, upsertMessage } from '@shared/documents/mirrorMessages.ts';
+import { hasDuplicateMessages, reconcileMessages, removeDuplicateMessages, removeMessage, upsertMessage } from '@shared/documents/mirrorMessages.ts';
 import type { Logger } from '@shared/logger.ts';
 import { serverOrigin } from '../serverOrigin.ts';
 
@@ -12,11 +12,6 @@ interface MessageMirrorExtensionOptions {
   bus: Bus;
   log: Logger;
 }
-
-/** How long after a client touched `messages` the table is read again: one read for a burst of changes. */
-const RECONCILE_DELAY_MS = 50;
-
-const isClientOrigin = (origin: unknown) => isTransactionOrigin(origin) && origin.source === 'connection';
 
 const fromBus = (message: BusMessage): DocumentMessage => ({
   id: message.id,
@@ -31,15 +26,15 @@ const fromBus = (message: BusMessage): DocumentMessage => ({
  * through the REST API reaches every node as a bus event, and each node that holds the document applies
  * it at once; a node that does not hold it does nothing, because loading a document reconciles it with
  * the table. Everything is idempotent by message id, and entries two nodes both added are deduplicated
- * as soon as their updates meet (mirrorMessages.ts › removeDuplicateMessages). Whatever a client does to
- * `messages` is undone from the table a moment later.
+ * as soon as their updates meet (mirrorMessages.ts › removeDuplicateMessages). Clients cannot write
+ * `messages` at all (ClientUpdateExtension); a document stored malformed anyway — older data, a bug — is
+ * repaired from the table as it loads, and logged.
  */
 export class MessageMirrorExtension implements Extension {
   readonly extensionName = 'MessageMirrorExtension';
   private readonly log: Logger;
   private instance!: Hocuspocus;
   private readonly unsubscribe: Array<() => void> = [];
-  private readonly pendingReconciles = new WeakSet<Document>();
 
   constructor(private readonly options: MessageMirrorExtensionOptions) {
     this.log = options.log.child({ module: 'collab.messages' });
@@ -58,33 +53,20 @@ export class MessageMirrorExtension implements Extension {
   /** Runs after Redis has synced the document from other nodes (higher priority), so it adds the fewest duplicates. */
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const conversationId = conversationIdOf(documentName)!;
-    await this.reconcile(document, conversationId, 'load');
-    messagesOf(document).observeDeep((_events, transaction) => {
-      if (hasDuplicateIds(document)) document.transact(() => removeDuplicateMessages(document), serverOrigin('dedupe'));
-      // Clients only read `messages`. A client that changed them anyway — a bug, or a provider replaying
-      // entries a crashed node had added and never stored — is overruled by the table, shortly after.
-      if (isClientOrigin(transaction.origin)) this.scheduleReconcile(document, conversationId);
+    const rows = await listConversationMessages(this.options.db, conversationId);
+    if (document.isDestroyed) return;
+    let malformed = 0;
+    document.transact(() => {
+      malformed = reconcileMessages(document, rows).malformed;
+    }, serverOrigin('load'));
+    if (malformed > 0) this.log.error({ conversationId, malformed }, 'document held entries in messages that are not messages; repaired from the table');
+    messagesOf(document).observeDeep(() => {
+      if (hasDuplicateMessages(document)) document.transact(() => removeDuplicateMessages(document), serverOrigin('dedupe'));
     });
   }
 
   async onDestroy(): Promise<void> {
     this.unsubscribe.forEach((stop) => stop());
-  }
-
-  private async reconcile(document: Document, conversationId: string, why: 'load' | 'client'): Promise<void> {
-    const rows = await listConversationMessages(this.options.db, conversationId);
-    if (document.isDestroyed) return;
-    document.transact(() => reconcileMessages(document, rows), serverOrigin(why === 'load' ? 'load' : 'reconcile'));
-  }
-
-  private scheduleReconcile(document: Document, conversationId: string): void {
-    if (this.pendingReconciles.has(document)) return;
-    this.pendingReconciles.add(document);
-    setTimeout(() => {
-      this.pendingReconciles.delete(document);
-      this.log.info({ conversationId }, 'a client changed messages; restoring them from the table');
-      this.reconcile(document, conversationId, 'client').catch((error: unknown) => this.log.error({ err: error, conversationId }, 'messages not restored'));
-    }, RECONCILE_DELAY_MS);
   }
 
   private async apply(conversationId: string, change: (document: Document) => void): Promise<void> {
@@ -95,9 +77,4 @@ export class MessageMirrorExtension implements Extension {
     document.transact(() => change(document), serverOrigin('bus'));
     this.log.debug({ conversationId }, 'message change applied to the open document');
   }
-}
-
-function hasDuplicateIds(document: Document): boolean {
-  const ids = messagesOf(document).map((entry) => entry.get('id'));
-  return new Set(ids).size !== ids.length;
 }

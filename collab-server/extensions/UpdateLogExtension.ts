@@ -2,13 +2,10 @@ import type { afterLoadDocumentPayload, beforeSyncPayload, Document, Extension }
 import * as Y from 'yjs';
 import type { Db } from '@shared/db.ts';
 import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
-import { isValidUpdate } from '@shared/documents/mergeIntoState.ts';
-import { AppError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { closeConnection } from '../closeConnection.ts';
-import { CollabRefusal } from '../CollabRefusal.ts';
 import type { CollabMetrics } from '../metrics.ts';
-import { carriesUpdate, isEmptyUpdate } from '../syncMessages.ts';
+import { carriesUpdate } from '../syncMessages.ts';
 import { AcknowledgementGate } from '../updateLog/AcknowledgementGate.ts';
 import { UpdateLogWriter } from '../updateLog/UpdateLogWriter.ts';
 import type { CollabContext } from './AuthExtension.ts';
@@ -43,11 +40,10 @@ interface LogState {
  * node, unlogged there, would otherwise be acknowledged with nowhere durable to live. On two nodes
  * each edit is logged twice; storing the document folds the rows away.
  *
- * `beforeSync` runs before Hocuspocus applies a client's update (MessageReceiver.ts ›
- * readSyncMessage): a malformed one is refused here, so the log only ever holds updates that decode;
- * the update is applied here, under the connection's origin (Hocuspocus's own apply after it is a
- * no-op). If a commit fails, every connection to the document is closed (their providers reconnect
- * and send again) and the changes are written with the next commit.
+ * `beforeSync` runs before a client's update is applied (by ClientUpdateExtension, which runs next and
+ * checks it first, so the log only ever holds updates that decode and respect the document's shape):
+ * it makes the acknowledgement wait for the commit. If a commit fails, every connection to the document
+ * is closed (their providers reconnect and send again) and the changes are written with the next commit.
  */
 export class UpdateLogExtension implements Extension {
   readonly priority = 200;
@@ -69,21 +65,13 @@ export class UpdateLogExtension implements Extension {
     document.on('update', (update: Uint8Array) => this.append(document, state, update));
   }
 
-  async beforeSync({ type, payload, connection, document, context }: beforeSyncPayload<CollabContext>): Promise<void> {
+  async beforeSync({ type, connection, document }: beforeSyncPayload<CollabContext>): Promise<void> {
     // Read-only connections' updates are answered "not applied" and dropped (MessageReceiver.ts).
     if (connection.readOnly || !carriesUpdate(type)) return;
     const state = this.states.get(document);
     if (!state) return;
     this.acknowledgements.gate(connection, () => state.committed);
     if (state.unlogged) this.append(document, state, undefined);
-    if (isEmptyUpdate(payload)) return;
-    if (!isValidUpdate(payload)) {
-      this.log.warn({ conversationId: context.conversationId, socketId: connection.socketId, bytes: payload.byteLength }, 'malformed update refused');
-      this.options.metrics.countClosed('malformed_update');
-      throw new CollabRefusal(new AppError(400, 'malformed_update', 'The update does not decode'));
-    }
-    // Applying it broadcasts it (Hocuspocus's update handler) and queues it for the log (ours above).
-    Y.applyUpdate(document, payload, { source: 'connection', connection });
   }
 
   /** Runs after every document is stored: commits what is still queued before the database closes. */

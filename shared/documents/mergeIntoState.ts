@@ -41,13 +41,3 @@ export async function mergeIntoState(parts: readonly Uint8Array[]): Promise<Merg
   doc.destroy();
   return { update, skipped };
 }
-
-/** True when the bytes decode as a Yjs update (v1). */
-export function isValidUpdate(update: Uint8Array): boolean {
-  try {
-    Y.decodeUpdate(update);
-    return true;
-  } catch {
-    return false;
-  }
-}

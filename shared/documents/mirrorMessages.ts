@@ -8,6 +8,14 @@ import { messagesOf, readDocumentMessage, type DocumentMessage } from './convers
  */
 
 const FIELDS = ['role', 'author', 'content', 'createdAt'] as const;
+const KEYS = new Set<string>(['id', ...FIELDS]);
+
+/** The message id of an entry, or undefined for anything that is not a message map with a string id. */
+export function messageIdOf(entry: unknown): string | undefined {
+  if (!(entry instanceof Y.Map)) return undefined;
+  const id: unknown = entry.get('id');
+  return typeof id === 'string' ? id : undefined;
+}
 
 function toEntry(message: DocumentMessage): Y.Map<unknown> {
   const entry = new Y.Map<unknown>();
@@ -19,20 +27,21 @@ function toEntry(message: DocumentMessage): Y.Map<unknown> {
 /** Where a message belongs: before the first entry created after it, so the array stays in table order. */
 function insertionIndex(messages: Y.Array<Y.Map<unknown>>, createdAt: string): number {
   const entries = messages.toArray();
-  const index = entries.findIndex((entry) => String(entry.get('createdAt')) > createdAt);
+  const index = entries.findIndex((entry) => entry instanceof Y.Map && String(entry.get('createdAt')) > createdAt);
   return index === -1 ? entries.length : index;
 }
 
 /** Adds the message, or brings an existing entry with its id up to date. */
 export function upsertMessage(doc: Y.Doc, message: DocumentMessage): void {
   const messages = messagesOf(doc);
-  const existing = messages.toArray().filter((entry) => entry.get('id') === message.id);
+  const existing = messages.toArray().filter((entry) => messageIdOf(entry) === message.id);
   if (existing.length === 0) {
     messages.insert(insertionIndex(messages, message.createdAt), [toEntry(message)]);
     return;
   }
   for (const entry of existing) {
     for (const field of FIELDS) if (entry.get(field) !== message[field]) entry.set(field, message[field]);
+    for (const key of entry.keys()) if (!KEYS.has(key)) entry.delete(key);
   }
 }
 
@@ -40,20 +49,46 @@ export function upsertMessage(doc: Y.Doc, message: DocumentMessage): void {
 export function removeMessage(doc: Y.Doc, id: string): void {
   const messages = messagesOf(doc);
   for (let index = messages.length - 1; index >= 0; index--) {
-    if (messages.get(index).get('id') === id) messages.delete(index, 1);
+    if (messageIdOf(messages.get(index)) === id) messages.delete(index, 1);
   }
 }
 
-/** Makes the array hold exactly `rows` (in table order): removes strays, updates changed, adds missing. */
-export function reconcileMessages(doc: Y.Doc, rows: DocumentMessage[]): void {
+/**
+ * Makes the array hold exactly `rows` (in table order): removes strays — anything that is not a message
+ * map, or names no message of the table — updates changed fields, drops foreign keys, adds missing.
+ * Returns how many entries were not message maps at all (a malformed document).
+ */
+export function reconcileMessages(doc: Y.Doc, rows: DocumentMessage[]): { malformed: number } {
   const wanted = new Map(rows.map((row) => [row.id, row]));
   const messages = messagesOf(doc);
+  let malformed = 0;
   for (let index = messages.length - 1; index >= 0; index--) {
-    const id = messages.get(index).get('id');
-    if (typeof id !== 'string' || !wanted.has(id)) messages.delete(index, 1);
+    const id = messageIdOf(messages.get(index));
+    if (id === undefined) malformed += 1;
+    if (id === undefined || !wanted.has(id)) messages.delete(index, 1);
   }
   removeDuplicateMessages(doc);
   for (const row of rows) upsertMessage(doc, row);
+  return { malformed };
+}
+
+/**
+ * Replaces each entry with a fresh copy of itself at the same place. A replica that changed or deleted
+ * an entry locally (its change never reached anyone else) gets the entry back this way: the old one is
+ * deleted, inner changes and all, and the copy is new to every replica.
+ */
+export function recreateMessageEntries(doc: Y.Doc, entries: readonly Y.Map<unknown>[]): number {
+  const messages = messagesOf(doc);
+  let recreated = 0;
+  for (const entry of entries) {
+    const index = messages.toArray().indexOf(entry);
+    if (index === -1 || messageIdOf(entry) === undefined) continue;
+    const message = readDocumentMessage(entry);
+    messages.delete(index, 1);
+    messages.insert(index, [toEntry(message)]);
+    recreated += 1;
+  }
+  return recreated;
 }
 
 /**
@@ -66,7 +101,8 @@ export function removeDuplicateMessages(doc: Y.Doc): number {
   const seen = new Set<unknown>();
   const duplicates: number[] = [];
   messages.forEach((entry, index) => {
-    const id = entry.get('id');
+    const id = messageIdOf(entry);
+    if (id === undefined) return;
     if (seen.has(id)) duplicates.push(index);
     seen.add(id);
   });
@@ -74,7 +110,16 @@ export function removeDuplicateMessages(doc: Y.Doc): number {
   return duplicates.length;
 }
 
-/** The messages a document holds, as plain objects, in order. */
+/** The messages a document holds, as plain objects, in order; anything that is not a message map is skipped. */
 export function listDocumentMessages(doc: Y.Doc): DocumentMessage[] {
-  return messagesOf(doc).map(readDocumentMessage);
+  return messagesOf(doc)
+    .toArray()
+    .filter((entry) => messageIdOf(entry) !== undefined)
+    .map(readDocumentMessage);
+}
+
+/** True when two entries carry the same message id (two nodes both added it). */
+export function hasDuplicateMessages(doc: Y.Doc): boolean {
+  const ids = messagesOf(doc).toArray().map(messageIdOf).filter((id) => id !== undefined);
+  return new Set(ids).size !== ids.length;
 }

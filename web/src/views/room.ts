@@ -123,14 +123,21 @@ export function roomView(options: RoomViewOptions): View {
     return (author && knownNames.get(author)) ?? 'Someone';
   }
 
-  const messagesFromDocument = () =>
-    room.messages.toArray().map((entry: Y.Map<unknown>) => ({
-      id: String(entry.get('id')),
+  // The server owns `messages`; still, anything that is not a message map, or repeats an id, is not shown.
+  const messagesFromDocument = () => {
+    const entries = new Map<string, Y.Map<unknown>>();
+    for (const entry of room.messages.toArray() as unknown[]) {
+      const id = entry instanceof Y.Map ? entry.get('id') : undefined;
+      if (typeof id === 'string' && !entries.has(id)) entries.set(id, entry as Y.Map<unknown>);
+    }
+    return [...entries].map(([id, entry]) => ({
+      id,
       role: entry.get('role') as Message['role'],
       author: (entry.get('author') as string | null | undefined) ?? null,
       content: String(entry.get('content') ?? ''),
       createdAt: String(entry.get('createdAt')),
     }));
+  };
 
   async function post(): Promise<void> {
     if (!editor) return;
