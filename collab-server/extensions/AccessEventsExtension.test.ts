@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signShareToken } from '@shared/auth.ts';
+import { listDocumentMessages } from '@shared/documents/mirrorMessages.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
 import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../test/factories.ts';
 import { acknowledged, startTestCollab, waitFor, type TestCollab, type TestProvider } from '../../test/collab.ts';
@@ -89,6 +90,19 @@ describe('collab connections end when access ends', () => {
     await answeredWith(clients[0]!, { status: 'refused', reason: 'not_found' });
   });
 
+  it('reaches the document whatever case the REST call spelled its id in', async () => {
+    const { id } = await createConversation(t, owner);
+    const client = nodeA.connect(`conversation:${id}`, owner.accessToken);
+    await client.synced;
+
+    const posted = await t.request.post(`/api/conversations/${id.toUpperCase()}/messages`).set(bearer(owner)).send({ role: 'user', content: 'shouted id' });
+    expect(posted.status).toBe(201);
+    expect(posted.body.data.conversationId).toBe(id);
+    await waitFor('the message in the open document', () => listDocumentMessages(client.doc).some((message) => message.id === posted.body.data.id));
+    expect((await t.request.delete(`/api/conversations/${id.toUpperCase()}`).set(bearer(owner))).status).toBe(204);
+    await closedWith(client, 'conversation_deleted');
+  });
+
   describe('in a workspace', () => {
     let workspaceId: string;
     let member: TestUser;
@@ -109,6 +123,18 @@ describe('collab connections end when access ends', () => {
       await closedWith(teamClient, 'access_revoked');
       await answeredWith(teamClient, { status: 'refused', reason: 'not_found' });
       expect(ownClient.closes).toEqual([]);
+    });
+
+    it('closes a removed member’s connections when the removal spells the ids in upper case', async () => {
+      member = await registerUser(t);
+      await addWorkspaceMember(t, workspaceId, member, 'member');
+      const team = `conversation:${(await createWorkspaceConversation(t, owner, workspaceId)).id}`;
+      const teamClient = nodeA.connect(team, member.accessToken);
+      await teamClient.synced;
+
+      const path = `/api/workspace/${workspaceId.toUpperCase()}/members/${member.id.toUpperCase()}`;
+      expect((await t.request.delete(path).set(bearer(owner))).status).toBe(204);
+      await closedWith(teamClient, 'access_revoked');
     });
 
     it('closes a connection whose access ended while its document was still loading', async () => {

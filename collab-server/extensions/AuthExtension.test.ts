@@ -132,6 +132,8 @@ describe('collab authentication', () => {
     { what: 'another user’s token', reason: 'not_found', input: () => ({ name: documentName, token: stranger.accessToken }) },
     { what: 'a name that is not a conversation', reason: 'invalid_document_name', input: () => ({ name: 'foo', token: owner.accessToken }) },
     { what: 'a conversation id that is not a uuid', reason: 'invalid_document_name', input: () => ({ name: 'conversation:not-a-uuid', token: owner.accessToken }) },
+    { what: 'the owner’s conversation id in upper case', reason: 'invalid_document_name', input: () => ({ name: documentName.replace(/[0-9a-f-]+$/, (id) => id.toUpperCase()), token: owner.accessToken }) },
+    { what: 'the owner’s conversation id in mixed case', reason: 'invalid_document_name', input: () => ({ name: documentName.replace(/[a-f]/, (c) => c.toUpperCase()), token: owner.accessToken }) },
     { what: 'a conversation that does not exist', reason: 'not_found', input: () => ({ name: `conversation:${crypto.randomUUID()}`, token: owner.accessToken }) },
   ];
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Principal } from '@shared/access/index.ts';
 import { verifyCollabToken, type TokenSettings } from '@shared/auth.ts';
 import type { Db } from '@shared/db.ts';
+import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
@@ -20,13 +21,6 @@ export interface CollabContext {
   /** How many access events the node had received when the connection arrived (AccessEventsExtension). */
   accessEventsSeen?: number;
 }
-
-/** Documents are named `conversation:<uuid>`; the uuid is the conversations row. */
-const DocumentName = z
-  .string()
-  .startsWith('conversation:')
-  .transform((name) => name.slice('conversation:'.length))
-  .pipe(z.uuid());
 
 const Token = z.string().min(1);
 
@@ -84,16 +78,17 @@ export class AuthExtension implements Extension {
     if (actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt)) {
       throw new AuthenticationError('Session revoked', 'session_revoked');
     }
-    const parsedName = DocumentName.safeParse(documentName);
-    if (!parsedName.success) {
-      throw new ValidationError('Document names are conversation:<uuid>', undefined, 'invalid_document_name');
+    // `conversation:<uuid>`, the uuid in lower case: one conversation, one document.
+    const conversationId = conversationIdOf(documentName);
+    if (!conversationId) {
+      throw new ValidationError('Document names are conversation:<uuid>, the uuid in lower case', undefined, 'invalid_document_name');
     }
 
-    const access = await currentAccess(this.options, actor, parsedName.data, tokenIssuedAt);
+    const access = await currentAccess(this.options, actor, conversationId, tokenIssuedAt);
     if (access.kind === 'session_revoked') throw new AuthenticationError('Session revoked', 'session_revoked');
     // Missing and not-yours are one answer, as in the REST API: existence is never revealed.
     if (access.kind === 'none') throw new NotFoundError('Conversation not found');
     connectionConfig.readOnly = access.readOnly;
-    return { actor, conversationId: parsedName.data, tokenIssuedAt };
+    return { actor, conversationId, tokenIssuedAt };
   }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IdInput } from '@shared/ids.ts';
 
 /** The shape of every error response. */
 export const ErrorResponseSchema = z
@@ -24,8 +25,8 @@ export const pageOf = <T extends z.ZodType>(schema: T) =>
 /** Text PostgreSQL can store: anything but NUL, which it refuses (and which never belongs in text anyway). */
 export const Text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 
-/** A resource id in a path. Anything that is not a UUID cannot name a resource, so it answers 404. */
-export const IdParam = z.uuid();
+/** A resource id in a path, canonicalised (shared/ids.ts). Anything that is not a UUID cannot name a resource, so it answers 404. */
+export const IdParam = IdInput;
 
 /** `?limit=&cursor=` for keyset-paginated lists. */
 export const PageQuery = z.strictObject({

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import { isCanonicalId } from '../ids.ts';
 
 /**
  * The shape of a conversation's collaborative document, `conversation:<uuid>`: the title, the draft the
@@ -33,9 +34,14 @@ export function documentNameFor(conversationId: string): string {
   return `${DOCUMENT_NAME_PREFIX}${conversationId}`;
 }
 
-/** The conversation id inside a document name, or undefined for any other name. */
+/**
+ * The conversation id inside a document name; undefined for any other name, including one whose id is
+ * not in its canonical lower-case form (shared/ids.ts): a second spelling would be a second document.
+ */
 export function conversationIdOf(documentName: string): string | undefined {
-  return documentName.startsWith(DOCUMENT_NAME_PREFIX) ? documentName.slice(DOCUMENT_NAME_PREFIX.length) : undefined;
+  if (!documentName.startsWith(DOCUMENT_NAME_PREFIX)) return undefined;
+  const id = documentName.slice(DOCUMENT_NAME_PREFIX.length);
+  return isCanonicalId(id) ? id : undefined;
 }
 
 /** The document's `messages` array. */

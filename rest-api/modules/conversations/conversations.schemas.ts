@@ -8,10 +8,10 @@ const Content = Text().min(1).max(100_000);
 const Role = z.enum(['user', 'assistant', 'system']);
 
 export const CreateConversationSchema = z.object({
-  body: z.strictObject({ title: Title, workspaceId: z.uuid().optional() }),
+  body: z.strictObject({ title: Title, workspaceId: IdParam.optional() }),
 });
 export const ListConversationsSchema = z.object({
-  query: PageQuery.extend({ workspaceId: z.uuid().optional().describe('List this workspace’s conversations instead of your personal ones') }),
+  query: PageQuery.extend({ workspaceId: IdParam.optional().describe('List this workspace’s conversations instead of your personal ones') }),
 });
 export const ConversationIdSchema = z.object({ params: z.object({ id: IdParam }) });
 export const UpdateConversationSchema = z.object({

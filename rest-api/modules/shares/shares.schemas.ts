@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { SHARE_PERMISSIONS } from '@shared/access/index.ts';
-import { PageQuery, Text } from '../../http/schemas.ts';
+import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
 import { ConversationSchema, MessageSchema } from '../conversations/conversations.schemas.ts';
 
 const Permission = z.enum(SHARE_PERMISSIONS);
@@ -22,7 +22,7 @@ const ExpiresAt = z.iso
 
 export const CreateShareSchema = z.object({
   body: z.strictObject({
-    conversationId: z.uuid(),
+    conversationId: IdParam,
     permission: Permission,
     password: NewPassword.optional(),
     expiresAt: ExpiresAt.optional(),
@@ -32,7 +32,7 @@ export const CreateShareSchema = z.object({
 });
 export type CreateShareInput = z.infer<typeof CreateShareSchema>['body'];
 
-export const ListSharesSchema = z.object({ query: PageQuery.extend({ conversationId: z.uuid() }) });
+export const ListSharesSchema = z.object({ query: PageQuery.extend({ conversationId: IdParam }) });
 
 export const ShareIdSchema = z.object({ params: z.object({ id: ShareIdParam }) });
 

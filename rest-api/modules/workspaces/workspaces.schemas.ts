@@ -20,7 +20,7 @@ export const ChangeMemberRoleSchema = z.object({
   params: z.object({ id: IdParam, userId: IdParam }),
   body: z.strictObject({ role: Role }),
 });
-export const TransferOwnershipSchema = z.object({ params: WorkspaceParams, body: z.strictObject({ userId: z.uuid() }) });
+export const TransferOwnershipSchema = z.object({ params: WorkspaceParams, body: z.strictObject({ userId: IdParam }) });
 
 export const InviteMemberSchema = z.object({
   params: WorkspaceParams,

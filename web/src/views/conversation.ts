@@ -19,7 +19,8 @@ export async function conversationView(conversationId: string): Promise<View> {
     for (const member of members?.data ?? []) knownNames.set(member.userId, member.name);
   }
   const room = roomView({
-    conversationId,
+    // The server's spelling of the id (lower case), whatever case the address bar had: it names the document.
+    conversationId: conversation.id,
     title: conversation.title,
     user: { id: user.id, name: user.name, color: colorFor(user.id) },
     token: freshAccessToken,
@@ -29,7 +30,7 @@ export async function conversationView(conversationId: string): Promise<View> {
     initialMessages: messages.data,
     knownNames,
     kicker: h('a', { href: conversation.workspaceId ? `/?workspace=${conversation.workspaceId}` : '/', class: 'back' }, '← Conversations'),
-    aside: conversation.policies.share ? sharePanel(conversationId) : undefined,
+    aside: conversation.policies.share ? sharePanel(conversation.id) : undefined,
   });
   return { el: shell(room.el), destroy: room.destroy };
 }
