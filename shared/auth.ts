@@ -155,6 +155,34 @@ export function signShareToken(settings: TokenSettings, principal: Omit<ShareTok
   );
 }
 
+/** How long a browser's proof of having given a share's password lasts. */
+export const SHARE_DEVICE_TOKEN_LIFETIME_SECONDS = 30 * 24 * 3600;
+
+const ShareDeviceClaims = z.object({ typ: z.literal('share_device'), sid: z.string(), jti: z.string().min(16) });
+
+/**
+ * OWASP's device cookie for a password-protected share: proof that this browser once gave the right
+ * password. It does not open the share (the password is still asked); it moves the browser's guesses
+ * from the link's budget, which anyone spraying guesses can exhaust, to a budget of its own. A token of
+ * its own type, so it is never mistaken for an access or share token.
+ */
+export function signShareDeviceToken(settings: TokenSettings, shareId: string, deviceId = crypto.randomBytes(16).toString('base64url')): string {
+  return jwt.sign({ typ: 'share_device', sid: shareId, jti: deviceId }, settings.secret, {
+    algorithm: ALGORITHM, issuer: ISSUER, expiresIn: SHARE_DEVICE_TOKEN_LIFETIME_SECONDS,
+  });
+}
+
+/** The device id in a valid device token for this share; undefined for anything else. */
+export function verifyShareDeviceToken(settings: TokenSettings, token: string | undefined, shareId: string): string | undefined {
+  if (!token) return undefined;
+  try {
+    const claims = ShareDeviceClaims.safeParse(jwt.verify(token, settings.secret, JWT_VERIFY_OPTIONS));
+    return claims.success && claims.data.sid === shareId ? claims.data.jti : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Verifies either kind of token the collab server takes: a user's access token or a share token. */
 export function verifyCollabToken(settings: TokenSettings, token: string): { principal: Actor | ShareTokenPrincipal; issuedAt: number | undefined } {
   let payload: unknown;

@@ -81,6 +81,11 @@ const ConfigSchema = z
     RATE_LIMIT_SHARE_PASSWORD_PER_SHARE: positiveInt.default(10),
     /** Password attempts allowed per client IP per 15 minutes, across shares. Default 30. */
     RATE_LIMIT_SHARE_PASSWORD_PER_IP: positiveInt.default(30),
+    /**
+     * Wrong password attempts allowed per browser per 15 minutes on a share it has opened before with the
+     * right password (its device cookie): such a browser is not locked out when the share's own budget is. Default 5.
+     */
+    RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE: positiveInt.default(5),
     /** Invitations (new and resent) allowed per workspace per hour. Default 20. */
     RATE_LIMIT_INVITATIONS_PER_WORKSPACE: positiveInt.default(20),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */

@@ -8,6 +8,7 @@ import { findShareForManager } from './findShareForManager.ts';
 import { revokeShare } from './revokeShare.ts';
 import { presentShare, presentSharedConversation, presentSharedMessage, presentSharePage, shareUrl } from './share.presenter.ts';
 import { QR_CODE_MEDIA_TYPES, renderShareQrCode, shareQrCodeDataUrl } from './shareQrCode.ts';
+import { cookieValue, SHARE_DEVICE_COOKIE, shareDeviceCookie } from './shareDeviceCookie.ts';
 import { createSharePasswordLimits } from './shares.limits.ts';
 import { listSharesOfConversation } from './shares.repo.ts';
 import {
@@ -20,6 +21,7 @@ const tag = 'shares';
 /** Share links: managers create, list and revoke them; anyone holding one opens it. */
 export function shareRoutes(api: ApiRouter, services: Services): void {
   const { db, bus, config, tokens } = services;
+  const secureCookies = new URL(config.APP_URL).protocol === 'https:';
   const viewDeps = { db, tokens, shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS, passwordLimits: createSharePasswordLimits(services) };
 
   api.route(
@@ -82,7 +84,9 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
     },
     async (req, res) => {
       const { params, body } = req.input;
-      const view = await viewShare(viewDeps, { shareId: params.id, password: body?.password, ip: req.ip ?? 'unknown' });
+      const deviceToken = cookieValue(req.headers.cookie, SHARE_DEVICE_COOKIE);
+      const view = await viewShare(viewDeps, { shareId: params.id, password: body?.password, ip: req.ip ?? 'unknown', deviceToken });
+      if (view.deviceToken) res.append('Set-Cookie', shareDeviceCookie(view.deviceToken, view.share.id, secureCookies));
       res.set('Cache-Control', 'no-store').json({
         data: {
           conversation: presentSharedConversation(view.conversation, view.principal, view.share),

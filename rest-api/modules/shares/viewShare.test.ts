@@ -263,3 +263,100 @@ describe('share passwords per client IP', () => {
     expect(statuses).toEqual([401, 401, 401, 429]);
   });
 });
+
+describe('password guesses cannot lock rightful viewers out', () => {
+  let t: TestApp;
+  let owner: TestUser;
+
+  beforeAll(async () => {
+    // One proxy hop: each request's X-Forwarded-For is its client address, so a spray can rotate them.
+    t = await startTestApp({ env: { TRUST_PROXY_HOPS: '1' } });
+    owner = await registerUser(t);
+  });
+  afterAll(() => t?.close());
+
+  let nextAddress = 1;
+  const fromNewAddress = () => `198.51.100.${nextAddress++}`;
+  const open = (id: string, password: string, cookie?: string) => {
+    const req = t.request.post(`/api/share/${id}/view`).set('X-Forwarded-For', fromNewAddress()).send({ password });
+    return cookie ? req.set('Cookie', cookie) : req;
+  };
+  /** The device cookie a response set, as a browser would send it back. */
+  const deviceCookieOf = (res: { headers: Record<string, unknown> }) => {
+    const cookies = ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? []);
+    const cookie = cookies.find((value) => value.startsWith('twinmcp_share_device='));
+    expect(cookie).toBeDefined();
+    return cookie!.split(';')[0]!;
+  };
+  async function passwordShare(body: object = {}) {
+    const conversation = await createConversation(t, owner);
+    const res = await postShare(t, owner, { conversationId: conversation.id, permission: 'read', password: 'the-right-password', ...body });
+    expect(res.status).toBe(201);
+    return res.body.data.id as string;
+  }
+  const spray = async (id: string, guesses: number) => {
+    for (let i = 0; i < guesses; i++) expect((await open(id, `spray-${i}`)).status).toBe(401);
+  };
+
+  it('sets an HttpOnly device cookie scoped to the share once the right password is given', async () => {
+    const id = await passwordShare();
+    const res = await open(id, 'the-right-password');
+    expect(res.status).toBe(200);
+    const cookie = ([] as string[]).concat(res.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('twinmcp_share_device='))!;
+    expect(cookie).toContain(`Path=/api/share/${id}/view`);
+    expect(cookie).toMatch(/HttpOnly/);
+    expect(cookie).toMatch(/SameSite=Strict/);
+    expect((await open(id, 'wrong-password')).headers['set-cookie']).toBeUndefined();
+  });
+
+  it('lets a browser that gave the right password before in after a spray from rotating addresses used up the link', async () => {
+    const id = await passwordShare();
+    const rightful = deviceCookieOf(await open(id, 'the-right-password'));
+    await spray(id, 10);
+
+    // A stranger is held off, even with the right password: that is what stops the spray.
+    const stranger = await open(id, 'the-right-password');
+    expect({ status: stranger.status, code: stranger.body.error.code }).toEqual({ status: 429, code: 'rate_limited' });
+    // The browser that opened it before is not.
+    expect((await open(id, 'the-right-password', rightful)).status).toBe(200);
+    expect((await open(id, 'the-right-password', rightful)).status).toBe(200);
+  });
+
+  it('does not honour a device cookie of another share, or a forged one', async () => {
+    const other = await passwordShare();
+    const foreign = deviceCookieOf(await open(other, 'the-right-password'));
+    const id = await passwordShare();
+    await spray(id, 10);
+    expect((await open(id, 'the-right-password', foreign)).status).toBe(429);
+    const [name, value] = foreign.split('=');
+    const [header, , signature] = value!.split('.');
+    const forgedClaims = Buffer.from(JSON.stringify({ typ: 'share_device', sid: id, jti: 'a'.repeat(22), iss: 'twinmcp' })).toString('base64url');
+    expect((await open(id, 'the-right-password', `${name}=${header}.${forgedClaims}.${signature}`)).status).toBe(429);
+  });
+
+  it('still stops guessing through a device cookie: after 5 wrong answers it counts as a stranger', async () => {
+    const id = await passwordShare();
+    const cookie = deviceCookieOf(await open(id, 'the-right-password'));
+    await spray(id, 10);
+    for (let i = 0; i < 5; i++) expect((await open(id, `device-guess-${i}`, cookie)).status).toBe(401);
+    const res = await open(id, 'the-right-password', cookie);
+    expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 429, code: 'rate_limited' });
+  });
+
+  it('answers 20 simultaneous viewers with the right password on a 3-view link: 3 views, 17 used up, none rate-limited', async () => {
+    const id = await passwordShare({ maxViews: 3 });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => open(id, 'the-right-password')));
+    const statuses = answers.map((res) => res.status).sort();
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 404)).toHaveLength(17);
+    expect((await t.services.db('shares').where({ id }).first()).view_count).toBe(3);
+  });
+
+  it('lets 30 simultaneous viewers with the right password in on a link with a budget of 10 wrong answers', async () => {
+    const id = await passwordShare();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => open(id, 'the-right-password')));
+    expect(answers.map((res) => res.status)).toEqual(Array.from({ length: 30 }, () => 200));
+    // And the budget is untouched: ten wrong answers are still allowed.
+    await spray(id, 10);
+  });
+});

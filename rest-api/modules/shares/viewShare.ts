@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
 import { can, type SharePrincipal } from '@shared/access/index.ts';
-import { signShareToken, type TokenSettings } from '@shared/auth.ts';
+import { signShareDeviceToken, signShareToken, verifyShareDeviceToken, type TokenSettings } from '@shared/auth.ts';
 import { AuthenticationError } from '@shared/errors.ts';
 import type { MessageRow } from '../conversations/conversations.repo.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import { shareNotFound } from './findShareForManager.ts';
 import { shareAccessFacts } from './share.presenter.ts';
-import { refundPasswordAttempt, spendPasswordAttempt, type SharePasswordLimits } from './shares.limits.ts';
+import { reservePasswordGuess, type SharePasswordLimits } from './shares.limits.ts';
 import {
   countShareView, findLiveShare, findSharedConversation, listSharedMessages, type ShareRow, type SharedConversationRow,
 } from './shares.repo.ts';
@@ -29,6 +29,8 @@ interface Props {
   password?: string;
   /** The client's IP: the per-IP password budget and the audit trail. */
   ip: string;
+  /** The device token this browser got when it last gave the share's password (its cookie), if any. */
+  deviceToken?: string;
 }
 
 export interface ShareView {
@@ -41,6 +43,8 @@ export interface ShareView {
   token: string;
   /** When `token` lapses. */
   expiresAt: Date;
+  /** For a password share: the device token to keep in the browser (new, or the one it sent). */
+  deviceToken?: string;
 }
 
 /**
@@ -53,10 +57,11 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
   const { db } = deps;
   // Most links ask no password: for those, spending the view is the first and only write.
   let share = await countShareView(db, props.shareId, { ip: props.ip, passwordless: true });
+  let deviceToken: string | undefined;
   if (!share) {
     const live = await findLiveShare(db, props.shareId);
     if (!live?.password_hash) throw shareNotFound();
-    await checkPassword(deps.passwordLimits, live, props);
+    deviceToken = await checkPassword(deps, live, props);
     share = await countShareView(db, live.id, { ip: props.ip });
     if (!share) throw shareNotFound();
   }
@@ -76,18 +81,26 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
   const token = signShareToken(deps.tokens, principal, expiresAt);
   return {
     share, principal, conversation: conversation!, messages: rows.slice(0, SHARE_VIEW_MESSAGE_LIMIT),
-    hasMoreMessages: rows.length > SHARE_VIEW_MESSAGE_LIMIT, token, expiresAt,
+    hasMoreMessages: rows.length > SHARE_VIEW_MESSAGE_LIMIT, token, expiresAt, deviceToken,
   };
 }
 
-/** 401 `password_required` with no answer, 401 `invalid_password` with a wrong one; guesses are rate-limited. */
-async function checkPassword(limits: SharePasswordLimits, share: ShareRow, props: Props): Promise<void> {
+/**
+ * 401 `password_required` with no answer, 401 `invalid_password` with a wrong one; guesses are
+ * rate-limited (shares.limits.ts). Returns the device token the browser keeps: the one it sent, if valid.
+ */
+async function checkPassword(deps: Deps, share: ShareRow, props: Props): Promise<string> {
   if (props.password === undefined) throw new AuthenticationError('This share needs a password', 'password_required');
-  await spendPasswordAttempt(limits, share.id, props.ip);
-  if (!(await verifyPassword(share.password_hash!, props.password))) {
-    throw new AuthenticationError('Wrong password', 'invalid_password');
+  const deviceId = verifyShareDeviceToken(deps.tokens, props.deviceToken, share.id);
+  const reservations = await reservePasswordGuess(deps.passwordLimits, { shareId: share.id, ip: props.ip, deviceId });
+  let correct = false;
+  try {
+    correct = await verifyPassword(share.password_hash!, props.password);
+  } finally {
+    await Promise.all(reservations.map((reservation) => reservation.settle(correct)));
   }
-  await refundPasswordAttempt(limits, share.id, props.ip);
+  if (!correct) throw new AuthenticationError('Wrong password', 'invalid_password');
+  return deviceId ? props.deviceToken! : signShareDeviceToken(deps.tokens, share.id);
 }
 
 /**
