@@ -55,7 +55,7 @@ export function createCollabServer(services: Services): CollabServer {
     // A bigger frame closes that socket with 1009 before anything decodes it.
     websocketOptions: { maxPayload: config.COLLAB_MAX_MESSAGE_BYTES },
     extensions: [
-      new AuthExtension({ db, tokens: services.tokens, log, onRefused: metrics.countRefusal, revocations }),
+      new AuthExtension({ db, tokens: services.tokens, accessTokens: services.accessTokens, log, onRefused: metrics.countRefusal, revocations }),
       ...(config.REDIS_URL ? [createRedisExtension(config, log)] : []),
       new LimitsExtension({
         maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,

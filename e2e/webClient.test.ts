@@ -236,13 +236,33 @@ describe('web client in Chromium', () => {
     expect(serverDraft(conversation.id)).toContain('Written on a train');
   }, 30_000);
 
+  it('marks a message its author edited as edited, live, for everyone in the room', async () => {
+    const author = await registerUser(stack.app, { name: 'Ines' });
+    const conversation = await createConversation(stack.app, author, 'Edits');
+    const page = await openPage();
+    await signIn(page, author, `/c/${conversation.id}`);
+    await connected(page);
+    const posted = await stack.app.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(author)).send({ role: 'user', content: 'frist try' });
+    await seesText(page, '.messages', 'frist try');
+    expect(await page.locator('.message .edited').count()).toBe(0);
+
+    const path = `/api/conversations/${conversation.id}/messages/${posted.body.data.id}`;
+    expect((await stack.app.request.patch(path).set(bearer(author)).send({ content: 'first try' })).status).toBe(200);
+    await seesText(page, '.messages', 'first try');
+    await page.locator('.message .edited').waitFor();
+    // A fresh load shows it too, from the REST API and the stored document alike.
+    await page.reload();
+    await connected(page);
+    await page.locator('.message .edited').waitFor();
+  }, 30_000);
+
   it('refreshes an expired access token and still connects', async () => {
     const user = await registerUser(stack.app, { name: 'Eve' });
     const conversation = await createConversation(stack.app, user, 'Long meeting');
     const page = await openPage();
     await signIn(page, user);
     // Swap in an access token that lapsed ten seconds ago, as after a laptop sleeps through its lifetime.
-    const expired = signAccessToken({ ...stack.app.services.tokens, accessTokenTtlSeconds: -10 }, user.id);
+    const expired = signAccessToken({ ...stack.app.services.tokens, accessTokenTtlSeconds: -10 }, user.id, 0);
     await page.evaluate((token) => {
       const stored = JSON.parse(localStorage.getItem('twinmcp.session')!);
       localStorage.setItem('twinmcp.session', JSON.stringify({ ...stored, accessToken: token }));

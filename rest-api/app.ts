@@ -31,7 +31,7 @@ export function createApp(services: Services): express.Express {
   app.use(requireJsonBody);
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
-  const api = new ApiRouter(createAuthenticate(services.tokens, services.revocations));
+  const api = new ApiRouter(createAuthenticate(services.accessTokens));
   healthRoutes(api, services, metrics);
   authRoutes(api, services);
   conversationRoutes(api, services);

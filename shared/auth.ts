@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
-import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import type { Config } from './config.ts';
 import { AuthenticationError } from './errors.ts';
@@ -32,24 +31,19 @@ export interface TokenSettings {
    */
   secret: crypto.KeyObject;
   accessTokenTtlSeconds: number;
-  /** Access tokens this process has verified, by their exact text (see verifyAccessToken). */
-  verified: LRUCache<string, VerifiedAccessToken>;
 }
 
-/** What a verified access token says. */
-export interface VerifiedAccessToken {
+/** What a well-signed access token claims (before anyone checks that its user exists: shared/accessTokens.ts). */
+export interface AccessTokenClaims {
   actor: Actor;
-  /** `iat`, in seconds: checked against sessions revoked later. */
-  issuedAt: number;
+  /** The user's session generation when it was issued (`gen`); tokens of an older one are refused. */
+  generation: number;
   /** `exp`, in milliseconds. */
   expiresAt: number;
 }
 
-/**
- * How many verified access tokens a process remembers. A client sends the same token with every request
- * for its whole lifetime; each entry is a few hundred bytes.
- */
-const VERIFIED_TOKENS_KEPT = 10_000;
+/** How far in the future a token's `iat` may lie: clocks of the nodes that sign and verify may differ this much. */
+export const MAX_CLOCK_SKEW_SECONDS = 60;
 
 /**
  * JWT_SECRET when set; otherwise a 256-bit secret generated once and kept (mode 0600) under DATA_DIR,
@@ -80,13 +74,12 @@ export function createTokenSettings(config: Pick<Config, 'JWT_SECRET' | 'DATA_DI
   return {
     secret: crypto.createSecretKey(Buffer.from(resolveJwtSecret(config))),
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    verified: new LRUCache({ max: VERIFIED_TOKENS_KEPT }),
   };
 }
 
-/** Signs a short-lived access token for a user. */
-export function signAccessToken(settings: TokenSettings, userId: string): string {
-  return jwt.sign({ typ: 'access' }, settings.secret, {
+/** Signs a short-lived access token for a user, in the user's current session generation. */
+export function signAccessToken(settings: TokenSettings, userId: string, generation: number): string {
+  return jwt.sign({ typ: 'access', gen: generation }, settings.secret, {
     algorithm: ALGORITHM,
     subject: userId,
     issuer: ISSUER,
@@ -94,38 +87,30 @@ export function signAccessToken(settings: TokenSettings, userId: string): string
   });
 }
 
-const AccessClaims = z.object({ sub: z.uuid(), typ: z.literal('access'), iat: z.number(), exp: z.number() });
+// Tokens signed before generations existed carry no `gen`: they belong to the first one.
+const AccessClaims = z.object({ sub: z.uuid(), typ: z.literal('access'), gen: z.number().int().min(0).default(0), iat: z.number(), exp: z.number() });
 
 /**
- * Verifies an access token. Only HS256 with our secret passes: `alg: none`, other algorithms and
- * tampered signatures fail as `token_invalid`; a lapsed one as `token_expired`, which tells the client
- * to refresh and retry.
- *
- * A token that verified once is remembered by its exact text until it expires: a client presents the
- * same token with every request, and checking its signature again (plus parsing it) was a seventh of
- * the CPU of an authenticated read. Only a token that passed every check gets in, and only the very
- * same string finds it again, so a tampered token is always verified in full.
+ * Reads an access token: only HS256 with our secret passes — `alg: none`, other algorithms, tampered
+ * signatures, other shapes and an `iat` in the future (past the clock skew) fail as `token_invalid`; a
+ * lapsed one as `token_expired`, which tells the client to refresh and retry. Whether its user still
+ * exists and its session generation is current is AccessTokenVerifier's to check (shared/accessTokens.ts).
  */
-export function verifyAccessToken(settings: TokenSettings, token: string, now = Date.now()): VerifiedAccessToken {
-  const known = settings.verified.get(token);
-  if (known && now < known.expiresAt) return known;
+export function readAccessToken(settings: TokenSettings, token: string, now = Date.now()): AccessTokenClaims {
   let payload: unknown;
   try {
     payload = jwt.verify(token, settings.secret, JWT_VERIFY_OPTIONS);
   } catch (error) {
-    if (known) settings.verified.delete(token);
     throw toAuthenticationError(error);
   }
-  const verified = verifiedFromClaims(payload);
-  settings.verified.set(token, verified);
-  return verified;
+  return claimsOf(payload, now);
 }
 
-/** Turns verified JWT claims into an actor; claims of any other shape are `token_invalid`. */
-function verifiedFromClaims(payload: unknown): VerifiedAccessToken {
+/** Turns verified JWT claims into an actor; claims of any other shape, or issued in the future, are `token_invalid`. */
+function claimsOf(payload: unknown, now: number): AccessTokenClaims {
   const claims = AccessClaims.safeParse(payload);
-  if (!claims.success) throw new AuthenticationError('Invalid token', 'token_invalid');
-  return { actor: { type: 'user', id: claims.data.sub }, issuedAt: claims.data.iat, expiresAt: claims.data.exp * 1000 };
+  if (!claims.success || claims.data.iat > now / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new AuthenticationError('Invalid token', 'token_invalid');
+  return { actor: { type: 'user', id: claims.data.sub }, generation: claims.data.gen, expiresAt: claims.data.exp * 1000 };
 }
 
 /** Maps a jsonwebtoken failure to the 401 a client can act on. */
@@ -139,7 +124,6 @@ const ShareClaims = z.object({
   sid: z.string().min(1),
   cid: z.uuid(),
   perm: z.enum(['read', 'comment', 'edit']),
-  iat: z.number().optional(),
 });
 
 /**
@@ -183,8 +167,14 @@ export function verifyShareDeviceToken(settings: TokenSettings, token: string | 
   }
 }
 
-/** Verifies either kind of token the collab server takes: a user's access token or a share token. */
-export function verifyCollabToken(settings: TokenSettings, token: string): { principal: Actor | ShareTokenPrincipal; issuedAt: number | undefined } {
+/** What a token the collab server takes turned out to be: a share token (verified), or a user's access token. */
+export type CollabToken = { kind: 'share'; principal: ShareTokenPrincipal } | { kind: 'access'; claims: AccessTokenClaims };
+
+/**
+ * Reads either kind of token the collab server takes. A share token is complete here; an access token
+ * still needs AccessTokenVerifier's check of its user (the caller's, as on the REST API).
+ */
+export function readCollabToken(settings: TokenSettings, token: string, now = Date.now()): CollabToken {
   let payload: unknown;
   try {
     payload = jwt.verify(token, settings.secret, JWT_VERIFY_OPTIONS);
@@ -193,11 +183,10 @@ export function verifyCollabToken(settings: TokenSettings, token: string): { pri
   }
   const share = ShareClaims.safeParse(payload);
   if (share.success) {
-    const { sid, cid, perm, iat } = share.data;
-    return { principal: { type: 'share', shareId: sid, conversationId: cid, permission: perm }, issuedAt: iat };
+    const { sid, cid, perm } = share.data;
+    return { kind: 'share', principal: { type: 'share', shareId: sid, conversationId: cid, permission: perm } };
   }
-  const { actor, issuedAt } = verifiedFromClaims(payload);
-  return { principal: actor, issuedAt };
+  return { kind: 'access', claims: claimsOf(payload, now) };
 }
 
 /** 256 bits from the CSPRNG, URL-safe: refresh tokens, and later invitation tokens. */

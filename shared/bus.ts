@@ -9,6 +9,8 @@ export interface BusMessage {
   authorId: string | null;
   content: string;
   createdAt: string;
+  /** When its author last edited it (ISO 8601); null if never. */
+  editedAt: string | null;
 }
 
 /**
@@ -31,7 +33,7 @@ export interface BusEvents {
   /** A member's role changed; collab nodes re-check that user's open connections to the workspace. */
   'member.role_changed': { workspaceId: string; userId: string; role: 'admin' | 'member' | 'viewer' };
   /** Every session of a user ends (logout everywhere, account deletion, replayed refresh token). */
-  'user.sessions_revoked': { userId: string; revokedAt: string };
+  'user.sessions_revoked': { userId: string; revokedAt: string; generation: number };
 }
 
 export type BusEventName = keyof BusEvents;

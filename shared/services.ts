@@ -3,6 +3,7 @@ import type { Config } from './config.ts';
 import { createDb, migrateLatest, type Db } from './db.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { AccessTokenVerifier } from './accessTokens.ts';
 import { createTokenSettings, type TokenSettings } from './auth.ts';
 import { SessionRevocations } from './sessionRevocations.ts';
 
@@ -13,6 +14,8 @@ export interface Services {
   db: Db;
   bus: Bus;
   tokens: TokenSettings;
+  /** The one check of a user's access token, for both servers. */
+  accessTokens: AccessTokenVerifier;
   /** Users whose older access tokens both servers refuse; kept current from the bus. */
   revocations: SessionRevocations;
   /** Shared command connection for rate limits and the like; absent on the embedded default. */
@@ -35,19 +38,21 @@ export async function createServices(
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
   const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
   // Subscribe before loading: a revocation published in between is then recorded twice, never missed.
-  const stopRevoking = bus.subscribe('user.sessions_revoked', ({ userId, revokedAt }) => revocations.revoke(userId, Date.parse(revokedAt)));
+  const stopRevoking = bus.subscribe('user.sessions_revoked', ({ userId, generation, revokedAt }) => revocations.revoke(userId, generation, Date.parse(revokedAt)));
   await revocations.load(db);
   let redis: Redis | undefined;
   if (config.REDIS_URL) {
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   }
+  const tokens = createTokenSettings(config);
   return {
     config,
     log,
     db,
     bus,
-    tokens: createTokenSettings(config),
+    tokens,
+    accessTokens: new AccessTokenVerifier(tokens, db, revocations),
     revocations,
     redis,
     async close() {

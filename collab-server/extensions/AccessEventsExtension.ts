@@ -59,8 +59,10 @@ export class AccessEventsExtension implements Extension {
         this.close('conversation_deleted', () => true, documentNameFor(conversationId));
       })),
       // The services record the revocation itself (shared/services.ts), so reconnects are refused.
-      bus.subscribe('user.sessions_revoked', counted(({ userId }) => {
-        this.close('session_revoked', (context) => isUser(context, userId));
+      // Only connections of the older generations: one opened with a token issued after the revocation
+      // (the user signed in again before the event arrived) stays open.
+      bus.subscribe('user.sessions_revoked', counted(({ userId, generation }) => {
+        this.close('session_revoked', (context) => isUser(context, userId) && (context.tokenGeneration ?? 0) < generation);
       })),
       bus.subscribe('member.removed', counted(({ userId }) => this.recheckUser(userId))),
       bus.subscribe('member.role_changed', counted(({ userId }) => this.recheckUser(userId))),
@@ -101,10 +103,10 @@ export class AccessEventsExtension implements Extension {
 
   /** Closes the connection if its access ended, or its scope changed, since it authenticated. */
   private async recheck(connection: Connection<CollabContext>): Promise<void> {
-    const { actor, conversationId, tokenIssuedAt } = connection.context;
+    const { actor, conversationId, tokenGeneration } = connection.context;
     let access;
     try {
-      access = await currentAccess(this.options, actor, conversationId, tokenIssuedAt);
+      access = await currentAccess(this.options, actor, conversationId, tokenGeneration);
     } catch (error) {
       // Unable to tell whether access still holds: close, and let the reconnect authenticate afresh.
       this.log.error({ err: error, conversationId }, 'access not re-checked; closing the connection');

@@ -129,6 +129,8 @@ describe('collab authentication', () => {
     { what: 'a token signed with another secret', reason: 'token_invalid', input: () => ({ name: documentName, token: foreignToken(owner.id) }) },
     { what: 'a tampered token', reason: 'token_invalid', input: () => ({ name: documentName, token: tamperedToken(stranger.accessToken, owner.id) }) },
     { what: 'an alg:none token', reason: 'token_invalid', input: () => ({ name: documentName, token: unsignedToken(owner.id) }) },
+    { what: 'a well-signed token of a user that does not exist', reason: 'token_invalid', input: () => ({ name: documentName, token: signedToken(crypto.randomUUID()) }) },
+    { what: 'a token issued an hour in the future', reason: 'token_invalid', input: () => ({ name: documentName, token: signedToken(owner.id, 3_600) }) },
     { what: 'another user’s token', reason: 'not_found', input: () => ({ name: documentName, token: stranger.accessToken }) },
     { what: 'a name that is not a conversation', reason: 'invalid_document_name', input: () => ({ name: 'foo', token: owner.accessToken }) },
     { what: 'a conversation id that is not a uuid', reason: 'invalid_document_name', input: () => ({ name: 'conversation:not-a-uuid', token: owner.accessToken }) },
@@ -164,6 +166,12 @@ async function workspaceConversation(t: TestApp, owner: TestUser, roles: Record<
   await db('workspace_members').insert(members);
   const [conversation] = await db('conversations').insert({ owner_id: owner.id, workspace_id: workspace.id, title: 'Team plan' }).returning('id');
   return conversation.id as string;
+}
+
+/** A well-formed access token for the user, issued `issuedIn` seconds from now. */
+function signedToken(userId: string, issuedIn = 0): string {
+  const iat = Math.floor(Date.now() / 1000) + issuedIn;
+  return jwt.sign({ typ: 'access', gen: 0, sub: userId, iss: 'twinmcp', iat, exp: iat + 600 }, TEST_JWT_SECRET, { algorithm: 'HS256' });
 }
 
 /** A well-formed access token for the user whose `exp` is a minute in the past. */

@@ -1,7 +1,8 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import { z } from 'zod';
 import type { Principal } from '@shared/access/index.ts';
-import { verifyCollabToken, type TokenSettings } from '@shared/auth.ts';
+import type { AccessTokenVerifier } from '@shared/accessTokens.ts';
+import { readCollabToken, type TokenSettings } from '@shared/auth.ts';
 import type { Db } from '@shared/db.ts';
 import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
@@ -16,8 +17,8 @@ export interface CollabContext {
   actor: Principal;
   /** The conversation behind the document, parsed once here so later hooks never re-parse the name. */
   conversationId: string;
-  /** The `iat` of the user's access token, to check it against sessions revoked later. */
-  tokenIssuedAt?: number;
+  /** The session generation of the user's access token, to check it against sessions ended later. */
+  tokenGeneration?: number;
   /** How many access events the node had received when the connection arrived (AccessEventsExtension). */
   accessEventsSeen?: number;
 }
@@ -27,6 +28,8 @@ const Token = z.string().min(1);
 interface AuthExtensionOptions {
   db: Db;
   tokens: TokenSettings;
+  /** The REST API's check of access tokens: the user exists, the session generation is current. */
+  accessTokens: AccessTokenVerifier;
   log: Logger;
   /** Called with the reason of every refused connection, for the metrics. */
   onRefused?: (reason: string) => void;
@@ -73,22 +76,23 @@ export class AuthExtension implements Extension {
     // The REST order: authenticate, then validate, so an anonymous client learns nothing about names.
     const parsedToken = Token.safeParse(token);
     if (!parsedToken.success) throw new AuthenticationError();
-    const { principal: actor, issuedAt: tokenIssuedAt } = verifyCollabToken(this.options.tokens, parsedToken.data);
-    // A revoked session is refused before the name is even looked at.
-    if (actor.type === 'user' && this.options.revocations.isRevoked(actor.id, tokenIssuedAt)) {
-      throw new AuthenticationError('Session revoked', 'session_revoked');
-    }
+    const read = readCollabToken(this.options.tokens, parsedToken.data);
+    // An access token is checked as the REST API checks it — the user exists, the session is current —
+    // before the name is even looked at.
+    const claims = read.kind === 'access' ? await this.options.accessTokens.verifyClaims(read.claims) : undefined;
+    const actor = read.kind === 'share' ? read.principal : claims!.actor;
+    const tokenGeneration = claims?.generation;
     // `conversation:<uuid>`, the uuid in lower case: one conversation, one document.
     const conversationId = conversationIdOf(documentName);
     if (!conversationId) {
       throw new ValidationError('Document names are conversation:<uuid>, the uuid in lower case', undefined, 'invalid_document_name');
     }
 
-    const access = await currentAccess(this.options, actor, conversationId, tokenIssuedAt);
+    const access = await currentAccess(this.options, actor, conversationId, tokenGeneration);
     if (access.kind === 'session_revoked') throw new AuthenticationError('Session revoked', 'session_revoked');
     // Missing and not-yours are one answer, as in the REST API: existence is never revealed.
     if (access.kind === 'none') throw new NotFoundError('Conversation not found');
     connectionConfig.readOnly = access.readOnly;
-    return { actor, conversationId, tokenIssuedAt };
+    return { actor, conversationId, tokenGeneration };
   }
 }

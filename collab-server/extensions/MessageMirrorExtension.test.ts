@@ -38,7 +38,7 @@ describe('collab messages mirror the messages table', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     for (const { doc } of [first, second]) {
       expect(listDocumentMessages(doc)).toEqual([
-        { id: message.id, role: 'user', author: owner.id, content: 'What should we ship on Friday?', createdAt: message.createdAt },
+        { id: message.id, role: 'user', author: owner.id, content: 'What should we ship on Friday?', createdAt: message.createdAt, editedAt: null },
       ]);
     }
   });
@@ -94,7 +94,7 @@ describe('collab messages mirror the messages table', () => {
     const client = collab.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
     const message = await post(id, 'only once');
-    const event = { conversationId: id, message: { id: message.id, role: 'user' as const, authorId: owner.id, content: 'only once', createdAt: message.createdAt } };
+    const event = { conversationId: id, message: { id: message.id, role: 'user' as const, authorId: owner.id, content: 'only once', createdAt: message.createdAt, editedAt: null } };
     await t.services.bus.publish('message.created', event);
     await t.services.bus.publish('message.updated', event);
     await new Promise((resolve) => setTimeout(resolve, 200));

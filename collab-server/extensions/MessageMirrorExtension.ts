@@ -19,6 +19,7 @@ const fromBus = (message: BusMessage): DocumentMessage => ({
   author: message.authorId,
   content: message.content,
   createdAt: message.createdAt,
+  editedAt: message.editedAt,
 });
 
 /**

@@ -1,7 +1,6 @@
 import type { RequestHandler } from 'express';
-import { verifyAccessToken, type TokenSettings } from '@shared/auth.ts';
+import type { AccessTokenVerifier } from '@shared/accessTokens.ts';
 import { AuthenticationError } from '@shared/errors.ts';
-import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 
 const BEARER = /^Bearer +([^ ]+) *$/i;
 
@@ -11,26 +10,25 @@ function bearerToken(authorization: string | undefined): string | undefined {
 }
 
 /**
- * Bearer-token authentication: the same verification the collab server uses (shared/auth.ts, which
- * remembers tokens it has verified). A missing token is `unauthenticated`, a lapsed one
- * `token_expired`, anything else `token_invalid`, and one issued before the user's sessions were all
- * ended `session_revoked`.
+ * Bearer-token authentication: the same check the collab server uses (shared/accessTokens.ts, which
+ * remembers tokens it has checked). A missing token is `unauthenticated`, a lapsed one
+ * `token_expired`, one of an ended session `session_revoked`, anything else — a user that does not
+ * exist included — `token_invalid`.
  *
  * Not passport + passport-jwt, which this was first: measured on the most frequent request (an
  * authenticated read of one conversation), passport's per-request machinery cost a tenth of its
- * throughput, and passport-jwt verifies every token in full, so the verified-token cache could not apply.
+ * throughput, and passport-jwt verifies every token in full, so the checked-token cache could not apply.
  */
-export function createAuthenticate(tokens: TokenSettings, revocations: SessionRevocations): () => RequestHandler {
+export function createAuthenticate(accessTokens: AccessTokenVerifier): () => RequestHandler {
   return () => (req, _res, next) => {
     const token = bearerToken(req.headers.authorization);
     if (!token) return next(new AuthenticationError());
-    try {
-      const { actor, issuedAt } = verifyAccessToken(tokens, token);
-      if (revocations.isRevoked(actor.id, issuedAt)) throw new AuthenticationError('Session revoked', 'session_revoked');
-      req.actor = actor;
-      next();
-    } catch (error) {
-      next(error);
-    }
+    accessTokens.verify(token).then(
+      ({ actor }) => {
+        req.actor = actor;
+        next();
+      },
+      next,
+    );
   };
 }

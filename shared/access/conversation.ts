@@ -23,7 +23,9 @@ export const CONVERSATION_ACTIONS = {
   comment: 'comment',
   update: 'write',
   postMessage: 'write',
+  /** Edit one's own messages; which message may be edited or deleted is message.ts's to say. */
   editMessage: 'write',
+  /** Delete one's own messages (managers and owners may delete others', message.ts). */
   deleteMessage: 'write',
   delete: 'manage',
   share: 'manage',

@@ -10,6 +10,7 @@ import { atLeast } from './levels.ts';
 
 export * from './levels.ts';
 export * from './conversation.ts';
+export * from './message.ts';
 export * from './share.ts';
 export * from './workspace.ts';
 

@@ -27,6 +27,8 @@ export interface DocumentMessage {
   content: string;
   /** ISO 8601, as the REST API presents it. */
   createdAt: string;
+  /** When its author last edited it (ISO 8601); null if never. */
+  editedAt: string | null;
 }
 
 /** `conversation:<uuid>` for a conversation id. */
@@ -57,5 +59,6 @@ export function readDocumentMessage(entry: Y.Map<unknown>): DocumentMessage {
     author: (entry.get('author') as string | null | undefined) ?? null,
     content: entry.get('content') as string,
     createdAt: entry.get('createdAt') as string,
+    editedAt: (entry.get('editedAt') as string | null | undefined) ?? null,
   };
 }

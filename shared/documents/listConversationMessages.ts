@@ -7,6 +7,7 @@ interface MessageRow {
   author_id: string | null;
   content: string;
   created_at: Date;
+  edited_at: Date | null;
 }
 
 /** A conversation's messages in the order the REST API lists them, shaped as the document holds them. */
@@ -14,12 +15,13 @@ export async function listConversationMessages(db: Knex, conversationId: string)
   const rows: MessageRow[] = await db('messages')
     .where({ conversation_id: conversationId })
     .orderBy('seq')
-    .select('id', 'role', 'author_id', 'content', 'created_at');
+    .select('id', 'role', 'author_id', 'content', 'created_at', 'edited_at');
   return rows.map((row) => ({
     id: row.id,
     role: row.role,
     author: row.author_id,
     content: row.content,
     createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at?.toISOString() ?? null,
   }));
 }

@@ -7,7 +7,7 @@ import { messagesOf, readDocumentMessage, type DocumentMessage } from './convers
  * in the same array. Callers run them inside one `doc.transact` with a server origin.
  */
 
-const FIELDS = ['role', 'author', 'content', 'createdAt'] as const;
+const FIELDS = ['role', 'author', 'content', 'createdAt', 'editedAt'] as const;
 const KEYS = new Set<string>(['id', ...FIELDS]);
 
 /** The message id of an entry, or undefined for anything that is not a message map with a string id. */

@@ -2,7 +2,7 @@
 export interface User { id: string; email: string; name: string; createdAt: string }
 export interface Session { accessToken: string; refreshToken: string; user: User }
 export interface Conversation { id: string; title: string; ownerId: string; workspaceId: string | null; createdAt: string; updatedAt: string; policies: Record<string, boolean> }
-export interface Message { id: string; conversationId: string; role: 'user' | 'assistant' | 'system'; authorId?: string | null; content: string; createdAt: string }
+export interface Message { id: string; conversationId: string; role: 'user' | 'assistant' | 'system'; authorId?: string | null; content: string; createdAt: string; editedAt?: string | null }
 export type Permission = 'read' | 'comment' | 'edit';
 export interface Share { id: string; conversationId: string; permission: Permission; url: string; hasPassword: boolean; expiresAt: string | null; maxViews: number | null; viewCount: number; revokedAt: string | null; createdAt: string }
 export interface ShareView { conversation: Pick<Conversation, 'id' | 'title' | 'createdAt' | 'updatedAt' | 'policies'>; messages: Message[]; hasMoreMessages: boolean; token: string; permission: Permission; expiresAt: string }

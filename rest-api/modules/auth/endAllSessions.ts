@@ -7,12 +7,14 @@ import { markSessionsRevoked } from './users.repo.ts';
 export interface SessionsEnded {
   userId: string;
   revokedAt: string;
+  /** The generation the user's tokens carry from now on. */
+  generation: number;
 }
 
 /** Records, in the caller's transaction, that every access token the user holds now is void. */
 export async function recordSessionsEnded(trx: Knex, userId: string): Promise<SessionsEnded> {
-  const revokedAt = await markSessionsRevoked(trx, userId);
-  return { userId, revokedAt: revokedAt.toISOString() };
+  const { generation, at } = await markSessionsRevoked(trx, userId);
+  return { userId, revokedAt: at.toISOString(), generation };
 }
 
 /**
@@ -21,6 +23,6 @@ export async function recordSessionsEnded(trx: Knex, userId: string): Promise<Se
  * connections).
  */
 export async function announceSessionsEnded(deps: { bus?: Bus; revocations?: SessionRevocations }, ended: SessionsEnded): Promise<void> {
-  deps.revocations?.revoke(ended.userId, Date.parse(ended.revokedAt));
+  deps.revocations?.revoke(ended.userId, ended.generation, Date.parse(ended.revokedAt));
   await deps.bus?.publish('user.sessions_revoked', ended);
 }

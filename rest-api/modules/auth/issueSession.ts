@@ -37,7 +37,7 @@ export async function issueSession(
     expires_at: new Date(Date.now() + settings.refreshTokenTtlDays * 86_400_000),
   });
   return {
-    accessToken: signAccessToken(settings.tokens, user.id),
+    accessToken: signAccessToken(settings.tokens, user.id, user.session_generation),
     refreshToken,
     tokenType: 'Bearer',
     expiresIn: settings.tokens.accessTokenTtlSeconds,

@@ -28,6 +28,8 @@ export function presentMessage(row: MessageRow) {
     role: row.role,
     authorId: row.author_id,
     content: row.content,
+    editedBy: row.edited_by,
+    editedAt: row.edited_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
@@ -35,7 +37,10 @@ export function presentMessage(row: MessageRow) {
 
 /** A message as the bus carries it. */
 export function busMessage(row: MessageRow): BusMessage {
-  return { id: row.id, role: row.role, authorId: row.author_id, content: row.content, createdAt: row.created_at.toISOString() };
+  return {
+    id: row.id, role: row.role, authorId: row.author_id, content: row.content,
+    createdAt: row.created_at.toISOString(), editedAt: row.edited_at?.toISOString() ?? null,
+  };
 }
 
 /** `{ data, pagination }` from a page fetched with one extra row. */

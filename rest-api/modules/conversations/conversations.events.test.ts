@@ -55,7 +55,7 @@ describe.each([
       events.stop();
       expect(event).toEqual({
         conversationId: conversation.id,
-        message: { id: message.id, role: 'user', authorId: owner.id, content: 'hello <b>world</b>', createdAt: message.createdAt },
+        message: { id: message.id, role: 'user', authorId: owner.id, content: 'hello <b>world</b>', createdAt: message.createdAt, editedAt: null },
       });
     });
 
@@ -110,7 +110,7 @@ describe.each([
         .orderBy('id')
         .select('action', 'actor_id', 'data');
 
-    it('records who created, renamed, posted to, edited in and deleted a conversation, without its content', async () => {
+    it('records who created, renamed, posted to, edited in and deleted a conversation; of the content, only the text an edit replaced', async () => {
       const create = await t.request.post('/api/conversations').set(bearer(owner)).send({ title: 'Audited' });
       const id: string = create.body.data.id;
       expect((await t.request.patch(`/api/conversations/${id}`).set(bearer(owner)).send({ title: 'Renamed' })).status).toBe(200);
@@ -130,7 +130,10 @@ describe.each([
         ['conversation.deleted', owner.id],
       ]);
       expect(rows[2]!.data).toMatchObject({ messageId: message.id, role: 'user' });
-      expect(JSON.stringify(rows)).not.toMatch(/confidential/);
+      // An edit can be traced back: the text it replaced is kept. Nothing else of the content is.
+      expect(rows[3]!.data).toEqual({ messageId: message.id, previousContent: 'confidential message body' });
+      expect(JSON.stringify([...rows.slice(0, 3), ...rows.slice(4)])).not.toMatch(/confidential/);
+      expect(JSON.stringify(rows)).not.toMatch(/confidential edit/);
     });
 
     it('records nothing for reads and refused attempts', async () => {

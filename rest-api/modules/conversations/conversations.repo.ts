@@ -22,6 +22,9 @@ export interface MessageRow {
   author_id: string | null;
   role: 'user' | 'assistant' | 'system';
   content: string;
+  /** Who last edited the text (its author), and when; null until then. */
+  edited_by: string | null;
+  edited_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -103,10 +106,12 @@ export async function insertMessage(db: Knex, row: Pick<MessageRow, 'conversatio
   return inserted!;
 }
 
-export async function updateMessageRow(db: Knex, id: string, content: string) {
+/** Replaces a message's text, recording who edited it and when. */
+export async function updateMessageRow(db: Knex, id: string, edit: { content: string; editedBy: string }) {
+  const now = db.fn.now() as unknown as Date;
   const [updated] = await db<MessageRow>('messages')
     .where({ id })
-    .update({ content, updated_at: db.fn.now() as unknown as Date })
+    .update({ content: edit.content, edited_by: edit.editedBy, edited_at: now, updated_at: now })
     .returning('*');
   return updated!;
 }

@@ -49,6 +49,8 @@ export const MessageSchema = z
     role: Role,
     authorId: z.uuid().nullable(),
     content: z.string(),
+    editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may'),
+    editedAt: z.iso.datetime().nullable().describe('When the text was last edited; null if never'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

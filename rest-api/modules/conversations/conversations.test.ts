@@ -165,6 +165,8 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           role,
           authorId: owner.id,
           content: `from ${role}`,
+          editedBy: null,
+          editedAt: null,
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },

@@ -142,4 +142,69 @@ describe.each(['postgres', 'pglite'] as const)('conversations in workspaces on %
       expect((await post(user, `/api/conversations/${conversationId}/messages`, { role: 'user', content: 'x' })).status).toBe(201);
     });
   });
+
+  describe('whose messages each role may edit and delete', () => {
+    let conversationId: string;
+    let convener: TestUser;
+
+    beforeAll(async () => {
+      // A member starts the conversation: its owner, with a member's role in the workspace.
+      convener = await registerUser(t);
+      await addWorkspaceMember(t, workspaceId, convener, 'member');
+      conversationId = (await post(convener, '/api/conversations', { title: 'Moderated', workspaceId })).body.data.id;
+    });
+
+    const postAs = async (user: TestUser, content: string) => {
+      const res = await post(user, `/api/conversations/${conversationId}/messages`, { role: 'user', content });
+      expect(res.status).toBe(201);
+      return `/api/conversations/${conversationId}/messages/${res.body.data.id as string}`;
+    };
+    const contentAt = async (path: string) => (await get(owner, path)).body.data.content as string;
+
+    it('lets an author edit their own message, recording who and when, and keeps the text it replaced', async () => {
+      const path = await postAs(member, 'first wording');
+      const res = await patch(member, path, { content: 'second wording' });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toMatchObject({ content: 'second wording', authorId: member.id, editedBy: member.id, editedAt: expect.any(String) });
+      expect(Date.parse(res.body.data.editedAt)).toBeGreaterThanOrEqual(Date.parse(res.body.data.createdAt));
+      const audit = await t.services.db('audit_log').where({ action: 'message.updated', actor_id: member.id }).orderBy('id', 'desc').first();
+      expect(audit.data).toMatchObject({ previousContent: 'first wording' });
+    });
+
+    it.each([
+      ['a member', 'an admin’s', () => member, () => admin],
+      ['a workspace admin', 'a member’s', () => admin, () => member],
+      ['the workspace owner', 'a member’s', () => owner, () => member],
+      ['the conversation’s owner', 'a member’s', () => convener, () => member],
+    ])('answers 403 when %s rewrites %s message, changing nothing', async (_who, _whose, editor, author) => {
+      const path = await postAs(author(), 'my own words');
+      expectError(await patch(editor(), path, { content: 'words put in their mouth' }), 403, 'forbidden');
+      expect(await contentAt(path)).toBe('my own words');
+    });
+
+    it('answers 403 to a viewer and 404 to an outsider editing or deleting', async () => {
+      const path = await postAs(member, 'still here');
+      expectError(await patch(viewer, path, { content: 'x' }), 403, 'forbidden');
+      expectError(await del(viewer, path), 403, 'forbidden');
+      expectError(await patch(outsider, path, { content: 'x' }), 404, 'not_found');
+      expectError(await del(outsider, path), 404, 'not_found');
+      expect(await contentAt(path)).toBe('still here');
+    });
+
+    it('lets an author delete their own message, but not another member theirs', async () => {
+      const own = await postAs(member, 'mine');
+      const theirs = await postAs(admin, 'the admin’s');
+      expectError(await del(member, theirs), 403, 'forbidden');
+      expect((await del(member, own)).status).toBe(204);
+    });
+
+    it('lets a workspace admin and the conversation’s owner delete anyone’s message', async () => {
+      const first = await postAs(member, 'moderated by an admin');
+      const second = await postAs(member, 'moderated by the owner');
+      expect((await del(admin, first)).status).toBe(204);
+      expect((await del(convener, second)).status).toBe(204);
+      expect((await get(owner, first)).status).toBe(404);
+      expect((await get(owner, second)).status).toBe(404);
+    });
+  });
 });

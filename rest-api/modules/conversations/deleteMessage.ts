@@ -4,10 +4,10 @@ import type { Bus } from '@shared/bus.ts';
 import { deleteMessageRow } from './conversations.repo.ts';
 import { findMessageToChange, type MessageChange } from './findMessageToChange.ts';
 
-/** Removes a message. */
+/** Removes a message: one's own, or anyone's for whoever manages or owns the conversation. */
 export async function deleteMessage(db: Knex, bus: Bus, props: MessageChange): Promise<void> {
   await db.transaction(async (trx) => {
-    await findMessageToChange(trx, props, 'deleteMessage');
+    await findMessageToChange(trx, props, 'delete');
     await deleteMessageRow(trx, props.messageId);
     await writeAudit(trx, {
       actorId: props.actor.id, action: 'message.deleted', subjectType: 'conversation', subjectId: props.conversationId,

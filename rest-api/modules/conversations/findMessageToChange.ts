@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
+import { authorizeOnMessage, type MessageAction } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import { NotFoundError } from '@shared/errors.ts';
+import { accessFacts } from './conversation.presenter.ts';
 import { findConversationForActor } from './findConversationForActor.ts';
 import { findMessage, type MessageRow } from './conversations.repo.ts';
 
@@ -11,10 +13,14 @@ export interface MessageChange {
   messageId: string;
 }
 
-/** Loads a message of a conversation the actor may change; missing or foreign is one 404. */
-export async function findMessageToChange(trx: Knex, props: MessageChange, action: 'editMessage' | 'deleteMessage'): Promise<MessageRow> {
-  await findConversationForActor(trx, props.actor, props.conversationId, action);
+/**
+ * Loads a message the actor may edit or delete (shared/access/message.ts), locking its conversation for
+ * the caller's transaction; a missing message or conversation, or one the actor may not read, is one 404.
+ */
+export async function findMessageToChange(trx: Knex, props: MessageChange, action: MessageAction): Promise<MessageRow> {
+  const conversation = await findConversationForActor(trx, props.actor, props.conversationId, action === 'edit' ? 'editMessage' : 'deleteMessage');
   const message = await findMessage(trx, props.conversationId, props.messageId);
   if (!message) throw new NotFoundError('Message not found');
+  authorizeOnMessage(props.actor, action, accessFacts(conversation), { authorId: message.author_id });
   return message;
 }

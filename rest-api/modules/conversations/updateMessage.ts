@@ -5,14 +5,17 @@ import { busMessage } from './conversation.presenter.ts';
 import { updateMessageRow, type MessageRow } from './conversations.repo.ts';
 import { findMessageToChange, type MessageChange } from './findMessageToChange.ts';
 
-/** Replaces a message's content. */
+/**
+ * Replaces the text of one's own message, recording who edited it and when; the text it replaces is
+ * kept in the audit log, so an edit can always be traced back.
+ */
 export async function updateMessage(db: Knex, bus: Bus, props: MessageChange & { content: string }): Promise<MessageRow> {
   const message = await db.transaction(async (trx) => {
-    await findMessageToChange(trx, props, 'editMessage');
-    const row = await updateMessageRow(trx, props.messageId, props.content);
+    const before = await findMessageToChange(trx, props, 'edit');
+    const row = await updateMessageRow(trx, props.messageId, { content: props.content, editedBy: props.actor.id });
     await writeAudit(trx, {
       actorId: props.actor.id, action: 'message.updated', subjectType: 'conversation', subjectId: props.conversationId,
-      data: { messageId: row.id },
+      data: { messageId: row.id, previousContent: before.content },
     });
     return row;
   });

@@ -56,6 +56,7 @@ export function presentSharedMessage(row: MessageRow) {
     conversationId: row.conversation_id,
     role: row.role,
     content: row.content,
+    editedAt: row.edited_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

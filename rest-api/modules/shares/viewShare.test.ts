@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { verifyCollabToken } from '@shared/auth.ts';
+import { readCollabToken } from '@shared/auth.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { SHARE_NOT_FOUND, expectShareNotFound, postShare, sharedConversation as sharedConversationOf, viewShare } from './shares.fixtures.ts';
@@ -56,8 +56,8 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
       expect(res.status).toBe(200);
       expect(res.body.data.permission).toBe(permission);
       expect(res.body.data.conversation.policies).toEqual(POLICIES[permission]);
-      expect(verifyCollabToken(t.services.tokens, res.body.data.token).principal).toEqual({
-        type: 'share', shareId: share.id, conversationId: conversation.id, permission,
+      expect(readCollabToken(t.services.tokens, res.body.data.token)).toEqual({
+        kind: 'share', principal: { type: 'share', shareId: share.id, conversationId: conversation.id, permission },
       });
     });
 

@@ -101,7 +101,7 @@ export function roomView(options: RoomViewOptions): View {
     typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;
   }
 
-  function renderMessages(messages: Array<Pick<Message, 'id' | 'role' | 'content' | 'createdAt'> & { author: string | null }>): void {
+  function renderMessages(messages: Array<Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null }>): void {
     replaceChildren(
       messageList,
       ...(messages.length === 0 ? [h('li', { class: 'empty' }, 'No messages yet. Write the first one together below.')] : []),
@@ -109,7 +109,13 @@ export function roomView(options: RoomViewOptions): View {
         h(
           'li',
           { class: `message ${message.role}`, 'data-id': message.id },
-          h('div', { class: 'meta' }, h('strong', {}, authorName(message.author, message.role)), h('time', { dateTime: message.createdAt }, formatTime(message.createdAt))),
+          h(
+            'div',
+            { class: 'meta' },
+            h('strong', {}, authorName(message.author, message.role)),
+            h('time', { dateTime: message.createdAt }, formatTime(message.createdAt)),
+            ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
+          ),
           h('div', { class: 'content' }, message.content),
         ),
       ),
@@ -136,6 +142,7 @@ export function roomView(options: RoomViewOptions): View {
       author: (entry.get('author') as string | null | undefined) ?? null,
       content: String(entry.get('content') ?? ''),
       createdAt: String(entry.get('createdAt')),
+      editedAt: typeof entry.get('editedAt') === 'string' ? (entry.get('editedAt') as string) : null,
     }));
   };
 
