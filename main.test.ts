@@ -6,10 +6,10 @@ import { openProvider, type TestProvider } from './test/collab.ts';
 import { spawnEntryPoint, type EntryPointProcess } from './test/processes.ts';
 
 /** POSTs JSON to the running REST API and returns status and body. */
-async function post(url: string, body: unknown, token?: string): Promise<{ status: number; body: { accessToken: string; data: { id: string } } }> {
+async function post(url: string, body: unknown, token?: string): Promise<{ status: number; body: { data: { id: string; accessToken: string } } }> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-  return { status: res.status, body: (await res.json()) as { accessToken: string; data: { id: string } } };
+  return { status: res.status, body: (await res.json()) as { data: { id: string; accessToken: string } } };
 }
 
 describe('main.ts: both servers in one process on the embedded defaults', () => {
@@ -50,9 +50,9 @@ describe('main.ts: both servers in one process on the embedded defaults', () => 
   it('lets a user registered over REST open their conversation on the collab port', async () => {
     const registered = await post(`${restUrl}/api/auth/register`, { email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' });
     expect(registered.status).toBe(201);
-    const created = await post(`${restUrl}/api/conversations`, { title: 'Launch plan' }, registered.body.accessToken);
+    const created = await post(`${restUrl}/api/conversations`, { title: 'Launch plan' }, registered.body.data.accessToken);
     expect(created.status).toBe(201);
-    opened = openProvider(collabUrl.replace('http:', 'ws:'), `conversation:${created.body.data.id}`, registered.body.accessToken);
+    opened = openProvider(collabUrl.replace('http:', 'ws:'), `conversation:${created.body.data.id}`, registered.body.data.accessToken);
     await expect(opened.outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
     await opened.synced;
   });

@@ -16,6 +16,12 @@ function captureLogs(level: 'info' | 'error') {
   return { lines, log: pino({ level }, sink) };
 }
 
+/** A schema, or the component a `$ref` names. */
+function resolveSchema(document: { components?: { schemas?: Record<string, unknown> } }, schema: unknown): { properties?: Record<string, unknown>; required?: string[] } {
+  const ref = (schema as { $ref?: string }).$ref;
+  return (ref ? document.components!.schemas![ref.split('/').pop()!] : schema) as { properties?: Record<string, unknown>; required?: string[] };
+}
+
 /** Every route Express serves: [METHOD, path] from the app's router and the routers mounted on it. */
 function servedRoutes(app: Express): string[] {
   const routes: string[] = [];
@@ -53,6 +59,26 @@ describe('the API document', () => {
     expect(served.length).toBeGreaterThan(10);
     const undocumented = served.filter((route) => !documented.has(route));
     expect(undocumented).toEqual([]);
+  });
+
+  it('promises { data } (lists: { data, pagination }) for every JSON success under /api, never a bare body', async () => {
+    const { body } = await t.request.get('/api/openapi.json');
+    const bare: string[] = [];
+    let checked = 0;
+    for (const [path, operations] of Object.entries(body.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>)) {
+      if (!path.startsWith('/api/')) continue;
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const schema = response.content?.['application/json']?.schema;
+          if (!status.startsWith('2') || !schema) continue;
+          checked += 1;
+          const resolved = resolveSchema(body, schema);
+          if (!resolved.properties?.data || !resolved.required?.includes('data')) bare.push(`${method.toUpperCase()} ${path} ${status}`);
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(bare).toEqual([]);
   });
 
   it('describes request bodies from the same schemas that validate them', async () => {
@@ -112,7 +138,7 @@ describe('errors at the edge', () => {
   it('answers a forged cursor beyond any row number with 400 rather than 500', async () => {
     const reg = await t.request.post('/api/auth/register').send({ email: 'cursor@example.com', password: 'password-1', name: 'C' });
     const cursor = Buffer.from('s:9999999999999999999').toString('base64url');
-    const res = await t.request.get(`/api/conversations?cursor=${cursor}`).set('Authorization', `Bearer ${reg.body.accessToken}`);
+    const res = await t.request.get(`/api/conversations?cursor=${cursor}`).set('Authorization', `Bearer ${reg.body.data.accessToken}`);
     expect(res.status).toBe(400);
     expect(res.body.error.fields[0].field).toBe('query.cursor');
   });
@@ -158,19 +184,19 @@ describe('request logs', () => {
     try {
       const password = 'a-very-secret-password';
       const reg = await t.request.post('/api/auth/register').send({ email: 'log@example.com', password, name: 'Log' });
-      await t.request.get('/api/auth/me').set('Authorization', `Bearer ${reg.body.accessToken}`).set('X-Request-Id', 'req-me-1');
-      await t.request.post('/api/auth/refresh').send({ refreshToken: reg.body.refreshToken });
+      await t.request.get('/api/auth/me').set('Authorization', `Bearer ${reg.body.data.accessToken}`).set('X-Request-Id', 'req-me-1');
+      await t.request.post('/api/auth/refresh').send({ refreshToken: reg.body.data.refreshToken });
       const completed = lines.filter((line) => line.msg === 'request completed');
       expect(completed).toHaveLength(3);
       expect(completed.every((line) => typeof (line.req as { id?: string }).id === 'string')).toBe(true);
       const me = completed.find((line) => (line.req as { id: string }).id === 'req-me-1');
-      expect(me).toMatchObject({ actorId: reg.body.user.id, res: { status: 200 } });
+      expect(me).toMatchObject({ actorId: reg.body.data.user.id, res: { status: 200 } });
       const shareId = 'AbCdEfGhIjKlMnOpQrStUvWx';
       await t.request.post(`/api/share/${shareId}/view`).send({});
       expect(lines.at(-1)).toMatchObject({ req: { path: '/api/share/[redacted]/view' } });
       const everything = JSON.stringify(lines);
       expect(everything).not.toContain(shareId);
-      for (const secret of [password, reg.body.accessToken, reg.body.refreshToken]) expect(everything).not.toContain(secret);
+      for (const secret of [password, reg.body.data.accessToken, reg.body.data.refreshToken]) expect(everything).not.toContain(secret);
     } finally {
       await t.close();
     }

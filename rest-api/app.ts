@@ -31,7 +31,7 @@ export function createApp(services: Services): express.Express {
   app.use(requireJsonBody);
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
-  const api = new ApiRouter(createAuthenticate(services.accessTokens));
+  const api = new ApiRouter(createAuthenticate(services.accessTokens), { checkResponses: services.config.NODE_ENV === 'test' });
   healthRoutes(api, services, metrics);
   authRoutes(api, services);
   conversationRoutes(api, services);

@@ -59,7 +59,7 @@ describe('rest-api/main.ts on SIGTERM', () => {
     request.end(body.slice(half));
     const { status, body: text } = await response;
     expect(status).toBe(201);
-    expect(JSON.parse(text)).toMatchObject({ user: { name: 'Sig Term' } });
+    expect(JSON.parse(text)).toMatchObject({ data: { user: { name: 'Sig Term' } } });
     agent.destroy();
 
     await expect(rest.exited).resolves.toEqual({ code: 0, signal: null });

@@ -25,7 +25,8 @@ export async function registerUser(app: TestApp, overrides: Partial<Pick<TestUse
   };
   const res = await app.request.post('/api/auth/register').send(body);
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { ...body, id: res.body.user.id, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+  const { user, accessToken, refreshToken } = res.body.data;
+  return { ...body, id: user.id, accessToken, refreshToken };
 }
 
 /** `Authorization` header for a user. */

@@ -17,10 +17,10 @@ export const conversationGet: Scenario = {
     let path = '';
     let headers: Record<string, string> = {};
     const subject: Measurement = await withRestApp(async (app) => {
-      const session = (await app.call('POST', '/api/auth/register', {
+      const { data: session } = (await app.call('POST', '/api/auth/register', {
         body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
         expect: 201,
-      })) as { accessToken: string };
+      })) as { data: { accessToken: string } };
       headers = bearer(session.accessToken);
       const created = (await app.call('POST', '/api/conversations', {
         token: session.accessToken,

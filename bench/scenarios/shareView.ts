@@ -23,10 +23,10 @@ export const shareView: Scenario = {
     const headers = { 'content-type': 'application/json' };
     const body = '{}';
     const subject: Measurement = await withRestApp(async (app) => {
-      const session = (await app.call('POST', '/api/auth/register', {
+      const { data: session } = (await app.call('POST', '/api/auth/register', {
         body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
         expect: 201,
-      })) as { accessToken: string };
+      })) as { data: { accessToken: string } };
       const token = session.accessToken;
       const conversation = (await app.call('POST', '/api/conversations', {
         token, body: { title: 'Quarterly planning with the assistant' }, expect: 201,

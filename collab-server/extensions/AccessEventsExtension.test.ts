@@ -185,7 +185,7 @@ describe('collab connections end when access ends', () => {
     // Signing in again at once gives a token the collab server takes.
     const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
     expect(login.status).toBe(200);
-    await expect(nodeA.connect(`conversation:${conversations[0]!.id}`, login.body.accessToken).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
+    await expect(nodeA.connect(`conversation:${conversations[0]!.id}`, login.body.data.accessToken).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
   });
 
   it('keeps a connection made right after signing out everywhere open when the event arrives late', async () => {
@@ -193,7 +193,7 @@ describe('collab connections end when access ends', () => {
     const { id } = await createConversation(t, user);
     expect((await t.request.post('/api/auth/logout-all').set(bearer(user))).status).toBe(204);
     const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
-    const client = nodeA.connect(`conversation:${id}`, login.body.accessToken);
+    const client = nodeA.connect(`conversation:${id}`, login.body.data.accessToken);
     await client.synced;
     // The same event once more, as a node that heard it late would deliver it: the new session is not its target.
     const row = await t.services.db('users').where({ id: user.id }).first('session_generation', 'sessions_revoked_at');

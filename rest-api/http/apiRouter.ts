@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Actor } from '@shared/auth.ts';
 import { validate } from '../middleware/validate.ts';
+import { checkResponses } from './checkResponses.ts';
 import { ErrorResponseSchema } from './schemas.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -56,7 +57,11 @@ export class ApiRouter {
   readonly router = express.Router();
   readonly registry = new OpenAPIRegistry();
 
-  constructor(private readonly authenticate: () => RequestHandler) {
+  constructor(
+    private readonly authenticate: () => RequestHandler,
+    /** Check every answer against its documented schema (tests: http/checkResponses.ts). */
+    private readonly options: { checkResponses?: boolean } = {},
+  ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   }
 
@@ -66,6 +71,7 @@ export class ApiRouter {
   ): void {
     const needsAuth = spec.auth ?? true;
     const chain: RequestHandler[] = [];
+    if (this.options.checkResponses) chain.push(checkResponses(spec as RouteSpec<RequestSchema>));
     if (needsAuth) chain.push(this.authenticate());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));

@@ -54,7 +54,7 @@ export function refreshSession(): Promise<boolean> {
     if (!current) return false;
     if (current.refreshToken !== before && !isExpiring(current.accessToken)) return true;
     try {
-      const fresh = await request<Session>('POST', '/api/auth/refresh', { refreshToken: current.refreshToken });
+      const { data: fresh } = await request<{ data: Session }>('POST', '/api/auth/refresh', { refreshToken: current.refreshToken });
       session.set(fresh);
       return true;
     } catch (error) {

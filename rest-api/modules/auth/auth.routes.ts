@@ -20,10 +20,10 @@ export function authRoutes(api: ApiRouter, services: Services): void {
     {
       method: 'post', path: '/api/auth/register', tag: 'auth', auth: false, summary: 'Create an account and sign in',
       request: RegisterSchema, before: [createAuthRateLimit(services, 'register')], errors: [409, 429],
-      responses: { 201: { description: 'Account created', schema: SessionSchema } },
+      responses: { 201: { description: 'Account created', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.status(201).json(await registerUser(db, settings, { ...req.input.body, ip: req.ip }));
+      res.status(201).json({ data: await registerUser(db, settings, { ...req.input.body, ip: req.ip }) });
     },
   );
 
@@ -31,10 +31,10 @@ export function authRoutes(api: ApiRouter, services: Services): void {
     {
       method: 'post', path: '/api/auth/login', tag: 'auth', auth: false, summary: 'Sign in with email and password',
       request: LoginSchema, before: [createAuthRateLimit(services, 'login')], errors: [401, 429],
-      responses: { 200: { description: 'Signed in', schema: SessionSchema } },
+      responses: { 200: { description: 'Signed in', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.json(await loginUser(db, settings, { ...req.input.body, ip: req.ip }));
+      res.json({ data: await loginUser(db, settings, { ...req.input.body, ip: req.ip }) });
     },
   );
 
@@ -43,10 +43,10 @@ export function authRoutes(api: ApiRouter, services: Services): void {
       method: 'post', path: '/api/auth/refresh', tag: 'auth', auth: false,
       summary: 'Exchange a refresh token for a new pair (the old one is spent)',
       request: RefreshTokenSchema, errors: [401],
-      responses: { 200: { description: 'New session tokens', schema: SessionSchema } },
+      responses: { 200: { description: 'New session tokens', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.json(await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations }));
+      res.json({ data: await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations }) });
     },
   );
 

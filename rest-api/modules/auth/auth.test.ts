@@ -21,15 +21,17 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     const res = await t.request.post('/api/auth/register').send({ email: 'Grace@Example.com', password: 'hopper-1906', name: 'Grace' });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900,
-      user: { id: expect.any(String), email: 'Grace@Example.com', name: 'Grace', createdAt: expect.any(String) },
+      data: {
+        accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900,
+        user: { id: expect.any(String), email: 'Grace@Example.com', name: 'Grace', createdAt: expect.any(String) },
+      },
     });
     const login = await t.request.post('/api/auth/login').send({ email: 'grace@example.COM', password: 'hopper-1906' });
     expect(login.status).toBe(200);
-    expect(login.body.user.id).toBe(res.body.user.id);
-    const me = await t.request.get('/api/auth/me').set(bearer(login.body));
+    expect(login.body.data.user.id).toBe(res.body.data.user.id);
+    const me = await t.request.get('/api/auth/me').set(bearer(login.body.data));
     expect(me.status).toBe(200);
-    expect(me.body.data).toEqual(res.body.user);
+    expect(me.body.data).toEqual(res.body.data.user);
     expect(JSON.stringify(me.body)).not.toMatch(/argon2|password/i);
   });
 
@@ -61,9 +63,9 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     const user = await registerUser(t);
     const first = await t.request.post('/api/auth/refresh').send({ refreshToken: user.refreshToken });
     expect(first.status).toBe(200);
-    expect(first.body.refreshToken).not.toBe(user.refreshToken);
-    expect((await t.request.get('/api/auth/me').set(bearer(first.body))).status).toBe(200);
-    const second = await t.request.post('/api/auth/refresh').send({ refreshToken: first.body.refreshToken });
+    expect(first.body.data.refreshToken).not.toBe(user.refreshToken);
+    expect((await t.request.get('/api/auth/me').set(bearer(first.body.data))).status).toBe(200);
+    const second = await t.request.post('/api/auth/refresh').send({ refreshToken: first.body.data.refreshToken });
     expect(second.status).toBe(200);
   });
 
@@ -74,7 +76,7 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     const replay = await t.request.post('/api/auth/refresh').send({ refreshToken: user.refreshToken });
     expect(replay.status).toBe(401);
     expect(replay.body.error.code).toBe('token_invalid');
-    const newer = await t.request.post('/api/auth/refresh').send({ refreshToken: rotated.body.refreshToken });
+    const newer = await t.request.post('/api/auth/refresh').send({ refreshToken: rotated.body.data.refreshToken });
     expect(newer.status).toBe(401);
     const audit = await t.services.db('audit_log').where({ action: 'refresh_token.reused', actor_id: user.id });
     expect(audit).toHaveLength(1);
@@ -95,8 +97,8 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
 
     // Signing in again at once gives a token that works.
     const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
-    expect((await t.request.get('/api/auth/me').set(bearer(login.body))).status).toBe(200);
-    expect(starting.isRevoked(user.id, generationOf(login.body.accessToken))).toBe(false);
+    expect((await t.request.get('/api/auth/me').set(bearer(login.body.data))).status).toBe(200);
+    expect(starting.isRevoked(user.id, generationOf(login.body.data.accessToken))).toBe(false);
   });
 
   it('signs out on every device: every refresh and access token of the user stops working', async () => {
@@ -105,10 +107,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     const stranger = await registerUser(t);
     expect((await t.request.post('/api/auth/logout-all').set(bearer(user))).status).toBe(204);
 
-    for (const refreshToken of [user.refreshToken, other.body.refreshToken]) {
+    for (const refreshToken of [user.refreshToken, other.body.data.refreshToken]) {
       expect((await t.request.post('/api/auth/refresh').send({ refreshToken })).status).toBe(401);
     }
-    for (const session of [user, other.body]) {
+    for (const session of [user, other.body.data]) {
       const me = await t.request.get('/api/auth/me').set(bearer(session));
       expect(me.status).toBe(401);
       expect(me.body.error.code).toBe('session_revoked');
@@ -125,9 +127,9 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
       expect((await t.request.post('/api/auth/logout-all').set(bearer(user))).status).toBe(204);
       const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
       expect(login.status).toBe(200);
-      expect((await t.request.get('/api/auth/me').set(bearer(login.body))).status).toBe(200);
-      const refreshed = await t.request.post('/api/auth/refresh').send({ refreshToken: login.body.refreshToken });
-      expect((await t.request.get('/api/auth/me').set(bearer(refreshed.body))).status).toBe(200);
+      expect((await t.request.get('/api/auth/me').set(bearer(login.body.data))).status).toBe(200);
+      const refreshed = await t.request.post('/api/auth/refresh').send({ refreshToken: login.body.data.refreshToken });
+      expect((await t.request.get('/api/auth/me').set(bearer(refreshed.body.data))).status).toBe(200);
       expect((await t.request.get('/api/auth/me').set(bearer(user))).body.error.code).toBe('session_revoked');
     }
   });

@@ -70,7 +70,8 @@ export const CreatedShareSchema = ShareSchema.extend({
 export const SharedConversationSchema = ConversationSchema.pick({ id: true, title: true, createdAt: true, updatedAt: true, policies: true })
   .meta({ id: 'SharedConversation' });
 
-export const SharedMessageSchema = MessageSchema.omit({ authorId: true }).meta({ id: 'SharedMessage' });
+// Who wrote or edited a message is not the public's to know.
+export const SharedMessageSchema = MessageSchema.omit({ authorId: true, editedBy: true }).meta({ id: 'SharedMessage' });
 
 export const ShareViewSchema = z
   .object({

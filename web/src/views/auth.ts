@@ -20,8 +20,8 @@ export function authView(mode: 'login' | 'register', query: URLSearchParams, int
     showError(error, null);
     try {
       const body = formValues(form);
-      const result = await request<Session>('POST', isRegister ? '/api/auth/register' : '/api/auth/login', body);
-      session.set(result);
+      const { data } = await request<{ data: Session }>('POST', isRegister ? '/api/auth/register' : '/api/auth/login', body);
+      session.set(data);
       navigate(next, { replace: true });
     } catch (failure) {
       showError(error, failure instanceof ApiError ? explain(failure) : 'Something went wrong.');
