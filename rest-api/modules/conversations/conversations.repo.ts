@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { queryPrepared } from '@shared/db.ts';
 import type { WorkspaceRole } from '@shared/access/index.ts';
 import { decodeCursor } from '../../http/cursor.ts';
+import type { AttachmentRow } from '../attachments/attachments.repo.ts';
 
 export interface ConversationRow {
   id: string;
@@ -24,6 +25,8 @@ export interface MessageRow {
   content: string;
   created_at: Date;
   updated_at: Date;
+  /** Not a column: the message's attachments, filled in by loaders that present it. */
+  attachments?: AttachmentRow[];
 }
 
 /**

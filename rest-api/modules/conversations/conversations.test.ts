@@ -165,6 +165,7 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           role,
           authorId: owner.id,
           content: `from ${role}`,
+          attachments: [],
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },
