@@ -17,7 +17,9 @@ export interface TestS3 {
   storage(options?: Omit<S3StorageOptions, 'bucket'>): S3Storage;
   /** Every key in the bucket under `prefix` (sorted), read straight from the server. */
   keys(prefix?: string): Promise<string[]>;
-  /** Stops the server and deletes its directory. */
+  /** Stops the server (requests then fail to connect, as with a store that is down). */
+  stop(): Promise<void>;
+  /** Stops the server if it still runs and deletes its directory. */
   close(): Promise<void>;
 }
 
@@ -31,6 +33,8 @@ export async function startS3(): Promise<TestS3> {
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket }] });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
+  let stopped: Promise<void> | undefined;
+  const stop = () => (stopped ??= server.close());
   const env = {
     S3_BUCKET: bucket,
     S3_ENDPOINT: endpoint,
@@ -59,9 +63,10 @@ export async function startS3(): Promise<TestS3> {
       const page = await reader.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
       return (page.Contents ?? []).map((object) => object.Key!).sort();
     },
+    stop,
     async close() {
       for (const client of clients) client.destroy();
-      await server.close();
+      await stop();
       await fs.rm(directory, { recursive: true, force: true });
     },
   };

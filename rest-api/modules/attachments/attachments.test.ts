@@ -95,6 +95,18 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       expect(await storedFor(conversation.id)).toEqual(NOTHING);
     });
 
+    it('is the only kind of route that takes multipart: others still answer 415', async () => {
+      const res = await a.t.request.post('/api/conversations').set(bearer(owner)).attach('file', SAMPLES.png, 'x.png');
+      expectError(res, 415, 'unsupported_media_type');
+    });
+
+    it('is described in the OpenAPI document as a multipart body with one binary field', async () => {
+      const { body } = await a.t.request.get('/api/openapi.json');
+      const operation = body.paths['/api/conversations/{id}/attachments'].post;
+      expect(operation.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '404', '413', '415']));
+    });
+
     it('answers 404 to an outsider and 403 to a workspace viewer, before reading the body', async () => {
       const conversation = await createConversation(a.t, owner);
       expectError(await uploadFile(a.t, outsider, conversation.id, SAMPLES.png), 404, 'not_found');
