@@ -162,6 +162,19 @@ describe.each([
     await expect(h.storage.deletePrefix(prefix)).rejects.toBeInstanceOf(InvalidObjectKeyError);
   });
 
+  it('rejects with the body’s own error when the body fails before its first byte, and keeps nothing', async () => {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const failure = new Error('refused at once');
+      const body = Readable.from((async function* () {
+        yield* [];
+        throw failure;
+      })());
+      await expect(h.storage.put(`failed/at-once-${attempt}`, body, { contentType: 'text/plain' })).rejects.toBe(failure);
+    }
+    expect(await keysUnder(h.storage, 'failed/')).toEqual([]);
+    expect(await h.leftovers()).toEqual([]);
+  });
+
   it('rejects with the body’s own error when the body fails part-way, and keeps nothing', async () => {
     const failure = new Error('client went away');
     const body = Readable.from((async function* () {

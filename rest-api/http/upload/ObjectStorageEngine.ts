@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Request } from 'express';
 import type multer from 'multer';
 import { AppError } from '@shared/errors.ts';
@@ -42,8 +42,11 @@ export class ObjectStorageEngine implements multer.StorageEngine {
       const key = this.spec.key(req);
       if (!isComplete) source.unshift(head);
       const guard = new UploadGuard(this.spec.maxBytes, sniffed.isText);
-      const body = pipeline(isComplete ? Readable.from([head]) : source, guard, () => {});
-      const stored = await this.spec.storage.put(key, body, { contentType: sniffed.contentType });
+      // pipe, not pipeline: pipeline would destroy busboy's stream with the guard's 413/415, and multer
+      // answers a file stream's error at once — before `put` has removed what it wrote. The source's
+      // own errors (a client gone, a broken form) still end the upload.
+      source.once('error', (error) => guard.destroy(error));
+      const stored = await this.spec.storage.put(key, (isComplete ? Readable.from([head]) : source).pipe(guard), { contentType: sniffed.contentType });
       return { storageKey: key, sha256: stored.sha256, size: stored.size, mimetype: sniffed.contentType };
     } catch (error) {
       if (sourceError) throw sourceError;

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { ObjectStorage } from '@shared/storage/index.ts';
-import { startTestApp, type TestApp } from '../../../test/http.ts';
+import { startTestApp, type TestApp, type TestBackend } from '../../../test/http.ts';
 import { bearer, type TestUser } from '../../../test/factories.ts';
 import { startS3, type TestS3 } from '../../../test/s3.ts';
 
@@ -49,12 +49,16 @@ export interface AttachmentsApp {
 }
 
 /** A test app whose object storage is a fresh directory or a fresh s3rver bucket. */
-export async function startAttachmentsApp(driver: Driver, options: { log?: Logger; env?: Record<string, string> } = {}): Promise<AttachmentsApp> {
+export async function startAttachmentsApp(
+  driver: Driver,
+  options: { log?: Logger; env?: Record<string, string>; backend?: TestBackend } = {},
+): Promise<AttachmentsApp> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinmcp-attachments-'));
   const storageDir = path.join(dir, 'objects');
   const s3 = driver === 's3' ? await startS3() : undefined;
   const t = await startTestApp({
     log: options.log,
+    backend: options.backend,
     env: { STORAGE_DIR: storageDir, ATTACHMENT_MAX_BYTES: String(TEST_MAX_BYTES), ...(s3?.env ?? {}), ...options.env },
   });
   return {
@@ -107,16 +111,20 @@ export async function uploaded(t: TestApp, user: TestUser, conversationId: strin
 }
 
 /**
- * Records every `put` the storage is asked for, without changing what it does: tests that cut a
+ * Records every `put` the storage is asked for, without changing what it stores: tests that cut a
  * request short wait for the store to have started, and then for it to have finished cleaning up.
+ * `onFailure` runs before a failed put reports its failure, as a slow store's cleanup would.
  */
-export function watchPuts(storage: ObjectStorage) {
+export function watchPuts(storage: ObjectStorage, options: { onFailure?: () => Promise<void> } = {}) {
   const original = storage.put.bind(storage);
   const settled: Array<Promise<unknown>> = [];
   let markStarted!: () => void;
   const started = new Promise<void>((resolve) => (markStarted = resolve));
-  storage.put = (key, body, options) => {
-    const put = original(key, body, options);
+  storage.put = (key, body, putOptions) => {
+    const put = original(key, body, putOptions).catch(async (error: unknown) => {
+      await options.onFailure?.();
+      throw error;
+    });
     settled.push(put.then(() => 'stored', () => 'failed'));
     markStarted();
     return put;

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { bearer, captureLogs, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
-import { DRIVERS, SAMPLES, eventually, jpegOfSize, startAttachmentsApp, uploaded, watchPuts, type AttachmentsApp } from './attachments.fixtures.ts';
+import {
+  DRIVERS, SAMPLES, TEST_MAX_BYTES, eventually, jpegOfSize, startAttachmentsApp, uploadFile, uploaded, watchPuts, type AttachmentsApp,
+} from './attachments.fixtures.ts';
 
 const MIB = 1024 * 1024;
 
@@ -93,6 +95,30 @@ describe.each(DRIVERS)('attachment lifecycle on %s storage', (driver) => {
     } finally {
       puts.restore();
       await upload.close();
+    }
+  });
+
+  it.each([
+    ['415, for text that stops being text', () => Buffer.concat([Buffer.alloc(200 * 1024, 'text\n'), Buffer.from([0xff, 0x00])]), 415],
+    ['413, for a file over the cap', () => jpegOfSize(TEST_MAX_BYTES + 1), 413],
+  ])('answers %s only once the store has cleaned up after it', async (_case, bytes, status) => {
+    const conversation = await createConversation(a.t, owner);
+    const events: string[] = [];
+    // A store slow to clean up (S3 aborting a multipart upload takes round trips): correct code waits
+    // for it however long it takes; the wait only makes an answer that does not wait easy to see.
+    const puts = watchPuts(a.t.services.storage, {
+      onFailure: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        events.push('store cleaned up');
+      },
+    });
+    try {
+      const res = await uploadFile(a.t, owner, conversation.id, bytes(), { filename: 'x' });
+      events.push(`answered ${res.status}`);
+      expect(events).toEqual(['store cleaned up', `answered ${status}`]);
+      expect(await storedFor(conversation.id)).toEqual(NOTHING);
+    } finally {
+      puts.restore();
     }
   });
 

@@ -159,3 +159,25 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
     });
   });
 });
+
+describe('attachments on the embedded default: PGlite and a local directory', () => {
+  let a: AttachmentsApp;
+  beforeAll(async () => {
+    a = await startAttachmentsApp('local', { backend: 'pglite' });
+  });
+  afterAll(() => a?.close());
+
+  it('uploads, attaches, downloads and deletes with its conversation', async () => {
+    const owner = await registerUser(a.t);
+    const conversation = await createConversation(a.t, owner);
+    const file = await uploaded(a.t, owner, conversation.id, SAMPLES.pdf, 'plan.pdf');
+    const posted = await a.t.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(owner))
+      .send({ role: 'user', content: 'plan attached', attachmentIds: [file.id] });
+    expect(posted.body.data.attachments).toEqual([file]);
+    const res = await a.t.request.get(`/api/attachments/${file.id}`).set(bearer(owner)).buffer(true);
+    expect({ status: res.status, type: res.headers['content-type'], size: Number(res.headers['content-length']) })
+      .toEqual({ status: 200, type: 'application/pdf', size: SAMPLES.pdf.length });
+    expect((await a.t.request.delete(`/api/conversations/${conversation.id}`).set(bearer(owner))).status).toBe(204);
+    expect(await a.storedKeys(`attachments/${conversation.id}/`)).toEqual([]);
+  });
+});
