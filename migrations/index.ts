@@ -4,6 +4,7 @@ import * as sharingAndWorkspaces from './20261123010000_sharing_and_workspaces.t
 import * as collaborativeDocuments from './20261123020000_collaborative_documents.ts';
 import * as sessionRevocations from './20261124000000_session_revocations.ts';
 import * as sessionsAndMessageEdits from './20261129000000_sessions_and_message_edits.ts';
+import * as attachments from './20261129010000_attachments.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123020000_collaborative_documents': collaborativeDocuments,
   '20261124000000_session_revocations': sessionRevocations,
   '20261129000000_sessions_and_message_edits': sessionsAndMessageEdits,
+  '20261129010000_attachments': attachments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

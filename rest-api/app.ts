@@ -15,6 +15,7 @@ import { authRoutes } from './modules/auth/auth.routes.ts';
 import { conversationRoutes } from './modules/conversations/conversations.routes.ts';
 import { workspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { shareRoutes } from './modules/shares/shares.routes.ts';
+import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -28,7 +29,8 @@ export function createApp(services: Services): express.Express {
 
   app.use(requestLogger(services.log));
   app.use(recordRequestMetrics(createHttpDurationHistogram(metrics)));
-  app.use(requireJsonBody);
+  // `api` is read per request, once the routes below have registered their uploads.
+  app.use(requireJsonBody((req) => api.acceptsMultipart(req)));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   const api = new ApiRouter(createAuthenticate(services.accessTokens), { checkResponses: services.config.NODE_ENV === 'test' });
@@ -37,6 +39,7 @@ export function createApp(services: Services): express.Express {
   conversationRoutes(api, services);
   workspaceRoutes(api, services);
   shareRoutes(api, services);
+  attachmentRoutes(api, services);
   app.use(api.router);
 
   const document = buildOpenApiDocument(api, services.config.APP_URL);

@@ -57,6 +57,22 @@ const ConfigSchema = z
     DATABASE_POOL_MAX: positiveInt.default(10),
     /** Where embedded state lives (PGlite files, generated JWT secret). Default ./data. */
     DATA_DIR: z.string().min(1).default('./data'),
+    /** Directory of the local object store (attachments, media, backups), used while S3_BUCKET is unset. Default DATA_DIR/objects. */
+    STORAGE_DIR: z.string().min(1).optional(),
+    /** S3 bucket for objects. Set: objects go to S3 (or the S3-compatible S3_ENDPOINT). Unset: the local STORAGE_DIR. */
+    S3_BUCKET: z.string().min(3, 'must be at least 3 characters').max(63, 'must be at most 63 characters').optional(),
+    /** S3-compatible endpoint (MinIO, R2, s3rver…). Unset: AWS's endpoint for S3_REGION. */
+    S3_ENDPOINT: url(['http', 'https']).optional(),
+    /** S3 region. Default us-east-1. */
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    /** S3 access key id, set with S3_SECRET_ACCESS_KEY. Unset: the AWS SDK's default credential chain (e.g. an instance role). */
+    S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+    /** S3 secret access key, set with S3_ACCESS_KEY_ID. */
+    S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+    /** Address buckets by path (endpoint/bucket/key) instead of by host name; most S3-compatible servers need it. Default false. */
+    S3_FORCE_PATH_STYLE: flag.default(false),
+    /** Largest attachment accepted, in bytes. Default 26214400 (25 MiB). */
+    ATTACHMENT_MAX_BYTES: positiveInt.default(26_214_400),
     /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */
     REDIS_URL: url(['redis', 'rediss']).optional(),
     /** Prefix for every Redis key and channel, so deployments can share one Redis. Default twinmcp:. */
@@ -103,9 +119,16 @@ const ConfigSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
+      const [missing, set] = env.S3_ACCESS_KEY_ID ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID'] : ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
+      ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${set} is set` });
+    }
   });
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
+
+/** Variables whose values never appear in an error message. */
+const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY']);
 
 /** Thrown by parseConfig; `lines` holds one human-readable line per bad variable. */
 export class ConfigError extends Error {
@@ -124,7 +147,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
   const lines = result.error.issues.map((issue) => {
     const name = String(issue.path[0] ?? 'environment');
     const got = name in present ? ` (got ${JSON.stringify(present[name])})` : '';
-    return `Invalid configuration: ${name} ${issue.message}${name === 'JWT_SECRET' ? '' : got}`;
+    return `Invalid configuration: ${name} ${issue.message}${SECRETS.has(name) ? '' : got}`;
   });
   throw new ConfigError(lines);
 }

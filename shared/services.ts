@@ -6,6 +6,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { AccessTokenVerifier } from './accessTokens.ts';
 import { createTokenSettings, type TokenSettings } from './auth.ts';
 import { SessionRevocations } from './sessionRevocations.ts';
+import { createStorage, type ObjectStorage } from './storage/index.ts';
 
 /** What both servers are built from. One set per process; tests build their own. */
 export interface Services {
@@ -20,7 +21,9 @@ export interface Services {
   revocations: SessionRevocations;
   /** Shared command connection for rate limits and the like; absent on the embedded default. */
   redis?: Redis;
-  /** Closes the bus, Redis and the database, in that order. */
+  /** Object storage for bytes (attachments, media, backups): a local directory, or S3. */
+  storage: ObjectStorage;
+  /** Closes the bus, Redis, object storage and the database, in that order. */
   close(): Promise<void>;
 }
 
@@ -46,6 +49,7 @@ export async function createServices(
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   }
   const tokens = createTokenSettings(config);
+  const storage = createStorage(config);
   return {
     config,
     log,
@@ -55,10 +59,12 @@ export async function createServices(
     accessTokens: new AccessTokenVerifier(tokens, db, revocations),
     revocations,
     redis,
+    storage,
     async close() {
       stopRevoking();
       await bus.close();
       await redis?.quit().catch(() => redis?.disconnect());
+      await storage.close();
       await db.destroy();
     },
   };

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Servers in bench/servers/ that a scenario can start. */
-export type ServerName = 'app' | 'bare' | 'collab' | 'plainCollab';
+export type ServerName = 'app' | 'bare' | 'collab' | 'plainCollab' | 's3rver';
 
 /** A server running in its own process. */
 export interface ChildServer {

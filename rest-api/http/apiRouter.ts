@@ -5,6 +5,8 @@ import type { Actor } from '@shared/auth.ts';
 import { validate } from '../middleware/validate.ts';
 import { checkResponses } from './checkResponses.ts';
 import { ErrorResponseSchema } from './schemas.ts';
+import { createUploadMiddleware } from './upload/createUploadMiddleware.ts';
+import type { UploadSpec } from './upload/UploadSpec.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -31,6 +33,8 @@ export interface RouteSpec<S extends RequestSchema> {
   errors?: number[];
   /** Extra middleware run after validation (rate limits and the like). */
   before?: RequestHandler[];
+  /** A multipart/form-data file upload, streamed to storage after `before` and before the handler (`req.upload`). */
+  upload?: UploadSpec;
 }
 
 /** The request a handler sees: validated input, and the actor when the route is authenticated. */
@@ -49,6 +53,13 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many attempts; see Retry-After',
 };
 
+/** Where an upload route's errors mean something else than a JSON route's. */
+const UPLOAD_ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'No file, a malformed multipart body, or parts beside the file',
+  413: 'The file is over the size limit; nothing is kept',
+  415: 'The file’s bytes are of a type this route does not accept',
+};
+
 /**
  * An Express router that documents every route it serves. There is no other way to add an API route,
  * so the OpenAPI document cannot fall behind the code.
@@ -56,6 +67,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export class ApiRouter {
   readonly router = express.Router();
   readonly registry = new OpenAPIRegistry();
+  /** Method and path pattern of every route that takes a multipart upload. */
+  private readonly uploadRoutes: Array<{ method: string; path: RegExp }> = [];
 
   constructor(
     private readonly authenticate: () => RequestHandler,
@@ -75,15 +88,26 @@ export class ApiRouter {
     if (needsAuth) chain.push(this.authenticate());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));
+    if (spec.upload) {
+      chain.push(createUploadMiddleware(spec.upload));
+      this.uploadRoutes.push({ method: spec.method.toUpperCase(), path: pathPattern(spec.path) });
+    }
     chain.push(handler as unknown as RequestHandler);
     this.router[spec.method](spec.path, ...chain);
     this.registry.registerPath(this.describe(spec, needsAuth));
   }
 
+  /** Whether the request is for a route that takes a multipart upload: the only bodies besides JSON let in. */
+  acceptsMultipart(req: Request): boolean {
+    return this.uploadRoutes.some((route) => route.method === req.method && route.path.test(req.path));
+  }
+
   private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean): RouteConfig {
     const shape = spec.request?.shape ?? {};
     const errorStatuses = new Set([...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(spec.errors ?? [])]);
-    if (shape.body) errorStatuses.add(413).add(415);
+    if (shape.body || spec.upload) errorStatuses.add(413).add(415);
+    if (spec.upload) errorStatuses.add(400);
+    const descriptions = spec.upload ? { ...ERROR_DESCRIPTIONS, ...UPLOAD_ERROR_DESCRIPTIONS } : ERROR_DESCRIPTIONS;
     const responses: RouteConfig['responses'] = {};
     for (const [status, response] of Object.entries(spec.responses)) {
       responses[status] = {
@@ -95,7 +119,7 @@ export class ApiRouter {
     }
     for (const status of [...errorStatuses].sort()) {
       responses[status] = {
-        description: ERROR_DESCRIPTIONS[status] ?? 'Error',
+        description: descriptions[status] ?? 'Error',
         content: { 'application/json': { schema: ErrorResponseSchema } },
       };
     }
@@ -107,10 +131,31 @@ export class ApiRouter {
       ...(needsAuth ? { security: [{ bearer: [] }] } : {}),
       request: {
         ...(shape.body ? { body: { required: true, content: { 'application/json': { schema: shape.body } } } } : {}),
+        ...(spec.upload ? { body: describeUpload(spec.upload) } : {}),
         ...(shape.params ? { params: shape.params } : {}),
         ...(shape.query ? { query: shape.query } : {}),
       },
       responses,
     };
   }
+}
+
+/** An Express path (`/api/x/:id/y`) as a pattern for `req.path`: case-insensitive, trailing slash optional, as Express matches. */
+function pathPattern(path: string): RegExp {
+  const pattern = path.split(/(:\w+)/).map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  return new RegExp(`^${pattern.join('')}/?$`, 'i');
+}
+
+/** The OpenAPI request body of an upload route: one binary field, with the types and size it takes. */
+function describeUpload(upload: UploadSpec) {
+  const types = upload.accept === 'any' ? 'any type' : upload.accept.join(', ');
+  const description = `At most ${upload.maxBytes} bytes of ${types}, as sniffed from the bytes (the part's Content-Type is ignored).`;
+  return {
+    required: true,
+    content: {
+      'multipart/form-data': {
+        schema: z.object({ [upload.field]: z.string().meta({ format: 'binary', description }) }),
+      },
+    },
+  };
 }

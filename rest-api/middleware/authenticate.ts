@@ -5,7 +5,7 @@ import { AuthenticationError } from '@shared/errors.ts';
 const BEARER = /^Bearer +([^ ]+) *$/i;
 
 /** The bearer token of a request, if it carries one. */
-function bearerToken(authorization: string | undefined): string | undefined {
+export function bearerToken(authorization: string | undefined): string | undefined {
   return authorization ? BEARER.exec(authorization)?.[1] : undefined;
 }
 

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, NotFoundError, RateLimitError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 
@@ -36,11 +36,16 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new NotFoundError(`No route for ${req.method} ${req.path}`));
 };
 
-/** A body must be JSON: anything else is refused before it is read. */
-export const requireJsonBody: RequestHandler = (req, res, next) => {
+/**
+ * A body must be JSON — or, on a route that takes an upload (`isUploadRoute`), multipart/form-data and
+ * nothing else: anything else is refused before it is read.
+ */
+export const requireJsonBody = (isUploadRoute: (req: Request) => boolean = () => false): RequestHandler => (req, res, next) => {
   const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (hasBody && !req.is('application/json')) {
-    res.status(415).json({ error: { code: 'unsupported_media_type', message: 'Request body must be application/json' } });
+  if (!hasBody) return next();
+  const expected = isUploadRoute(req) ? 'multipart/form-data' : 'application/json';
+  if (!req.is(expected)) {
+    res.status(415).json({ error: { code: 'unsupported_media_type', message: `Request body must be ${expected}` } });
     return;
   }
   next();

@@ -2,6 +2,7 @@ import { conversationPolicies } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import type { BusMessage } from '@shared/bus.ts';
 import { encodeCursor } from '../../http/cursor.ts';
+import { presentAttachment } from '../attachments/attachment.presenter.ts';
 import type { ConversationRow, MessageRow } from './conversations.repo.ts';
 
 /** The access model's view of a conversation row. */
@@ -30,6 +31,7 @@ export function presentMessage(row: MessageRow) {
     content: row.content,
     editedBy: row.edited_by,
     editedAt: row.edited_at?.toISOString() ?? null,
+    attachments: (row.attachments ?? []).map(presentAttachment),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

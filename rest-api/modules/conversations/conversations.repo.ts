@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { queryPrepared } from '@shared/db.ts';
 import type { WorkspaceRole } from '@shared/access/index.ts';
 import { decodeCursor } from '../../http/cursor.ts';
+import type { AttachmentRow } from '../attachments/attachments.repo.ts';
 
 export interface ConversationRow {
   id: string;
@@ -27,6 +28,8 @@ export interface MessageRow {
   edited_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Not a column: the message's attachments, filled in by loaders that present it. */
+  attachments?: AttachmentRow[];
 }
 
 /**

@@ -16,11 +16,12 @@ import { listConversationsForActor } from './listConversationsForActor.ts';
 import { postMessage } from './postMessage.ts';
 import { updateConversation } from './updateConversation.ts';
 import { NotFoundError } from '@shared/errors.ts';
+import { withAttachments } from '../attachments/withAttachments.ts';
 
 const tag = 'conversations';
 
 /** Conversations and their messages. Every access decision goes through shared/access. */
-export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void {
+export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Services): void {
   api.route(
     {
       method: 'post', path: '/api/conversations', tag, summary: 'Create a conversation, personal or in a workspace',
@@ -73,7 +74,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void 
       request: ConversationIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
     },
     async (req, res) => {
-      await deleteConversation(db, bus, { actor: req.actor, id: req.input.params.id });
+      await deleteConversation(db, bus, { actor: req.actor, id: req.input.params.id }, { storage, log });
       res.status(204).end();
     },
   );
@@ -86,7 +87,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void 
     async (req, res) => {
       const { params, query } = req.input;
       await findConversationForActor(db, req.actor, params.id, 'read');
-      const rows = await listMessages(db, params.id, query);
+      const rows = await withAttachments(db, await listMessages(db, params.id, query));
       res.json(presentPage(rows, query.limit, presentMessage));
     },
   );
@@ -94,7 +95,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void 
   api.route(
     {
       method: 'post', path: '/api/conversations/:id/messages', tag, summary: 'Post a message', request: PostMessageSchema,
-      errors: [403, 404], responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
+      errors: [403, 404, 409], responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const message = await postMessage(db, bus, { actor: req.actor, conversationId: req.input.params.id, ...req.input.body });
@@ -112,7 +113,8 @@ export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void 
       await findConversationForActor(db, req.actor, id, 'read');
       const message = await findMessage(db, id, messageId);
       if (!message) throw new NotFoundError('Message not found');
-      res.json({ data: presentMessage(message) });
+      const [withFiles] = await withAttachments(db, [message]);
+      res.json({ data: presentMessage(withFiles!) });
     },
   );
 
@@ -124,7 +126,8 @@ export function conversationRoutes(api: ApiRouter, { db, bus }: Services): void 
     async (req, res) => {
       const { id, messageId } = req.input.params;
       const message = await updateMessage(db, bus, { actor: req.actor, conversationId: id, messageId, ...req.input.body });
-      res.json({ data: presentMessage(message) });
+      const [withFiles] = await withAttachments(db, [message]);
+      res.json({ data: presentMessage(withFiles!) });
     },
   );
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
+import { AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../attachments/attachments.schemas.ts';
 
 // Titles and contents are stored verbatim: escaping is the renderer's job, never the store's.
 // PostgreSQL text cannot hold U+0000, so it is refused here rather than failing as a 500 at insert.
@@ -22,7 +23,16 @@ export const UpdateConversationSchema = z.object({
 export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), query: PageQuery });
 export const PostMessageSchema = z.object({
   params: z.object({ id: IdParam }),
-  body: z.strictObject({ role: Role, content: Content }),
+  body: z.strictObject({
+    role: Role,
+    content: Content,
+    attachmentIds: z
+      .array(z.uuid())
+      .max(MAX_ATTACHMENTS_PER_MESSAGE)
+      .refine((ids) => new Set(ids).size === ids.length, 'must not name an attachment twice')
+      .optional()
+      .describe('Attachments you uploaded to this conversation and have not put on a message yet'),
+  }),
 });
 export const MessageIdSchema = z.object({ params: z.object({ id: IdParam, messageId: IdParam }) });
 export const UpdateMessageSchema = z.object({
@@ -51,6 +61,7 @@ export const MessageSchema = z
     content: z.string(),
     editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may'),
     editedAt: z.iso.datetime().nullable().describe('When the text was last edited; null if never'),
+    attachments: z.array(AttachmentSchema).describe('In upload order; download each at `/api/attachments/{id}`'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -167,6 +167,7 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           content: `from ${role}`,
           editedBy: null,
           editedAt: null,
+          attachments: [],
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },

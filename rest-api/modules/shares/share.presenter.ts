@@ -1,5 +1,6 @@
 import { conversationPolicies, type SharePrincipal, type ShareAccessFacts } from '@shared/access/index.ts';
 import type { MessageRow } from '../conversations/conversations.repo.ts';
+import { presentAttachment } from '../attachments/attachment.presenter.ts';
 import { encodeShareCursor, type ShareRow, type SharedConversationRow } from './shares.repo.ts';
 
 /** The link a share hands out: `APP_URL/share/<id>` (a trailing slash on APP_URL is not doubled). */
@@ -57,6 +58,8 @@ export function presentSharedMessage(row: MessageRow) {
     role: row.role,
     content: row.content,
     editedAt: row.edited_at?.toISOString() ?? null,
+    // Downloadable with the view's share token as the bearer.
+    attachments: (row.attachments ?? []).map(presentAttachment),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

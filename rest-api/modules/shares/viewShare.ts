@@ -3,6 +3,7 @@ import { can, type SharePrincipal } from '@shared/access/index.ts';
 import { signShareDeviceToken, signShareToken, verifyShareDeviceToken, type TokenSettings } from '@shared/auth.ts';
 import { AuthenticationError } from '@shared/errors.ts';
 import type { MessageRow } from '../conversations/conversations.repo.ts';
+import { withAttachments } from '../attachments/withAttachments.ts';
 import { verifyPassword } from '../auth/passwords.ts';
 import { shareNotFound } from './findShareForManager.ts';
 import { shareAccessFacts } from './share.presenter.ts';
@@ -68,7 +69,7 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
 
   const [conversation, rows] = await Promise.all([
     findSharedConversation(db, share.conversation_id),
-    listSharedMessages(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT),
+    listSharedMessages(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT).then((messages) => withAttachments(db, messages)),
   ]);
   const principal: SharePrincipal = {
     type: 'share', shareId: share.id, conversationId: share.conversation_id, permission: share.permission,

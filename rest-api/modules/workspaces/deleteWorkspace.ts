@@ -2,6 +2,9 @@ import type { Knex } from 'knex';
 import type { Actor } from '@shared/auth.ts';
 import { writeAudit } from '@shared/audit.ts';
 import type { Bus } from '@shared/bus.ts';
+import type { Logger } from '@shared/logger.ts';
+import type { ObjectStorage } from '@shared/storage/index.ts';
+import { deleteConversationObjects } from '../attachments/deleteConversationObjects.ts';
 import { deleteWorkspaceConversations } from '../conversations/deleteWorkspaceConversations.ts';
 import { findWorkspaceForActor } from './findWorkspaceForActor.ts';
 import { deleteWorkspaceRow } from './workspaces.repo.ts';
@@ -16,9 +19,10 @@ interface Props {
 /**
  * Deletes a workspace with its conversations, members and invitations in one transaction. The row
  * lock makes a conversation created concurrently either land before (and be deleted here) or fail
- * after. Once committed, every conversation's deletion is announced so collab nodes close them.
+ * after. Once committed, every conversation's deletion is announced so collab nodes close them, and
+ * their attachments' stored objects are deleted (`objects`).
  */
-export async function deleteWorkspace(db: Knex, bus: Bus, props: Props): Promise<void> {
+export async function deleteWorkspace(db: Knex, bus: Bus, props: Props, objects: { storage: ObjectStorage; log: Logger }): Promise<void> {
   const conversationIds = await db.transaction(async (trx) => {
     const workspace = await findWorkspaceForActor(trx, props.actor, props.id, 'delete', { lock: 'update' });
     const ids = await deleteWorkspaceConversations(trx, { actor: props.actor, workspaceId: workspace.id });
@@ -32,4 +36,5 @@ export async function deleteWorkspace(db: Knex, bus: Bus, props: Props): Promise
   for (const conversationId of conversationIds) {
     await bus.publish('conversation.deleted', { conversationId, workspaceId: props.id, actorId: props.actor.id });
   }
+  await deleteConversationObjects(objects, conversationIds);
 }

@@ -72,7 +72,7 @@ export function workspaceRoutes(api: ApiRouter, services: Services): void {
       request: WorkspaceIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
     },
     async (req, res) => {
-      await deleteWorkspace(db, bus, { actor: req.actor, id: req.input.params.id });
+      await deleteWorkspace(db, bus, { actor: req.actor, id: req.input.params.id }, services);
       res.status(204).end();
     },
   );
