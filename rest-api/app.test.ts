@@ -137,7 +137,7 @@ describe('errors at the edge', () => {
 
   it('answers a forged cursor beyond any row number with 400 rather than 500', async () => {
     const reg = await t.request.post('/api/auth/register').send({ email: 'cursor@example.com', password: 'password-1', name: 'C' });
-    const cursor = Buffer.from('s:9999999999999999999').toString('base64url');
+    const cursor = Buffer.from(JSON.stringify(['9999999999999999999'])).toString('base64url');
     const res = await t.request.get(`/api/conversations?cursor=${cursor}`).set('Authorization', `Bearer ${reg.body.data.accessToken}`);
     expect(res.status).toBe(400);
     expect(res.body.error.fields[0].field).toBe('query.cursor');

@@ -28,8 +28,3 @@ export const Text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL
 /** A resource id in a path, canonicalised (shared/ids.ts). Anything that is not a UUID cannot name a resource, so it answers 404. */
 export const IdParam = IdInput;
 
-/** `?limit=&cursor=` for keyset-paginated lists. */
-export const PageQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().max(200).optional(),
-});

@@ -1,7 +1,6 @@
 import { conversationPolicies } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import type { BusMessage } from '@shared/bus.ts';
-import { encodeCursor } from '../../http/cursor.ts';
 import { presentAttachment } from '../attachments/attachment.presenter.ts';
 import type { ConversationRow, MessageRow } from './conversations.repo.ts';
 
@@ -43,11 +42,4 @@ export function busMessage(row: MessageRow): BusMessage {
     id: row.id, role: row.role, authorId: row.author_id, content: row.content,
     createdAt: row.created_at.toISOString(), editedAt: row.edited_at?.toISOString() ?? null,
   };
-}
-
-/** `{ data, pagination }` from a page fetched with one extra row. */
-export function presentPage<R extends { seq: string | number }, P>(rows: R[], limit: number, present: (row: R) => P) {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { data: page.map(present), pagination: { nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null } };
 }

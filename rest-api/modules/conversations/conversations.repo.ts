@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { queryPrepared } from '@shared/db.ts';
 import type { WorkspaceRole } from '@shared/access/index.ts';
-import { decodeCursor } from '../../http/cursor.ts';
 import type { AttachmentRow } from '../attachments/attachments.repo.ts';
 
 export interface ConversationRow {
@@ -14,6 +13,12 @@ export interface ConversationRow {
   updated_at: Date;
   /** Not a column: the asking user's role in the workspace, filled in by loaders that know the user. */
   workspace_role?: WorkspaceRole | null;
+}
+
+/** One page of a list ordered by `seq`: how many rows, and the `seq` of the previous page's last row. */
+export interface KeysetPage {
+  limit: number;
+  after?: string;
 }
 
 export interface MessageRow {
@@ -53,20 +58,20 @@ export async function findConversation(db: Knex, id: string, options: { forUpdat
  * A user's personal conversations (not those they created in a workspace), newest first. Fetches one
  * extra row to know whether another page follows.
  */
-export function listConversationsOwnedBy(db: Knex, ownerId: string, page: { limit: number; cursor?: string }) {
+export function listConversationsOwnedBy(db: Knex, ownerId: string, page: KeysetPage) {
   const query = db<ConversationRow>('conversations')
     .where({ owner_id: ownerId })
     .whereNull('workspace_id')
     .orderBy('seq', 'desc')
     .limit(page.limit + 1);
-  if (page.cursor) query.where('seq', '<', decodeCursor(page.cursor));
+  if (page.after !== undefined) query.where('seq', '<', page.after);
   return query;
 }
 
 /** A workspace's conversations, whoever created them, newest first; one extra row for paging. */
-export function listConversationsInWorkspace(db: Knex, workspaceId: string, page: { limit: number; cursor?: string }) {
+export function listConversationsInWorkspace(db: Knex, workspaceId: string, page: KeysetPage) {
   const query = db<ConversationRow>('conversations').where({ workspace_id: workspaceId }).orderBy('seq', 'desc').limit(page.limit + 1);
-  if (page.cursor) query.where('seq', '<', decodeCursor(page.cursor));
+  if (page.after !== undefined) query.where('seq', '<', page.after);
   return query;
 }
 
@@ -93,9 +98,9 @@ export function deleteConversationsInWorkspace(db: Knex, workspaceId: string): P
 }
 
 /** Oldest first: the order a conversation is read in. */
-export function listMessages(db: Knex, conversationId: string, page: { limit: number; cursor?: string }) {
+export function listMessages(db: Knex, conversationId: string, page: KeysetPage) {
   const query = db<MessageRow>('messages').where({ conversation_id: conversationId }).orderBy('seq', 'asc').limit(page.limit + 1);
-  if (page.cursor) query.where('seq', '>', decodeCursor(page.cursor));
+  if (page.after !== undefined) query.where('seq', '>', page.after);
   return query;
 }
 

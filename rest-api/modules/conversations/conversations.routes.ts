@@ -3,7 +3,8 @@ import type { ApiRouter } from '../../http/apiRouter.ts';
 import { dataOf, pageOf } from '../../http/schemas.ts';
 import { deleteMessage } from './deleteMessage.ts';
 import { updateMessage } from './updateMessage.ts';
-import { presentConversation, presentMessage, presentPage } from './conversation.presenter.ts';
+import { presentPage } from '../../http/pagination.ts';
+import { presentConversation, presentMessage } from './conversation.presenter.ts';
 import {
   ConversationIdSchema, ConversationSchema, CreateConversationSchema, ListConversationsSchema, ListMessagesSchema,
   MessageIdSchema, MessageSchema, PostMessageSchema, UpdateConversationSchema, UpdateMessageSchema,
@@ -40,9 +41,9 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
       request: ListConversationsSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(ConversationSchema) } },
     },
     async (req, res) => {
-      const { query } = req.input;
-      const rows = await listConversationsForActor(db, { actor: req.actor, ...query });
-      res.json(presentPage(rows, query.limit, (row) => presentConversation(row, req.actor)));
+      const { limit, cursor, workspaceId } = req.input.query;
+      const rows = await listConversationsForActor(db, { actor: req.actor, workspaceId, limit, after: cursor?.[0] });
+      res.json(presentPage(rows, limit, (row) => [row.seq], (row) => presentConversation(row, req.actor)));
     },
   );
 
@@ -87,8 +88,8 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
     async (req, res) => {
       const { params, query } = req.input;
       await findConversationForActor(db, req.actor, params.id, 'read');
-      const rows = await withAttachments(db, await listMessages(db, params.id, query));
-      res.json(presentPage(rows, query.limit, presentMessage));
+      const rows = await withAttachments(db, await listMessages(db, params.id, { limit: query.limit, after: query.cursor?.[0] }));
+      res.json(presentPage(rows, query.limit, (row) => [row.seq], presentMessage));
     },
   );
 

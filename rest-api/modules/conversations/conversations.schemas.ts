@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import { IdParam, Text } from '../../http/schemas.ts';
 import { AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../attachments/attachments.schemas.ts';
 
 // Titles and contents are stored verbatim: escaping is the renderer's job, never the store's.
@@ -12,7 +13,7 @@ export const CreateConversationSchema = z.object({
   body: z.strictObject({ title: Title, workspaceId: IdParam.optional() }),
 });
 export const ListConversationsSchema = z.object({
-  query: PageQuery.extend({ workspaceId: IdParam.optional().describe('List this workspace’s conversations instead of your personal ones') }),
+  query: pageQuery('seq').extend({ workspaceId: IdParam.optional().describe('List this workspace’s conversations instead of your personal ones') }),
 });
 export const ConversationIdSchema = z.object({ params: z.object({ id: IdParam }) });
 export const UpdateConversationSchema = z.object({
@@ -20,7 +21,7 @@ export const UpdateConversationSchema = z.object({
   body: z.strictObject({ title: Title }),
 });
 
-export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), query: PageQuery });
+export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), query: pageQuery('seq') });
 export const PostMessageSchema = z.object({
   params: z.object({ id: IdParam }),
   body: z.strictObject({

@@ -341,7 +341,9 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
     it.each([
       ['not base64 of a cursor', 'bogus'],
       ['a cursor of another shape', Buffer.from('id:1').toString('base64url')],
-      ['an over-long value', 'A'.repeat(201)],
+      ['a cursor of another list', Buffer.from(JSON.stringify(['2026-11-29T10:00:00.000000Z', 'abc'])).toString('base64url')],
+      ['a sequence that is not a number', Buffer.from(JSON.stringify(['1 or 1=1'])).toString('base64url')],
+      ['an over-long value', 'A'.repeat(401)],
     ])('answers 400 for a cursor that is %s', async (_case, cursor) => {
       const res = await get(owner, `/api/conversations?cursor=${encodeURIComponent(cursor)}`);
       expectError(res, 400, 'validation_failed');

@@ -1,7 +1,7 @@
 import { conversationPolicies, type SharePrincipal, type ShareAccessFacts } from '@shared/access/index.ts';
 import type { MessageRow } from '../conversations/conversations.repo.ts';
 import { presentAttachment } from '../attachments/attachment.presenter.ts';
-import { encodeShareCursor, type ShareRow, type SharedConversationRow } from './shares.repo.ts';
+import type { ShareRow, SharedConversationRow } from './shares.repo.ts';
 
 /** The link a share hands out: `APP_URL/share/<id>` (a trailing slash on APP_URL is not doubled). */
 export function shareUrl(appUrl: string, shareId: string): string {
@@ -31,13 +31,6 @@ export function presentShare(row: ShareRow, appUrl: string) {
 }
 
 /** `{ data, pagination }` from a page of shares fetched with one extra row. */
-export function presentSharePage(rows: Array<ShareRow & { cursor_at: string }>, limit: number, appUrl: string) {
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const nextCursor = rows.length > limit && last ? encodeShareCursor(last) : null;
-  return { data: page.map((row) => presentShare(row, appUrl)), pagination: { nextCursor } };
-}
-
 /** A conversation as a share link shows it: which accounts own it and wrote in it, and where it lives, stay private. */
 export function presentSharedConversation(row: SharedConversationRow, principal: SharePrincipal, share: ShareRow) {
   const facts = { id: row.id, ownerId: row.owner_id, workspaceId: row.workspace_id, share: shareAccessFacts(share) };

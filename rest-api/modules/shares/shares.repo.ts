@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { SharePermission } from '@shared/access/index.ts';
-import { ValidationError } from '@shared/errors.ts';
 import type { MessageRow } from '../conversations/conversations.repo.ts';
 
 export interface ShareRow {
@@ -84,42 +83,16 @@ export async function markShareRevoked(db: Knex, id: string): Promise<ShareRow |
 
 // `created_at` to the microsecond, in UTC: a JavaScript Date would drop the microseconds and skip or repeat rows.
 const CURSOR_AT = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const CURSOR_AT_PATTERN = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
 /** A conversation's shares, newest first, with one extra row to tell whether another page follows. */
-export function listSharesOfConversation(db: Knex, conversationId: string, page: { limit: number; cursor?: string }) {
+export function listSharesOfConversation(db: Knex, conversationId: string, page: { limit: number; after?: readonly [createdAt: string, id: string] }) {
   const query = db('shares')
     .where({ conversation_id: conversationId })
     .select('*', db.raw(`${CURSOR_AT} as cursor_at`))
     .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(page.limit + 1);
-  if (page.cursor) {
-    const [at, id] = decodeShareCursor(page.cursor);
-    query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [at, id]);
-  }
+  if (page.after) query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [...page.after]);
   return query as Promise<Array<ShareRow & { cursor_at: string }>>;
-}
-
-/** Opaque to clients: base64url of `[created_at, id]`. */
-export function encodeShareCursor(row: { cursor_at: string; id: string }): string {
-  return Buffer.from(JSON.stringify([row.cursor_at, row.id])).toString('base64url');
-}
-
-function decodeShareCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) && value.length === 2 &&
-      typeof value[0] === 'string' && CURSOR_AT_PATTERN.test(value[0]) &&
-      typeof value[1] === 'string' && /^[\w-]{1,64}$/.test(value[1])
-    ) {
-      return [value[0], value[1]];
-    }
-  } catch {
-    // Not JSON: falls through to the same 400 as any other cursor we did not issue.
-  }
-  const message = 'is not a cursor this API issued';
-  throw new ValidationError(`query.cursor: ${message}`, { fields: [{ field: 'query.cursor', message }] });
 }
 
 export function findSharedConversation(db: Knex, id: string): Promise<SharedConversationRow | undefined> {

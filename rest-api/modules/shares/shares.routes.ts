@@ -6,7 +6,8 @@ import { findConversationForActor } from '../conversations/findConversationForAc
 import { createShare } from './createShare.ts';
 import { findShareForManager } from './findShareForManager.ts';
 import { revokeShare } from './revokeShare.ts';
-import { presentShare, presentSharedConversation, presentSharedMessage, presentSharePage, shareUrl } from './share.presenter.ts';
+import { presentPage } from '../../http/pagination.ts';
+import { presentShare, presentSharedConversation, presentSharedMessage, shareUrl } from './share.presenter.ts';
 import { QR_CODE_MEDIA_TYPES, renderShareQrCode, shareQrCodeDataUrl } from './shareQrCode.ts';
 import { cookieValue, SHARE_DEVICE_COOKIE, shareDeviceCookie } from './shareDeviceCookie.ts';
 import { createSharePasswordLimits } from './shares.limits.ts';
@@ -44,8 +45,8 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
     async (req, res) => {
       const { conversationId, limit, cursor } = req.input.query;
       await findConversationForActor(db, req.actor, conversationId, 'share');
-      const rows = await listSharesOfConversation(db, conversationId, { limit, cursor });
-      res.json(presentSharePage(rows, limit, config.APP_URL));
+      const rows = await listSharesOfConversation(db, conversationId, { limit, after: cursor });
+      res.json(presentPage(rows, limit, (row) => [row.cursor_at, row.id], (row) => presentShare(row, config.APP_URL)));
     },
   );
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SHARE_PERMISSIONS } from '@shared/access/index.ts';
-import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import { IdParam, Text } from '../../http/schemas.ts';
 import { ConversationSchema, MessageSchema } from '../conversations/conversations.schemas.ts';
 
 const Permission = z.enum(SHARE_PERMISSIONS);
@@ -32,7 +33,7 @@ export const CreateShareSchema = z.object({
 });
 export type CreateShareInput = z.infer<typeof CreateShareSchema>['body'];
 
-export const ListSharesSchema = z.object({ query: PageQuery.extend({ conversationId: IdParam }) });
+export const ListSharesSchema = z.object({ query: pageQuery('timestamp', 'id').extend({ conversationId: IdParam }) });
 
 export const ShareIdSchema = z.object({ params: z.object({ id: ShareIdParam }) });
 

@@ -8,7 +8,7 @@ import { findWorkspaceForActor } from './findWorkspaceForActor.ts';
 import type { InvitationDelivery } from './invitationEmail.ts';
 import { listOpenInvitations } from './invitations.repo.ts';
 import { inviteMember } from './inviteMember.ts';
-import { decodeKeyCursor, presentKeyPage } from './keyCursor.ts';
+import { presentPage } from '../../http/pagination.ts';
 import { resendInvitation } from './resendInvitation.ts';
 import { revokeInvitation } from './revokeInvitation.ts';
 import { presentInvitation, presentWorkspace } from './workspace.presenter.ts';
@@ -64,8 +64,8 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
     async (req, res) => {
       const { params, query } = req.input;
       const workspace = await findWorkspaceForActor(db, req.actor, params.id, 'invite');
-      const rows = await listOpenInvitations(db, workspace.id, { limit: query.limit, after: decodeKeyCursor(query.cursor) });
-      res.json(presentKeyPage(rows, query.limit, (row) => row.email.toLowerCase(), (row) => presentInvitation(row)));
+      const rows = await listOpenInvitations(db, workspace.id, { limit: query.limit, after: query.cursor?.[0] });
+      res.json(presentPage(rows, query.limit, (row) => [row.email.toLowerCase()], (row) => presentInvitation(row)));
     },
   );
 

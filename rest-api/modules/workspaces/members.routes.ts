@@ -3,7 +3,7 @@ import type { ApiRouter } from '../../http/apiRouter.ts';
 import { dataOf, pageOf } from '../../http/schemas.ts';
 import { changeMemberRole } from './changeMemberRole.ts';
 import { findWorkspaceForActor } from './findWorkspaceForActor.ts';
-import { decodeKeyCursor, presentKeyPage } from './keyCursor.ts';
+import { presentPage } from '../../http/pagination.ts';
 import { removeMember } from './removeMember.ts';
 import { transferOwnership } from './transferOwnership.ts';
 import { presentMember, presentWorkspace } from './workspace.presenter.ts';
@@ -24,8 +24,8 @@ export function memberRoutes(api: ApiRouter, { db, bus }: Services): void {
     async (req, res) => {
       const { params, query } = req.input;
       const workspace = await findWorkspaceForActor(db, req.actor, params.id, 'read');
-      const rows = await listMembers(db, workspace.id, { limit: query.limit, after: decodeKeyCursor(query.cursor) });
-      res.json(presentKeyPage(rows, query.limit, (row) => row.email.toLowerCase(), presentMember));
+      const rows = await listMembers(db, workspace.id, { limit: query.limit, after: query.cursor?.[0] });
+      res.json(presentPage(rows, query.limit, (row) => [row.email.toLowerCase()], presentMember));
     },
   );
 

@@ -6,7 +6,7 @@ import { createWorkspace } from './createWorkspace.ts';
 import { deleteWorkspace } from './deleteWorkspace.ts';
 import { findWorkspaceForActor } from './findWorkspaceForActor.ts';
 import { invitationRoutes } from './invitations.routes.ts';
-import { decodeKeyCursor, presentKeyPage } from './keyCursor.ts';
+import { presentPage } from '../../http/pagination.ts';
 import { memberRoutes } from './members.routes.ts';
 import { updateWorkspace } from './updateWorkspace.ts';
 import { presentWorkspace } from './workspace.presenter.ts';
@@ -39,8 +39,8 @@ export function workspaceRoutes(api: ApiRouter, services: Services): void {
     },
     async (req, res) => {
       const { limit, cursor } = req.input.query;
-      const rows = await listWorkspacesOfUser(db, req.actor.id, { limit, after: decodeKeyCursor(cursor) });
-      res.json(presentKeyPage(rows, limit, (row) => row.slug, (row) => presentWorkspace(row, req.actor)));
+      const rows = await listWorkspacesOfUser(db, req.actor.id, { limit, after: cursor?.[0] });
+      res.json(presentPage(rows, limit, (row) => [row.slug], (row) => presentWorkspace(row, req.actor)));
     },
   );
 

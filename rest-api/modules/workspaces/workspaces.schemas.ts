@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WORKSPACE_ROLES } from '@shared/access/index.ts';
-import { IdParam, PageQuery, Text } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+import { IdParam, Text } from '../../http/schemas.ts';
 
 // A name is one line: it goes into email subjects, where a line break would start a new header.
 const Name = Text().regex(/^[^\p{Cc}]*$/u, 'must not contain control characters').trim().min(1).max(100);
@@ -10,11 +11,11 @@ const Email = z.email().max(254).meta({ example: 'ada@example.com' });
 const WorkspaceParams = z.object({ id: IdParam });
 
 export const CreateWorkspaceSchema = z.object({ body: z.strictObject({ name: Name }) });
-export const ListWorkspacesSchema = z.object({ query: PageQuery });
+export const ListWorkspacesSchema = z.object({ query: pageQuery('text') });
 export const WorkspaceIdSchema = z.object({ params: WorkspaceParams });
 export const UpdateWorkspaceSchema = z.object({ params: WorkspaceParams, body: z.strictObject({ name: Name }) });
 
-export const ListMembersSchema = z.object({ params: WorkspaceParams, query: PageQuery });
+export const ListMembersSchema = z.object({ params: WorkspaceParams, query: pageQuery('text') });
 export const MemberIdSchema = z.object({ params: z.object({ id: IdParam, userId: IdParam }) });
 export const ChangeMemberRoleSchema = z.object({
   params: z.object({ id: IdParam, userId: IdParam }),
@@ -26,7 +27,7 @@ export const InviteMemberSchema = z.object({
   params: WorkspaceParams,
   body: z.strictObject({ email: Email, role: Role.default('member') }),
 });
-export const ListInvitationsSchema = z.object({ params: WorkspaceParams, query: PageQuery });
+export const ListInvitationsSchema = z.object({ params: WorkspaceParams, query: pageQuery('text') });
 export const InvitationIdSchema = z.object({ params: z.object({ id: IdParam, invitationId: IdParam }) });
 export const AcceptInvitationSchema = z.object({
   body: z.strictObject({ token: Text().min(1).max(200).describe('The `token` parameter of the emailed link') }),
