@@ -20,6 +20,11 @@ export interface BusMessage {
 export interface BusEvents {
   /** A conversation and its messages are gone; collab nodes close every connection to its document. */
   'conversation.deleted': { conversationId: string; workspaceId: string | null; actorId: string | null };
+  /**
+   * A conversation's title changed: renamed through the API (`api`), or edited in its document and
+   * written back to the table by the collab node that logged the edit (`document`).
+   */
+  'conversation.renamed': { conversationId: string; title: string; source: 'api' | 'document'; eventId: string };
   /** A message was stored; collab nodes append it to the open document. */
   'message.created': { conversationId: string; message: BusMessage };
   /** A message's content changed. */

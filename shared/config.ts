@@ -93,6 +93,12 @@ const ConfigSchema = z
     EMAIL_FROM: z.string().min(3).default('TwinMCP <no-reply@localhost>'),
     /** Lifetime of the token a public share view hands out, in seconds (never past the share's own expiry). Default 3600. */
     SHARE_TOKEN_TTL_SECONDS: positiveInt.default(3600),
+    /**
+     * How often the views of share links without a view limit are written, in ms: views are counted in
+     * memory and written together, one commit per interval. At most this much of views is lost if a
+     * process dies without stopping. Default 1000.
+     */
+    SHARE_VIEW_FLUSH_MS: integer(10, 60_000, 'an integer from 10 to 60000').default(1_000),
     /** Password attempts allowed per share per 15 minutes. Default 10. */
     RATE_LIMIT_SHARE_PASSWORD_PER_SHARE: positiveInt.default(10),
     /** Password attempts allowed per client IP per 15 minutes, across shares. Default 30. */

@@ -97,3 +97,8 @@ export async function queryPrepared<T>(db: Db, statement: { name: string; text: 
     await db.client.releaseConnection(connection);
   }
 }
+
+/** True for PostgreSQL's unique-violation error (23505). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '23505';
+}

@@ -23,7 +23,9 @@ export interface Services {
   redis?: Redis;
   /** Object storage for bytes (attachments, media, backups): a local directory, or S3. */
   storage: ObjectStorage;
-  /** Closes the bus, Redis, object storage and the database, in that order. */
+  /** Work to finish before the services close (flush what is buffered); runs in reverse order of registration. */
+  beforeClose(step: () => Promise<void>): void;
+  /** Runs the beforeClose steps, then closes the bus, Redis, object storage and the database, in that order. */
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function createServices(
   }
   const tokens = createTokenSettings(config);
   const storage = createStorage(config);
+  const closing: Array<() => Promise<void>> = [];
   return {
     config,
     log,
@@ -60,7 +63,11 @@ export async function createServices(
     revocations,
     redis,
     storage,
+    beforeClose(step) {
+      closing.unshift(step);
+    },
     async close() {
+      for (const step of closing) await step();
       stopRevoking();
       await bus.close();
       await redis?.quit().catch(() => redis?.disconnect());

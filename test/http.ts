@@ -39,6 +39,8 @@ export async function startTestApp(
     LOG_LEVEL: 'silent',
     DATA_DIR: '/nonexistent-test-data-dir',
     RATE_LIMIT_AUTH_PER_IP: '10000',
+    // Views of unlimited share links are written in batches; tests wait for them, briefly.
+    SHARE_VIEW_FLUSH_MS: '20',
     REDIS_PREFIX: prefix,
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(useRedis ? { REDIS_URL: TEST_REDIS_URL } : {}),

@@ -8,7 +8,7 @@ import { loginUser } from './loginUser.ts';
 import { logoutEverywhere, logoutSession } from './logoutSession.ts';
 import { refreshSession } from './refreshSession.ts';
 import { registerUser } from './registerUser.ts';
-import { presentUser } from './user.presenter.ts';
+import { presentSession, presentUser } from './user.presenter.ts';
 import { findUserById } from './users.repo.ts';
 
 /** Accounts and sessions: register, login, refresh, logout, me. */
@@ -23,7 +23,7 @@ export function authRoutes(api: ApiRouter, services: Services): void {
       responses: { 201: { description: 'Account created', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.status(201).json({ data: await registerUser(db, settings, { ...req.input.body, ip: req.ip }) });
+      res.status(201).json({ data: presentSession(await registerUser(db, settings, { ...req.input.body, ip: req.ip })) });
     },
   );
 
@@ -34,7 +34,7 @@ export function authRoutes(api: ApiRouter, services: Services): void {
       responses: { 200: { description: 'Signed in', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.json({ data: await loginUser(db, settings, { ...req.input.body, ip: req.ip }) });
+      res.json({ data: presentSession(await loginUser(db, settings, { ...req.input.body, ip: req.ip })) });
     },
   );
 
@@ -46,7 +46,8 @@ export function authRoutes(api: ApiRouter, services: Services): void {
       responses: { 200: { description: 'New session tokens', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      res.json({ data: await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations }) });
+      const session = await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations });
+      res.json({ data: presentSession(session) });
     },
   );
 

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { generateOpaqueToken, hashOpaqueToken, signAccessToken, type TokenSettings } from '@shared/auth.ts';
 import { insertRefreshToken } from './refreshTokens.repo.ts';
-import { presentUser } from './user.presenter.ts';
 import type { UserRow } from './users.repo.ts';
 
 export interface SessionSettings {
@@ -10,13 +9,13 @@ export interface SessionSettings {
   refreshTokenTtlDays: number;
 }
 
-/** What login, register and refresh answer. */
+/** What login, register and refresh produce; the route presents it (user.presenter.ts › presentSession). */
 export type Session = {
   accessToken: string;
   refreshToken: string;
-  tokenType: 'Bearer';
+  /** Access token lifetime, in seconds. */
   expiresIn: number;
-  user: ReturnType<typeof presentUser>;
+  user: UserRow;
 };
 
 /**
@@ -39,8 +38,7 @@ export async function issueSession(
   return {
     accessToken: signAccessToken(settings.tokens, user.id, user.session_generation),
     refreshToken,
-    tokenType: 'Bearer',
     expiresIn: settings.tokens.accessTokenTtlSeconds,
-    user: presentUser(user),
+    user,
   };
 }

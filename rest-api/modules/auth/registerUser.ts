@@ -4,7 +4,8 @@ import { ConflictError } from '@shared/errors.ts';
 import type { RegisterInput } from './auth.schemas.ts';
 import { issueSession, type Session, type SessionSettings } from './issueSession.ts';
 import { hashPassword } from './passwords.ts';
-import { findUserByEmail, insertUser, isUniqueViolation } from './users.repo.ts';
+import { isUniqueViolation } from '@shared/db.ts';
+import { findUserByEmail, insertUser } from './users.repo.ts';
 
 interface Props extends RegisterInput {
   /** The caller's IP, for the audit log. */

@@ -35,8 +35,3 @@ export async function insertUser(db: Knex, user: Pick<UserRow, 'email' | 'name' 
   const [row] = await db<UserRow>('users').insert(user).returning('*');
   return row!;
 }
-
-/** True for PostgreSQL's unique-violation error (23505). */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}

@@ -1,13 +1,9 @@
 import { conversationPolicies } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
-import type { BusMessage } from '@shared/bus.ts';
 import { presentAttachment } from '../attachments/attachment.presenter.ts';
+import { accessFacts } from './conversationAccessFacts.ts';
 import type { ConversationRow, MessageRow } from './conversations.repo.ts';
 
-/** The access model's view of a conversation row. */
-export function accessFacts(row: ConversationRow) {
-  return { id: row.id, ownerId: row.owner_id, workspaceId: row.workspace_id, workspaceRole: row.workspace_role ?? null };
-}
 
 export function presentConversation(row: ConversationRow, actor: Actor) {
   return {
@@ -33,13 +29,5 @@ export function presentMessage(row: MessageRow) {
     attachments: (row.attachments ?? []).map(presentAttachment),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-  };
-}
-
-/** A message as the bus carries it. */
-export function busMessage(row: MessageRow): BusMessage {
-  return {
-    id: row.id, role: row.role, authorId: row.author_id, content: row.content,
-    createdAt: row.created_at.toISOString(), editedAt: row.edited_at?.toISOString() ?? null,
   };
 }

@@ -64,7 +64,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
       errors: [403, 404], responses: { 200: { description: 'Updated', schema: dataOf(ConversationSchema) } },
     },
     async (req, res) => {
-      const conversation = await updateConversation(db, { actor: req.actor, id: req.input.params.id, ...req.input.body });
+      const conversation = await updateConversation(db, bus, { actor: req.actor, id: req.input.params.id, ...req.input.body });
       res.json({ data: presentConversation(conversation, req.actor) });
     },
   );

@@ -3,7 +3,7 @@ import { authorize, type ConversationAction } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import { findWorkspaceRole } from '@shared/documents/findWorkspaceRole.ts';
-import { accessFacts } from './conversation.presenter.ts';
+import { accessFacts } from './conversationAccessFacts.ts';
 import { findConversation, type ConversationRow } from './conversations.repo.ts';
 
 /**

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { authorizeOnMessage, type MessageAction } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import { NotFoundError } from '@shared/errors.ts';
-import { accessFacts } from './conversation.presenter.ts';
+import { accessFacts } from './conversationAccessFacts.ts';
 import { findConversationForActor } from './findConversationForActor.ts';
 import { findMessage, type MessageRow } from './conversations.repo.ts';
 

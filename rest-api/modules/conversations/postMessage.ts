@@ -3,7 +3,7 @@ import type { Actor } from '@shared/auth.ts';
 import { writeAudit } from '@shared/audit.ts';
 import type { Bus } from '@shared/bus.ts';
 import { attachToMessage } from '../attachments/attachToMessage.ts';
-import { busMessage } from './conversation.presenter.ts';
+import { busMessage } from './messageEvent.ts';
 import { findConversationForActor } from './findConversationForActor.ts';
 import { insertMessage, type MessageRow } from './conversations.repo.ts';
 

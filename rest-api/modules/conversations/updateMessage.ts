@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { writeAudit } from '@shared/audit.ts';
 import type { Bus } from '@shared/bus.ts';
-import { busMessage } from './conversation.presenter.ts';
+import { busMessage } from './messageEvent.ts';
 import { updateMessageRow, type MessageRow } from './conversations.repo.ts';
 import { findMessageToChange, type MessageChange } from './findMessageToChange.ts';
 

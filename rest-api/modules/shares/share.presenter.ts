@@ -1,16 +1,12 @@
-import { conversationPolicies, type SharePrincipal, type ShareAccessFacts } from '@shared/access/index.ts';
-import type { MessageRow } from '../conversations/conversations.repo.ts';
+import { conversationPolicies, type SharePrincipal } from '@shared/access/index.ts';
+import type { ConversationRow, MessageRow } from '../conversations/conversations.repo.ts';
 import { presentAttachment } from '../attachments/attachment.presenter.ts';
-import type { ShareRow, SharedConversationRow } from './shares.repo.ts';
+import { shareAccessFacts } from './shareAccessFacts.ts';
+import type { ShareRow } from './shares.repo.ts';
 
 /** The link a share hands out: `APP_URL/share/<id>` (a trailing slash on APP_URL is not doubled). */
 export function shareUrl(appUrl: string, shareId: string): string {
   return `${appUrl.replace(/\/+$/, '')}/share/${shareId}`;
-}
-
-/** The access model's view of a share row. */
-export function shareAccessFacts(row: ShareRow): ShareAccessFacts {
-  return { id: row.id, conversationId: row.conversation_id, permission: row.permission, revokedAt: row.revoked_at, expiresAt: row.expires_at };
 }
 
 /** A share as its managers see it. Never the password hash: only whether there is one. */
@@ -32,7 +28,7 @@ export function presentShare(row: ShareRow, appUrl: string) {
 
 /** `{ data, pagination }` from a page of shares fetched with one extra row. */
 /** A conversation as a share link shows it: which accounts own it and wrote in it, and where it lives, stay private. */
-export function presentSharedConversation(row: SharedConversationRow, principal: SharePrincipal, share: ShareRow) {
+export function presentSharedConversation(row: ConversationRow, principal: SharePrincipal, share: ShareRow) {
   const facts = { id: row.id, ownerId: row.owner_id, workspaceId: row.workspace_id, share: shareAccessFacts(share) };
   return {
     id: row.id,

@@ -32,3 +32,17 @@ export async function sharedConversation(t: TestApp, owner: TestUser, body: obje
   expect(res.status).toBe(201);
   return { conversation, share: res.body.data as { id: string; url: string; qrCode: string } };
 }
+
+/**
+ * Resolves once the share's stored view count is `count`. Views of links without a limit are written in
+ * batches (ShareViewCounter.ts, every SHARE_VIEW_FLUSH_MS — 20 ms in tests); this waits for the batch.
+ */
+export async function viewsWritten(t: TestApp, shareId: string, count: number, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await t.services.db('shares').where({ id: shareId }).first('view_count');
+    if (row?.view_count === count) return;
+    if (Date.now() > deadline) throw new Error(`share ${shareId}: ${row?.view_count} views written, expected ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { SharePermission } from '@shared/access/index.ts';
-import type { MessageRow } from '../conversations/conversations.repo.ts';
 
 export interface ShareRow {
   id: string;
@@ -15,17 +14,7 @@ export interface ShareRow {
   created_at: Date;
 }
 
-/** What a share view reads of a conversation: what the viewer sees, and what the access model decides on. */
-export interface SharedConversationRow {
-  id: string;
-  owner_id: string;
-  workspace_id: string | null;
-  title: string;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** The one definition of a usable share, for both the lookup and the counted view: keep them in step. */
+/** A usable share: not revoked, not expired, views left (re-checked by PostgreSQL on the row it locks). */
 function whereLive(query: Knex.QueryBuilder): Knex.QueryBuilder {
   return query
     .whereNull('revoked_at')
@@ -42,26 +31,16 @@ export function findShare(db: Knex, id: string): Promise<ShareRow | undefined> {
   return db<ShareRow>('shares').where({ id }).first();
 }
 
-/** The share when it can still be opened: not revoked, not expired, views left. */
-export function findLiveShare(db: Knex, id: string): Promise<ShareRow | undefined> {
-  return whereLive(db('shares').where({ id })).first();
-}
-
 /**
  * Spends one view and writes its audit row in a single statement, so the limit holds however many
  * viewers arrive at once: PostgreSQL re-checks the conditions on the row it locks, and only a view that
  * still fits counts. One statement is also one round trip with the row lock held for the commit alone,
  * which is what keeps a popular link fast. (The audit row is written here rather than through
- * shared/audit.ts so that it shares the statement; it names the same columns.) `passwordless` counts the
- * view only when the share asks no password. Undefined when nothing was counted.
+ * shared/audit.ts so that it shares the statement; it names the same columns.) Undefined when nothing
+ * was counted. Used for links with a view limit; the others are counted in batches (ShareViewCounter.ts).
  */
-export async function countShareView(
-  db: Knex,
-  id: string,
-  options: { ip: string; passwordless?: boolean },
-): Promise<ShareRow | undefined> {
+export async function countShareView(db: Knex, id: string, options: { ip: string }): Promise<ShareRow | undefined> {
   const counted = whereLive(db('shares').where({ id }));
-  if (options.passwordless) counted.whereNull('password_hash');
   const rows = await db
     .with('viewed', counted.update({ view_count: db.raw('view_count + 1') }).returning('*'))
     .with('logged', db.raw(
@@ -93,13 +72,4 @@ export function listSharesOfConversation(db: Knex, conversationId: string, page:
     .limit(page.limit + 1);
   if (page.after) query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [...page.after]);
   return query as Promise<Array<ShareRow & { cursor_at: string }>>;
-}
-
-export function findSharedConversation(db: Knex, id: string): Promise<SharedConversationRow | undefined> {
-  return db<SharedConversationRow>('conversations').where({ id }).first('id', 'owner_id', 'workspace_id', 'title', 'created_at', 'updated_at');
-}
-
-/** The first `limit` messages, oldest first, plus one to tell whether more follow. */
-export function listSharedMessages(db: Knex, conversationId: string, limit: number): Promise<MessageRow[]> {
-  return db<MessageRow>('messages').where({ conversation_id: conversationId }).orderBy('seq', 'asc').limit(limit + 1);
 }

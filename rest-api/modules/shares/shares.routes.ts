@@ -15,6 +15,8 @@ import { listSharesOfConversation } from './shares.repo.ts';
 import {
   CreatedShareSchema, CreateShareSchema, ListSharesSchema, ShareIdSchema, ShareQrCodeSchema, ShareSchema, ShareViewSchema, ViewShareSchema,
 } from './shares.schemas.ts';
+import { ShareViewCache } from './shareViewCache.ts';
+import { ShareViewCounter } from './ShareViewCounter.ts';
 import { viewShare } from './viewShare.ts';
 
 const tag = 'shares';
@@ -23,7 +25,13 @@ const tag = 'shares';
 export function shareRoutes(api: ApiRouter, services: Services): void {
   const { db, bus, config, tokens } = services;
   const secureCookies = new URL(config.APP_URL).protocol === 'https:';
-  const viewDeps = { db, tokens, shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS, passwordLimits: createSharePasswordLimits(services) };
+  const cache = new ShareViewCache(bus);
+  const counter = new ShareViewCounter(db, services.log.child({ module: 'shares.views' }), config.SHARE_VIEW_FLUSH_MS);
+  services.beforeClose(async () => {
+    cache.close();
+    await counter.flush();
+  });
+  const viewDeps = { db, tokens, shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS, passwordLimits: createSharePasswordLimits(services), cache, counter };
 
   api.route(
     {
@@ -90,9 +98,9 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
       if (view.deviceToken) res.append('Set-Cookie', shareDeviceCookie(view.deviceToken, view.share.id, secureCookies));
       res.set('Cache-Control', 'no-store').json({
         data: {
-          conversation: presentSharedConversation(view.conversation, view.principal, view.share),
-          messages: view.messages.map(presentSharedMessage),
-          hasMoreMessages: view.hasMoreMessages,
+          conversation: presentSharedConversation(view.opening.conversation, view.principal, view.share),
+          messages: view.opening.messages.map(presentSharedMessage),
+          hasMoreMessages: view.opening.hasMoreMessages,
           token: view.token,
           permission: view.share.permission,
           expiresAt: view.expiresAt.toISOString(),

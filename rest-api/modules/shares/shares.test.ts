@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
-import { expectShareNotFound, postShare, sharedConversation as sharedConversationOf, viewShare } from './shares.fixtures.ts';
+import { expectShareNotFound, postShare, sharedConversation as sharedConversationOf, viewShare, viewsWritten } from './shares.fixtures.ts';
 import { renderShareQrCode } from './shareQrCode.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -179,6 +179,7 @@ describe.each(['postgres', 'pglite'] as const)('managing share links on %s', (ba
     it('answers 204, announces share.revoked after the commit, and the link answers 404 from then on', async () => {
       const { conversation, share } = await sharedConversation();
       expect((await view(share.id)).status).toBe(200);
+      await viewsWritten(t, share.id, 1);
       const heard = new Promise<{ payload: unknown; revokedAt: unknown }>((resolve) => {
         const stop = t.services.bus.subscribe('share.revoked', async (payload) => {
           if (payload.shareId !== share.id) return;

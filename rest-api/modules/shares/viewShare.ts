@@ -1,16 +1,15 @@
 import type { Knex } from 'knex';
-import { can, type SharePrincipal } from '@shared/access/index.ts';
+import { can, isShareLive, type SharePrincipal } from '@shared/access/index.ts';
 import { signShareDeviceToken, signShareToken, verifyShareDeviceToken, type TokenSettings } from '@shared/auth.ts';
 import { AuthenticationError } from '@shared/errors.ts';
-import type { MessageRow } from '../conversations/conversations.repo.ts';
-import { withAttachments } from '../attachments/withAttachments.ts';
 import { verifyPassword } from '../auth/passwords.ts';
+import { readConversationOpening, type ConversationOpening } from '../conversations/readConversationOpening.ts';
 import { shareNotFound } from './findShareForManager.ts';
-import { shareAccessFacts } from './share.presenter.ts';
+import { shareAccessFacts } from './shareAccessFacts.ts';
+import type { ShareViewCache } from './shareViewCache.ts';
+import type { ShareViewCounter } from './ShareViewCounter.ts';
 import { reservePasswordGuess, type SharePasswordLimits } from './shares.limits.ts';
-import {
-  countShareView, findLiveShare, findSharedConversation, listSharedMessages, type ShareRow, type SharedConversationRow,
-} from './shares.repo.ts';
+import { countShareView, findShare, type ShareRow } from './shares.repo.ts';
 
 /** Most messages a share view returns; the collaboration document (opened with the token) holds them all. */
 export const SHARE_VIEW_MESSAGE_LIMIT = 500;
@@ -21,6 +20,8 @@ interface Deps {
   /** Lifetime of the token handed out, in seconds (SHARE_TOKEN_TTL_SECONDS). */
   shareTokenTtlSeconds: number;
   passwordLimits: SharePasswordLimits;
+  cache: ShareViewCache;
+  counter: ShareViewCounter;
 }
 
 interface Props {
@@ -37,10 +38,8 @@ interface Props {
 export interface ShareView {
   share: ShareRow;
   principal: SharePrincipal;
-  conversation: SharedConversationRow;
-  /** Oldest first, at most SHARE_VIEW_MESSAGE_LIMIT. */
-  messages: MessageRow[];
-  hasMoreMessages: boolean;
+  /** The conversation and its first SHARE_VIEW_MESSAGE_LIMIT messages, oldest first. */
+  opening: ConversationOpening;
   token: string;
   /** When `token` lapses. */
   expiresAt: Date;
@@ -49,41 +48,41 @@ export interface ShareView {
 }
 
 /**
- * Opens a share link: checks the password, spends one view, and hands out the conversation with a share
- * token for the collab server. A share with a password is looked up and its password checked before a
- * view is spent, so wrong guesses never use up a limited link. Unknown, revoked, expired and used-up
- * shares all answer the same 404, before any password is asked for.
+ * Opens a share link: checks the password, counts the view, and hands out the conversation with a
+ * share token for the collab server. Unknown, revoked, expired and used-up shares all answer the same
+ * 404, before any password is asked for; a wrong password never spends a view.
+ *
+ * Built for a link thousands open a minute (shareViewCache.ts): the share and what it shows come from
+ * memory, kept current by events; a link without a view limit is counted in batches
+ * (ShareViewCounter.ts), one with a limit exactly, in the one statement that spends the view.
  */
 export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
-  const { db } = deps;
-  // Most links ask no password: for those, spending the view is the first and only write.
-  let share = await countShareView(db, props.shareId, { ip: props.ip, passwordless: true });
-  let deviceToken: string | undefined;
-  if (!share) {
-    const live = await findLiveShare(db, props.shareId);
-    if (!live?.password_hash) throw shareNotFound();
-    deviceToken = await checkPassword(deps, live, props);
-    share = await countShareView(db, live.id, { ip: props.ip });
-    if (!share) throw shareNotFound();
+  const { db, cache } = deps;
+  const now = new Date();
+  const cached = await cache.shares.get(props.shareId, () => findShare(db, props.shareId));
+  if (!cached || !isShareLive(shareAccessFacts(cached), now)) throw shareNotFound();
+  if (cached.max_views !== null && cached.view_count >= cached.max_views) throw shareNotFound();
+  const deviceToken = cached.password_hash ? await checkPassword(deps, cached, props) : undefined;
+
+  let share = cached;
+  if (share.max_views === null) {
+    deps.counter.count(share.id, props.ip);
+  } else {
+    // The limit holds however many arrive at once: the database spends the view only while one is left.
+    const counted = await countShareView(db, share.id, { ip: props.ip });
+    if (!counted) throw shareNotFound();
+    share = counted;
   }
 
-  const [conversation, rows] = await Promise.all([
-    findSharedConversation(db, share.conversation_id),
-    listSharedMessages(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT).then((messages) => withAttachments(db, messages)),
-  ]);
-  const principal: SharePrincipal = {
-    type: 'share', shareId: share.id, conversationId: share.conversation_id, permission: share.permission,
-  };
-  const facts = conversation && { id: conversation.id, ownerId: conversation.owner_id, workspaceId: conversation.workspace_id };
+  const opening = await cache.openings.get(share.conversation_id, () => readConversationOpening(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT));
+  const principal: SharePrincipal = { type: 'share', shareId: share.id, conversationId: share.conversation_id, permission: share.permission };
+  const facts = opening && { id: opening.conversation.id, ownerId: opening.conversation.owner_id, workspaceId: opening.conversation.workspace_id };
   // The access model has the last word, as it has on the collab server (which re-checks on every connection).
   if (!facts || !can(principal, 'read', { ...facts, share: shareAccessFacts(share) })) throw shareNotFound();
 
   const expiresAt = tokenExpiry(share, deps.shareTokenTtlSeconds);
   const token = signShareToken(deps.tokens, principal, expiresAt);
-  return {
-    share, principal, conversation: conversation!, messages: rows.slice(0, SHARE_VIEW_MESSAGE_LIMIT),
-    hasMoreMessages: rows.length > SHARE_VIEW_MESSAGE_LIMIT, token, expiresAt, deviceToken,
-  };
+  return { share, principal, opening: opening!, token, expiresAt, deviceToken };
 }
 
 /**

@@ -3,7 +3,8 @@ import slugify from 'slugify';
 import type { Actor } from '@shared/auth.ts';
 import { writeAudit } from '@shared/audit.ts';
 import type { WorkspaceForActor } from './findWorkspaceForActor.ts';
-import { findSlugsLike, insertMember, insertWorkspace, isUniqueViolation } from './workspaces.repo.ts';
+import { isUniqueViolation } from '@shared/db.ts';
+import { findSlugsLike, insertMember, insertWorkspace } from './workspaces.repo.ts';
 
 interface Props {
   /** Who creates it: they become its owner and first admin. */

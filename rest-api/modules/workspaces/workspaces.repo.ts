@@ -143,8 +143,3 @@ export async function isEmailMember(db: Knex, workspaceId: string, email: string
 export function findUserContact(db: Knex, id: string): Promise<{ id: string; name: string; email: string } | undefined> {
   return db('users').where({ id }).first('id', 'name', 'email');
 }
-
-/** True for PostgreSQL's unique-violation error (23505). */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === '23505';
-}
