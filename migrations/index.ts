@@ -3,6 +3,7 @@ import * as foundation from './20261123000000_foundation.ts';
 import * as sharingAndWorkspaces from './20261123010000_sharing_and_workspaces.ts';
 import * as collaborativeDocuments from './20261123020000_collaborative_documents.ts';
 import * as sessionRevocations from './20261124000000_session_revocations.ts';
+import * as jobs from './20261129020000_jobs.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -13,6 +14,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261123010000_sharing_and_workspaces': sharingAndWorkspaces,
   '20261123020000_collaborative_documents': collaborativeDocuments,
   '20261124000000_session_revocations': sessionRevocations,
+  '20261129020000_jobs': jobs,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

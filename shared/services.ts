@@ -5,6 +5,8 @@ import { createBus, type Bus } from './bus.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createTokenSettings, type TokenSettings } from './auth.ts';
 import { SessionRevocations } from './sessionRevocations.ts';
+import { Jobs, type JobsOptions } from './jobs/Jobs.ts';
+import { grantConfiguredOperators } from './operators.ts';
 
 /** What both servers are built from. One set per process; tests build their own. */
 export interface Services {
@@ -17,14 +19,16 @@ export interface Services {
   revocations: SessionRevocations;
   /** Shared command connection for rate limits and the like; absent on the embedded default. */
   redis?: Redis;
-  /** Closes the bus, Redis and the database, in that order. */
+  /** Background jobs: queues are defined while the app is built, then `jobs.start()`. */
+  jobs: Jobs;
+  /** Stops the jobs (letting running ones finish), then closes the bus, Redis and the database, in that order. */
   close(): Promise<void>;
 }
 
 /** Opens the database (migrating it), the bus and Redis as the configuration says. */
 export async function createServices(
   config: Config,
-  options: { log?: Logger; db?: Db; migrate?: boolean } = {},
+  options: { log?: Logger; db?: Db; migrate?: boolean; jobs?: Partial<JobsOptions> } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(config);
   const db = options.db ?? createDb(config);
@@ -32,6 +36,7 @@ export async function createServices(
     const applied = await migrateLatest(db);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
+  await grantConfiguredOperators(db, config.OPERATOR_EMAILS, log);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
   const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
   // Subscribe before loading: a revocation published in between is then recorded twice, never missed.
@@ -42,6 +47,14 @@ export async function createServices(
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
     redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
   }
+  const jobs = new Jobs(db, log.child({ module: 'jobs' }), {
+    databaseUrl: config.DATABASE_URL,
+    work: config.JOBS_ENABLED,
+    concurrency: config.JOBS_CONCURRENCY,
+    // The rest of the shutdown (bus, database) needs a moment of SHUTDOWN_TIMEOUT_MS too.
+    stopTimeoutMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000),
+    ...options.jobs,
+  });
   return {
     config,
     log,
@@ -50,7 +63,9 @@ export async function createServices(
     tokens: createTokenSettings(config),
     revocations,
     redis,
+    jobs,
     async close() {
+      await jobs.stop();
       stopRevoking();
       await bus.close();
       await redis?.quit().catch(() => redis?.disconnect());
