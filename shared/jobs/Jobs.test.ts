@@ -75,6 +75,16 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
     expect(seen['test.plain']!.map((run) => run.n)).toEqual([2]);
   });
 
+  it("keeps a job enqueued outside a transaction when another request's transaction rolls back meanwhile", async () => {
+    // On PGlite both share one connection: the enqueue must wait for the transaction, not join it.
+    const trx = await db().transaction();
+    await trx('job_progress').insert({ job_id: '00000000-0000-4000-8000-000000000001', queue: 'unrelated' });
+    const pending = jobs().enqueue(plain, { n: 9 });
+    await trx.rollback();
+    const id = await pending;
+    await waitUntil('the job to complete', async () => (await jobs().findJob(plain, id))?.state === 'completed');
+  });
+
   it('refuses a payload its queue does not accept', async () => {
     await expect(jobs().enqueue(plain, { n: 'three' } as unknown as { n: number })).rejects.toThrow();
   });
@@ -114,4 +124,42 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
     await waitUntil('the job to complete', async () => (await jobs().findJob(reporting, id))?.state === 'completed');
     expect(await jobs().readProgress(id)).toMatchObject({ percent: 100, message: 'done' });
   });
+});
+
+describe.each(['postgres', 'pglite'] as const)('stopping the jobs on %s', (backend) => {
+  const release = gate();
+  const slow = defineQueue({
+    name: 'test.slow', payload: Payload, expireInSeconds: 30, concurrency: 2,
+    handler: async ({ n }, { signal }) => {
+      if (n === 1) await release.opened;
+      // The job that outlives the grace period: it ends only when pg-boss gives up on it.
+      else await new Promise((resolve) => signal.addEventListener('abort', resolve));
+    },
+  });
+  const stateOf = async (t: TestServices, id: string) => (await t.services.db.raw('select state from pgboss.job where id = ?', [id])).rows[0]?.state;
+
+  it('lets a running job finish, and hands one that outlives the grace period back to its queue', async () => {
+    // A grace period far longer than finishing the first job takes, even on a loaded machine.
+    const t = await startTestServices(backend, { jobs: { stopTimeoutMs: 5_000 } });
+    try {
+      t.services.jobs.define(slow);
+      await t.services.jobs.start();
+      const finishing = await t.services.jobs.enqueue(slow, { n: 1 });
+      const outliving = await t.services.jobs.enqueue(slow, { n: 2 });
+      await waitUntil('both jobs to run', async () => (await stateOf(t, finishing)) === 'active' && (await stateOf(t, outliving)) === 'active');
+
+      let stopped = false;
+      const stopping = t.services.jobs.stop().then(() => (stopped = true));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(stopped).toBe(false);
+      await expect(t.services.jobs.enqueue(slow, { n: 3 })).rejects.toThrow('jobs are not running');
+      release.open();
+      await stopping;
+      expect(await stateOf(t, finishing)).toBe('completed');
+      expect(await stateOf(t, outliving)).toBe('retry');
+    } finally {
+      release.open();
+      await t.close();
+    }
+  }, 60_000);
 });

@@ -186,11 +186,15 @@ export class Jobs {
   }
 
   private bossOptions(): ConstructorOptions {
+    const superviseSeconds = this.options.superviseIntervalSeconds ?? 10;
     const common: ConstructorOptions = {
       schema: JOBS_SCHEMA,
       useListenNotify: true,
       schedule: false,
-      superviseIntervalSeconds: this.options.superviseIntervalSeconds ?? 10,
+      // Expired jobs are looked for in the monitor step of a supervise pass, which runs at most once per
+      // monitor interval (default 60 s): both set, or a dead process's job waits a minute longer.
+      superviseIntervalSeconds: superviseSeconds,
+      monitorIntervalSeconds: superviseSeconds,
       instanceName: 'twinmcp',
     };
     if (this.options.databaseUrl) {
@@ -206,9 +210,8 @@ function queueOptions(queue: QueueDefinition): SendOptions {
   return {
     retryLimit: queue.retryLimit ?? 3,
     retryDelay,
-    // Exponential backoff needs a first delay; a queue asking for none retries at once.
-    retryBackoff: retryDelay > 0,
-    retryDelayMax: queue.retryDelayMaxSeconds ?? 300,
+    // Exponential backoff needs a first delay; a queue asking for none retries at once (and has no maximum).
+    ...(retryDelay > 0 ? { retryBackoff: true, retryDelayMax: queue.retryDelayMaxSeconds ?? 300 } : { retryBackoff: false }),
     ...(queue.heartbeatSeconds ? { heartbeatSeconds: queue.heartbeatSeconds } : { expireInSeconds: queue.expireInSeconds }),
   };
 }
