@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Actor } from '@shared/auth.ts';
 import { validate } from '../middleware/validate.ts';
+import { ForbiddenError } from '@shared/errors.ts';
 import { ErrorResponseSchema } from './schemas.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -21,8 +22,8 @@ export interface RouteSpec<S extends RequestSchema> {
   path: string;
   summary: string;
   tag: string;
-  /** Whether a bearer token is required. Default true. */
-  auth?: boolean;
+  /** Whether a bearer token is required. Default true. `operator`: a token of a deployment operator (403 otherwise). */
+  auth?: boolean | 'operator';
   request?: S;
   /** Success responses by status; errors are added from `errors`. */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
@@ -33,7 +34,7 @@ export interface RouteSpec<S extends RequestSchema> {
 }
 
 /** The request a handler sees: validated input, and the actor when the route is authenticated. */
-export type ApiRequest<S extends RequestSchema, A extends boolean = true> = Request & {
+export type ApiRequest<S extends RequestSchema, A extends boolean | 'operator' = true> = Request & {
   input: z.infer<S>;
 } & (A extends false ? { actor?: Actor } : { actor: Actor });
 
@@ -48,6 +49,8 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many attempts; see Retry-After',
 };
 
+const OPERATOR_ONLY = 'Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.';
+
 /**
  * An Express router that documents every route it serves. There is no other way to add an API route,
  * so the OpenAPI document cannot fall behind the code.
@@ -56,17 +59,22 @@ export class ApiRouter {
   readonly router = express.Router();
   readonly registry = new OpenAPIRegistry();
 
-  constructor(private readonly authenticate: () => RequestHandler) {
+  constructor(
+    private readonly authenticate: () => RequestHandler,
+    /** Runs after authenticate on `auth: 'operator'` routes; without one, such routes refuse everyone. */
+    private readonly requireOperator: () => RequestHandler = () => (_req, _res, next) => next(new ForbiddenError()),
+  ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   }
 
-  route<S extends RequestSchema, A extends boolean = true>(
+  route<S extends RequestSchema, A extends boolean | 'operator' = true>(
     spec: RouteSpec<S> & { auth?: A },
     handler: (req: ApiRequest<S, A>, res: Response) => unknown,
   ): void {
     const needsAuth = spec.auth ?? true;
     const chain: RequestHandler[] = [];
     if (needsAuth) chain.push(this.authenticate());
+    if (needsAuth === 'operator') chain.push(this.requireOperator());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));
     chain.push(handler as unknown as RequestHandler);
@@ -74,9 +82,11 @@ export class ApiRouter {
     this.registry.registerPath(this.describe(spec, needsAuth));
   }
 
-  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean): RouteConfig {
+  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator'): RouteConfig {
     const shape = spec.request?.shape ?? {};
-    const errorStatuses = new Set([...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(spec.errors ?? [])]);
+    const errorStatuses = new Set([
+      ...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(needsAuth === 'operator' ? [403] : []), ...(spec.errors ?? []),
+    ]);
     if (shape.body) errorStatuses.add(413).add(415);
     const responses: RouteConfig['responses'] = {};
     for (const [status, response] of Object.entries(spec.responses)) {
@@ -99,6 +109,7 @@ export class ApiRouter {
       summary: spec.summary,
       tags: [spec.tag],
       ...(needsAuth ? { security: [{ bearer: [] }] } : {}),
+      ...(needsAuth === 'operator' ? { description: OPERATOR_ONLY, 'x-required-role': 'operator' } : {}),
       request: {
         ...(shape.body ? { body: { required: true, content: { 'application/json': { schema: shape.body } } } } : {}),
         ...(shape.params ? { params: shape.params } : {}),

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { PgBoss, fromKnex, type ConstructorOptions, type JobWithMetadata, type SendOptions } from 'pg-boss';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
-import type { QueueDefinition } from './defineQueue.ts';
+import type { QueueDefinition, QueueRef } from './defineQueue.ts';
 import { JOBS_SCHEMA } from './jobOverview.ts';
 import { pgliteViaKnex } from './pgliteViaKnex.ts';
 import { pruneProgress, readProgress, type JobProgress } from './progress.ts';
@@ -119,15 +119,16 @@ export class Jobs {
    * Returns the job's id.
    */
   async enqueue<S extends z.ZodType>(
-    queue: QueueDefinition<S>,
+    queue: QueueRef<S>,
     payload: z.input<S>,
     options: { trx?: Knex.Transaction; startAfterSeconds?: number } = {},
   ): Promise<string> {
     // Started, so the queue is in pg-boss's cache: a cache miss would read through the pool, which
     // on PGlite the caller's own transaction holds.
     const boss = this.started();
-    if (this.queues.get(queue.name) === undefined) throw new Error(`queue ${queue.name} is not defined`);
-    const send: SendOptions = { ...queueOptions(queue) };
+    const defined = this.queues.get(queue.name);
+    if (!defined) throw new Error(`queue ${queue.name} is not defined`);
+    const send: SendOptions = { ...queueOptions(defined) };
     if (options.trx) send.db = fromKnex(options.trx);
     if (options.startAfterSeconds) send.startAfter = options.startAfterSeconds;
     const id = await boss.send(queue.name, queue.payload.parse(payload) as object, send);
@@ -141,7 +142,7 @@ export class Jobs {
   }
 
   /** Where a job stands, or undefined once pg-boss has deleted it (completed jobs go after 7 days). */
-  async findJob(queue: QueueDefinition, id: string): Promise<JobStatus | undefined> {
+  async findJob(queue: QueueRef, id: string): Promise<JobStatus | undefined> {
     const [job] = await this.started().findJobs(queue.name, { id });
     if (!job) return undefined;
     return {

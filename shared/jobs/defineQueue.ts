@@ -50,6 +50,13 @@ export type QueueDefinition<S extends z.ZodType = z.ZodType> = JobLease & {
   concurrency?: number;
 };
 
+/**
+ * What enqueueing needs to know of a queue: its name and payload. Code that adds jobs holds this, not
+ * the definition, so it need not build the handler's dependencies (an SMTP transport, say); the
+ * retry and lease settings come from the definition `Jobs` was given.
+ */
+export type QueueRef<S extends z.ZodType = z.ZodType> = Pick<QueueDefinition<S>, 'name' | 'payload'>;
+
 /** Declares a queue, keeping the payload type of the schema for `enqueue` and the handler. */
 export function defineQueue<S extends z.ZodType>(definition: QueueDefinition<S>): QueueDefinition<S> {
   if (!/^[\w.-]+$/.test(definition.name)) throw new Error(`queue name ${JSON.stringify(definition.name)} may hold only letters, digits, ".", "-" and "_"`);
