@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
-import { PgBoss, fromKnex, type ConstructorOptions, type JobWithMetadata, type SendOptions } from 'pg-boss';
+import { PgBoss, fromKnex, type JobWithMetadata, type SendOptions } from 'pg-boss';
 import type { z } from 'zod';
 import type { Logger } from '../logger.ts';
 import type { QueueDefinition, QueueRef } from './defineQueue.ts';
-import { JOBS_SCHEMA } from './jobOverview.ts';
-import { pgliteViaKnex } from './pgliteViaKnex.ts';
+import { bossOptions, queueOptions, WORK_OPTIONS } from './bossOptions.ts';
 import { pruneProgress, readProgress, type JobProgress } from './progress.ts';
 import { runJob } from './runJob.ts';
 
@@ -38,17 +37,7 @@ export interface JobStatus {
   completedAt: Date | null;
 }
 
-/** Connections pg-boss may hold on PostgreSQL besides the app's pool, plus one for LISTEN. */
-const BOSS_POOL_MAX = 4;
-/** Backstop polling; NOTIFY wakes workers at once, but retries and deferred jobs are never notified. */
-const POLLING_INTERVAL_SECONDS = 1;
 const PRUNE_INTERVAL_MS = 6 * 3600_000;
-const WORK_OPTIONS = {
-  includeMetadata: true as const,
-  batchSize: 1,
-  pollingIntervalSeconds: POLLING_INTERVAL_SECONDS,
-  notifyPollingIntervalSeconds: POLLING_INTERVAL_SECONDS,
-};
 
 /**
  * Durable background jobs on pg-boss, in the product's own database: PostgreSQL with any number of
@@ -84,7 +73,7 @@ export class Jobs {
   /** Installs or migrates pg-boss's schema, creates the queues and, where JOBS_ENABLED, starts their workers. */
   async start(): Promise<void> {
     if (this.boss) throw new Error('jobs already started');
-    const boss = new PgBoss(this.bossOptions());
+    const boss = new PgBoss(bossOptions(this.db, this.options.databaseUrl, this.options.superviseIntervalSeconds ?? 10));
     this.boss = boss;
     boss.on('error', (error) => this.log.error({ err: error }, 'job queue error'));
     boss.on('warning', (warning) => this.log.warn({ warning: warning.data }, `job queue: ${warning.message}`));
@@ -121,7 +110,7 @@ export class Jobs {
   async enqueue<S extends z.ZodType>(
     queue: QueueRef<S>,
     payload: z.input<S>,
-    options: { trx?: Knex.Transaction; startAfterSeconds?: number } = {},
+    options: { trx?: Knex.Transaction } = {},
   ): Promise<string> {
     // Started, so the queue is in pg-boss's cache: a cache miss would read through the pool, which
     // on PGlite the caller's own transaction holds.
@@ -130,15 +119,14 @@ export class Jobs {
     if (!defined) throw new Error(`queue ${queue.name} is not defined`);
     const send: SendOptions = { ...queueOptions(defined) };
     if (options.trx) send.db = fromKnex(options.trx);
-    if (options.startAfterSeconds) send.startAfter = options.startAfterSeconds;
     const id = await boss.send(queue.name, queue.payload.parse(payload) as object, send);
     if (!id) throw new Error(`queue ${queue.name} refused the job`);
     return id;
   }
 
   /** The job's last reported progress, if its handler reported any. */
-  readProgress(jobId: string, db: Knex = this.db): Promise<JobProgress | undefined> {
-    return readProgress(db, jobId);
+  readProgress(jobId: string): Promise<JobProgress | undefined> {
+    return readProgress(this.db, jobId);
   }
 
   /** Where a job stands, or undefined once pg-boss has deleted it (completed jobs go after 7 days). */
@@ -185,34 +173,4 @@ export class Jobs {
     if (!this.boss || this.stopping) throw new Error('jobs are not running: call start() first');
     return this.boss;
   }
-
-  private bossOptions(): ConstructorOptions {
-    const superviseSeconds = this.options.superviseIntervalSeconds ?? 10;
-    const common: ConstructorOptions = {
-      schema: JOBS_SCHEMA,
-      useListenNotify: true,
-      schedule: false,
-      // Expired jobs are looked for in the monitor step of a supervise pass, which runs at most once per
-      // monitor interval (default 60 s): both set, or a dead process's job waits a minute longer.
-      superviseIntervalSeconds: superviseSeconds,
-      monitorIntervalSeconds: superviseSeconds,
-      instanceName: 'twinmcp',
-    };
-    if (this.options.databaseUrl) {
-      return { ...common, connectionString: this.options.databaseUrl, max: BOSS_POOL_MAX, application_name: 'twinmcp-jobs' };
-    }
-    return { ...common, db: pgliteViaKnex(this.db), backend: 'pglite' };
-  }
-}
-
-/** The retry and lease settings pg-boss keeps on the queue and on each of its jobs. */
-function queueOptions(queue: QueueDefinition): SendOptions {
-  const retryDelay = queue.retryDelaySeconds ?? 2;
-  return {
-    retryLimit: queue.retryLimit ?? 3,
-    retryDelay,
-    // Exponential backoff needs a first delay; a queue asking for none retries at once (and has no maximum).
-    ...(retryDelay > 0 ? { retryBackoff: true, retryDelayMax: queue.retryDelayMaxSeconds ?? 300 } : { retryBackoff: false }),
-    ...(queue.heartbeatSeconds ? { heartbeatSeconds: queue.heartbeatSeconds } : { expireInSeconds: queue.expireInSeconds }),
-  };
 }

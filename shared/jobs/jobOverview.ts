@@ -23,9 +23,13 @@ export interface FailedJob {
   failedAt: Date;
 }
 
-/** Where a page of failed jobs ends: the next page starts after this job. */
+/**
+ * Where a page of failed jobs ends: the next page starts after this job. `failedAt` is the exact
+ * timestamp as text (`…T12:00:00.123456Z`): PostgreSQL keeps microseconds, and a key cut to a
+ * JavaScript Date's milliseconds would skip jobs that failed in the same millisecond.
+ */
 export interface FailedJobKey {
-  failedAt: Date;
+  failedAt: string;
   id: string;
 }
 
@@ -62,19 +66,21 @@ export async function listFailedJobs(
     .where({ state: 'failed' })
     .orderBy([{ column: 'completed_on', order: 'desc' }, { column: 'id', order: 'desc' }])
     .limit(page.limit + 1)
-    .select<Array<{ id: string; name: string; output: { message?: unknown } | null; retry_count: number; completed_on: Date }>>(
+    .select<Array<{ id: string; name: string; output: { message?: unknown } | null; retry_count: number; completed_on: Date; failed_key: string }>>(
       'id', 'name', 'output', 'retry_count', 'completed_on',
+      db.raw(`to_char(completed_on at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as failed_key`),
     );
   if (page.queue) query.where({ name: page.queue });
-  if (page.after) query.whereRaw('(completed_on, id) < (?, ?)', [page.after.failedAt, page.after.id]);
+  if (page.after) query.whereRaw('(completed_on, id) < (?::timestamptz, ?::uuid)', [page.after.failedAt, page.after.id]);
   const found = await query;
-  const rows = found.slice(0, page.limit).map((row) => ({
+  const kept = found.slice(0, page.limit);
+  const rows = kept.map((row) => ({
     id: row.id,
     queue: row.name,
     error: typeof row.output?.message === 'string' ? row.output.message : 'unknown error',
     retryCount: row.retry_count,
     failedAt: row.completed_on,
   }));
-  const last = rows.at(-1);
-  return { rows, ...(found.length > page.limit && last ? { next: { failedAt: last.failedAt, id: last.id } } : {}) };
+  const last = kept.at(-1);
+  return { rows, ...(found.length > page.limit && last ? { next: { failedAt: last.failed_key, id: last.id } } : {}) };
 }

@@ -26,16 +26,16 @@ export async function findJobOverview(db: Knex, props: Props) {
 
 /** Opaque keyset cursor over (failed at, id). Clients must not parse it. */
 function encodeFailedJobCursor(key: FailedJobKey): string {
-  return Buffer.from(`f:${key.failedAt.toISOString()}|${key.id}`).toString('base64url');
+  return Buffer.from(`f:${key.failedAt}|${key.id}`).toString('base64url');
 }
 
 function decodeFailedJobCursor(cursor: string | undefined): FailedJobKey | undefined {
   if (cursor === undefined) return undefined;
-  const match = /^f:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|([0-9a-f-]{36})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  const failedAt = match ? new Date(match[1]!) : undefined;
-  if (!match || !failedAt || Number.isNaN(failedAt.getTime())) {
+  const match = /^f:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/
+    .exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!match || Number.isNaN(Date.parse(match[1]!))) {
     const message = 'is not a cursor this API issued';
     throw new ValidationError(`query.cursor: ${message}`, { fields: [{ field: 'query.cursor', message }] });
   }
-  return { failedAt, id: match[2]! };
+  return { failedAt: match[1]!, id: match[2]! };
 }
