@@ -2,8 +2,8 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Actor } from '@shared/auth.ts';
-import { validate } from '../middleware/validate.ts';
 import { ForbiddenError } from '@shared/errors.ts';
+import { validate } from '../middleware/validate.ts';
 import { ErrorResponseSchema } from './schemas.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
