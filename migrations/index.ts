@@ -5,6 +5,7 @@ import * as collaborativeDocuments from './20261123020000_collaborative_document
 import * as sessionRevocations from './20261124000000_session_revocations.ts';
 import * as sessionsAndMessageEdits from './20261129000000_sessions_and_message_edits.ts';
 import * as attachments from './20261129010000_attachments.ts';
+import * as jobs from './20261129020000_jobs.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261124000000_session_revocations': sessionRevocations,
   '20261129000000_sessions_and_message_edits': sessionsAndMessageEdits,
   '20261129010000_attachments': attachments,
+  '20261129020000_jobs': jobs,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,6 +6,7 @@ import './http/types.ts';
 import { ApiRouter } from './http/apiRouter.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { createAuthenticate } from './middleware/authenticate.ts';
+import { createRequireOperator } from './middleware/requireOperator.ts';
 import { createErrorHandler, notFoundHandler, requireJsonBody } from './middleware/errorHandler.ts';
 import { recordRequestMetrics } from './middleware/metrics.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
@@ -16,6 +17,8 @@ import { conversationRoutes } from './modules/conversations/conversations.routes
 import { workspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { shareRoutes } from './modules/shares/shares.routes.ts';
 import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
+import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -33,13 +36,16 @@ export function createApp(services: Services): express.Express {
   app.use(requireJsonBody((req) => api.acceptsMultipart(req)));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
-  const api = new ApiRouter(createAuthenticate(services.accessTokens), { checkResponses: services.config.NODE_ENV === 'test' });
+  const api = new ApiRouter(createAuthenticate(services.accessTokens), { checkResponses: services.config.NODE_ENV === 'test', requireOperator: createRequireOperator(services) });
   healthRoutes(api, services, metrics);
   authRoutes(api, services);
   conversationRoutes(api, services);
   workspaceRoutes(api, services);
   shareRoutes(api, services);
   attachmentRoutes(api, services);
+  opsRoutes(api, services);
+  // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
+  registerEmailJobs(services);
   app.use(api.router);
 
   const document = buildOpenApiDocument(api, services.config.APP_URL);

@@ -12,6 +12,7 @@ if (!config.DATABASE_URL) {
 }
 const services = await createServices(config);
 const server = http.createServer(createApp(services));
+await services.jobs.start();
 server.listen(config.PORT, config.HOST, () => {
   const address = server.address();
   services.log.info({ port: typeof address === 'object' ? address?.port : config.PORT }, 'rest-api listening');

@@ -110,6 +110,16 @@ const ConfigSchema = z
     RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE: positiveInt.default(5),
     /** Invitations (new and resent) allowed per workspace per hour. Default 20. */
     RATE_LIMIT_INVITATIONS_PER_WORKSPACE: positiveInt.default(20),
+    /** Run background job workers in this process; enqueueing works either way. Default true. */
+    JOBS_ENABLED: flag.default(true),
+    /** Jobs of one queue a process runs at once, for queues that set no concurrency of their own. Default 2. */
+    JOBS_CONCURRENCY: positiveInt.default(2),
+    /** Accounts made operators at every start, by email, comma-separated (never revokes). Default none. */
+    OPERATOR_EMAILS: z
+      .string()
+      .default('')
+      .transform((list) => list.split(',').map((email) => email.trim()).filter((email) => email !== ''))
+      .pipe(z.array(z.email({ error: 'must be email addresses separated by commas' }))),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */

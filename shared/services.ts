@@ -7,6 +7,8 @@ import { AccessTokenVerifier } from './accessTokens.ts';
 import { createTokenSettings, type TokenSettings } from './auth.ts';
 import { SessionRevocations } from './sessionRevocations.ts';
 import { createStorage, type ObjectStorage } from './storage/index.ts';
+import { Jobs, type JobsOptions } from './jobs/Jobs.ts';
+import { grantConfiguredOperators } from './operators.ts';
 
 /** What both servers are built from. One set per process; tests build their own. */
 export interface Services {
@@ -23,16 +25,18 @@ export interface Services {
   redis?: Redis;
   /** Object storage for bytes (attachments, media, backups): a local directory, or S3. */
   storage: ObjectStorage;
+  /** Background jobs: queues are defined while the app is built, then `jobs.start()`. */
+  jobs: Jobs;
   /** Work to finish before the services close (flush what is buffered); runs in reverse order of registration. */
   beforeClose(step: () => Promise<void>): void;
-  /** Runs the beforeClose steps, then closes the bus, Redis, object storage and the database, in that order. */
+  /** Stops the jobs (letting running ones finish), runs the beforeClose steps, then closes the bus, Redis, object storage and the database. */
   close(): Promise<void>;
 }
 
 /** Opens the database (migrating it), the bus and Redis as the configuration says. */
 export async function createServices(
   config: Config,
-  options: { log?: Logger; db?: Db; migrate?: boolean } = {},
+  options: { log?: Logger; db?: Db; migrate?: boolean; jobs?: Partial<JobsOptions> } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(config);
   const db = options.db ?? createDb(config);
@@ -40,6 +44,7 @@ export async function createServices(
     const applied = await migrateLatest(db);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
   }
+  await grantConfiguredOperators(db, config.OPERATOR_EMAILS, log);
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
   const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
   // Subscribe before loading: a revocation published in between is then recorded twice, never missed.
@@ -53,6 +58,14 @@ export async function createServices(
   const tokens = createTokenSettings(config);
   const storage = createStorage(config);
   const closing: Array<() => Promise<void>> = [];
+  const jobs = new Jobs(db, log.child({ module: 'jobs' }), {
+    databaseUrl: config.DATABASE_URL,
+    work: config.JOBS_ENABLED,
+    concurrency: config.JOBS_CONCURRENCY,
+    // The rest of the shutdown (bus, database) needs a moment of SHUTDOWN_TIMEOUT_MS too.
+    stopTimeoutMs: Math.max(1_000, config.SHUTDOWN_TIMEOUT_MS - 1_000),
+    ...options.jobs,
+  });
   return {
     config,
     log,
@@ -63,10 +76,12 @@ export async function createServices(
     revocations,
     redis,
     storage,
+    jobs,
     beforeClose(step) {
       closing.unshift(step);
     },
     async close() {
+      await jobs.stop();
       for (const step of closing) await step();
       stopRevoking();
       await bus.close();

@@ -103,15 +103,23 @@ export interface TestSmtpServer {
 
 /**
  * Starts an SMTP server on an ephemeral loopback port that parses and keeps every message. It answers
- * DATA only after the message is stored, so once the API has answered, the email is in `received`.
+ * DATA only after the message is stored, so once it has accepted an email, the email is in `received`.
+ * `refuseFirst` answers that many messages with a temporary failure (451) before accepting any.
  */
-export async function startSmtpServer(): Promise<TestSmtpServer> {
+export async function startSmtpServer(options: { refuseFirst?: number } = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
+  let refusalsLeft = options.refuseFirst ?? 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onData(stream, session, callback) {
+      if (refusalsLeft > 0) {
+        refusalsLeft--;
+        stream.on('end', () => callback(Object.assign(new Error('Try again later'), { responseCode: 451 })));
+        stream.resume();
+        return;
+      }
       simpleParser(stream).then(
         (mail) => {
           received.push({ recipients: session.envelope.rcptTo.map((rcpt) => rcpt.address), mail });

@@ -4,6 +4,7 @@ import { parseConfig, type Config } from '@shared/config.ts';
 import { createDb, migrateLatest } from '@shared/db.ts';
 import { createLogger, type Logger } from '@shared/logger.ts';
 import { createServices, type Services } from '@shared/services.ts';
+import type { QueueDefinition } from '@shared/jobs/defineQueue.ts';
 import { createApp } from '../rest-api/app.ts';
 import { TEST_REDIS_URL, createEmptyDatabase, deleteRedisKeys, uniqueName } from './services.ts';
 
@@ -24,10 +25,10 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
 /**
  * A REST app on a fresh database with its own Redis prefix. By default it uses PostgreSQL and Redis
  * (rate limits and the bus go through Redis), with auth limits raised so suites can register freely;
- * pass `env` to set anything else.
+ * pass `env` to set anything else. Its jobs run, with the app's queues and any test `queues`.
  */
 export async function startTestApp(
-  options: { backend?: TestBackend; redis?: boolean; env?: Record<string, string>; log?: Logger } = {},
+  options: { backend?: TestBackend; redis?: boolean; env?: Record<string, string>; log?: Logger; queues?: QueueDefinition[] } = {},
 ): Promise<TestApp> {
   const backend = options.backend ?? 'postgres';
   const useRedis = options.redis ?? backend === 'postgres';
@@ -50,6 +51,8 @@ export async function startTestApp(
   await migrateLatest(db);
   const services = await createServices(config, { db, migrate: false, log: options.log ?? createLogger(config) });
   const app = createApp(services);
+  for (const queue of options.queues ?? []) services.jobs.define(queue);
+  await services.jobs.start();
   return {
     services,
     config,

@@ -23,15 +23,15 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * Runs an entry point (`main.ts`, `rest-api/main.ts`, …) in one node process with tsx as its loader,
- * with exactly the environment given plus PATH: nothing leaks in from the test runner's own environment
+ * with `args` after it and exactly the environment given plus PATH: nothing leaks in from the test runner's own environment
  * (a DATABASE_URL there would silently change which database the child uses).
  *
  * Not `node_modules/.bin/tsx <file>`: that CLI runs the program in a second process and relays signals
  * to it, and when the child does not acknowledge a signal within 30 ms it SIGKILLs it (tsx 4.23
  * dist/cli.mjs › relaySignals). Under load that turned graceful-shutdown tests into exit 143.
  */
-export function spawnEntryPoint(entryPoint: string, env: Record<string, string>): EntryPointProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entryPoint], {
+export function spawnEntryPoint(entryPoint: string, env: Record<string, string>, args: string[] = []): EntryPointProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entryPoint, ...args], {
     cwd: ROOT,
     // eslint-disable-next-line n/no-process-env -- test harness: PATH only, for anything the child spawns
     env: { PATH: process.env.PATH ?? '', ...env },

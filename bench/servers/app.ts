@@ -12,6 +12,7 @@ import { announcePort } from './announce.ts';
 const config = loadConfig();
 const services = await createServices(config);
 const server = http.createServer(createApp(services));
+await services.jobs.start();
 server.listen(config.PORT, config.HOST, () => announcePort(server));
 handleShutdown(services.log, config.SHUTDOWN_TIMEOUT_MS, [
   { name: 'http', run: () => closeHttpServer(server) },

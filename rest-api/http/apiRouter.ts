@@ -2,6 +2,7 @@ import express, { type Request, type RequestHandler, type Response } from 'expre
 import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { Actor } from '@shared/auth.ts';
+import { ForbiddenError } from '@shared/errors.ts';
 import { validate } from '../middleware/validate.ts';
 import { checkResponses } from './checkResponses.ts';
 import { ErrorResponseSchema } from './schemas.ts';
@@ -24,8 +25,8 @@ export interface RouteSpec<S extends RequestSchema> {
   path: string;
   summary: string;
   tag: string;
-  /** Whether a bearer token is required. Default true. */
-  auth?: boolean;
+  /** Whether a bearer token is required. Default true. `operator`: a token of a deployment operator (403 otherwise). */
+  auth?: boolean | 'operator';
   request?: S;
   /** Success responses by status; errors are added from `errors`. */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
@@ -38,7 +39,7 @@ export interface RouteSpec<S extends RequestSchema> {
 }
 
 /** The request a handler sees: validated input, and the actor when the route is authenticated. */
-export type ApiRequest<S extends RequestSchema, A extends boolean = true> = Request & {
+export type ApiRequest<S extends RequestSchema, A extends boolean | 'operator' = true> = Request & {
   input: z.infer<S>;
 } & (A extends false ? { actor?: Actor } : { actor: Actor });
 
@@ -59,6 +60,10 @@ const UPLOAD_ERROR_DESCRIPTIONS: Record<number, string> = {
   413: 'The file is over the size limit; nothing is kept',
   415: 'The file’s bytes are of a type this route does not accept',
 };
+/** Without a way to tell operators, an operator route refuses everyone. */
+const refuseEveryone = (): RequestHandler => (_req, _res, next) => next(new ForbiddenError());
+
+const OPERATOR_ONLY = 'Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.';
 
 /**
  * An Express router that documents every route it serves. There is no other way to add an API route,
@@ -72,13 +77,17 @@ export class ApiRouter {
 
   constructor(
     private readonly authenticate: () => RequestHandler,
-    /** Check every answer against its documented schema (tests: http/checkResponses.ts). */
-    private readonly options: { checkResponses?: boolean } = {},
+    private readonly options: {
+      /** Check every answer against its documented schema (tests: http/checkResponses.ts). */
+      checkResponses?: boolean;
+      /** Runs after authenticate on `auth: 'operator'` routes; without one, such routes refuse everyone. */
+      requireOperator?: () => RequestHandler;
+    } = {},
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   }
 
-  route<S extends RequestSchema, A extends boolean = true>(
+  route<S extends RequestSchema, A extends boolean | 'operator' = true>(
     spec: RouteSpec<S> & { auth?: A },
     handler: (req: ApiRequest<S, A>, res: Response) => unknown,
   ): void {
@@ -86,6 +95,7 @@ export class ApiRouter {
     const chain: RequestHandler[] = [];
     if (this.options.checkResponses) chain.push(checkResponses(spec as RouteSpec<RequestSchema>));
     if (needsAuth) chain.push(this.authenticate());
+    if (needsAuth === 'operator') chain.push((this.options.requireOperator ?? refuseEveryone)());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));
     if (spec.upload) {
@@ -102,9 +112,11 @@ export class ApiRouter {
     return this.uploadRoutes.some((route) => route.method === req.method && route.path.test(req.path));
   }
 
-  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean): RouteConfig {
+  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator'): RouteConfig {
     const shape = spec.request?.shape ?? {};
-    const errorStatuses = new Set([...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(spec.errors ?? [])]);
+    const errorStatuses = new Set([
+      ...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(needsAuth === 'operator' ? [403] : []), ...(spec.errors ?? []),
+    ]);
     if (shape.body || spec.upload) errorStatuses.add(413).add(415);
     if (spec.upload) errorStatuses.add(400);
     const descriptions = spec.upload ? { ...ERROR_DESCRIPTIONS, ...UPLOAD_ERROR_DESCRIPTIONS } : ERROR_DESCRIPTIONS;
@@ -129,6 +141,7 @@ export class ApiRouter {
       summary: spec.summary,
       tags: [spec.tag],
       ...(needsAuth ? { security: [{ bearer: [] }] } : {}),
+      ...(needsAuth === 'operator' ? { description: OPERATOR_ONLY, 'x-required-role': 'operator' } : {}),
       request: {
         ...(shape.body ? { body: { required: true, content: { 'application/json': { schema: shape.body } } } } : {}),
         ...(spec.upload ? { body: describeUpload(spec.upload) } : {}),

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
-import nodemailer from 'nodemailer';
-import { AppError } from '@shared/errors.ts';
 import type { Services } from '@shared/services.ts';
+import { EMAIL_SEND } from './emailSendQueue.ts';
 
 /** An email as the product composes it. */
 export interface EmailMessage {
@@ -16,61 +15,51 @@ export interface EmailMessage {
   link?: string;
 }
 
+/**
+ * Where an email stands (`email_outbox.status`): `held` waits in the outbox for an SMTP server to be
+ * configured, `queued` has an email.send job, `sent` went out, `failed` gave up after every retry.
+ */
+export type EmailStatus = 'held' | 'queued' | 'sent' | 'failed';
+
 /** Delivers the product's emails; one per app, built by createMailer. */
 export interface Mailer {
   /** `smtp` when SMTP_URL is set, `outbox` otherwise. */
   readonly mode: 'smtp' | 'outbox';
   /**
-   * Sends the message, or stores it in `email_outbox`. Pass the caller's transaction as `db` so the
-   * outbox row commits (or rolls back) with the change that caused the email.
+   * Stores the message in `email_outbox` and, with an SMTP server, queues the job that sends it. Pass
+   * the caller's transaction as `db`: the email is then sent if and only if the change that caused
+   * it commits, and no SMTP exchange ever holds the transaction (or its locks) open.
    */
-  send(message: EmailMessage, options?: { db?: Knex }): Promise<void>;
-}
-
-/** An SMTP server that does not answer must not hold a request (and its transaction) for minutes. */
-const SMTP_TIMEOUT_MS = 10_000;
-
-/** 502: the SMTP server refused or did not answer; nothing was changed, the client may retry. */
-export class EmailDeliveryError extends AppError {
-  constructor() {
-    super(502, 'email_failed', 'The email could not be sent; try again later');
-  }
+  send(message: EmailMessage, options?: { db?: Knex }): Promise<{ id: string; status: EmailStatus }>;
 }
 
 /**
- * The app's one mailer. With SMTP_URL it sends through nodemailer and never logs links (they carry
- * tokens). Without it — the embedded default — it writes the email to `email_outbox` and logs its
- * link at info: on a laptop install the log *is* the delivery channel, so the operator can pass the
- * link on by hand.
+ * The app's one mailer. With SMTP_URL, every email becomes an email.send job (emailSendQueue.ts), and
+ * links are never logged (they carry tokens). Without it — the embedded default — the email is held
+ * in `email_outbox` and its link logged at info: on a laptop install the log *is* the delivery
+ * channel, so the operator can pass the link on by hand. Held emails are sent once a process starts
+ * with SMTP_URL (drainEmailOutbox.ts).
  */
-export function createMailer(services: Pick<Services, 'config' | 'db' | 'log'>): Mailer {
-  const { config } = services;
+export function createMailer(services: Pick<Services, 'config' | 'db' | 'log' | 'jobs'>): Mailer {
+  const isSmtp = services.config.SMTP_URL !== undefined;
   const log = services.log.child({ module: 'email' });
-  if (!config.SMTP_URL) {
-    return {
-      mode: 'outbox',
-      async send(message, options = {}) {
-        const [row] = await (options.db ?? services.db)('email_outbox')
-          .insert({ to: message.to, subject: message.subject, text: message.text, html: message.html ?? null })
-          .returning('id');
-        log.info({ outboxId: row?.id, to: message.to, subject: message.subject, link: message.link }, 'email stored in the outbox (no SMTP_URL)');
-      },
-    };
-  }
-  const transport = nodemailer.createTransport(
-    { url: config.SMTP_URL, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS },
-    { from: config.EMAIL_FROM },
-  );
   return {
-    mode: 'smtp',
-    async send(message) {
-      try {
-        const info = await transport.sendMail({ to: message.to, subject: message.subject, text: message.text, html: message.html });
-        log.info({ messageId: info.messageId, subject: message.subject }, 'email sent');
-      } catch (error) {
-        log.error({ err: error, subject: message.subject }, 'email could not be sent');
-        throw new EmailDeliveryError();
+    mode: isSmtp ? 'smtp' : 'outbox',
+    async send(message, options = {}) {
+      const db = options.db ?? services.db;
+      const status: EmailStatus = isSmtp ? 'queued' : 'held';
+      const [row] = await db('email_outbox')
+        .insert({ to: message.to, subject: message.subject, text: message.text, html: message.html ?? null, status })
+        .returning('id');
+      const id = (row as { id: string }).id;
+      if (isSmtp) {
+        // The same transaction as the outbox row (jobs on PGlite must be given it; see shared/jobs).
+        await services.jobs.enqueue(EMAIL_SEND, { outboxId: id }, db.isTransaction ? { trx: db as Knex.Transaction } : {});
+        log.debug({ outboxId: id, subject: message.subject }, 'email queued');
+      } else {
+        log.info({ outboxId: id, to: message.to, subject: message.subject, link: message.link }, 'email stored in the outbox (no SMTP_URL)');
       }
+      return { id, status };
     },
   };
 }

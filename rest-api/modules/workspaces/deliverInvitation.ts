@@ -15,8 +15,12 @@ interface Props {
   action: 'invitation.created' | 'invitation.resent';
 }
 
-/** Writes the invitation's audit row and emails its link, inside the caller's transaction. */
-export async function deliverInvitation(trx: Knex.Transaction, delivery: InvitationDelivery, props: Props): Promise<void> {
+/**
+ * Writes the invitation's audit row and hands its email to the mailer, inside the caller's
+ * transaction: the email is queued (or held in the outbox) exactly when the invitation commits, and
+ * sent after, by a job. Returns the invitation with its email and that email's status.
+ */
+export async function deliverInvitation(trx: Knex.Transaction, delivery: InvitationDelivery, props: Props): Promise<InvitationRow> {
   const { actor, workspace, invitation } = props;
   await writeAudit(trx, {
     actorId: actor.id, action: props.action, subjectType: 'workspace', subjectId: workspace.id,
@@ -24,8 +28,10 @@ export async function deliverInvitation(trx: Knex.Transaction, delivery: Invitat
   });
   const sender = await findUserContact(trx, actor.id);
   if (!sender) throw new NotFoundError('User not found');
-  await delivery.mailer.send(invitationEmail({
+  const email = await delivery.mailer.send(invitationEmail({
     to: invitation.email, token: props.token, workspaceName: workspace.name, inviterName: sender.name, role: invitation.role,
     expiresAt: invitation.expires_at, appUrl: delivery.appUrl,
   }), { db: trx });
+  await trx('workspace_invitations').where({ id: invitation.id }).update({ email_outbox_id: email.id });
+  return { ...invitation, email_outbox_id: email.id, email_status: email.status };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { WorkspaceRole } from '@shared/access/index.ts';
+import type { EmailStatus } from '../email/createMailer.ts';
 
 /** A `workspace_invitations` row. `token_hash` never leaves the server (see presentInvitation). */
 export interface InvitationRow {
@@ -15,6 +16,10 @@ export interface InvitationRow {
   revoked_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** The invitation's latest email. */
+  email_outbox_id: string | null;
+  /** That email's status, where the query joined it. */
+  email_status?: EmailStatus | null;
 }
 
 /** How long an invitation link works, as SQL so that the database clock alone decides expiry. */
@@ -65,14 +70,15 @@ export async function revokeInvitationRow(db: Knex, workspaceId: string, id: str
   return revoked;
 }
 
-/** Open invitations (expired ones included, so they can be resent), by email; one extra row for paging. */
+/** Open invitations (expired ones included, so they can be resent) with their email's status, by email; one extra row for paging. */
 export function listOpenInvitations(db: Knex, workspaceId: string, page: { limit: number; after?: string }) {
   const query = db<InvitationRow>('workspace_invitations')
+    .leftJoin('email_outbox', 'email_outbox.id', 'workspace_invitations.email_outbox_id')
     .where({ workspace_id: workspaceId })
     .modify(isOpen)
     .orderByRaw('lower(email)')
     .limit(page.limit + 1)
-    .select<InvitationRow[]>('*');
+    .select<InvitationRow[]>('workspace_invitations.*', 'email_outbox.status as email_status');
   if (page.after !== undefined) query.whereRaw('lower(email) > ?', [page.after]);
   return query;
 }

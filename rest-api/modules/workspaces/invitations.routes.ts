@@ -47,8 +47,8 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
     {
       method: 'post', path: '/api/workspace/:id/invitations', tag,
       summary: 'Invite someone by email (admins); an open invitation to the same address is renewed',
-      request: InviteMemberSchema, errors: [403, 404, 409, 429, 502],
-      responses: { 201: { description: 'Invitation sent', schema: dataOf(InvitationSchema) } },
+      request: InviteMemberSchema, errors: [403, 404, 409, 429],
+      responses: { 201: { description: 'Invitation made; its email is queued (see emailStatus)', schema: dataOf(InvitationSchema) } },
     },
     async (req, res) => {
       const invitation = await inviteMember(db, delivery, { actor: req.actor, workspaceId: req.input.params.id, ...req.input.body });
@@ -73,8 +73,8 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
     {
       method: 'post', path: '/api/workspace/:id/invitations/:invitationId/resend', tag,
       summary: 'Send an invitation again with a new link and expiry; the old link stops working (admins)',
-      request: InvitationIdSchema, errors: [403, 404, 429, 502],
-      responses: { 200: { description: 'Invitation resent', schema: dataOf(InvitationSchema) } },
+      request: InvitationIdSchema, errors: [403, 404, 429],
+      responses: { 200: { description: 'Invitation renewed; its new email is queued (see emailStatus)', schema: dataOf(InvitationSchema) } },
     },
     async (req, res) => {
       const { id, invitationId } = req.input.params;

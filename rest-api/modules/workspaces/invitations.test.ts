@@ -5,9 +5,10 @@ import {
   addWorkspaceMember, bearer, captureLogs, createWorkspace, invitationTokenIn, registerUser, startSmtpServer, type TestSmtpServer, type TestUser,
 } from '../../../test/factories.ts';
 import { expectError, requestsAs } from '../../../test/assertions.ts';
+import { waitUntil } from '../../../test/jobs.ts';
 
 const APP_URL = 'https://app.example.test';
-const INVITATION_FIELDS = ['createdAt', 'email', 'expiresAt', 'id', 'invitedBy', 'role', 'status', 'workspaceId'];
+const INVITATION_FIELDS = ['createdAt', 'email', 'emailStatus', 'expiresAt', 'id', 'invitedBy', 'role', 'status', 'workspaceId'];
 
 const uniqueEmail = (label: string) => `${label}-${crypto.randomBytes(4).toString('hex')}@example.com`;
 
@@ -32,13 +33,21 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
   const auditActions = async (workspaceId: string) =>
     (await t.services.db('audit_log').where({ subject_type: 'workspace', subject_id: workspaceId }).orderBy('id').select('action', 'actor_id', 'data'));
 
+  /** The emails to this address, once there are `count` of them: a job sends each after its request has answered. */
+  async function mailsTo(address: string, count: number) {
+    await waitUntil(`${count} emails to ${address}`, () => smtp.mailsTo(address).length >= count);
+    const mails = smtp.mailsTo(address);
+    expect(mails).toHaveLength(count);
+    return mails;
+  }
+  const outboxSize = async () => Number((await t.services.db('email_outbox').count({ n: '*' }))[0]!.n);
+
   /** Invites the address as the owner and returns the invitation and the token from the email that arrived. */
   async function invite(workspaceId: string, email: string, role = 'member') {
     const before = smtp.mailsTo(email).length;
     const res = await post(owner, `/api/workspace/${workspaceId}/invitations`, { email, role });
     expect(res.status).toBe(201);
-    const mails = smtp.mailsTo(email);
-    expect(mails).toHaveLength(before + 1);
+    const mails = await mailsTo(email, before + 1);
     return { invitation: res.body.data, token: invitationTokenIn(mails.at(-1)!.mail.text), mail: mails.at(-1)!.mail };
   }
 
@@ -47,13 +56,17 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     const res = await post(owner, `/api/workspace/${workspace.id}/invitations`, { email: 'Dana.Invitee@Example.COM', role: 'member' });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body.data).sort()).toEqual(INVITATION_FIELDS);
-    expect(res.body.data).toMatchObject({ workspaceId: workspace.id, email: 'Dana.Invitee@Example.COM', role: 'member', status: 'pending', invitedBy: owner.id });
+    expect(res.body.data).toMatchObject({
+      workspaceId: workspace.id, email: 'Dana.Invitee@Example.COM', role: 'member', status: 'pending', invitedBy: owner.id, emailStatus: 'queued',
+    });
     const days = (Date.parse(res.body.data.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.99);
     expect(days).toBeLessThan(7.01);
 
-    const [received] = smtp.mailsTo('dana.invitee@example.com');
-    expect(received).toBeDefined();
+    const [received] = await mailsTo('dana.invitee@example.com', 1);
+    // The job marks the email sent just after the SMTP server took it; the invitation then says so.
+    await waitUntil('the invitation to show its email sent', async () =>
+      (await get(owner, `/api/workspace/${workspace.id}/invitations`)).body.data[0]?.emailStatus === 'sent');
     const { mail } = received!;
     expect(mail.subject).toBe('Join R&D <Lab> "North" on TwinMCP');
     expect(mail.from?.text).toBe('"Team" <team@example.test>');
@@ -151,7 +164,7 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ id: first.invitation.id, status: 'pending' });
     expect(Date.parse(res.body.data.expiresAt) - Date.now()).toBeGreaterThan(6.99 * 86_400_000);
-    const second = invitationTokenIn(smtp.mailsTo(user.email).at(-1)!.mail.text);
+    const second = invitationTokenIn((await mailsTo(user.email, 2)).at(-1)!.mail.text);
     expect(second).not.toBe(first.token);
 
     expectError(await accept(user, first.token), 404, 'not_found');
@@ -198,10 +211,12 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     const user = await registerUser(t);
     await addWorkspaceMember(t, id, user, role);
     const { invitation } = await invite(id, uniqueEmail('target'));
-    const sent = smtp.received.length;
+    const [sent, queued] = [smtp.received.length, await outboxSize()];
     expectError(await post(user, `/api/workspace/${id}/invitations`, { email: uniqueEmail('x'), role: 'member' }), 403, 'forbidden');
     expectError(await post(user, `/api/workspace/${id}/invitations/${invitation.id}/resend`, {}), 403, 'forbidden');
     expectError(await t.request.delete(`/api/workspace/${id}/invitations/${invitation.id}`).set(bearer(user)), 403, 'forbidden');
+    // Nothing queued (the outbox row and its job commit together), so nothing will be sent later either.
+    expect(await outboxSize()).toBe(queued);
     expect(smtp.received.length).toBe(sent);
   });
 
@@ -209,9 +224,10 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     const { id } = await createWorkspace(t, owner, 'Members');
     const member = await registerUser(t, { email: uniqueEmail('member') });
     await addWorkspaceMember(t, id, member, 'viewer');
-    const sent = smtp.received.length;
+    const [sent, queued] = [smtp.received.length, await outboxSize()];
     expectError(await post(owner, `/api/workspace/${id}/invitations`, { email: member.email.toUpperCase(), role: 'admin' }), 409, 'already_member');
     expectError(await post(owner, `/api/workspace/${id}/invitations`, { email: owner.email, role: 'admin' }), 409, 'already_member');
+    expect(await outboxSize()).toBe(queued);
     expect(smtp.received.length).toBe(sent);
     expect(await t.services.db('workspace_invitations').where({ workspace_id: id })).toEqual([]);
   });

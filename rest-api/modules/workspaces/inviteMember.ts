@@ -21,8 +21,9 @@ interface Props {
 
 /**
  * Invites someone by email. Inviting an address that already has an open invitation renews it (new
- * token, role and 7-day expiry; the old link stops working). The email is sent inside the transaction:
- * if the SMTP server refuses it, no invitation is left behind that nobody was told about.
+ * token, role and 7-day expiry; the old link stops working). The email is queued inside the
+ * transaction and sent by a job after it commits: no SMTP exchange holds the workspace lock, and an
+ * SMTP server that refuses is retried rather than failing the invitation (its `emailStatus` says so).
  */
 export async function inviteMember(db: Knex, delivery: InvitationDelivery, props: Props): Promise<InvitationRow> {
   return db.transaction(async (trx) => {
@@ -35,9 +36,8 @@ export async function inviteMember(db: Knex, delivery: InvitationDelivery, props
     const { invitation, inserted } = await upsertInvitation(trx, {
       workspace_id: workspace.id, email: props.email, role: props.role, token_hash: hashOpaqueToken(token), invited_by: props.actor.id,
     });
-    await deliverInvitation(trx, delivery, {
+    return deliverInvitation(trx, delivery, {
       actor: props.actor, workspace, invitation, token, action: inserted ? 'invitation.created' : 'invitation.resent',
     });
-    return invitation;
   });
 }

@@ -23,7 +23,6 @@ export async function resendInvitation(db: Knex, delivery: InvitationDelivery, p
     const invitation = await renewInvitationToken(trx, workspace.id, props.invitationId, hashOpaqueToken(token));
     if (!invitation) throw new NotFoundError('Invitation not found');
     await consumeOrThrow(delivery.limiter, workspace.id);
-    await deliverInvitation(trx, delivery, { actor: props.actor, workspace, invitation, token, action: 'invitation.resent' });
-    return invitation;
+    return deliverInvitation(trx, delivery, { actor: props.actor, workspace, invitation, token, action: 'invitation.resent' });
   });
 }

@@ -44,5 +44,6 @@ export function presentInvitation(row: InvitationRow, now = new Date()) {
     status: row.expires_at.getTime() > now.getTime() ? ('pending' as const) : ('expired' as const),
     expiresAt: row.expires_at.toISOString(),
     createdAt: row.created_at.toISOString(),
+    emailStatus: row.email_status ?? null,
   };
 }

@@ -69,5 +69,9 @@ export const InvitationSchema = z
     status: z.enum(['pending', 'expired']).describe('Expired invitations stay listed until resent or revoked'),
     expiresAt: Timestamp,
     createdAt: Timestamp,
+    emailStatus: z
+      .enum(['held', 'queued', 'sent', 'failed'])
+      .nullable()
+      .describe('The latest email: held in the outbox (no SMTP server), queued, sent, or failed after every retry'),
   })
   .meta({ id: 'WorkspaceInvitation' });
