@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createCollabServer, type CollabServer } from '../collab-server/server.ts';
@@ -63,12 +64,14 @@ async function freePort(): Promise<number> {
 /**
  * Starts PostgreSQL-backed REST and collab servers on the same services and launches Chromium. The page
  * learns the collab URL the way production does: the REST server writes it into index.html (here the
- * default, the page's own host on COLLAB_PORT).
+ * default, the page's own host on COLLAB_PORT). Attachments go to a fresh directory, removed on close;
+ * `env` sets anything else (a small ATTACHMENT_MAX_BYTES, say).
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
   ensureWebClientBuilt();
   const collabPort = await freePort();
-  const app = await startTestApp({ env: { COLLAB_PORT: String(collabPort) } });
+  const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinmcp-e2e-objects-'));
+  const app = await startTestApp({ env: { COLLAB_PORT: String(collabPort), STORAGE_DIR: storageDir, ...options.env } });
   const collab = createCollabServer(app.services);
   await collab.listen(collabPort, '127.0.0.1');
   const rest = http.createServer(app.app);
@@ -88,6 +91,7 @@ export async function startStack(): Promise<Stack> {
       await new Promise((resolve) => rest.close(resolve));
       await collab.close();
       await app.close();
+      fs.rmSync(storageDir, { recursive: true, force: true });
     },
   };
 }

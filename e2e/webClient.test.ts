@@ -1,21 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { buffer } from 'node:stream/consumers';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { signAccessToken } from '@shared/auth.ts';
-import { bearer, createConversation, registerUser, type TestUser } from '../test/factories.ts';
+import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
 import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
+
+/** The e2e stack's attachment cap. */
+const ATTACHMENT_MAX_BYTES = 64 * 1024;
 
 /**
  * The web client in real Chromium against the real REST and collab servers on PostgreSQL: people write
  * one draft together, share links are read-only or editable as created, revoking one ends the viewer's
- * connection, and offline edits arrive once the network is back.
+ * connection, offline edits arrive once the network is back, and files travel with messages.
  */
 describe('web client in Chromium', () => {
   let stack: Stack;
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    // A small cap, so a refused upload is quick to provoke.
+    stack = await startStack({ env: { ATTACHMENT_MAX_BYTES: String(ATTACHMENT_MAX_BYTES) } });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
@@ -273,6 +279,59 @@ describe('web client in Chromium', () => {
     expect(await accessTokenOf(page)).not.toBe(expired);
   }, 30_000);
 
+  it('attaches a picture by the picker and a file by drag-and-drop, shows both to members and share viewers, and says why a file was refused', async () => {
+    const ada = await registerUser(stack.app, { name: 'Ada' });
+    const bob = await registerUser(stack.app, { name: 'Bob' });
+    const workspace = await createWorkspace(stack.app, ada, 'Files team');
+    await addWorkspaceMember(stack.app, workspace.id, bob, 'member');
+    const conversation = await createWorkspaceConversation(stack.app, ada, workspace.id, 'Moodboard');
+    const [adaPage, bobPage] = [await openPage(), await openPage(PHONE)];
+    await signIn(adaPage, ada, `/c/${conversation.id}`);
+    await signIn(bobPage, bob, `/c/${conversation.id}`);
+    await Promise.all([connected(adaPage), connected(bobPage)]);
+    const chip = (name: string, state: string) => adaPage.locator(`.chip[data-state="${state}"]`, { hasText: name });
+
+    // A picture through the file picker, a text file dropped on the draft, and one file over the cap.
+    await adaPage.getByLabel('Attach files').setInputFiles({ name: 'sketch.png', mimeType: 'image/png', buffer: solidPng(96, 64) });
+    await chip('sketch.png', 'ready').waitFor();
+    await dropFile(adaPage, '.draft-editor', { name: 'notes.txt', type: 'text/plain', text: 'Bring the sketches.\n' });
+    await chip('notes.txt', 'ready').waitFor();
+    await adaPage.getByLabel('Attach files').setInputFiles({ name: 'huge.txt', mimeType: 'text/plain', buffer: Buffer.alloc(ATTACHMENT_MAX_BYTES + 1, 'a') });
+    await chip('huge.txt', 'failed').waitFor();
+    expect(await chip('huge.txt', 'failed').textContent()).toContain(`The file is larger than the limit of ${ATTACHMENT_MAX_BYTES} bytes`);
+    expect(await chip('notes.txt', 'ready').textContent()).toContain('20 B');
+    await screenshot(adaPage, 'attachments-chips-desktop');
+
+    await draft(adaPage).click();
+    await adaPage.keyboard.type('Files for Friday');
+    await adaPage.getByRole('button', { name: 'Post draft' }).click();
+    // The chips go once it is posted, the refused one too.
+    await adaPage.waitForFunction(() => document.querySelectorAll('.chips .chip').length === 0);
+
+    for (const page of [adaPage, bobPage]) {
+      await seesText(page, '.messages .content', 'Files for Friday');
+      await pictureShown(page, 'sketch.png');
+      await page.getByRole('link', { name: 'notes.txt 20 B' }).waitFor();
+    }
+    expect(await bobPage.locator('.messages').textContent()).not.toContain('huge.txt');
+    await screenshot(bobPage, 'attachments-message-phone');
+
+    // The link fetches the file with Bob's token and saves it under its name.
+    const [download] = await Promise.all([bobPage.waitForEvent('download'), bobPage.getByRole('link', { name: 'notes.txt 20 B' }).click()]);
+    expect(download.suggestedFilename()).toBe('notes.txt');
+    expect((await buffer((await download.createReadStream())!)).toString()).toBe('Bring the sketches.\n');
+
+    // Someone with a read link sees the picture too, fetched with the share token.
+    const share = await createShare(ada, conversation.id, { permission: 'read' });
+    const guest = await openPage(PHONE);
+    await guest.goto(`/share/${share.id}`);
+    await connected(guest);
+    await pictureShown(guest, 'sketch.png');
+    await guest.getByRole('link', { name: 'notes.txt 20 B' }).waitFor();
+    expect(await guest.getByLabel('Attach files').count()).toBe(0);
+    await screenshot(guest, 'attachments-share-phone');
+  }, 60_000);
+
   it('serves the client for browser paths and keeps JSON 404s for the API', async () => {
     const page = await stack.app.request.get('/share/anything').set('Accept', 'text/html');
     expect(page.status).toBe(200);
@@ -292,6 +351,44 @@ async function draftText(page: Page): Promise<string> {
     copy.querySelectorAll('.collaboration-carets__caret').forEach((caret) => caret.remove());
     return copy.textContent ?? '';
   });
+}
+
+/** Waits until the message list shows a picture with this alt text, decoded (naturalWidth > 0). */
+async function pictureShown(page: Page, alt: string): Promise<void> {
+  await page.waitForFunction(
+    (name) => [...document.querySelectorAll<HTMLImageElement>('.messages .attachments img')].some((img) => img.alt === name && img.complete && img.naturalWidth > 0),
+    alt,
+  );
+}
+
+/** Drops a file on the element as a person would from their desktop: a real DataTransfer on drag events. */
+async function dropFile(page: Page, selector: string, file: { name: string; type: string; text: string }): Promise<void> {
+  const dataTransfer = await page.evaluateHandle(({ name, type, text }) => {
+    const data = new DataTransfer();
+    data.items.add(new File([text], name, { type }));
+    return data;
+  }, file);
+  const target = page.locator(selector);
+  for (const type of ['dragenter', 'dragover', 'drop']) await target.dispatchEvent(type, { dataTransfer });
+}
+
+/** A PNG of one colour, built by hand (no image library needed): signature, IHDR, one IDAT, IEND. */
+function solidPng(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, Buffer.from([0x4f, 0x46, 0xe5]))]);
+  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
 }
 
 async function accessTokenOf(page: Page): Promise<string> {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import type { DocumentAttachment } from './documents/conversationDocument.ts';
 import type { Logger } from './logger.ts';
 
 /** A message as it travels on the bus (and as the collab document stores it). */
@@ -11,6 +12,8 @@ export interface BusMessage {
   createdAt: string;
   /** When its author last edited it (ISO 8601); null if never. */
   editedAt: string | null;
+  /** Its files, in upload order (the whole list, on every event: listeners replace what they hold). */
+  attachments: DocumentAttachment[];
 }
 
 /**

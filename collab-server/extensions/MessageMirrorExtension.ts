@@ -20,6 +20,7 @@ const fromBus = (message: BusMessage): DocumentMessage => ({
   content: message.content,
   createdAt: message.createdAt,
   editedAt: message.editedAt,
+  attachments: message.attachments,
 });
 
 /**

@@ -18,7 +18,24 @@ export const DocumentFields = {
   messages: 'messages',
 } as const;
 
-/** One message as the document holds it: a Y.Map with exactly these keys. */
+/**
+ * A file on a message, as the bus and the document carry it: enough to show it and fetch its bytes
+ * (`GET /api/attachments/:id`). Hashes and timestamps stay in the table, so the document stays small.
+ */
+export interface DocumentAttachment {
+  id: string;
+  /** Display name only. */
+  name: string;
+  /** Sniffed from the bytes at upload. */
+  contentType: string;
+  /** In bytes. */
+  size: number;
+}
+
+/**
+ * One message as the document holds it: a Y.Map with these keys. `attachments` is a plain JSON array
+ * (not a Y.Array: nobody edits it in place) and is left out of the map when the message has none.
+ */
 export interface DocumentMessage {
   id: string;
   role: 'user' | 'assistant' | 'system';
@@ -29,6 +46,8 @@ export interface DocumentMessage {
   createdAt: string;
   /** When its author last edited it (ISO 8601); null if never. */
   editedAt: string | null;
+  /** In upload order; empty when it has none. */
+  attachments: DocumentAttachment[];
 }
 
 /** `conversation:<uuid>` for a conversation id. */
@@ -60,5 +79,11 @@ export function readDocumentMessage(entry: Y.Map<unknown>): DocumentMessage {
     content: entry.get('content') as string,
     createdAt: entry.get('createdAt') as string,
     editedAt: (entry.get('editedAt') as string | null | undefined) ?? null,
+    attachments: readAttachments(entry.get('attachments')),
   };
+}
+
+/** An entry's `attachments` value as a list; missing (no attachments) or not an array reads as none. */
+export function readAttachments(value: unknown): DocumentAttachment[] {
+  return Array.isArray(value) ? (value as DocumentAttachment[]) : [];
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DocumentMessage } from './conversationDocument.ts';
+import type { DocumentAttachment, DocumentMessage } from './conversationDocument.ts';
 
 interface MessageRow {
   id: string;
@@ -8,14 +8,26 @@ interface MessageRow {
   content: string;
   created_at: Date;
   edited_at: Date | null;
+  /** json_agg of the message's attachments, already in document shape. */
+  attachments: DocumentAttachment[] | null;
 }
 
-/** A conversation's messages in the order the REST API lists them, shaped as the document holds them. */
+/**
+ * A conversation's messages in the order the REST API lists them, shaped as the document holds them,
+ * with their attachments in upload order. One statement for all of it: the attachments are aggregated
+ * per message inside the query (by the `message_id` index), and messages and files come from the same
+ * snapshot, so a message posted meanwhile is either there with its files or not there at all.
+ */
 export async function listConversationMessages(db: Knex, conversationId: string): Promise<DocumentMessage[]> {
-  const rows: MessageRow[] = await db('messages')
-    .where({ conversation_id: conversationId })
-    .orderBy('seq')
-    .select('id', 'role', 'author_id', 'content', 'created_at', 'edited_at');
+  const attachments = db.raw(
+    `(select json_agg(json_build_object('id', a.id, 'name', a.name, 'contentType', a.content_type, 'size', a.size)
+        order by a.created_at, a.id)
+      from attachments a where a.message_id = m.id) as attachments`,
+  );
+  const rows: MessageRow[] = await db('messages as m')
+    .where({ 'm.conversation_id': conversationId })
+    .orderBy('m.seq')
+    .select('m.id', 'm.role', 'm.author_id', 'm.content', 'm.created_at', 'm.edited_at', attachments);
   return rows.map((row) => ({
     id: row.id,
     role: row.role,
@@ -23,5 +35,6 @@ export async function listConversationMessages(db: Knex, conversationId: string)
     content: row.content,
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at?.toISOString() ?? null,
+    attachments: (row.attachments ?? []).map((attachment) => ({ ...attachment, size: Number(attachment.size) })),
   }));
 }

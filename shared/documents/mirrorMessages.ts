@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import { messagesOf, readDocumentMessage, type DocumentMessage } from './conversationDocument.ts';
+import { messagesOf, readAttachments, readDocumentMessage, type DocumentAttachment, type DocumentMessage } from './conversationDocument.ts';
 
 /**
  * Keeps a document's `messages` array equal to the `messages` table. Every function here is idempotent
@@ -8,7 +8,9 @@ import { messagesOf, readDocumentMessage, type DocumentMessage } from './convers
  */
 
 const FIELDS = ['role', 'author', 'content', 'createdAt', 'editedAt'] as const;
-const KEYS = new Set<string>(['id', ...FIELDS]);
+const KEYS = new Set<string>(['id', ...FIELDS, 'attachments']);
+/** What the document keeps of each attachment, in this order. */
+const ATTACHMENT_FIELDS = ['id', 'name', 'contentType', 'size'] as const;
 
 /** The message id of an entry, or undefined for anything that is not a message map with a string id. */
 export function messageIdOf(entry: unknown): string | undefined {
@@ -21,7 +23,33 @@ function toEntry(message: DocumentMessage): Y.Map<unknown> {
   const entry = new Y.Map<unknown>();
   entry.set('id', message.id);
   for (const field of FIELDS) entry.set(field, message[field]);
+  // Not setAttachments: reading a map before it is in a document only draws a warning from Yjs.
+  if (message.attachments.length > 0) entry.set('attachments', message.attachments.map(compactAttachment));
   return entry;
+}
+
+/**
+ * Writes the entry's attachment list when it differs by value from what it holds. The list is a plain
+ * JSON value, so a copy that arrived from another replica is never the same object as the event's:
+ * comparing references would rewrite it on every event and grow the document each time.
+ */
+function setAttachments(entry: Y.Map<unknown>, attachments: DocumentAttachment[]): void {
+  const wanted = attachments.map(compactAttachment);
+  const held = entry.get('attachments');
+  if (wanted.length === 0) {
+    if (held !== undefined) entry.delete('attachments');
+  } else if (held === undefined || !sameAttachments(readAttachments(held), wanted)) {
+    entry.set('attachments', wanted);
+  }
+}
+
+/** Only the fields the document keeps, whatever else the caller's object carries. */
+function compactAttachment(attachment: DocumentAttachment): DocumentAttachment {
+  return { id: attachment.id, name: attachment.name, contentType: attachment.contentType, size: attachment.size };
+}
+
+function sameAttachments(held: readonly DocumentAttachment[], wanted: readonly DocumentAttachment[]): boolean {
+  return held.length === wanted.length && held.every((attachment, index) => ATTACHMENT_FIELDS.every((field) => attachment?.[field] === wanted[index]![field]));
 }
 
 /** Where a message belongs: before the first entry created after it, so the array stays in table order. */
@@ -41,6 +69,7 @@ export function upsertMessage(doc: Y.Doc, message: DocumentMessage): void {
   }
   for (const entry of existing) {
     for (const field of FIELDS) if (entry.get(field) !== message[field]) entry.set(field, message[field]);
+    setAttachments(entry, message.attachments);
     for (const key of entry.keys()) if (!KEYS.has(key)) entry.delete(key);
   }
 }

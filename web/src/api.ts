@@ -2,7 +2,9 @@
 export interface User { id: string; email: string; name: string; createdAt: string }
 export interface Session { accessToken: string; refreshToken: string; user: User }
 export interface Conversation { id: string; title: string; ownerId: string; workspaceId: string | null; createdAt: string; updatedAt: string; policies: Record<string, boolean> }
-export interface Message { id: string; conversationId: string; role: 'user' | 'assistant' | 'system'; authorId?: string | null; content: string; createdAt: string; editedAt?: string | null }
+export interface Message { id: string; conversationId: string; role: 'user' | 'assistant' | 'system'; authorId?: string | null; content: string; createdAt: string; editedAt?: string | null; attachments?: Attachment[] }
+/** A file on a message: what the REST API and the document both carry (the API adds sha256 and createdAt). */
+export interface Attachment { id: string; name: string; contentType: string; size: number }
 export type Permission = 'read' | 'comment' | 'edit';
 export interface Share { id: string; conversationId: string; permission: Permission; url: string; hasPassword: boolean; expiresAt: string | null; maxViews: number | null; viewCount: number; revokedAt: string | null; createdAt: string }
 export interface ShareView { conversation: Pick<Conversation, 'id' | 'title' | 'createdAt' | 'updatedAt' | 'policies'>; messages: Message[]; hasMoreMessages: boolean; token: string; permission: Permission; expiresAt: string }
@@ -108,19 +110,38 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 /** Fired on window when the session ends without the person asking. */
 export const SIGNED_OUT_EVENT = 'twinmcp:signed-out';
 
-/** One HTTP call: JSON in, JSON out, errors as ApiError. */
+/**
+ * One HTTP call: JSON out, errors as ApiError. The body goes as JSON, or as it is when it is FormData
+ * (uploads: the browser writes the multipart boundary into Content-Type itself).
+ */
 export async function request<T>(method: string, path: string, body?: unknown, accessToken?: string): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await send(method, path, { body, accessToken, accept: 'application/json' });
+  if (res.status === 204) return undefined as T;
+  return (await res.json().catch(() => null)) as T;
+}
+
+/**
+ * The bytes at `path` (an attachment) as a Blob, with a bearer token: the route reads Authorization,
+ * never cookies or the URL, so an `<img src>` or a plain link cannot fetch it.
+ */
+export async function requestBlob(path: string, accessToken: string): Promise<Blob> {
+  const res = await send('GET', path, { accessToken, accept: '*/*' });
+  return res.blob();
+}
+
+async function send(method: string, path: string, options: { body?: unknown; accessToken?: string; accept: string }): Promise<Response> {
+  const { body, accessToken } = options;
+  const isForm = body instanceof FormData;
+  const headers: Record<string, string> = { Accept: options.accept };
+  if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
   let res: Response;
   try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, body: body === undefined ? undefined : isForm ? body : JSON.stringify(body) });
   } catch {
     throw new ApiError(0, 'network_error', 'The server cannot be reached. Check your connection.');
   }
-  if (res.status === 204) return undefined as T;
+  if (res.ok) return res;
   const payload = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
-  if (!res.ok) throw new ApiError(res.status, payload?.error?.code ?? 'http_error', payload?.error?.message ?? `HTTP ${res.status}`);
-  return payload as T;
+  throw new ApiError(res.status, payload?.error?.code ?? 'http_error', payload?.error?.message ?? `HTTP ${res.status}`);
 }

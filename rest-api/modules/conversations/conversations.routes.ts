@@ -127,8 +127,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
     async (req, res) => {
       const { id, messageId } = req.input.params;
       const message = await updateMessage(db, bus, { actor: req.actor, conversationId: id, messageId, ...req.input.body });
-      const [withFiles] = await withAttachments(db, [message]);
-      res.json({ data: presentMessage(withFiles!) });
+      res.json({ data: presentMessage(message) });
     },
   );
 

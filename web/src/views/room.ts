@@ -1,20 +1,24 @@
 import type { Editor } from '@tiptap/core';
 import * as Y from 'yjs';
-import { api, ApiError, type Message } from '../api.ts';
+import { api, ApiError, type Attachment, type Message } from '../api.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
 import { formatTime, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor } from '../editor.ts';
+import { AttachmentUrls } from '../files.ts';
 import type { View } from '../router.ts';
+import { draftAttachments } from './draftAttachments.ts';
+import { messageAttachments } from './messageAttachments.ts';
 
 export interface RoomViewOptions {
   conversationId: string;
   title: string;
   user: AwarenessUser;
+  /** The bearer for the collab server and for downloading attachments: an access token or a share token. */
   token: () => Promise<string>;
   renewToken?: () => Promise<boolean>;
   /** False for links that only read or comment: the draft stays read-only whatever the server says. */
   mayEdit: boolean;
-  /** Signed-in members who may post: the draft becomes a message through the REST API. */
+  /** Signed-in members who may post: the draft becomes a message through the REST API, with files attached. */
   mayPost: boolean;
   /** Shown until the live document has synced. */
   initialMessages: Message[];
@@ -26,6 +30,9 @@ export interface RoomViewOptions {
   kicker?: HTMLElement;
 }
 
+/** A message as the list shows it, from the REST API or the document alike. */
+type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: Attachment[] };
+
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
   connected: 'Connected',
@@ -36,8 +43,9 @@ const STATE_LABELS: Record<ConnectionState, string> = {
 };
 
 /**
- * A conversation, live: its messages as the document mirrors them, the shared draft with everyone's
- * carets, who is here and who is typing, and the connection's state.
+ * A conversation, live: its messages (and their files) as the document mirrors them, the shared draft
+ * with everyone's carets and the files to post with it, who is here and who is typing, and the
+ * connection's state.
  */
 export function roomView(options: RoomViewOptions): View {
   const { user, knownNames } = options;
@@ -50,6 +58,12 @@ export function roomView(options: RoomViewOptions): View {
   const editorHost = h('div', { class: 'editor-host' });
   const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
   const postError = h('p', { class: 'error', hidden: true });
+  const attachmentUrls = new AttachmentUrls(options.token);
+  const composer = h('section', { class: 'composer card' }, h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine), editorHost);
+  // The files are this person's own (each upload is theirs until posted); only the draft's text is shared.
+  const attachments = options.mayPost ? draftAttachments({ conversationId: options.conversationId, dropZone: composer, onChange: updatePostButton }) : undefined;
+  if (attachments) composer.append(attachments.el, h('div', { class: 'composer-actions' }, attachments.picker, postError, postButton));
+  else composer.append(h('p', { class: 'hint' }, options.mayEdit ? 'Edits reach everyone at once.' : 'You can read along; this link does not allow editing.'));
 
   let editor: Editor | undefined;
   let editsAway = 0;
@@ -85,7 +99,8 @@ export function roomView(options: RoomViewOptions): View {
   }
 
   function updatePostButton(): void {
-    postButton.disabled = !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected';
+    // Files still uploading would miss the message: posting waits for them (a failed one is left out).
+    postButton.disabled = !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected' || attachments?.isUploading() === true;
   }
 
   function renderPresence(): void {
@@ -101,7 +116,7 @@ export function roomView(options: RoomViewOptions): View {
     typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;
   }
 
-  function renderMessages(messages: Array<Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null }>): void {
+  function renderMessages(messages: ShownMessage[]): void {
     replaceChildren(
       messageList,
       ...(messages.length === 0 ? [h('li', { class: 'empty' }, 'No messages yet. Write the first one together below.')] : []),
@@ -117,9 +132,12 @@ export function roomView(options: RoomViewOptions): View {
             ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
           ),
           h('div', { class: 'content' }, message.content),
+          message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls),
         ),
       ),
     );
+    // Blobs of files no longer on the page (a deleted message) go now; the others are reused.
+    attachmentUrls.keepOnly(new Set(messages.flatMap((message) => message.attachments.map((attachment) => attachment.id))));
     messageList.scrollTop = messageList.scrollHeight;
   }
 
@@ -143,6 +161,7 @@ export function roomView(options: RoomViewOptions): View {
       content: String(entry.get('content') ?? ''),
       createdAt: String(entry.get('createdAt')),
       editedAt: typeof entry.get('editedAt') === 'string' ? (entry.get('editedAt') as string) : null,
+      attachments: attachmentsOf(entry.get('attachments')),
     }));
   };
 
@@ -152,10 +171,12 @@ export function roomView(options: RoomViewOptions): View {
     if (!content) return;
     postButton.disabled = true;
     postError.hidden = true;
+    const attachmentIds = attachments?.readyIds() ?? [];
     try {
-      await api('POST', `/api/conversations/${options.conversationId}/messages`, { role: 'user', content });
+      await api('POST', `/api/conversations/${options.conversationId}/messages`, { role: 'user', content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) });
       // The message comes back through the document's `messages`; the draft starts over for everyone.
       editor.commands.clearContent(true);
+      attachments?.clear();
     } catch (error) {
       postError.hidden = false;
       postError.textContent = error instanceof ApiError ? error.message : 'Posting failed.';
@@ -164,19 +185,12 @@ export function roomView(options: RoomViewOptions): View {
     }
   }
 
-  renderMessages(options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null })));
+  renderMessages(options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null, attachments: message.attachments ?? [] })));
   room.provider.on('synced', () => renderMessages(messagesFromDocument()));
   room.messages.observeDeep(() => renderMessages(messagesFromDocument()));
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
-  const composer = h(
-    'section',
-    { class: 'composer card' },
-    h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine),
-    editorHost,
-    options.mayPost ? h('div', { class: 'composer-actions' }, postError, postButton) : h('p', { class: 'hint' }, options.mayEdit ? 'Edits reach everyone at once.' : 'You can read along; this link does not allow editing.'),
-  );
 
   const el = h(
     'div',
@@ -194,8 +208,18 @@ export function roomView(options: RoomViewOptions): View {
     destroy() {
       editor?.destroy();
       room.destroy();
+      attachmentUrls.revokeAll();
     },
   };
+}
+
+/** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
+function attachmentsOf(value: unknown): Attachment[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (item): item is Attachment =>
+      typeof item === 'object' && item !== null && typeof item.id === 'string' && typeof item.name === 'string' && typeof item.contentType === 'string' && typeof item.size === 'number',
+  );
 }
 
 function refusalText(reason: string | undefined): string {
