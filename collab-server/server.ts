@@ -11,6 +11,7 @@ import { LimitsExtension } from './extensions/LimitsExtension.ts';
 import { MessageMirrorExtension } from './extensions/MessageMirrorExtension.ts';
 import { OperationsExtension } from './extensions/OperationsExtension.ts';
 import { PersistenceExtension } from './extensions/PersistenceExtension.ts';
+import { RenameExtension } from './extensions/RenameExtension.ts';
 import { UpdateLogExtension } from './extensions/UpdateLogExtension.ts';
 import { MemoryConnectionLeases, RedisConnectionLeases } from './connectionLeases.ts';
 import { createCollabMetrics } from './metrics.ts';
@@ -65,10 +66,11 @@ export function createCollabServer(services: Services): CollabServer {
         log,
         metrics,
       }),
-      new UpdateLogExtension({ db, log, commitIntervalMs: config.COLLAB_LOG_COMMIT_INTERVAL_MS, metrics }),
+      new UpdateLogExtension({ db, bus, log, commitIntervalMs: config.COLLAB_LOG_COMMIT_INTERVAL_MS, metrics }),
       new ClientUpdateExtension({ log, metrics }),
       new PersistenceExtension({ db, log, metrics }),
       new MessageMirrorExtension({ db, bus, log }),
+      new RenameExtension({ bus, log }),
       new AccessEventsExtension({ db, bus, log, revocations, onClosed: metrics.countClosed }),
       new OperationsExtension({ services, metrics: metrics.registry }),
     ],

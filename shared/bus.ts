@@ -27,7 +27,14 @@ export interface BusEvents {
    * A conversation's title changed: renamed through the API (`api`), or edited in its document and
    * written back to the table by the collab node that logged the edit (`document`).
    */
-  'conversation.renamed': { conversationId: string; title: string; source: 'api' | 'document'; eventId: string };
+  'conversation.renamed': {
+    conversationId: string;
+    title: string;
+    source: 'api' | 'document';
+    eventId: string;
+    /** For `api`: the rename as a Yjs update (base64), for the nodes that hold the document to apply. */
+    update?: string;
+  };
   /** A message was stored; collab nodes append it to the open document. */
   'message.created': { conversationId: string; message: BusMessage };
   /** A message's content changed. */

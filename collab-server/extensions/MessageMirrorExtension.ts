@@ -1,10 +1,11 @@
 import { type afterLoadDocumentPayload, type Document, type Extension, type Hocuspocus, type onConfigurePayload } from '@hocuspocus/server';
 import type { Bus, BusMessage } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
-import { conversationIdOf, documentNameFor, messagesOf, type DocumentMessage } from '@shared/documents/conversationDocument.ts';
+import { conversationIdOf, messagesOf, type DocumentMessage } from '@shared/documents/conversationDocument.ts';
 import { listConversationMessages } from '@shared/documents/listConversationMessages.ts';
 import { hasDuplicateMessages, reconcileMessages, removeDuplicateMessages, removeMessage, upsertMessage } from '@shared/documents/mirrorMessages.ts';
 import type { Logger } from '@shared/logger.ts';
+import { applyToOpenDocument } from '../applyToOpenDocument.ts';
 import { serverOrigin } from '../serverOrigin.ts';
 
 interface MessageMirrorExtensionOptions {
@@ -72,11 +73,6 @@ export class MessageMirrorExtension implements Extension {
   }
 
   private async apply(conversationId: string, change: (document: Document) => void): Promise<void> {
-    const name = documentNameFor(conversationId);
-    // A document still loading may have read the table before this message committed: wait, then apply.
-    const document = this.instance.documents.get(name) ?? (await this.instance.loadingDocuments.get(name)?.catch(() => undefined));
-    if (!document || document.isDestroyed) return;
-    document.transact(() => change(document), serverOrigin('bus'));
-    this.log.debug({ conversationId }, 'message change applied to the open document');
+    if (await applyToOpenDocument(this.instance, conversationId, 'bus', change)) this.log.debug({ conversationId }, 'message change applied to the open document');
   }
 }

@@ -1,7 +1,11 @@
-import type { afterLoadDocumentPayload, beforeSyncPayload, Document, Extension } from '@hocuspocus/server';
+import crypto from 'node:crypto';
+import { isTransactionOrigin, type afterLoadDocumentPayload, type beforeSyncPayload, type Document, type Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
+import type { Bus } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
-import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
+import type { TitleChange } from '@shared/documents/appendConversationUpdate.ts';
+import { conversationIdOf, DocumentFields } from '@shared/documents/conversationDocument.ts';
+import { titleForTable } from '@shared/documents/documentTitle.ts';
 import type { Logger } from '@shared/logger.ts';
 import { closeConnection } from '../closeConnection.ts';
 import type { CollabMetrics } from '../metrics.ts';
@@ -12,6 +16,8 @@ import type { CollabContext } from './AuthExtension.ts';
 
 interface UpdateLogExtensionOptions {
   db: Db;
+  /** Title changes written to the table are announced (`conversation.renamed`, source `document`). */
+  bus: Bus;
   log: Logger;
   /** Shortest time between two commits of the update log (group commit). */
   commitIntervalMs: number;
@@ -25,6 +31,8 @@ interface LogState {
   committed: Promise<boolean>;
   /** Changes whose commit failed, merged: written again with the next change or acknowledgement. */
   unlogged?: Uint8Array;
+  /** The title those changes gave the document, if they changed it: written with them. */
+  unloggedTitle?: string;
 }
 
 /**
@@ -55,14 +63,20 @@ export class UpdateLogExtension implements Extension {
 
   constructor(private readonly options: UpdateLogExtensionOptions) {
     this.log = options.log.child({ module: 'collab.update-log' });
-    this.writer = new UpdateLogWriter(options.db, options.commitIntervalMs, options.metrics.countLogged);
+    this.writer = new UpdateLogWriter(options.db, options.commitIntervalMs, options.metrics.countLogged, (renamed) => this.announceRenames(renamed));
   }
 
   /** Runs before the other extensions' afterLoadDocument, so the changes they make are logged too. */
   async afterLoadDocument({ document, documentName }: afterLoadDocumentPayload): Promise<void> {
     const state: LogState = { conversationId: conversationIdOf(documentName)!, committed: Promise.resolve(true) };
     this.states.set(document, state);
-    document.on('update', (update: Uint8Array) => this.append(document, state, update));
+    const title = document.getText(DocumentFields.title);
+    document.on('update', (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      // A title this node's clients changed goes to the table with the commit that logs the change
+      // (shared/documents/documentTitle.ts); renames arriving from elsewhere were written there already.
+      const fromClient = isTransactionOrigin(origin) && origin.source === 'connection';
+      this.append(document, state, update, fromClient && transaction.changed.has(title as unknown as Y.AbstractType<Y.YEvent<Y.Text>>) ? titleForTable(title.toString()) : undefined);
+    });
   }
 
   async beforeSync({ type, connection, document }: beforeSyncPayload<CollabContext>): Promise<void> {
@@ -80,17 +94,20 @@ export class UpdateLogExtension implements Extension {
   }
 
   /** Queues `update` (with whatever failed before) and makes the document's next acknowledgements wait for it. */
-  private append(document: Document, state: LogState, update: Uint8Array | undefined): void {
+  private append(document: Document, state: LogState, update: Uint8Array | undefined, newTitle?: string): void {
     const retried = state.unlogged;
+    const title = newTitle ?? state.unloggedTitle;
     state.unlogged = undefined;
+    state.unloggedTitle = undefined;
     const rows = retried && update ? Y.mergeUpdates([retried, update]) : (retried ?? update);
     if (!rows) return;
-    const written = this.writer.append(state.conversationId, rows).then(
+    const written = this.writer.append(state.conversationId, rows, title).then(
       (outcome) => {
         if (outcome === 'conversation_gone') this.conversationGone(document, state);
         return outcome === 'logged';
       },
       (error: unknown) => {
+        if (title !== undefined) state.unloggedTitle ??= title;
         this.notLogged(document, state, rows, error);
         return false;
       },
@@ -98,6 +115,15 @@ export class UpdateLogExtension implements Extension {
     // A retry covers every failure before it, so it starts the chain afresh; otherwise all must hold.
     const before = retried ? Promise.resolve(true) : state.committed;
     state.committed = Promise.all([before, written]).then(([a, b]) => a && b);
+  }
+
+  /** Tells every node — cached share views, lists — that a document's title reached the table. */
+  private announceRenames(renamed: TitleChange[]): void {
+    for (const { conversationId, title } of renamed) {
+      this.options.bus
+        .publish('conversation.renamed', { conversationId, title, source: 'document', eventId: crypto.randomUUID() })
+        .catch((error: unknown) => this.log.warn({ err: error, conversationId }, 'rename not announced'));
+    }
   }
 
   /**

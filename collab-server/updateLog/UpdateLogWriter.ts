@@ -1,5 +1,5 @@
 import type { Db } from '@shared/db.ts';
-import { appendConversationUpdates } from '@shared/documents/appendConversationUpdate.ts';
+import { appendConversationUpdates, type TitleChange } from '@shared/documents/appendConversationUpdate.ts';
 
 /** What became of an edit: in the log, or left out because its conversation was deleted meanwhile. */
 export type AppendOutcome = 'logged' | 'conversation_gone';
@@ -7,6 +7,8 @@ export type AppendOutcome = 'logged' | 'conversation_gone';
 interface QueuedEdit {
   conversationId: string;
   update: Uint8Array;
+  /** The document's title for the table, when this edit changed it. */
+  title?: string;
   resolve: (outcome: AppendOutcome) => void;
   reject: (error: unknown) => void;
 }
@@ -33,15 +35,17 @@ export class UpdateLogWriter {
     private readonly db: Db,
     private readonly minIntervalMs: number,
     private readonly onCommitted: (edits: number, bytes: number, seconds: number) => void = () => {},
+    /** Told, after each commit, which conversations' titles it changed in the table. */
+    private readonly onRenamed: (renamed: TitleChange[]) => void = () => {},
   ) {}
 
   /**
    * Resolves once the edit is committed (or known to belong to a deleted conversation); rejects when
    * its commit failed (a batch fails as a whole).
    */
-  append(conversationId: string, update: Uint8Array): Promise<AppendOutcome> {
+  append(conversationId: string, update: Uint8Array, title?: string): Promise<AppendOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ conversationId, update, resolve, reject });
+      this.queue.push({ conversationId, update, title, resolve, reject });
       this.schedule();
     });
   }
@@ -83,7 +87,11 @@ export class UpdateLogWriter {
     if (batch.length === 0) return;
     this.lastCommitStartedAt = performance.now();
     try {
-      const gone = await appendConversationUpdates(this.db, batch);
+      // The latest title of each conversation in the batch: the one its document holds after these edits.
+      const titles = new Map<string, string>();
+      for (const edit of batch) if (edit.title !== undefined) titles.set(edit.conversationId, edit.title);
+      const { gone, renamed } = await appendConversationUpdates(this.db, batch, [...titles].map(([conversationId, title]) => ({ conversationId, title })));
+      if (renamed.length > 0) this.onRenamed(renamed);
       this.onCommitted(batch.length, batch.reduce((sum, edit) => sum + edit.update.byteLength, 0), (performance.now() - this.lastCommitStartedAt) / 1000);
       for (const edit of batch) edit.resolve(gone.has(edit.conversationId) ? 'conversation_gone' : 'logged');
     } catch (error) {

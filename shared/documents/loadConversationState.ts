@@ -13,24 +13,23 @@ export interface LoadedConversationState {
 
 /**
  * Loads a conversation's document as PostgreSQL has it: the compact state plus the update log, read in
- * one snapshot so a concurrent compaction cannot make a row vanish between the two reads. Returns
+ * one statement — one snapshot, whatever the isolation level, so a concurrent compaction cannot make a
+ * row vanish between two reads (the same holds inside a caller's transaction, as for a rename). Returns
  * undefined when the conversation does not exist (deleted while someone was connecting).
  */
 export async function loadConversationState(db: Knex, conversationId: string): Promise<LoadedConversationState | undefined> {
-  const stored = await db.transaction(
-    async (trx) => {
-      const conversation = await trx('conversations').where({ id: conversationId }).first('id');
-      if (!conversation) return undefined;
-      const state = await trx('conversation_states').where({ conversation_id: conversationId }).first('state');
-      const rows: Array<{ update: Buffer }> = await trx('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('update');
-      return { state: state?.state as Buffer | undefined, rows };
-    },
-    { isolationLevel: 'repeatable read', readOnly: true },
+  const conversation = await db('conversations').where({ id: conversationId }).first('id');
+  if (!conversation) return undefined;
+  const { rows } = await db.raw<{ rows: Array<{ logged: boolean; bytes: Buffer }> }>(
+    `select false as logged, state as bytes, 0::bigint as id from conversation_states where conversation_id = ?
+     union all
+     select true, update, id from conversation_updates where conversation_id = ?
+     order by logged, id`,
+    [conversationId, conversationId],
   );
-  if (!stored) return undefined;
-  // Merged after the snapshot's transaction has ended: it holds nothing open while it works.
-  const parts = [...(stored.state ? [stored.state] : []), ...stored.rows.map((row) => row.update)].map((part) => new Uint8Array(part));
+  // The state (if any) first, then the log in the order it was written.
+  const parts = rows.map((row) => new Uint8Array(row.bytes));
   if (parts.length === 0) return { update: null, loggedUpdates: 0, skippedUpdates: 0 };
   const merged = await mergeIntoState(parts);
-  return { update: merged.update, loggedUpdates: stored.rows.length, skippedUpdates: merged.skipped };
+  return { update: merged.update, loggedUpdates: rows.filter((row) => row.logged).length, skippedUpdates: merged.skipped };
 }
