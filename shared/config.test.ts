@@ -19,6 +19,12 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('points links at the port the product serves on when APP_URL is unset', () => {
+    expect(parseConfig({}).APP_URL).toBe('http://localhost:3000');
+    expect(parseConfig({ PORT: '3100' }).APP_URL).toBe('http://localhost:3100');
+    expect(parseConfig({ PORT: '3100', APP_URL: 'https://collab.example.com' }).APP_URL).toBe('https://collab.example.com');
+  });
+
   it('names each bad variable and what it expects, one line each', () => {
     expect(problems({ PORT: 'abc', REDIS_URL: 'http://cache', LOG_LEVEL: 'loud' })).toEqual([
       'Invalid configuration: PORT must be a port number (0-65535) (got "abc")',

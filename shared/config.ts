@@ -49,8 +49,8 @@ const ConfigSchema = z
     COLLAB_MAX_CONNECTIONS_PER_USER: positiveInt.default(20),
     /** Collaboration server URL the web client connects to (ws:// or wss://). Unset: the page's own host name on COLLAB_PORT. */
     COLLAB_PUBLIC_URL: url(['ws', 'wss']).optional(),
-    /** Public base URL of the web client, used in links the product sends out. Default http://localhost:3000. */
-    APP_URL: url(['http', 'https']).default('http://localhost:3000'),
+    /** Public base URL of the web client, used in links the product sends out. Default http://localhost:<PORT>. */
+    APP_URL: url(['http', 'https']).optional(),
     /** PostgreSQL connection string. Unset: embedded PGlite under DATA_DIR. */
     DATABASE_URL: url(['postgres', 'postgresql']).optional(),
     /** Largest number of PostgreSQL connections per process. Default 10. */
@@ -139,7 +139,9 @@ const ConfigSchema = z
       const [missing, set] = env.S3_ACCESS_KEY_ID ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID'] : ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
       ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${set} is set` });
     }
-  });
+  })
+  // Links point at the port the product serves on, unless told where the public address is.
+  .transform((env) => ({ ...env, APP_URL: env.APP_URL ?? `http://localhost:${env.PORT}` }));
 
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 

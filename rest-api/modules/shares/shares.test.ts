@@ -231,3 +231,17 @@ describe.each(['postgres', 'pglite'] as const)('managing share links on %s', (ba
   });
 
 });
+
+describe('share links without APP_URL', () => {
+  it('point at the port the product serves on', async () => {
+    const t = await startTestApp({ env: { PORT: '3100', APP_URL: '' } });
+    try {
+      const owner = await registerUser(t);
+      const conversation = await createConversation(t, owner);
+      const res = await postShare(t, owner, { conversationId: conversation.id, permission: 'read' });
+      expect(res.body.data.url).toBe(`http://localhost:3100/share/${res.body.data.id}`);
+    } finally {
+      await t.close();
+    }
+  });
+});
