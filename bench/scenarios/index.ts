@@ -12,7 +12,8 @@ import { shareView } from './shareView.ts';
  */
 export const scenarios: Scenario[] = [
   conversationGet,
-  shareView,
+  shareView(false),
+  shareView(true),
   collabFanOut(20),
   collabFanOut(50),
   collabFanOut(100),
