@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
+import { SHARE_PERMISSIONS, type SharePrincipal } from './access/share.ts';
 import type { Config } from './config.ts';
 import { AuthenticationError } from './errors.ts';
 
@@ -14,14 +15,6 @@ export const JWT_VERIFY_OPTIONS = { algorithms: [ALGORITHM], issuer: ISSUER } sa
 
 /** Who is acting: a signed-in user. (Share-link holders are `SharePrincipal`s in shared/access.) */
 export type Actor = { type: 'user'; id: string };
-
-/** A share token's principal; mirrors shared/access's SharePrincipal (kept here to avoid an import cycle). */
-export type ShareTokenPrincipal = {
-  type: 'share';
-  shareId: string;
-  conversationId: string;
-  permission: 'read' | 'comment' | 'edit';
-};
 
 /** Settings every token function needs; built once per process by `createTokenSettings`. */
 export interface TokenSettings {
@@ -123,7 +116,7 @@ const ShareClaims = z.object({
   typ: z.literal('share'),
   sid: z.string().min(1),
   cid: z.uuid(),
-  perm: z.enum(['read', 'comment', 'edit']),
+  perm: z.enum(SHARE_PERMISSIONS),
 });
 
 /**
@@ -131,7 +124,7 @@ const ShareClaims = z.object({
  * share view. It expires at `expiresAt` (the earlier of the token lifetime and the share's expiry);
  * the collab server also re-checks the share itself, so revoking it ends the token at once.
  */
-export function signShareToken(settings: TokenSettings, principal: Omit<ShareTokenPrincipal, 'type'>, expiresAt: Date): string {
+export function signShareToken(settings: TokenSettings, principal: Omit<SharePrincipal, 'type'>, expiresAt: Date): string {
   return jwt.sign(
     { typ: 'share', sid: principal.shareId, cid: principal.conversationId, perm: principal.permission, exp: Math.floor(expiresAt.getTime() / 1000) },
     settings.secret,
@@ -168,7 +161,7 @@ export function verifyShareDeviceToken(settings: TokenSettings, token: string | 
 }
 
 /** What a token the collab server takes turned out to be: a share token (verified), or a user's access token. */
-export type CollabToken = { kind: 'share'; principal: ShareTokenPrincipal } | { kind: 'access'; claims: AccessTokenClaims };
+export type CollabToken = { kind: 'share'; principal: SharePrincipal } | { kind: 'access'; claims: AccessTokenClaims };
 
 /**
  * Reads either kind of token the collab server takes. A share token is complete here; an access token

@@ -22,6 +22,9 @@ export const pageOf = <T extends z.ZodType>(schema: T) =>
     pagination: z.object({ nextCursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page') }),
   });
 
+/** An email address as accounts and invitations take it. */
+export const Email = z.email().max(254).meta({ example: 'ada@example.com' });
+
 /** Text PostgreSQL can store: anything but NUL, which it refuses (and which never belongs in text anyway). */
 export const Text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { Text } from '../../http/schemas.ts';
+import { Email, Text } from '../../http/schemas.ts';
 
-const Email = z.email().max(254).meta({ example: 'ada@example.com' });
 // Upper bound keeps a single request from buying seconds of argon2 time.
 const Password = Text().min(8, 'must be at least 8 characters').max(256);
 

@@ -4,7 +4,8 @@ import { writeAudit } from '@shared/audit.ts';
 import { AppError, ConflictError, NotFoundError } from '@shared/errors.ts';
 import type { WorkspaceForActor } from './findWorkspaceForActor.ts';
 import { claimInvitation, findUsableInvitation } from './invitations.repo.ts';
-import { findMember, findUserContact, findWorkspace, insertMember } from './workspaces.repo.ts';
+import { findAccount } from '../auth/accounts.ts';
+import { findMember, findWorkspace, insertMember } from './workspaces.repo.ts';
 
 interface Props {
   /** The signed-in user accepting; their account's email must be the invited address. */
@@ -24,7 +25,7 @@ const invitationNotFound = () => new NotFoundError('Invitation not found');
  */
 export async function acceptInvitation(db: Knex, props: Props): Promise<WorkspaceForActor> {
   return db.transaction(async (trx) => {
-    const user = await findUserContact(trx, props.actor.id);
+    const user = await findAccount(trx, props.actor.id);
     if (!user) throw invitationNotFound();
     const tokenHash = hashOpaqueToken(props.token);
     const invitation = await claimInvitation(trx, tokenHash, user);

@@ -4,7 +4,7 @@ import { writeAudit } from '@shared/audit.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import { invitationEmail, type InvitationDelivery } from './invitationEmail.ts';
 import type { InvitationRow } from './invitations.repo.ts';
-import { findUserContact } from './workspaces.repo.ts';
+import { findAccount } from '../auth/accounts.ts';
 
 interface Props {
   actor: Actor;
@@ -26,7 +26,7 @@ export async function deliverInvitation(trx: Knex.Transaction, delivery: Invitat
     actorId: actor.id, action: props.action, subjectType: 'workspace', subjectId: workspace.id,
     data: { invitationId: invitation.id, email: invitation.email, role: invitation.role },
   });
-  const sender = await findUserContact(trx, actor.id);
+  const sender = await findAccount(trx, actor.id);
   if (!sender) throw new NotFoundError('User not found');
   const email = await delivery.mailer.send(invitationEmail({
     to: invitation.email, token: props.token, workspaceName: workspace.name, inviterName: sender.name, role: invitation.role,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { ACCOUNT, joinAccounts } from '../auth/accounts.ts';
 import type { WorkspaceRole } from '@shared/access/index.ts';
 
 /** A `workspaces` row. */
@@ -84,22 +85,21 @@ export function findMember(db: Knex, workspaceId: string, userId: string): Promi
 }
 
 const membersWithUsers = (db: Knex, workspaceId: string) =>
-  db('workspace_members as m')
-    .join('users as u', 'u.id', 'm.user_id')
-    .join('workspaces as w', 'w.id', 'm.workspace_id')
-    .where('m.workspace_id', workspaceId)
-    .select<MemberWithUser[]>('m.*', 'u.name', 'u.email', 'w.owner_id');
+  joinAccounts(
+    db('workspace_members as m').join('workspaces as w', 'w.id', 'm.workspace_id').where('m.workspace_id', workspaceId).select('m.*', 'w.owner_id'),
+    'm.user_id',
+  );
 
 /** Members by email; one extra row tells whether another page follows. */
-export function listMembers(db: Knex, workspaceId: string, page: { limit: number; after?: string }) {
-  const query = membersWithUsers(db, workspaceId).orderByRaw('lower(u.email)').limit(page.limit + 1);
-  if (page.after !== undefined) query.whereRaw('lower(u.email) > ?', [page.after]);
+export function listMembers(db: Knex, workspaceId: string, page: { limit: number; after?: string }): Promise<MemberWithUser[]> {
+  const query = membersWithUsers(db, workspaceId).orderByRaw(ACCOUNT.emailKey).limit(page.limit + 1);
+  if (page.after !== undefined) query.whereRaw(`${ACCOUNT.emailKey} > ?`, [page.after]);
   return query;
 }
 
 /** One member with their account details, as the member list shows them. */
 export async function findMemberWithUser(db: Knex, workspaceId: string, userId: string): Promise<MemberWithUser | undefined> {
-  const [row] = await membersWithUsers(db, workspaceId).where('m.user_id', userId);
+  const [row] = (await membersWithUsers(db, workspaceId).where('m.user_id', userId)) as MemberWithUser[];
   return row;
 }
 
@@ -131,15 +131,8 @@ export async function countAdmins(db: Knex, workspaceId: string): Promise<number
 
 /** True when an account with this email (in any letter case) belongs to the workspace. */
 export async function isEmailMember(db: Knex, workspaceId: string, email: string): Promise<boolean> {
-  const row = await db('workspace_members as m')
-    .join('users as u', 'u.id', 'm.user_id')
-    .where('m.workspace_id', workspaceId)
-    .whereRaw('lower(u.email) = lower(?)', [email])
+  const row = await joinAccounts(db('workspace_members as m').where('m.workspace_id', workspaceId), 'm.user_id')
+    .whereRaw(`${ACCOUNT.emailKey} = lower(?)`, [email])
     .first('m.user_id');
   return Boolean(row);
-}
-
-/** The name and address of an account, for invitations (the auth module's repo is its own). */
-export function findUserContact(db: Knex, id: string): Promise<{ id: string; name: string; email: string } | undefined> {
-  return db('users').where({ id }).first('id', 'name', 'email');
 }

@@ -1,12 +1,11 @@
 import { z } from 'zod';
 import { WORKSPACE_ROLES } from '@shared/access/index.ts';
 import { pageQuery } from '../../http/pagination.ts';
-import { IdParam, Text } from '../../http/schemas.ts';
+import { Email, IdParam, Text } from '../../http/schemas.ts';
 
 // A name is one line: it goes into email subjects, where a line break would start a new header.
 const Name = Text().regex(/^[^\p{Cc}]*$/u, 'must not contain control characters').trim().min(1).max(100);
 const Role = z.enum(WORKSPACE_ROLES);
-const Email = z.email().max(254).meta({ example: 'ada@example.com' });
 
 const WorkspaceParams = z.object({ id: IdParam });
 
