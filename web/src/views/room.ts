@@ -1,6 +1,6 @@
 import type { Editor } from '@tiptap/core';
 import * as Y from 'yjs';
-import { api, ApiError, type Attachment, type Message } from '../api.ts';
+import { api, ApiError, type AttachmentSummary, type Message, type SharedMessage } from '../api.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
 import { formatTime, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor } from '../editor.ts';
@@ -20,8 +20,8 @@ export interface RoomViewOptions {
   mayEdit: boolean;
   /** Signed-in members who may post: the draft becomes a message through the REST API, with files attached. */
   mayPost: boolean;
-  /** Shown until the live document has synced. */
-  initialMessages: Message[];
+  /** Shown until the live document has synced: a member's messages, or a share link's (which name no author). */
+  initialMessages: Array<SharedMessage & Partial<Pick<Message, 'authorId'>>>;
   /** Names of message authors known from elsewhere (workspace members, yourself). */
   knownNames: Map<string, string>;
   /** Extra panels beside the conversation (share links). */
@@ -31,7 +31,7 @@ export interface RoomViewOptions {
 }
 
 /** A message as the list shows it, from the REST API or the document alike. */
-type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: Attachment[] };
+type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: AttachmentSummary[] };
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -173,7 +173,8 @@ export function roomView(options: RoomViewOptions): View {
     postError.hidden = true;
     const attachmentIds = attachments?.readyIds() ?? [];
     try {
-      await api('POST', `/api/conversations/${options.conversationId}/messages`, { role: 'user', content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) });
+      const body = { role: 'user' as const, content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) };
+      await api('POST', '/api/conversations/{id}/messages', { params: { id: options.conversationId }, body });
       // The message comes back through the document's `messages`; the draft starts over for everyone.
       editor.commands.clearContent(true);
       attachments?.clear();
@@ -214,10 +215,10 @@ export function roomView(options: RoomViewOptions): View {
 }
 
 /** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
-function attachmentsOf(value: unknown): Attachment[] {
+function attachmentsOf(value: unknown): AttachmentSummary[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
-    (item): item is Attachment =>
+    (item): item is AttachmentSummary =>
       typeof item === 'object' && item !== null && typeof item.id === 'string' && typeof item.name === 'string' && typeof item.contentType === 'string' && typeof item.size === 'number',
   );
 }

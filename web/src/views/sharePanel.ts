@@ -1,4 +1,4 @@
-import { api, ApiError, type Page, type Permission, type Share } from '../api.ts';
+import { api, ApiError, type Permission, type Share } from '../api.ts';
 import { formatTime, formValues, h, replaceChildren } from '../dom.ts';
 import { errorLine, showError } from './layout.ts';
 
@@ -11,7 +11,7 @@ export function sharePanel(conversationId: string): HTMLElement {
   const list = h('ul', { class: 'list shares' });
 
   async function refresh(): Promise<void> {
-    const shares = await api<Page<Share>>('GET', `/api/share?conversationId=${conversationId}&limit=100`).catch(() => null);
+    const shares = await api('GET', '/api/share', { query: { conversationId, limit: 100 } }).catch(() => null);
     if (!shares) return;
     replaceChildren(list, ...shares.data.map(shareRow));
   }
@@ -24,7 +24,7 @@ export function sharePanel(conversationId: string): HTMLElement {
       `${share.viewCount}${share.maxViews ? `/${share.maxViews}` : ''} views`,
     ].filter(Boolean);
     const revoke = async () => {
-      await api('DELETE', `/api/share/${share.id}`).catch(() => undefined);
+      await api('DELETE', '/api/share/{id}', { params: { id: share.id } }).catch(() => undefined);
       await refresh();
     };
     return h(
@@ -44,12 +44,12 @@ export function sharePanel(conversationId: string): HTMLElement {
     try {
       const body = {
         conversationId,
-        permission: values.permission,
+        permission: values.permission as Permission,
         ...(values.password ? { password: values.password } : {}),
         ...(values.expiresAt ? { expiresAt: new Date(values.expiresAt).toISOString() } : {}),
         ...(values.maxViews ? { maxViews: Number(values.maxViews) } : {}),
       };
-      const { data } = await api<{ data: Share & { qrCode: string } }>('POST', '/api/share', body);
+      const { data } = await api('POST', '/api/share', { body });
       replaceChildren(
         created,
         h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),
