@@ -22,6 +22,9 @@ export async function conversationView(conversationId: string): Promise<View> {
     // The server's spelling of the id (lower case), whatever case the address bar had: it names the document.
     conversationId: conversation.id,
     title: conversation.title,
+    rename: conversation.policies.update
+      ? async (title) => (await api('PATCH', '/api/conversations/{id}', { params: { id: conversation.id }, body: { title } })).data.title
+      : undefined,
     user: { id: user.id, name: user.name, color: colorFor(user.id) },
     token: freshAccessToken,
     renewToken: refreshSession,

@@ -8,10 +8,14 @@ import { AttachmentUrls } from '../files.ts';
 import type { View } from '../router.ts';
 import { draftAttachments } from './draftAttachments.ts';
 import { messageAttachments } from './messageAttachments.ts';
+import { roomTitle } from './roomTitle.ts';
 
 export interface RoomViewOptions {
   conversationId: string;
+  /** The title from the REST API, until the live document's arrives. */
   title: string;
+  /** Renames the conversation and resolves to the stored title; given to people who may (policies.update). */
+  rename?: (title: string) => Promise<string>;
   user: AwarenessUser;
   /** The bearer for the collab server and for downloading attachments: an access token or a share token. */
   token: () => Promise<string>;
@@ -192,11 +196,11 @@ export function roomView(options: RoomViewOptions): View {
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
-
+  const title = roomTitle({ title: options.title, liveTitle: room.title, rename: options.rename });
   const el = h(
     'div',
     { class: 'room' },
-    h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, h('h1', {}, options.title), status), presenceList, notice),
+    h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, title.el, status), presenceList, notice),
     h('div', { class: options.aside ? 'room-body with-aside' : 'room-body' }, h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer), options.aside),
   );
 
@@ -207,6 +211,7 @@ export function roomView(options: RoomViewOptions): View {
   return {
     el,
     destroy() {
+      title.destroy();
       editor?.destroy();
       room.destroy();
       attachmentUrls.revokeAll();
