@@ -18,6 +18,7 @@ export async function conversationView(conversationId: string): Promise<View> {
     const members = await api('GET', '/api/workspace/{id}/members', { params: { id: conversation.workspaceId }, query: { limit: 100 } }).catch(() => null);
     for (const member of members?.data ?? []) knownNames.set(member.userId, member.name);
   }
+  const shares = conversation.policies.share ? sharePanel(conversation.id) : undefined;
   const room = roomView({
     // The server's spelling of the id (lower case), whatever case the address bar had: it names the document.
     conversationId: conversation.id,
@@ -33,7 +34,13 @@ export async function conversationView(conversationId: string): Promise<View> {
     initialMessages: messages.data,
     knownNames,
     kicker: h('a', { href: conversation.workspaceId ? `/?workspace=${conversation.workspaceId}` : '/', class: 'back' }, '← Conversations'),
-    aside: conversation.policies.share ? sharePanel(conversation.id) : undefined,
+    aside: shares?.el,
   });
-  return { el: shell(room.el), destroy: room.destroy };
+  return {
+    el: shell(room.el),
+    destroy() {
+      shares?.destroy?.();
+      room.destroy?.();
+    },
+  };
 }
