@@ -24,6 +24,8 @@ const HEADER = `${COMMENT_HEADER}// The REST API's types, from the OpenAPI docum
  * PGlite serves, and nothing else is touched — no network, no files, no jobs started.
  */
 async function buildServedOpenApiDocument(): Promise<OpenApiDocument> {
+  // The defaults, never this shell's environment: the document states limits (ATTACHMENT_MAX_BYTES), and
+  // the committed file must be the same whoever generates it.
   const config = parseConfig({
     LOG_LEVEL: 'silent',
     JOBS_ENABLED: 'false',
