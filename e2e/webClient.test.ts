@@ -6,6 +6,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { signAccessToken } from '@shared/auth.ts';
 import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
 import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
+import { connected, seesText, signIn } from './pages.ts';
 
 /** The e2e stack's attachment cap. */
 const ATTACHMENT_MAX_BYTES = 64 * 1024;
@@ -35,22 +36,8 @@ describe('web client in Chromium', () => {
     return context.newPage();
   }
 
-  async function signIn(page: Page, user: TestUser, next = '/'): Promise<void> {
-    await page.goto(`/login?next=${encodeURIComponent(next)}`);
-    await page.getByLabel('Email').fill(user.email);
-    await page.getByLabel('Password').fill(user.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname === next.split('?')[0]);
-  }
-
-  const connected = (page: Page) => page.locator('.status[data-state="connected"]').waitFor();
   const draft = (page: Page) => page.locator('.draft-editor');
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-
-  /** Waits until the element's text contains `text`. */
-  async function seesText(page: Page, selector: string, text: string): Promise<void> {
-    await page.waitForFunction(([sel, wanted]) => [...document.querySelectorAll(sel!)].some((el) => el.textContent?.includes(wanted!)), [selector, text]);
-  }
 
   /** The draft as the collab server holds it in memory right now. */
   function serverDraft(conversationId: string): string {

@@ -49,6 +49,8 @@ export function createApp(services: Services): express.Express {
   app.use(api.router);
 
   const document = buildOpenApiDocument(api, services.config.APP_URL);
+  // ops/writeApiTypes.ts reads it here: the web client's types come from the very document served below.
+  app.locals.openApiDocument = document;
   app.get('/api/openapi.json', (_req, res) => res.json(document));
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'TwinMCP Collab API' }));
 

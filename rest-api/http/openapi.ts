@@ -13,3 +13,6 @@ export function buildOpenApiDocument(api: ApiRouter, serverUrl: string) {
     servers: [{ url: serverUrl }],
   });
 }
+
+/** What buildOpenApiDocument returns (and createApp keeps in `app.locals.openApiDocument`). */
+export type OpenApiDocument = ReturnType<typeof buildOpenApiDocument>;

@@ -1,18 +1,29 @@
-/** The REST API's shapes the client uses (see the *.schemas.ts files under rest-api/modules). */
-export interface User { id: string; email: string; name: string; createdAt: string }
-export interface Session { accessToken: string; refreshToken: string; user: User }
-export interface Conversation { id: string; title: string; ownerId: string; workspaceId: string | null; createdAt: string; updatedAt: string; policies: Record<string, boolean> }
-export interface Message { id: string; conversationId: string; role: 'user' | 'assistant' | 'system'; authorId?: string | null; content: string; createdAt: string; editedAt?: string | null; attachments?: Attachment[] }
-/** A file on a message: what the REST API and the document both carry (the API adds sha256 and createdAt). */
-export interface Attachment { id: string; name: string; contentType: string; size: number }
-export type Permission = 'read' | 'comment' | 'edit';
-export interface Share { id: string; conversationId: string; permission: Permission; url: string; hasPassword: boolean; expiresAt: string | null; maxViews: number | null; viewCount: number; revokedAt: string | null; createdAt: string }
-export interface ShareView { conversation: Pick<Conversation, 'id' | 'title' | 'createdAt' | 'updatedAt' | 'policies'>; messages: Message[]; hasMoreMessages: boolean; token: string; permission: Permission; expiresAt: string }
-export type WorkspaceRole = 'admin' | 'member' | 'viewer';
-export interface Workspace { id: string; name: string; slug: string; ownerId: string; role: WorkspaceRole; policies: Record<string, boolean> }
-export interface Member { userId: string; name: string; email: string; role: WorkspaceRole; isOwner: boolean; joinedAt: string }
-export interface Invitation { id: string; email: string; role: WorkspaceRole; status: 'pending' | 'expired'; expiresAt: string }
-export interface Page<T> { data: T[]; pagination: { nextCursor: string | null } }
+import type { components } from './api.generated.ts';
+import { routeUrl, type ApiPath, type CallArguments, type MethodOf, type ResponseOf, type UrlParts } from './apiRoutes.ts';
+
+// The REST API's shapes, derived from the generated OpenAPI types (npm run api:types): never copied by hand.
+type Schemas = components['schemas'];
+export type User = Schemas['User'];
+export type Session = Schemas['Session'];
+export type Conversation = Schemas['Conversation'];
+export type Message = Schemas['Message'];
+/** A message as a share link shows it: without who wrote or edited it. */
+export type SharedMessage = Schemas['SharedMessage'];
+export type Attachment = Schemas['Attachment'];
+/** What a message entry in the live document carries of a file; the REST API adds sha256 and createdAt. */
+export type AttachmentSummary = Pick<Attachment, 'id' | 'name' | 'contentType' | 'size'>;
+export type Share = Schemas['Share'];
+export type CreatedShare = Schemas['CreatedShare'];
+export type Permission = Share['permission'];
+export type ShareView = Schemas['ShareView'];
+export type Workspace = Schemas['Workspace'];
+export type WorkspaceRole = Workspace['role'];
+export type Member = Schemas['WorkspaceMember'];
+export type Invitation = Schemas['WorkspaceInvitation'];
+/** Every list answers the same page shape; this one is read off the conversations list. */
+export type Page<T> = { data: T[]; pagination: ResponseOf<'/api/conversations', 'GET'>['pagination'] };
+/** The error body every route documents. */
+type ErrorBody = Schemas['Error'];
 
 /** An `{ error: { code, message } }` answer; `code` is what the UI branches on. */
 export class ApiError extends Error {
@@ -56,7 +67,7 @@ export function refreshSession(): Promise<boolean> {
     if (!current) return false;
     if (current.refreshToken !== before && !isExpiring(current.accessToken)) return true;
     try {
-      const { data: fresh } = await request<{ data: Session }>('POST', '/api/auth/refresh', { refreshToken: current.refreshToken });
+      const { data: fresh } = await publicApi('POST', '/api/auth/refresh', { body: { refreshToken: current.refreshToken } });
       session.set(fresh);
       return true;
     } catch (error) {
@@ -88,14 +99,20 @@ function isExpiring(token: string): boolean {
   }
 }
 
-/** Calls the API as the signed-in user; an expired access token is refreshed and the call retried once. */
-export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+/**
+ * Calls a route as the signed-in user; an expired access token is refreshed and the call retried once.
+ * The route is named as in the OpenAPI document (`/api/conversations/{id}`) with its `params`, `query`
+ * and `body`, all checked against the generated types.
+ */
+export async function api<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, ...[options]: CallArguments<P, M>): Promise<ResponseOf<P, M>> {
+  const parts = (options ?? {}) as UrlParts;
+  const url = routeUrl(path, parts);
   try {
     try {
-      return await request<T>(method, path, body, session.get()?.accessToken);
+      return await request(method, url, parts.body, session.get()?.accessToken);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'token_expired') || !(await refreshSession())) throw error;
-      return await request<T>(method, path, body, session.get()?.accessToken);
+      return await request(method, url, parts.body, session.get()?.accessToken);
     }
   } catch (error) {
     // The session is gone for good (expired refresh, revoked family): the app goes back to sign-in.
@@ -107,15 +124,22 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   }
 }
 
+/** Calls a route without the session: signing in, opening a share link, refreshing, signing out. */
+export function publicApi<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, ...[options]: CallArguments<P, M>): Promise<ResponseOf<P, M>> {
+  const parts = (options ?? {}) as UrlParts;
+  return request(method, routeUrl(path, parts), parts.body);
+}
+
 /** Fired on window when the session ends without the person asking. */
 export const SIGNED_OUT_EVENT = 'twinmcp:signed-out';
 
 /**
  * One HTTP call: JSON out, errors as ApiError. The body goes as JSON, or as it is when it is FormData
- * (uploads: the browser writes the multipart boundary into Content-Type itself).
+ * (uploads: the browser writes the multipart boundary into Content-Type itself). Its answer is taken to
+ * be what the route documents: the server checks its own answers against the same schemas in tests.
  */
-export async function request<T>(method: string, path: string, body?: unknown, accessToken?: string): Promise<T> {
-  const res = await send(method, path, { body, accessToken, accept: 'application/json' });
+async function request<T>(method: string, url: string, body?: unknown, accessToken?: string): Promise<T> {
+  const res = await send(method, url, { body, accessToken, accept: 'application/json' });
   if (res.status === 204) return undefined as T;
   return (await res.json().catch(() => null)) as T;
 }
@@ -142,6 +166,6 @@ async function send(method: string, path: string, options: { body?: unknown; acc
     throw new ApiError(0, 'network_error', 'The server cannot be reached. Check your connection.');
   }
   if (res.ok) return res;
-  const payload = (await res.json().catch(() => null)) as { error?: { code: string; message: string } } | null;
+  const payload = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
   throw new ApiError(res.status, payload?.error?.code ?? 'http_error', payload?.error?.message ?? `HTTP ${res.status}`);
 }

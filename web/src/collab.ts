@@ -105,6 +105,14 @@ export class Room {
     window.addEventListener('offline', this.wentOffline);
   }
 
+  /**
+   * The conversation's title, which the collab server keeps equal to the table's (empty until it has).
+   * Only ever read: the REST API renames, and the server writes the change here for everyone.
+   */
+  get title(): Y.Text {
+    return this.doc.getText('title');
+  }
+
   /** Messages mirrored from the conversation, oldest first. */
   get messages(): Y.Array<Y.Map<unknown>> {
     return this.doc.getArray<Y.Map<unknown>>('messages');

@@ -1,10 +1,10 @@
-import { requestBlob, type Attachment } from './api.ts';
+import { requestBlob, type AttachmentSummary } from './api.ts';
 
 /** Types shown inline as pictures: raster images the server also serves inline. */
 const INLINE_IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
 /** True when the attachment is shown as a picture rather than a download link. */
-export function isInlineImage(attachment: Pick<Attachment, 'contentType'>): boolean {
+export function isInlineImage(attachment: Pick<AttachmentSummary, 'contentType'>): boolean {
   return INLINE_IMAGE_TYPES.has(attachment.contentType);
 }
 

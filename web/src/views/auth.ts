@@ -1,4 +1,4 @@
-import { ApiError, request, session, type Session } from '../api.ts';
+import { ApiError, publicApi, session } from '../api.ts';
 import { formValues, h } from '../dom.ts';
 import { navigate, type View } from '../router.ts';
 import { errorLine, shell, showError } from './layout.ts';
@@ -9,7 +9,7 @@ import { errorLine, shell, showError } from './layout.ts';
  */
 export function authView(mode: 'login' | 'register', query: URLSearchParams, intro?: string): View {
   const next = safeNext(query.get('next'));
-  const email = query.get('email') ?? '';
+  const invitedEmail = query.get('email') ?? '';
   const error = errorLine();
   const isRegister = mode === 'register';
   const submit = async (event: SubmitEvent) => {
@@ -19,8 +19,10 @@ export function authView(mode: 'login' | 'register', query: URLSearchParams, int
     button.disabled = true;
     showError(error, null);
     try {
-      const body = formValues(form);
-      const { data } = await request<{ data: Session }>('POST', isRegister ? '/api/auth/register' : '/api/auth/login', body);
+      const { name = '', email = '', password = '' } = formValues(form);
+      const { data } = isRegister
+        ? await publicApi('POST', '/api/auth/register', { body: { name, email, password } })
+        : await publicApi('POST', '/api/auth/login', { body: { email, password } });
       session.set(data);
       navigate(next, { replace: true });
     } catch (failure) {
@@ -40,7 +42,7 @@ export function authView(mode: 'login' | 'register', query: URLSearchParams, int
         'form',
         { onsubmit: submit },
         isRegister ? h('label', {}, 'Name', h('input', { name: 'name', required: true, maxLength: 100, autocomplete: 'name' })) : null,
-        h('label', {}, 'Email', h('input', { name: 'email', type: 'email', required: true, value: email, autocomplete: 'email' })),
+        h('label', {}, 'Email', h('input', { name: 'email', type: 'email', required: true, value: invitedEmail, autocomplete: 'email' })),
         h('label', {}, 'Password', h('input', { name: 'password', type: 'password', required: true, minLength: isRegister ? 8 : 1, autocomplete: isRegister ? 'new-password' : 'current-password' })),
         error,
         h('button', { type: 'submit', class: 'primary' }, isRegister ? 'Create account' : 'Sign in'),

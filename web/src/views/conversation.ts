@@ -1,4 +1,4 @@
-import { api, freshAccessToken, refreshSession, session, type Conversation, type Member, type Message, type Page } from '../api.ts';
+import { api, freshAccessToken, refreshSession, session } from '../api.ts';
 import { colorFor } from '../collab.ts';
 import { h } from '../dom.ts';
 import type { View } from '../router.ts';
@@ -10,18 +10,22 @@ import { sharePanel } from './sharePanel.ts';
 export async function conversationView(conversationId: string): Promise<View> {
   const user = session.get()!.user;
   const [{ data: conversation }, messages] = await Promise.all([
-    api<{ data: Conversation }>('GET', `/api/conversations/${conversationId}`),
-    api<Page<Message>>('GET', `/api/conversations/${conversationId}/messages?limit=100`),
+    api('GET', '/api/conversations/{id}', { params: { id: conversationId } }),
+    api('GET', '/api/conversations/{id}/messages', { params: { id: conversationId }, query: { limit: 100 } }),
   ]);
   const knownNames = new Map<string, string>();
   if (conversation.workspaceId) {
-    const members = await api<Page<Member>>('GET', `/api/workspace/${conversation.workspaceId}/members?limit=100`).catch(() => null);
+    const members = await api('GET', '/api/workspace/{id}/members', { params: { id: conversation.workspaceId }, query: { limit: 100 } }).catch(() => null);
     for (const member of members?.data ?? []) knownNames.set(member.userId, member.name);
   }
+  const shares = conversation.policies.share ? sharePanel(conversation.id) : undefined;
   const room = roomView({
     // The server's spelling of the id (lower case), whatever case the address bar had: it names the document.
     conversationId: conversation.id,
     title: conversation.title,
+    rename: conversation.policies.update
+      ? async (title) => (await api('PATCH', '/api/conversations/{id}', { params: { id: conversation.id }, body: { title } })).data.title
+      : undefined,
     user: { id: user.id, name: user.name, color: colorFor(user.id) },
     token: freshAccessToken,
     renewToken: refreshSession,
@@ -30,7 +34,13 @@ export async function conversationView(conversationId: string): Promise<View> {
     initialMessages: messages.data,
     knownNames,
     kicker: h('a', { href: conversation.workspaceId ? `/?workspace=${conversation.workspaceId}` : '/', class: 'back' }, '← Conversations'),
-    aside: conversation.policies.share ? sharePanel(conversation.id) : undefined,
+    aside: shares?.el,
   });
-  return { el: shell(room.el), destroy: room.destroy };
+  return {
+    el: shell(room.el),
+    destroy() {
+      shares?.destroy?.();
+      room.destroy?.();
+    },
+  };
 }

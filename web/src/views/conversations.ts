@@ -1,4 +1,4 @@
-import { api, ApiError, type Conversation, type Page, type Workspace } from '../api.ts';
+import { api, ApiError } from '../api.ts';
 import { formatTime, formValues, h, replaceChildren } from '../dom.ts';
 import { navigate, type View } from '../router.ts';
 import { errorLine, shell, showError } from './layout.ts';
@@ -7,8 +7,8 @@ import { errorLine, shell, showError } from './layout.ts';
 export async function conversationsView(query: URLSearchParams): Promise<View> {
   const workspaceId = query.get('workspace');
   const [workspaces, conversations] = await Promise.all([
-    api<Page<Workspace>>('GET', '/api/workspace?limit=100'),
-    api<Page<Conversation>>('GET', `/api/conversations?limit=100${workspaceId ? `&workspaceId=${encodeURIComponent(workspaceId)}` : ''}`),
+    api('GET', '/api/workspace', { query: { limit: 100 } }),
+    api('GET', '/api/conversations', { query: { limit: 100, workspaceId: workspaceId ?? undefined } }),
   ]);
   const workspace = workspaces.data.find((candidate) => candidate.id === workspaceId);
   const mayCreate = !workspace || workspace.policies.createConversation;
@@ -18,7 +18,7 @@ export async function conversationsView(query: URLSearchParams): Promise<View> {
     event.preventDefault();
     const { title } = formValues(event.currentTarget as HTMLFormElement);
     try {
-      const created = await api<{ data: Conversation }>('POST', '/api/conversations', { title, ...(workspaceId ? { workspaceId } : {}) });
+      const created = await api('POST', '/api/conversations', { body: { title: title ?? '', ...(workspaceId ? { workspaceId } : {}) } });
       navigate(`/c/${created.data.id}`);
     } catch (failure) {
       showError(error, failure instanceof ApiError ? failure.message : 'Could not create the conversation.');

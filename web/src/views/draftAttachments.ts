@@ -1,4 +1,4 @@
-import { api, ApiError, type Attachment } from '../api.ts';
+import { api, ApiError } from '../api.ts';
 import { h, replaceChildren } from '../dom.ts';
 import { formatBytes } from '../files.ts';
 
@@ -63,7 +63,7 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
     const form = new FormData();
     form.append('file', chip.file, chip.file.name);
     try {
-      const { data } = await api<{ data: Attachment }>('POST', `/api/conversations/${encodeURIComponent(options.conversationId)}/attachments`, form);
+      const { data } = await api('POST', '/api/conversations/{id}/attachments', { params: { id: options.conversationId }, body: form });
       chip.state = 'ready';
       chip.id = data.id;
     } catch (error) {

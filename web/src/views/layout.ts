@@ -1,4 +1,4 @@
-import { api, session } from '../api.ts';
+import { publicApi, session } from '../api.ts';
 import { h, type Child } from '../dom.ts';
 import { navigate } from '../router.ts';
 
@@ -8,7 +8,7 @@ export function shell(...content: Child[]): HTMLElement {
   const signOut = async () => {
     const refreshToken = session.get()?.refreshToken;
     session.clear();
-    if (refreshToken) await api('POST', '/api/auth/logout', { refreshToken }).catch(() => undefined);
+    if (refreshToken) await publicApi('POST', '/api/auth/logout', { body: { refreshToken } }).catch(() => undefined);
     navigate('/login');
   };
   return h(

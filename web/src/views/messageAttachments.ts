@@ -1,4 +1,4 @@
-import { ApiError, type Attachment } from '../api.ts';
+import { ApiError, type AttachmentSummary } from '../api.ts';
 import { h } from '../dom.ts';
 import { formatBytes, isInlineImage, type AttachmentUrls } from '../files.ts';
 
@@ -6,7 +6,7 @@ import { formatBytes, isInlineImage, type AttachmentUrls } from '../files.ts';
  * A message's files: pictures inline at thumbnail size (their name as alt text), anything else as a
  * download link with its name and size. Bytes come through `urls` (fetched with the bearer token).
  */
-export function messageAttachments(attachments: readonly Attachment[], urls: AttachmentUrls): HTMLElement {
+export function messageAttachments(attachments: readonly AttachmentSummary[], urls: AttachmentUrls): HTMLElement {
   return h(
     'ul',
     { class: 'attachments', 'aria-label': 'Attachments' },
@@ -14,7 +14,7 @@ export function messageAttachments(attachments: readonly Attachment[], urls: Att
   );
 }
 
-function picture(attachment: Attachment, urls: AttachmentUrls): HTMLElement {
+function picture(attachment: AttachmentSummary, urls: AttachmentUrls): HTMLElement {
   const image = h('img', { alt: attachment.name, decoding: 'async' });
   // Opens the full picture in a tab; it gets its href (and focus) once the bytes are here.
   const link = h('a', { class: 'attachment-picture', target: '_blank', rel: 'noopener', title: `${attachment.name} · ${formatBytes(attachment.size)}` }, image);
@@ -28,7 +28,7 @@ function picture(attachment: Attachment, urls: AttachmentUrls): HTMLElement {
   return link;
 }
 
-function downloadLink(attachment: Attachment, urls: AttachmentUrls): HTMLElement[] {
+function downloadLink(attachment: AttachmentSummary, urls: AttachmentUrls): HTMLElement[] {
   const failure = h('span', { class: 'error', role: 'alert', hidden: true });
   async function download(event: Event): Promise<void> {
     // The href names the file but cannot carry the token: fetch it ourselves, then save the blob.
@@ -54,7 +54,7 @@ function downloadLink(attachment: Attachment, urls: AttachmentUrls): HTMLElement
   return [link, failure];
 }
 
-function unavailable(attachment: Attachment, error: unknown): HTMLElement {
+function unavailable(attachment: AttachmentSummary, error: unknown): HTMLElement {
   return h('span', { class: 'attachment-file unavailable' }, h('span', { class: 'attachment-name' }, attachment.name), h('span', { class: 'error' }, reason(error)));
 }
 

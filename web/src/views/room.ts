@@ -1,6 +1,6 @@
 import type { Editor } from '@tiptap/core';
 import * as Y from 'yjs';
-import { api, ApiError, type Attachment, type Message } from '../api.ts';
+import { api, ApiError, type AttachmentSummary, type Message, type SharedMessage } from '../api.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
 import { formatTime, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor } from '../editor.ts';
@@ -8,10 +8,14 @@ import { AttachmentUrls } from '../files.ts';
 import type { View } from '../router.ts';
 import { draftAttachments } from './draftAttachments.ts';
 import { messageAttachments } from './messageAttachments.ts';
+import { roomTitle } from './roomTitle.ts';
 
 export interface RoomViewOptions {
   conversationId: string;
+  /** The title from the REST API, until the live document's arrives. */
   title: string;
+  /** Renames the conversation and resolves to the stored title; given to people who may (policies.update). */
+  rename?: (title: string) => Promise<string>;
   user: AwarenessUser;
   /** The bearer for the collab server and for downloading attachments: an access token or a share token. */
   token: () => Promise<string>;
@@ -20,8 +24,8 @@ export interface RoomViewOptions {
   mayEdit: boolean;
   /** Signed-in members who may post: the draft becomes a message through the REST API, with files attached. */
   mayPost: boolean;
-  /** Shown until the live document has synced. */
-  initialMessages: Message[];
+  /** Shown until the live document has synced: a member's messages, or a share link's (which name no author). */
+  initialMessages: Array<SharedMessage & Partial<Pick<Message, 'authorId'>>>;
   /** Names of message authors known from elsewhere (workspace members, yourself). */
   knownNames: Map<string, string>;
   /** Extra panels beside the conversation (share links). */
@@ -31,7 +35,7 @@ export interface RoomViewOptions {
 }
 
 /** A message as the list shows it, from the REST API or the document alike. */
-type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: Attachment[] };
+type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: AttachmentSummary[] };
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -173,7 +177,8 @@ export function roomView(options: RoomViewOptions): View {
     postError.hidden = true;
     const attachmentIds = attachments?.readyIds() ?? [];
     try {
-      await api('POST', `/api/conversations/${options.conversationId}/messages`, { role: 'user', content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) });
+      const body = { role: 'user' as const, content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) };
+      await api('POST', '/api/conversations/{id}/messages', { params: { id: options.conversationId }, body });
       // The message comes back through the document's `messages`; the draft starts over for everyone.
       editor.commands.clearContent(true);
       attachments?.clear();
@@ -191,11 +196,11 @@ export function roomView(options: RoomViewOptions): View {
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
-
+  const title = roomTitle({ title: options.title, liveTitle: room.title, rename: options.rename });
   const el = h(
     'div',
     { class: 'room' },
-    h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, h('h1', {}, options.title), status), presenceList, notice),
+    h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, title.el, status), presenceList, notice),
     h('div', { class: options.aside ? 'room-body with-aside' : 'room-body' }, h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer), options.aside),
   );
 
@@ -206,6 +211,7 @@ export function roomView(options: RoomViewOptions): View {
   return {
     el,
     destroy() {
+      title.destroy();
       editor?.destroy();
       room.destroy();
       attachmentUrls.revokeAll();
@@ -214,10 +220,10 @@ export function roomView(options: RoomViewOptions): View {
 }
 
 /** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
-function attachmentsOf(value: unknown): Attachment[] {
+function attachmentsOf(value: unknown): AttachmentSummary[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
-    (item): item is Attachment =>
+    (item): item is AttachmentSummary =>
       typeof item === 'object' && item !== null && typeof item.id === 'string' && typeof item.name === 'string' && typeof item.contentType === 'string' && typeof item.size === 'number',
   );
 }

@@ -1,40 +1,28 @@
-import { api, ApiError, type Page, type Permission, type Share } from '../api.ts';
-import { formatTime, formValues, h, replaceChildren } from '../dom.ts';
+import { api, ApiError, type Permission } from '../api.ts';
+import { formValues, h, replaceChildren } from '../dom.ts';
+import { pollWhileVisible } from '../poll.ts';
+import type { View } from '../router.ts';
 import { errorLine, showError } from './layout.ts';
+import { PERMISSION_LABELS, shareList } from './shareList.ts';
 
-const PERMISSION_LABELS: Record<Permission, string> = { read: 'Can read', comment: 'Can comment', edit: 'Can edit' };
+/**
+ * How often the list is read again while it is on screen. Views are counted in batches written about
+ * every second (SHARE_VIEW_FLUSH_MS), so a few seconds is as fresh as the counts get without hammering.
+ */
+const REFRESH_EVERY_MS = 5_000;
 
-/** Share links for a conversation you manage: create one (and see its QR code), list them, revoke them. */
-export function sharePanel(conversationId: string): HTMLElement {
+/**
+ * Share links for a conversation you manage: create one (and see its QR code), list them with their
+ * view counts kept current while the panel is on screen, revoke them.
+ */
+export function sharePanel(conversationId: string): View {
   const error = errorLine();
   const created = h('div', { class: 'created-share' });
-  const list = h('ul', { class: 'list shares' });
-
-  async function refresh(): Promise<void> {
-    const shares = await api<Page<Share>>('GET', `/api/share?conversationId=${conversationId}&limit=100`).catch(() => null);
-    if (!shares) return;
-    replaceChildren(list, ...shares.data.map(shareRow));
-  }
-
-  function shareRow(share: Share): HTMLElement {
-    const facts = [
-      PERMISSION_LABELS[share.permission],
-      share.hasPassword ? 'password' : null,
-      share.expiresAt ? `until ${formatTime(share.expiresAt)}` : null,
-      `${share.viewCount}${share.maxViews ? `/${share.maxViews}` : ''} views`,
-    ].filter(Boolean);
-    const revoke = async () => {
-      await api('DELETE', `/api/share/${share.id}`).catch(() => undefined);
-      await refresh();
-    };
-    return h(
-      'li',
-      { class: share.revokedAt ? 'share revoked' : 'share', 'data-share-id': share.id },
-      h('a', { href: share.url, target: '_blank', rel: 'noopener', class: 'share-url' }, `/share/${share.id.slice(0, 8)}…`),
-      h('span', { class: 'muted' }, share.revokedAt ? 'revoked' : facts.join(' · ')),
-      share.revokedAt ? null : h('button', { type: 'button', class: 'danger small', onclick: () => void revoke() }, 'Revoke'),
-    );
-  }
+  const list = shareList((share) => {
+    void api('DELETE', '/api/share/{id}', { params: { id: share.id } })
+      .catch(() => undefined)
+      .then(() => poll.now());
+  });
 
   const submit = async (event: SubmitEvent) => {
     event.preventDefault();
@@ -44,12 +32,12 @@ export function sharePanel(conversationId: string): HTMLElement {
     try {
       const body = {
         conversationId,
-        permission: values.permission,
+        permission: values.permission as Permission,
         ...(values.password ? { password: values.password } : {}),
         ...(values.expiresAt ? { expiresAt: new Date(values.expiresAt).toISOString() } : {}),
         ...(values.maxViews ? { maxViews: Number(values.maxViews) } : {}),
       };
-      const { data } = await api<{ data: Share & { qrCode: string } }>('POST', '/api/share', body);
+      const { data } = await api('POST', '/api/share', { body });
       replaceChildren(
         created,
         h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),
@@ -57,14 +45,13 @@ export function sharePanel(conversationId: string): HTMLElement {
         h('button', { type: 'button', class: 'small', onclick: () => void navigator.clipboard?.writeText(data.url) }, 'Copy link'),
       );
       form.reset();
-      await refresh();
+      await poll.now();
     } catch (failure) {
       showError(error, failure instanceof ApiError ? failure.message : 'Could not create the link.');
     }
   };
 
-  void refresh();
-  return h(
+  const el = h(
     'aside',
     { class: 'card share-panel' },
     h('h2', {}, 'Share'),
@@ -79,6 +66,9 @@ export function sharePanel(conversationId: string): HTMLElement {
       h('button', { type: 'submit', class: 'primary' }, 'Create link'),
     ),
     created,
-    list,
+    list.el,
   );
+  // Reads the list at once when the panel shows, then keeps its view counts current.
+  const poll = pollWhileVisible(el, async () => list.show((await api('GET', '/api/share', { query: { conversationId, limit: 100 } })).data), REFRESH_EVERY_MS);
+  return { el, destroy: () => poll.stop() };
 }

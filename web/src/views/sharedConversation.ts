@@ -1,4 +1,4 @@
-import { ApiError, request, type ShareView } from '../api.ts';
+import { ApiError, publicApi, type ShareView } from '../api.ts';
 import { colorFor } from '../collab.ts';
 import { formValues, h, replaceChildren } from '../dom.ts';
 import type { View } from '../router.ts';
@@ -22,7 +22,7 @@ export function sharedConversationView(shareId: string): View {
     const cached = readCached(cacheKey);
     if (cached && !password) return show(cached);
     try {
-      const { data } = await request<{ data: ShareView }>('POST', `/api/share/${encodeURIComponent(shareId)}/view`, password ? { password } : undefined);
+      const { data } = await publicApi('POST', '/api/share/{id}/view', { params: { id: shareId }, body: password ? { password } : {} });
       sessionStorage.setItem(cacheKey, JSON.stringify(data));
       show(data);
     } catch (failure) {

@@ -1,4 +1,4 @@
-import { api, ApiError, session, type Invitation, type Member, type Page, type Workspace, type WorkspaceRole } from '../api.ts';
+import { api, ApiError, session, type Member, type WorkspaceRole } from '../api.ts';
 import { formValues, h, replaceChildren } from '../dom.ts';
 import { navigate, type View } from '../router.ts';
 import { errorLine, shell, showError } from './layout.ts';
@@ -7,12 +7,13 @@ const ROLES: WorkspaceRole[] = ['member', 'viewer', 'admin'];
 
 /** The workspaces you belong to, and a form to create one. */
 export async function workspacesView(): Promise<View> {
-  const workspaces = await api<Page<Workspace>>('GET', '/api/workspace?limit=100');
+  const workspaces = await api('GET', '/api/workspace', { query: { limit: 100 } });
   const error = errorLine();
   const create = async (event: SubmitEvent) => {
     event.preventDefault();
     try {
-      const { data } = await api<{ data: Workspace }>('POST', '/api/workspace', formValues(event.currentTarget as HTMLFormElement));
+      const { name = '' } = formValues(event.currentTarget as HTMLFormElement);
+      const { data } = await api('POST', '/api/workspace', { body: { name } });
       navigate(`/workspaces/${data.id}`);
     } catch (failure) {
       showError(error, failure instanceof ApiError ? failure.message : 'Could not create the workspace.');
@@ -45,7 +46,7 @@ export async function workspacesView(): Promise<View> {
 
 /** One workspace: its members and their roles, invitations by email, and the way to its conversations. */
 export async function workspaceView(workspaceId: string): Promise<View> {
-  const { data: workspace } = await api<{ data: Workspace }>('GET', `/api/workspace/${workspaceId}`);
+  const { data: workspace } = await api('GET', '/api/workspace/{id}', { params: { id: workspaceId } });
   const me = session.get()!.user.id;
   const manage = workspace.policies.manageMembers === true;
   const memberList = h('ul', { class: 'list members' });
@@ -64,8 +65,8 @@ export async function workspaceView(workspaceId: string): Promise<View> {
 
   async function refresh(): Promise<void> {
     const [members, invitations] = await Promise.all([
-      api<Page<Member>>('GET', `/api/workspace/${workspaceId}/members?limit=100`),
-      workspace.policies.invite ? api<Page<Invitation>>('GET', `/api/workspace/${workspaceId}/invitations?limit=100`) : null,
+      api('GET', '/api/workspace/{id}/members', { params: { id: workspaceId }, query: { limit: 100 } }),
+      workspace.policies.invite ? api('GET', '/api/workspace/{id}/invitations', { params: { id: workspaceId }, query: { limit: 100 } }) : null,
     ]);
     replaceChildren(memberList, ...members.data.map(memberRow));
     replaceChildren(
@@ -76,7 +77,7 @@ export async function workspaceView(workspaceId: string): Promise<View> {
           { class: 'row' },
           h('span', { class: 'row-title' }, invitation.email),
           h('span', { class: 'muted' }, `${invitation.role} · ${invitation.status}`),
-          h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', `/api/workspace/${workspaceId}/invitations/${invitation.id}`)) }, 'Revoke'),
+          h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', '/api/workspace/{id}/invitations/{invitationId}', { params: { id: workspaceId, invitationId: invitation.id } })) }, 'Revoke'),
         ),
       ),
     );
@@ -86,12 +87,12 @@ export async function workspaceView(workspaceId: string): Promise<View> {
     const role = manage && !member.isOwner
       ? h(
           'select',
-          { 'aria-label': `Role of ${member.name}`, onchange: (e: Event) => void attempt(() => api('PATCH', `/api/workspace/${workspaceId}/members/${member.userId}`, { role: (e.target as HTMLSelectElement).value })) },
+          { 'aria-label': `Role of ${member.name}`, onchange: (e: Event) => void attempt(() => api('PATCH', '/api/workspace/{id}/members/{userId}', { params: { id: workspaceId, userId: member.userId }, body: { role: (e.target as HTMLSelectElement).value as WorkspaceRole } })) },
           ...ROLES.map((r) => h('option', { value: r, selected: r === member.role }, r)),
         )
       : h('span', { class: `role ${member.role}` }, member.isOwner ? 'owner' : member.role);
     const remove = (manage && !member.isOwner) || (member.userId === me && !member.isOwner)
-      ? h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', `/api/workspace/${workspaceId}/members/${member.userId}`)) }, member.userId === me ? 'Leave' : 'Remove')
+      ? h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', '/api/workspace/{id}/members/{userId}', { params: { id: workspaceId, userId: member.userId } })) }, member.userId === me ? 'Leave' : 'Remove')
       : null;
     return h('li', { class: 'row member' }, h('span', { class: 'row-title' }, member.name, h('small', { class: 'muted' }, ` ${member.email}`)), role, remove);
   }
@@ -100,7 +101,8 @@ export async function workspaceView(workspaceId: string): Promise<View> {
     event.preventDefault();
     const form = event.currentTarget as HTMLFormElement;
     await attempt(async () => {
-      await api('POST', `/api/workspace/${workspaceId}/invitations`, formValues(form));
+      const { email = '', role } = formValues(form);
+      await api('POST', '/api/workspace/{id}/invitations', { params: { id: workspaceId }, body: { email, role: role as WorkspaceRole } });
       form.reset();
     });
   };
@@ -133,7 +135,7 @@ export async function workspaceView(workspaceId: string): Promise<View> {
 /** The emailed invitation link: accept it as the signed-in person, then open the workspace. */
 export async function acceptInvitationView(token: string): Promise<View> {
   try {
-    const { data } = await api<{ data: Workspace }>('POST', '/api/workspace/invitations/accept', { token });
+    const { data } = await api('POST', '/api/workspace/invitations/accept', { body: { token } });
     navigate(`/workspaces/${data.id}`, { replace: true });
     return { el: shell() };
   } catch (failure) {
