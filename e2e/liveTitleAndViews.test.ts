@@ -50,7 +50,8 @@ describe('web client: live title and view counts', () => {
     await heading(adaPage, 'Draft plan').getByRole('button').click();
     await titleField(adaPage).fill('Launch plan');
     await titleField(adaPage).press('Enter');
-    await heading(adaPage, 'Launch plan').waitFor();
+    // The button is back once the rename is saved (while editing, the field's text names the heading too).
+    await heading(adaPage, 'Launch plan').getByRole('button').waitFor();
     expect(await storedTitle(conversation.id)).toBe('Launch plan');
 
     await heading(bobPage, 'Launch plan').waitFor().catch((error: unknown) => {
@@ -94,7 +95,7 @@ describe('web client: live title and view counts', () => {
     // Leaving the field saves what it holds.
     await titleField(page).fill('Meeting notes');
     await page.locator('.messages').click();
-    await heading(page, 'Meeting notes').waitFor();
+    await heading(page, 'Meeting notes').getByRole('button').waitFor();
     expect(await page.locator('.room-title [role="alert"]').isHidden()).toBe(true);
     expect(await storedTitle(conversation.id)).toBe('Meeting notes');
   }, 45_000);
