@@ -384,3 +384,28 @@ describe('service accounts and their API keys', () => {
     expect(log).toContain('"serviceAccountId"');
   });
 });
+
+describe('service accounts on the embedded database (PGlite, in-process bus)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ backend: 'pglite' });
+  });
+  afterAll(() => t?.close());
+
+  it('creates a key, posts with it, lists it and revokes it', async () => {
+    const operator = await registerOperator(t);
+    const owner = await registerUser(t);
+    const { id: workspaceId } = await createWorkspace(t, owner);
+    const { id: conversationId } = await createWorkspaceConversation(t, owner, workspaceId);
+    const bot = await createServiceAccount(t, operator, { workspaceIds: [workspaceId] });
+
+    const posted = await t.request.post(`/api/conversations/${conversationId}/messages`).set(keyHeader(bot)).send({ role: 'assistant', content: 'hello' });
+    expect(posted.status).toBe(201);
+    expect(posted.body.data).toMatchObject({ serviceAccountId: bot.id, authorId: null });
+    const listed = await t.request.get('/api/service-accounts').set(bearer(operator));
+    expect(listed.body.data).toEqual([expect.objectContaining({ id: bot.id, workspaceIds: [workspaceId], conversationIds: [], lastUsedAt: expect.any(String) })]);
+
+    expect((await t.request.delete(`/api/service-accounts/${bot.id}`).set(bearer(operator))).status).toBe(204);
+    expectError(await t.request.get(`/api/conversations/${conversationId}/messages`).set(keyHeader(bot)), 401, 'token_invalid');
+  });
+});
