@@ -196,6 +196,17 @@ describe('service accounts and their API keys', () => {
       expect(one.body.data).toMatchObject({ content: 'What is 2 + 2?', role: 'user' });
     });
 
+    it('shows a share link’s viewers the role of its messages, not which account posted them', async () => {
+      const { id: conversationId } = await createWorkspaceConversation(t, owner, workspaceId, 'Shared with an answer');
+      await asKey(bot).post(`/api/conversations/${conversationId}/messages`, { role: 'assistant', content: 'an answer' });
+      const share = await t.request.post('/api/share').set(bearer(owner)).send({ conversationId, permission: 'read' });
+      const view = await t.request.post(`/api/share/${share.body.data.id}/view`);
+      expect(view.status).toBe(200);
+      expect(view.body.data.messages).toEqual([expect.objectContaining({ role: 'assistant', content: 'an answer' })]);
+      expect(view.body.data.messages[0]).not.toHaveProperty('serviceAccountId');
+      expect(view.text).not.toContain(bot.id);
+    });
+
     it.each([
       ['GET', '/api/auth/me'],
       ['POST', '/api/auth/logout-all'],
