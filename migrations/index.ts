@@ -6,6 +6,7 @@ import * as sessionRevocations from './20261124000000_session_revocations.ts';
 import * as sessionsAndMessageEdits from './20261129000000_sessions_and_message_edits.ts';
 import * as attachments from './20261129010000_attachments.ts';
 import * as jobs from './20261129020000_jobs.ts';
+import * as serviceAccounts from './20261129030000_service_accounts.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -19,6 +20,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129000000_sessions_and_message_edits': sessionsAndMessageEdits,
   '20261129010000_attachments': attachments,
   '20261129020000_jobs': jobs,
+  '20261129030000_service_accounts': serviceAccounts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

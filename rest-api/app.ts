@@ -18,6 +18,8 @@ import { workspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { shareRoutes } from './modules/shares/shares.routes.ts';
 import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.routes.ts';
+import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
@@ -36,7 +38,12 @@ export function createApp(services: Services): express.Express {
   app.use(requireJsonBody((req) => api.acceptsMultipart(req)));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
-  const api = new ApiRouter(createAuthenticate(services.accessTokens), { checkResponses: services.config.NODE_ENV === 'test', requireOperator: createRequireOperator(services) });
+  // One per app, remembered keys and all: revocations reach it through the bus.
+  const serviceAccountKeys = new ServiceAccountKeys(services.db, services.bus, services.log.child({ module: 'serviceAccounts' }));
+  services.beforeClose(async () => serviceAccountKeys.close());
+  const api = new ApiRouter(createAuthenticate(services.accessTokens, serviceAccountKeys), {
+    checkResponses: services.config.NODE_ENV === 'test', requireOperator: createRequireOperator(services),
+  });
   healthRoutes(api, services, metrics);
   authRoutes(api, services);
   conversationRoutes(api, services);
@@ -44,6 +51,7 @@ export function createApp(services: Services): express.Express {
   shareRoutes(api, services);
   attachmentRoutes(api, services);
   opsRoutes(api, services);
+  serviceAccountRoutes(api, services, serviceAccountKeys);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
   app.use(api.router);

@@ -7,7 +7,10 @@ import type { Logger } from './logger.ts';
 export interface BusMessage {
   id: string;
   role: 'user' | 'assistant' | 'system';
+  /** The person who posted it; null for a service account's message, or when the account is gone. */
   authorId: string | null;
+  /** The service account (API key) that posted it; null for a person's message. */
+  serviceAccountId: string | null;
   content: string;
   createdAt: string;
   /** When its author last edited it (ISO 8601); null if never. */
@@ -49,6 +52,8 @@ export interface BusEvents {
   'member.role_changed': { workspaceId: string; userId: string; role: 'admin' | 'member' | 'viewer' };
   /** Every session of a user ends (logout everywhere, account deletion, replayed refresh token). */
   'user.sessions_revoked': { userId: string; revokedAt: string; generation: number };
+  /** A service account was revoked; every node forgets its API key at once (rest-api › ServiceAccountKeys). */
+  'service_account.revoked': { serviceAccountId: string };
 }
 
 export type BusEventName = keyof BusEvents;

@@ -15,6 +15,8 @@ const REDACTED_PATHS = [
   '*.token',
   '*.accessToken',
   '*.refreshToken',
+  // A service account's API key, as POST /api/service-accounts answers it.
+  '*.apiKey',
   '*.jwtSecret',
 ];
 

@@ -6,7 +6,7 @@ import { listDocumentMessages, recreateMessageEntries, upsertMessage } from '@sh
 import { MalformedUpdateError, sanitizeClientUpdate } from './sanitizeClientUpdate.ts';
 
 const message = (content: string, createdAt: string): DocumentMessage => ({
-  id: crypto.randomUUID(), role: 'user', author: crypto.randomUUID(), content, createdAt, editedAt: null, attachments: [],
+  id: crypto.randomUUID(), role: 'user', author: crypto.randomUUID(), serviceAccount: null, content, createdAt, editedAt: null, attachments: [],
 });
 
 /**

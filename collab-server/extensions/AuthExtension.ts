@@ -1,6 +1,6 @@
 import type { Extension, onAuthenticatePayload } from '@hocuspocus/server';
 import { z } from 'zod';
-import type { Principal } from '@shared/access/index.ts';
+import type { PersonPrincipal } from '@shared/access/index.ts';
 import type { AccessTokenVerifier } from '@shared/accessTokens.ts';
 import { readCollabToken, type TokenSettings } from '@shared/auth.ts';
 import type { Db } from '@shared/db.ts';
@@ -14,7 +14,7 @@ import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 /** What every later hook finds in `context` once a connection is authenticated. */
 export interface CollabContext {
   /** Who is connected: a signed-in user, or the holder of a share link's token. */
-  actor: Principal;
+  actor: PersonPrincipal;
   /** The conversation behind the document, parsed once here so later hooks never re-parse the name. */
   conversationId: string;
   /** The session generation of the user's access token, to check it against sessions ended later. */

@@ -55,7 +55,7 @@ describe('collab messages mirror the messages table', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     for (const { doc } of [first, second]) {
       expect(listDocumentMessages(doc)).toEqual([
-        { id: message.id, role: 'user', author: owner.id, content: 'What should we ship on Friday?', createdAt: message.createdAt, editedAt: null, attachments: [] },
+        { id: message.id, role: 'user', author: owner.id, serviceAccount: null, content: 'What should we ship on Friday?', createdAt: message.createdAt, editedAt: null, attachments: [] },
       ]);
     }
   });
@@ -65,7 +65,7 @@ describe('collab messages mirror the messages table', () => {
     const client = collab.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
     const kept = await post(id, 'first draft');
-    const removed = await post(id, 'a message to delete', 'assistant');
+    const removed = await post(id, 'a message to delete');
     await waitFor('both messages', () => listDocumentMessages(client.doc).length === 2);
 
     expect((await t.request.patch(`/api/conversations/${id}/messages/${kept.id}`).set(bearer(owner)).send({ content: 'final wording' })).status).toBe(200);
@@ -79,7 +79,7 @@ describe('collab messages mirror the messages table', () => {
 
   it('opens a document with the messages posted while nobody had it open, oldest first', async () => {
     const { id } = await createConversation(t, owner);
-    const posted = [await post(id, 'one'), await post(id, 'two', 'assistant'), await post(id, 'three')];
+    const posted = [await post(id, 'one'), await post(id, 'two'), await post(id, 'three')];
     const client = collab.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
     expect(listDocumentMessages(client.doc).map((message) => message.content)).toEqual(['one', 'two', 'three']);
@@ -111,7 +111,7 @@ describe('collab messages mirror the messages table', () => {
     const client = collab.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
     const message = await post(id, 'only once');
-    const event = { conversationId: id, message: { id: message.id, role: 'user' as const, authorId: owner.id, content: 'only once', createdAt: message.createdAt, editedAt: null, attachments: [] } };
+    const event = { conversationId: id, message: { id: message.id, role: 'user' as const, authorId: owner.id, serviceAccountId: null, content: 'only once', createdAt: message.createdAt, editedAt: null, attachments: [] } };
     await t.services.bus.publish('message.created', event);
     await t.services.bus.publish('message.updated', event);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -194,7 +194,7 @@ describe('collab messages mirror the messages table', () => {
     // The same message again, twice, as another node or a retry would send it: equal lists, new objects.
     const event = {
       conversationId: id,
-      message: { id: message.id, role: 'user' as const, authorId: owner.id, content: message.content, createdAt: message.createdAt, editedAt: null, attachments: files },
+      message: { id: message.id, role: 'user' as const, authorId: owner.id, serviceAccountId: null, content: message.content, createdAt: message.createdAt, editedAt: null, attachments: files },
     };
     await t.services.bus.publish('message.created', event);
     await t.services.bus.publish('message.updated', structuredClone(event));

@@ -18,6 +18,8 @@ const fromBus = (message: BusMessage): DocumentMessage => ({
   id: message.id,
   role: message.role,
   author: message.authorId,
+  // An event from a node older than service accounts carries no such field: a person's message.
+  serviceAccount: message.serviceAccountId ?? null,
   content: message.content,
   createdAt: message.createdAt,
   editedAt: message.editedAt,

@@ -1,6 +1,7 @@
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import type { UserOrService } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
 import { ForbiddenError } from '@shared/errors.ts';
 import { validate } from '../middleware/validate.ts';
@@ -27,6 +28,11 @@ export interface RouteSpec<S extends RequestSchema> {
   tag: string;
   /** Whether a bearer token is required. Default true. `operator`: a token of a deployment operator (403 otherwise). */
   auth?: boolean | 'operator';
+  /**
+   * Whether a service account's API key (`Bearer twk_…`) may call it too; the handler then reads who
+   * called in `req.principal`. Default false: a route is for people, and a valid key gets 403 `forbidden`.
+   */
+  apiKeys?: boolean;
   request?: S;
   /** Success responses by status; errors are added from `errors`. */
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
@@ -38,10 +44,13 @@ export interface RouteSpec<S extends RequestSchema> {
   upload?: UploadSpec;
 }
 
-/** The request a handler sees: validated input, and the actor when the route is authenticated. */
-export type ApiRequest<S extends RequestSchema, A extends boolean | 'operator' = true> = Request & {
+/**
+ * The request a handler sees: validated input, and the actor when the route is authenticated — on a
+ * route that takes API keys, `principal` (a person or a service account) instead.
+ */
+export type ApiRequest<S extends RequestSchema, A extends boolean | 'operator' = true, K extends boolean = false> = Request & {
   input: z.infer<S>;
-} & (A extends false ? { actor?: Actor } : { actor: Actor });
+} & (A extends false ? { actor?: Actor } : K extends true ? { principal: UserOrService } : { actor: Actor });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON or a field fails validation',
@@ -64,6 +73,12 @@ const UPLOAD_ERROR_DESCRIPTIONS: Record<number, string> = {
 const refuseEveryone = (): RequestHandler => (_req, _res, next) => next(new ForbiddenError());
 
 const OPERATOR_ONLY = 'Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.';
+const TAKES_API_KEYS = 'Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.';
+/** What 403 means on an authenticated route for people, beyond what the route itself refuses. */
+const PEOPLE_ONLY_403 = 'Not allowed; also a service account’s API key, which this route does not take';
+
+/** How a route authenticates: an access token only, or an API key as well. */
+export type Authenticate = (options: { apiKeys: boolean }) => RequestHandler;
 
 /**
  * An Express router that documents every route it serves. There is no other way to add an API route,
@@ -76,7 +91,7 @@ export class ApiRouter {
   private readonly uploadRoutes: Array<{ method: string; path: RegExp }> = [];
 
   constructor(
-    private readonly authenticate: () => RequestHandler,
+    private readonly authenticate: Authenticate,
     private readonly options: {
       /** Check every answer against its documented schema (tests: http/checkResponses.ts). */
       checkResponses?: boolean;
@@ -85,16 +100,21 @@ export class ApiRouter {
     } = {},
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    this.registry.registerComponent('securitySchemes', 'apiKey', {
+      type: 'http', scheme: 'bearer', bearerFormat: 'twk_…', description: 'A service account’s API key, on the routes that say they take one',
+    });
   }
 
-  route<S extends RequestSchema, A extends boolean | 'operator' = true>(
-    spec: RouteSpec<S> & { auth?: A },
-    handler: (req: ApiRequest<S, A>, res: Response) => unknown,
+  route<S extends RequestSchema, A extends boolean | 'operator' = true, K extends boolean = false>(
+    spec: RouteSpec<S> & { auth?: A; apiKeys?: K },
+    handler: (req: ApiRequest<S, A, K>, res: Response) => unknown,
   ): void {
     const needsAuth = spec.auth ?? true;
+    // An operator route is for a person with the role: an API key never reaches requireOperator.
+    const apiKeys = needsAuth === true && spec.apiKeys === true;
     const chain: RequestHandler[] = [];
     if (this.options.checkResponses) chain.push(checkResponses(spec as RouteSpec<RequestSchema>));
-    if (needsAuth) chain.push(this.authenticate());
+    if (needsAuth) chain.push(this.authenticate({ apiKeys }));
     if (needsAuth === 'operator') chain.push((this.options.requireOperator ?? refuseEveryone)());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));
@@ -104,7 +124,7 @@ export class ApiRouter {
     }
     chain.push(handler as unknown as RequestHandler);
     this.router[spec.method](spec.path, ...chain);
-    this.registry.registerPath(this.describe(spec, needsAuth));
+    this.registry.registerPath(this.describe(spec, needsAuth, apiKeys));
   }
 
   /** Whether the request is for a route that takes a multipart upload: the only bodies besides JSON let in. */
@@ -112,14 +132,17 @@ export class ApiRouter {
     return this.uploadRoutes.some((route) => route.method === req.method && route.path.test(req.path));
   }
 
-  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator'): RouteConfig {
+  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator', apiKeys: boolean): RouteConfig {
     const shape = spec.request?.shape ?? {};
+    // Every authenticated route refuses a key it does not take with 403, so each documents a 403.
+    const refusesKeys = Boolean(needsAuth) && !apiKeys;
     const errorStatuses = new Set([
-      ...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(needsAuth === 'operator' ? [403] : []), ...(spec.errors ?? []),
+      ...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(refusesKeys ? [403] : []), ...(spec.errors ?? []),
     ]);
     if (shape.body || spec.upload) errorStatuses.add(413).add(415);
     if (spec.upload) errorStatuses.add(400);
-    const descriptions = spec.upload ? { ...ERROR_DESCRIPTIONS, ...UPLOAD_ERROR_DESCRIPTIONS } : ERROR_DESCRIPTIONS;
+    const descriptions: Record<number, string> = { ...ERROR_DESCRIPTIONS, ...(spec.upload ? UPLOAD_ERROR_DESCRIPTIONS : {}) };
+    if (refusesKeys && needsAuth !== 'operator') descriptions[403] = PEOPLE_ONLY_403;
     const responses: RouteConfig['responses'] = {};
     for (const [status, response] of Object.entries(spec.responses)) {
       responses[status] = {
@@ -140,8 +163,9 @@ export class ApiRouter {
       path: spec.path.replace(/:(\w+)/g, '{$1}'),
       summary: spec.summary,
       tags: [spec.tag],
-      ...(needsAuth ? { security: [{ bearer: [] }] } : {}),
+      ...(needsAuth ? { security: apiKeys ? [{ bearer: [] }, { apiKey: [] }] : [{ bearer: [] }] } : {}),
       ...(needsAuth === 'operator' ? { description: OPERATOR_ONLY, 'x-required-role': 'operator' } : {}),
+      ...(apiKeys ? { description: TAKES_API_KEYS, 'x-api-keys': true } : {}),
       request: {
         ...(shape.body ? { body: { required: true, content: { 'application/json': { schema: shape.body } } } } : {}),
         ...(spec.upload ? { body: describeUpload(spec.upload) } : {}),

@@ -7,7 +7,10 @@ import { bearerToken } from './authenticate.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
-    /** Who asks on a route that also takes share tokens: a user, or a share link's holder. */
+    /**
+     * Who asks: a user, and on the routes that take them, a share link's holder (authenticateUserOrShare)
+     * or a service account (authenticate, `apiKeys` routes).
+     */
     principal?: Principal;
   }
 }

@@ -40,6 +40,14 @@ const COMMENT: ConversationAction[] = ['read', 'comment'];
 const WRITE: ConversationAction[] = ['read', 'comment', 'update', 'postMessage', 'editMessage', 'deleteMessage'];
 
 const ALL_ACTIONS = Object.keys(CONVERSATION_ACTIONS) as ConversationAction[];
+/** What a service account may do in its scope: read and work with messages, never rename, delete or share. */
+const SERVICE: ConversationAction[] = ['read', 'postMessage', 'editMessage', 'deleteMessage'];
+const OTHER_WORKSPACE_ID = '00000000-0000-4000-8000-0000000000a2';
+const SERVICE_ACCOUNT_ID = '00000000-0000-4000-8000-0000000000d1';
+/** A service account (an API key) scoped to these workspaces and conversations. */
+const service = (scope: { workspaceIds?: string[]; conversationIds?: string[] }): AccessPrincipal => ({
+  type: 'service', id: SERVICE_ACCOUNT_ID, scope: { workspaceIds: scope.workspaceIds ?? [], conversationIds: scope.conversationIds ?? [] },
+});
 
 /**
  * Who may do what to a conversation: one principal per row, with the conversation as that principal
@@ -72,6 +80,14 @@ const PRINCIPALS: Principal[] = [
   { name: 'an expired share', ...shared('edit', { expiresAt: new Date(Date.now() - 1000) }), allowed: [] },
   { name: 'a revoked share', ...shared('edit', { revokedAt: new Date() }), allowed: [] },
   { name: 'a share of another conversation', ...shared('edit', { conversationId: OUTSIDER_ID }), allowed: [] },
+  { name: 'a service account scoped to the conversation', actor: service({ conversationIds: [conversation.id] }), conversation, allowed: SERVICE },
+  { name: 'a service account scoped to the conversation’s workspace', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation: inWorkspace, allowed: SERVICE },
+  // Scope alone decides: no workspace role is needed, and none is taken into account.
+  { name: 'a service account in scope, facts carrying a stray admin role', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation: asRole('admin'), allowed: SERVICE },
+  { name: 'a service account scoped to a workspace, on a personal conversation', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation, allowed: [] },
+  { name: 'a service account scoped to another workspace', actor: service({ workspaceIds: [OTHER_WORKSPACE_ID] }), conversation: inWorkspace, allowed: [] },
+  { name: 'a service account scoped to another conversation', actor: service({ conversationIds: [OUTSIDER_ID] }), conversation: inWorkspace, allowed: [] },
+  { name: 'a service account with an empty scope', actor: service({}), conversation, allowed: [] },
   {
     name: 'a share token whose share was not loaded',
     actor: { type: 'share', shareId: 'share-1', conversationId: conversation.id, permission: 'edit' },

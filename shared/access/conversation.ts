@@ -1,10 +1,14 @@
 import type { Actor } from '../auth.ts';
 import type { AccessLevel } from './levels.ts';
 import { SHARE_PERMISSION_LEVEL, isShareLive, type ShareAccessFacts, type SharePrincipal } from './share.ts';
+import { serviceAccountLevel, type ServicePrincipal } from './serviceAccount.ts';
 import { WORKSPACE_ROLE_CONVERSATION_LEVEL, type WorkspaceRole } from './workspace.ts';
 
-/** Whoever asks: a signed-in user, or the holder of a share token. */
-export type Principal = Actor | SharePrincipal;
+/** Whoever asks: a signed-in user, the holder of a share token, or a service account (an API key). */
+export type Principal = Actor | SharePrincipal | ServicePrincipal;
+
+/** A person: signed in, or holding a share link. The collab server takes only these (API keys open no documents). */
+export type PersonPrincipal = Actor | SharePrincipal;
 
 /** What the access model needs to know of a conversation; both servers load it the same way. */
 export interface ConversationAccessFacts {
@@ -38,7 +42,9 @@ export type ConversationAction = keyof typeof CONVERSATION_ACTIONS;
  * - a personal conversation: its owner manages it;
  * - a workspace conversation: the role decides (admin manage, member write, viewer read) — a member
  *   who is removed loses access even to what they created;
- * - a share token: the share's permission, while the share is live and names this conversation.
+ * - a share token: the share's permission, while the share is live and names this conversation;
+ * - a service account: write inside its scope (its workspaces and conversations), whoever owns the
+ *   conversation — and only the actions serviceAccount.ts lists (index.ts › can).
  */
 export function conversationAccessLevel(
   principal: Principal | null,
@@ -52,6 +58,7 @@ export function conversationAccessLevel(
     if (principal.conversationId !== conversation.id || !isShareLive(share, now)) return 'none';
     return SHARE_PERMISSION_LEVEL[share.permission];
   }
+  if (principal.type === 'service') return serviceAccountLevel(principal, conversation);
   if (conversation.workspaceId) {
     return conversation.workspaceRole ? WORKSPACE_ROLE_CONVERSATION_LEVEL[conversation.workspaceRole] : 'none';
   }

@@ -4,20 +4,26 @@ import { atLeast, type AccessLevel } from './levels.ts';
 
 /** What the access model needs to know of a message. */
 export interface MessageAccessFacts {
-  /** Who posted it; null for messages of a service account or of an account that is gone. */
+  /** The person who posted it; null for a service account's message, or when the account is gone. */
   authorId: string | null;
+  /** The service account that posted it; null for a person's message. */
+  serviceAccountId: string | null;
 }
 
 type MessageRule = (principal: Principal, level: AccessLevel, conversation: ConversationAccessFacts, message: MessageAccessFacts) => boolean;
 
-const isAuthor = (principal: Principal, message: MessageAccessFacts) => principal.type === 'user' && message.authorId !== null && principal.id === message.authorId;
+/** Whether the principal posted the message: a person by their user id, a service account by its own. */
+const isAuthor = (principal: Principal, message: MessageAccessFacts) =>
+  (principal.type === 'user' && message.authorId !== null && principal.id === message.authorId) ||
+  (principal.type === 'service' && message.serviceAccountId !== null && principal.id === message.serviceAccountId);
 const isOwner = (principal: Principal, conversation: ConversationAccessFacts) => principal.type === 'user' && principal.id === conversation.ownerId;
 
 /**
  * Who may change which message, over already-loaded facts. Words are their author's: only the author
- * edits a message, while they may still write to the conversation — never an admin, never the owner,
- * so nobody can put words in another member's name. Deleting is moderation: the author may delete their
- * own, and whoever manages the conversation (a workspace admin) or owns it may delete anyone's.
+ * — the person, or the service account, that posted it — edits a message, while they may still write
+ * to the conversation; never an admin, never the owner, so nobody can put words in another member's
+ * name or in the AI's. Deleting is moderation: the author may delete their own, and whoever manages
+ * the conversation (a workspace admin) or owns it may delete anyone's.
  */
 export const MESSAGE_ACTIONS = {
   edit: (principal, level, _conversation, message) => atLeast(level, 'write') && isAuthor(principal, message),
@@ -42,4 +48,34 @@ export function authorizeOnMessage(principal: Principal | null, action: MessageA
   if (!canOnMessage(principal, action, conversation, message)) {
     throw new ForbiddenError(action === 'edit' ? 'Only its author may edit a message' : 'You may not delete this message');
   }
+}
+
+export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+export type MessageRole = (typeof MESSAGE_ROLES)[number];
+
+/**
+ * Which roles each kind of principal posts. People (signed in, or holding a share link) speak as
+ * `user`; `assistant` and `system` messages come only from service accounts, so nobody can put words
+ * in the AI's mouth or slip an instruction to a model into a conversation. A service account does not
+ * post `user` either: a `user` message is always a person's, which is what makes the role worth trusting.
+ */
+export const MESSAGE_ROLES_BY_PRINCIPAL = {
+  user: ['user'],
+  share: ['user'],
+  service: ['assistant', 'system'],
+} as const satisfies Record<Principal['type'], readonly MessageRole[]>;
+
+/** May the principal post a message with this role? */
+export function canPostRole(principal: Principal | null, role: MessageRole): boolean {
+  return principal !== null && (MESSAGE_ROLES_BY_PRINCIPAL[principal.type] as readonly MessageRole[]).includes(role);
+}
+
+/** Throws ForbiddenError unless the principal may post this role; call it once the conversation is authorized. */
+export function authorizeMessageRole(principal: Principal | null, role: MessageRole): void {
+  if (canPostRole(principal, role)) return;
+  throw new ForbiddenError(
+    principal?.type === 'service'
+      ? 'A service account posts only assistant and system messages'
+      : `People post only user messages; ${role} messages come only from service accounts (API keys)`,
+  );
 }

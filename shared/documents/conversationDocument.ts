@@ -39,8 +39,10 @@ export interface DocumentAttachment {
 export interface DocumentMessage {
   id: string;
   role: 'user' | 'assistant' | 'system';
-  /** The author's user id; null for assistant and system messages, or when the account is gone. */
+  /** The author's user id; null for a service account's (assistant and system) messages, or when the account is gone. */
   author: string | null;
+  /** The id of the service account (API key) that posted it — the AI, for clients that badge it; null for a person's. */
+  serviceAccount: string | null;
   content: string;
   /** ISO 8601, as the REST API presents it. */
   createdAt: string;
@@ -76,6 +78,8 @@ export function readDocumentMessage(entry: Y.Map<unknown>): DocumentMessage {
     id: entry.get('id') as string,
     role: entry.get('role') as DocumentMessage['role'],
     author: (entry.get('author') as string | null | undefined) ?? null,
+    // Entries written before service accounts existed have no such key: a person's, then.
+    serviceAccount: (entry.get('serviceAccount') as string | null | undefined) ?? null,
     content: entry.get('content') as string,
     createdAt: entry.get('createdAt') as string,
     editedAt: (entry.get('editedAt') as string | null | undefined) ?? null,

@@ -18,7 +18,8 @@ interface ShareRow {
 
 /**
  * Loads what the access model needs to decide what `principal` may do to one conversation — its owner,
- * its workspace and the user's role there, or the share a share token names, as stored now — or
+ * its workspace and the user's role there, or the share a share token names, as stored now (a service
+ * account's scope travels with the principal) — or
  * undefined when there is no such conversation. The collab server calls it on every connection, so it
  * reads only the columns the policy looks at.
  */
@@ -32,7 +33,7 @@ export async function findConversationAccessFacts(
   const facts: ConversationAccessFacts = { id: row.id, ownerId: row.owner_id, workspaceId: row.workspace_id };
   if (principal.type === 'share') {
     facts.share = await findShareFacts(db, principal.shareId);
-  } else if (row.workspace_id) {
+  } else if (principal.type === 'user' && row.workspace_id) {
     facts.workspaceRole = await findWorkspaceRole(db, row.workspace_id, principal.id);
   }
   return facts;

@@ -52,6 +52,8 @@ describe.each<TestBackend>(['postgres', 'pglite'])('listConversationMessages on 
       [third.id, 'third', [compact(files[1]!)]],
     ]);
     expect(messages[0]!.createdAt).toBe(first.createdAt);
+    // Who posted it: a person here (service accounts' messages: rest-api/modules/serviceAccounts/serviceAccounts.collab.test.ts).
+    expect(messages[0]).toMatchObject({ author: owner.id, serviceAccount: null });
     expect(typeof messages[0]!.attachments[1]!.size).toBe('number');
   });
 });

@@ -5,6 +5,7 @@ interface MessageRow {
   id: string;
   role: DocumentMessage['role'];
   author_id: string | null;
+  service_account_id: string | null;
   content: string;
   created_at: Date;
   edited_at: Date | null;
@@ -27,11 +28,12 @@ export async function listConversationMessages(db: Knex, conversationId: string)
   const rows: MessageRow[] = await db('messages as m')
     .where({ 'm.conversation_id': conversationId })
     .orderBy('m.seq')
-    .select('m.id', 'm.role', 'm.author_id', 'm.content', 'm.created_at', 'm.edited_at', attachments);
+    .select('m.id', 'm.role', 'm.author_id', 'm.service_account_id', 'm.content', 'm.created_at', 'm.edited_at', attachments);
   return rows.map((row) => ({
     id: row.id,
     role: row.role,
     author: row.author_id,
+    serviceAccount: row.service_account_id,
     content: row.content,
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at?.toISOString() ?? null,

@@ -7,7 +7,7 @@ import { messagesOf, readAttachments, readDocumentMessage, type DocumentAttachme
  * in the same array. Callers run them inside one `doc.transact` with a server origin.
  */
 
-const FIELDS = ['role', 'author', 'content', 'createdAt', 'editedAt'] as const;
+const FIELDS = ['role', 'author', 'serviceAccount', 'content', 'createdAt', 'editedAt'] as const;
 const KEYS = new Set<string>(['id', ...FIELDS, 'attachments']);
 /** What the document keeps of each attachment, in this order. */
 const ATTACHMENT_FIELDS = ['id', 'name', 'contentType', 'size'] as const;
@@ -68,7 +68,8 @@ export function upsertMessage(doc: Y.Doc, message: DocumentMessage): void {
     return;
   }
   for (const entry of existing) {
-    for (const field of FIELDS) if (entry.get(field) !== message[field]) entry.set(field, message[field]);
+    // A missing key reads as null (readDocumentMessage): entries from before a field existed are not rewritten just to add it.
+    for (const field of FIELDS) if ((entry.get(field) ?? null) !== message[field]) entry.set(field, message[field]);
     setAttachments(entry, message.attachments);
     for (const key of entry.keys()) if (!KEYS.has(key)) entry.delete(key);
   }

@@ -1,11 +1,10 @@
-import { conversationPolicies } from '@shared/access/index.ts';
-import type { Actor } from '@shared/auth.ts';
+import { conversationPolicies, type UserOrService } from '@shared/access/index.ts';
 import { presentAttachment } from '../attachments/attachment.presenter.ts';
 import { accessFacts } from './conversationAccessFacts.ts';
 import type { ConversationRow, MessageRow } from './conversations.repo.ts';
 
 
-export function presentConversation(row: ConversationRow, actor: Actor) {
+export function presentConversation(row: ConversationRow, actor: UserOrService) {
   return {
     id: row.id,
     title: row.title,
@@ -23,6 +22,7 @@ export function presentMessage(row: MessageRow) {
     conversationId: row.conversation_id,
     role: row.role,
     authorId: row.author_id,
+    serviceAccountId: row.service_account_id,
     content: row.content,
     editedBy: row.edited_by,
     editedAt: row.edited_at?.toISOString() ?? null,

@@ -55,7 +55,7 @@ describe.each([
       events.stop();
       expect(event).toEqual({
         conversationId: conversation.id,
-        message: { id: message.id, role: 'user', authorId: owner.id, content: 'hello <b>world</b>', createdAt: message.createdAt, editedAt: null, attachments: [] },
+        message: { id: message.id, role: 'user', authorId: owner.id, serviceAccountId: null, content: 'hello <b>world</b>', createdAt: message.createdAt, editedAt: null, attachments: [] },
       });
     });
 

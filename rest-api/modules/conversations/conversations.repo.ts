@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { queryPrepared } from '@shared/db.ts';
-import type { WorkspaceRole } from '@shared/access/index.ts';
+import type { MessageRole, WorkspaceRole } from '@shared/access/index.ts';
 import type { AttachmentRow } from '../attachments/attachments.repo.ts';
 
 export interface ConversationRow {
@@ -25,10 +25,13 @@ export interface MessageRow {
   id: string;
   seq: string | number;
   conversation_id: string;
+  /** The person who posted it; null for a service account's message, or once the account is gone. */
   author_id: string | null;
-  role: 'user' | 'assistant' | 'system';
+  /** The service account that posted it; null for a person's message. */
+  service_account_id: string | null;
+  role: MessageRole;
   content: string;
-  /** Who last edited the text (its author), and when; null until then. */
+  /** Who last edited the text (its author, when a person), and when; null until then. */
   edited_by: string | null;
   edited_at: Date | null;
   created_at: Date;
@@ -108,14 +111,14 @@ export function findMessage(db: Knex, conversationId: string, id: string): Promi
   return db<MessageRow>('messages').where({ conversation_id: conversationId, id }).first();
 }
 
-export async function insertMessage(db: Knex, row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'role' | 'content'>) {
+export async function insertMessage(db: Knex, row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'service_account_id' | 'role' | 'content'>) {
   const [inserted] = await db<MessageRow>('messages').insert(row).returning('*');
   await db('conversations').where({ id: row.conversation_id }).update({ updated_at: db.fn.now() });
   return inserted!;
 }
 
-/** Replaces a message's text, recording who edited it and when. */
-export async function updateMessageRow(db: Knex, id: string, edit: { content: string; editedBy: string }) {
+/** Replaces a message's text, recording who edited it (a person; null for a service account) and when. */
+export async function updateMessageRow(db: Knex, id: string, edit: { content: string; editedBy: string | null }) {
   const now = db.fn.now() as unknown as Date;
   const [updated] = await db<MessageRow>('messages')
     .where({ id })

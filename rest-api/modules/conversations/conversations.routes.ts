@@ -21,7 +21,11 @@ import { withAttachments } from '../attachments/withAttachments.ts';
 
 const tag = 'conversations';
 
-/** Conversations and their messages. Every access decision goes through shared/access. */
+/**
+ * Conversations and their messages. Every access decision goes through shared/access. Reading a
+ * conversation and working with its messages also take a service account's API key (`apiKeys`), within
+ * its scope; creating, listing, renaming and deleting conversations are for people.
+ */
 export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Services): void {
   api.route(
     {
@@ -49,12 +53,12 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id', tag, summary: 'Get a conversation', request: ConversationIdSchema,
+      method: 'get', path: '/api/conversations/:id', tag, summary: 'Get a conversation', request: ConversationIdSchema, apiKeys: true,
       errors: [404], responses: { 200: { description: 'The conversation', schema: dataOf(ConversationSchema) } },
     },
     async (req, res) => {
-      const conversation = await findConversationForActor(db, req.actor, req.input.params.id, 'read');
-      res.json({ data: presentConversation(conversation, req.actor) });
+      const conversation = await findConversationForActor(db, req.principal, req.input.params.id, 'read');
+      res.json({ data: presentConversation(conversation, req.principal) });
     },
   );
 
@@ -82,12 +86,12 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id/messages', tag, summary: 'List messages, oldest first',
+      method: 'get', path: '/api/conversations/:id/messages', tag, summary: 'List messages, oldest first', apiKeys: true,
       request: ListMessagesSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(MessageSchema) } },
     },
     async (req, res) => {
       const { params, query } = req.input;
-      await findConversationForActor(db, req.actor, params.id, 'read');
+      await findConversationForActor(db, req.principal, params.id, 'read');
       const rows = await withAttachments(db, await listMessages(db, params.id, { limit: query.limit, after: query.cursor?.[0] }));
       res.json(presentPage(rows, query.limit, (row) => [row.seq], presentMessage));
     },
@@ -95,23 +99,24 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'post', path: '/api/conversations/:id/messages', tag, summary: 'Post a message', request: PostMessageSchema,
+      method: 'post', path: '/api/conversations/:id/messages', tag, request: PostMessageSchema, apiKeys: true,
+      summary: 'Post a message: people post `user` messages, service accounts (API keys) `assistant` and `system` ones (403 otherwise)',
       errors: [403, 404, 409], responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
-      const message = await postMessage(db, bus, { actor: req.actor, conversationId: req.input.params.id, ...req.input.body });
+      const message = await postMessage(db, bus, { actor: req.principal, conversationId: req.input.params.id, ...req.input.body });
       res.status(201).json({ data: presentMessage(message) });
     },
   );
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Get a message',
+      method: 'get', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Get a message', apiKeys: true,
       request: MessageIdSchema, errors: [404], responses: { 200: { description: 'The message', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;
-      await findConversationForActor(db, req.actor, id, 'read');
+      await findConversationForActor(db, req.principal, id, 'read');
       const message = await findMessage(db, id, messageId);
       if (!message) throw new NotFoundError('Message not found');
       const [withFiles] = await withAttachments(db, [message]);
@@ -121,24 +126,24 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'patch', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Edit a message',
-      request: UpdateMessageSchema, errors: [403, 404], responses: { 200: { description: 'Updated', schema: dataOf(MessageSchema) } },
+      method: 'patch', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Edit a message: its author’s only, a person or a service account',
+      request: UpdateMessageSchema, errors: [403, 404], apiKeys: true, responses: { 200: { description: 'Updated', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;
-      const message = await updateMessage(db, bus, { actor: req.actor, conversationId: id, messageId, ...req.input.body });
+      const message = await updateMessage(db, bus, { actor: req.principal, conversationId: id, messageId, ...req.input.body });
       res.json({ data: presentMessage(message) });
     },
   );
 
   api.route(
     {
-      method: 'delete', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Delete a message',
+      method: 'delete', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Delete a message', apiKeys: true,
       request: MessageIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;
-      await deleteMessage(db, bus, { actor: req.actor, conversationId: id, messageId });
+      await deleteMessage(db, bus, { actor: req.principal, conversationId: id, messageId });
       res.status(204).end();
     },
   );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MESSAGE_ROLES } from '@shared/access/index.ts';
 import { pageQuery } from '../../http/pagination.ts';
 import { IdParam, Text } from '../../http/schemas.ts';
 import { AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../attachments/attachments.schemas.ts';
@@ -7,7 +8,7 @@ import { AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../attachments/at
 // PostgreSQL text cannot hold U+0000, so it is refused here rather than failing as a 500 at insert.
 const Title = Text().trim().min(1).max(200);
 const Content = Text().min(1).max(100_000);
-const Role = z.enum(['user', 'assistant', 'system']);
+const Role = z.enum(MESSAGE_ROLES);
 
 export const CreateConversationSchema = z.object({
   body: z.strictObject({ title: Title, workspaceId: IdParam.optional() }),
@@ -25,7 +26,7 @@ export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), 
 export const PostMessageSchema = z.object({
   params: z.object({ id: IdParam }),
   body: z.strictObject({
-    role: Role,
+    role: Role.describe('`user` from a person; `assistant` or `system` from a service account (API key) — anything else is 403'),
     content: Content,
     attachmentIds: z
       .array(z.uuid())
@@ -58,9 +59,10 @@ export const MessageSchema = z
     id: z.uuid(),
     conversationId: z.uuid(),
     role: Role,
-    authorId: z.uuid().nullable(),
+    authorId: z.uuid().nullable().describe('The person who posted it; null for a service account’s message, or once the account is gone'),
+    serviceAccountId: z.uuid().nullable().describe('The service account (API key) that posted it — the AI; null for a person’s message'),
     content: z.string(),
-    editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may'),
+    editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may (null for a service account’s own edits)'),
     editedAt: z.iso.datetime().nullable().describe('When the text was last edited; null if never'),
     attachments: z.array(AttachmentSchema).describe('In upload order; download each at `/api/attachments/{id}`'),
     createdAt: z.iso.datetime(),

@@ -154,17 +154,18 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
   });
 
   describe('messages', () => {
-    it.each(['user', 'assistant', 'system'])('posts a %s message', async (role) => {
+    it('posts a user message, recording its author', async () => {
       const conversation = await createConversation(t, owner);
-      const res = await post(owner, `/api/conversations/${conversation.id}/messages`, { role, content: `from ${role}` });
+      const res = await post(owner, `/api/conversations/${conversation.id}/messages`, { role: 'user', content: 'from user' });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         data: {
           id: expect.stringMatching(/^[0-9a-f-]{36}$/),
           conversationId: conversation.id,
-          role,
+          role: 'user',
           authorId: owner.id,
-          content: `from ${role}`,
+          serviceAccountId: null,
+          content: 'from user',
           editedBy: null,
           editedAt: null,
           attachments: [],
@@ -172,6 +173,14 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           updatedAt: expect.any(String),
         },
       });
+    });
+
+    it.each(['assistant', 'system'])('answers 403 to the owner posting a %s message, storing nothing', async (role) => {
+      const conversation = await createConversation(t, owner);
+      const res = await post(owner, `/api/conversations/${conversation.id}/messages`, { role, content: `a fake ${role}` });
+      expectError(res, 403, 'forbidden');
+      expect(res.body.error.message).toMatch(/service accounts/);
+      expect(await t.services.db('messages').where({ conversation_id: conversation.id })).toEqual([]);
     });
 
     it('lists messages oldest first, across pages without duplicates', async () => {
@@ -191,16 +200,16 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
     it('gets, edits and deletes one message, leaving the others alone', async () => {
       const conversation = await createConversation(t, owner);
       const kept = await postMessage(owner, conversation.id, 'keep me');
-      const message = await postMessage(owner, conversation.id, 'draft', 'assistant');
+      const message = await postMessage(owner, conversation.id, 'draft');
       const path = `/api/conversations/${conversation.id}/messages/${message.id}`;
 
       const fetched = await get(owner, path);
       expect(fetched.status).toBe(200);
-      expect(fetched.body.data).toMatchObject({ id: message.id, role: 'assistant', content: 'draft' });
+      expect(fetched.body.data).toMatchObject({ id: message.id, role: 'user', content: 'draft' });
 
       const edited = await patch(owner, path, { content: 'final <b>answer</b>' });
       expect(edited.status).toBe(200);
-      expect(edited.body.data).toMatchObject({ id: message.id, role: 'assistant', content: 'final <b>answer</b>' });
+      expect(edited.body.data).toMatchObject({ id: message.id, role: 'user', content: 'final <b>answer</b>' });
       expect((await get(owner, path)).body.data.content).toBe('final <b>answer</b>');
 
       const deleted = await del(owner, path);

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { writeAudit } from '@shared/audit.ts';
+import { auditActor, writeAudit } from '@shared/audit.ts';
 import type { Bus } from '@shared/bus.ts';
 import { deleteMessageRow } from './conversations.repo.ts';
 import { findMessageToChange, type MessageChange } from './findMessageToChange.ts';
@@ -10,7 +10,7 @@ export async function deleteMessage(db: Knex, bus: Bus, props: MessageChange): P
     await findMessageToChange(trx, props, 'delete');
     await deleteMessageRow(trx, props.messageId);
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'message.deleted', subjectType: 'conversation', subjectId: props.conversationId,
+      ...auditActor(props.actor), action: 'message.deleted', subjectType: 'conversation', subjectId: props.conversationId,
       data: { messageId: props.messageId },
     });
   });

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { authorizeOnMessage, type MessageAction } from '@shared/access/index.ts';
-import type { Actor } from '@shared/auth.ts';
+import { authorizeOnMessage, type MessageAction, type UserOrService } from '@shared/access/index.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import { accessFacts } from './conversationAccessFacts.ts';
 import { findConversationForActor } from './findConversationForActor.ts';
@@ -8,7 +7,8 @@ import { findMessage, type MessageRow } from './conversations.repo.ts';
 
 /** Which message of which conversation an actor wants to change. */
 export interface MessageChange {
-  actor: Actor;
+  /** A person, or a service account (an API key). */
+  actor: UserOrService;
   conversationId: string;
   messageId: string;
 }
@@ -21,6 +21,6 @@ export async function findMessageToChange(trx: Knex, props: MessageChange, actio
   const conversation = await findConversationForActor(trx, props.actor, props.conversationId, action === 'edit' ? 'editMessage' : 'deleteMessage');
   const message = await findMessage(trx, props.conversationId, props.messageId);
   if (!message) throw new NotFoundError('Message not found');
-  authorizeOnMessage(props.actor, action, accessFacts(conversation), { authorId: message.author_id });
+  authorizeOnMessage(props.actor, action, accessFacts(conversation), { authorId: message.author_id, serviceAccountId: message.service_account_id });
   return message;
 }

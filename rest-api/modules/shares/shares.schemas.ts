@@ -71,8 +71,8 @@ export const CreatedShareSchema = ShareSchema.extend({
 export const SharedConversationSchema = ConversationSchema.pick({ id: true, title: true, createdAt: true, updatedAt: true, policies: true })
   .meta({ id: 'SharedConversation' });
 
-// Who wrote or edited a message is not the public's to know.
-export const SharedMessageSchema = MessageSchema.omit({ authorId: true, editedBy: true }).meta({ id: 'SharedMessage' });
+// Who wrote or edited a message — a person's account or a service account — is not the public's to know (the role tells an AI's).
+export const SharedMessageSchema = MessageSchema.omit({ authorId: true, serviceAccountId: true, editedBy: true }).meta({ id: 'SharedMessage' });
 
 export const ShareViewSchema = z
   .object({
