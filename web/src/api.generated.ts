@@ -512,6 +512,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -550,6 +559,15 @@ export interface paths {
                 };
                 /** @description Missing, expired or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -632,6 +650,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -694,7 +721,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -745,7 +772,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a conversation */
+        /**
+         * Get a conversation
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -838,7 +868,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -908,7 +938,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -955,7 +985,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List messages, oldest first */
+        /**
+         * List messages, oldest first
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         get: {
             parameters: {
                 query?: {
@@ -1017,7 +1050,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Post a message */
+        /**
+         * Post a message: people post `user` messages, service accounts (API keys) `assistant` and `system` ones (403 otherwise)
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -1031,7 +1067,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description `user` from a person; `assistant` or `system` from a service account (API key) — anything else is 403
+                         * @enum {string}
+                         */
                         role: "user" | "assistant" | "system";
                         content: string;
                         /** @description Attachments you uploaded to this conversation and have not put on a message yet */
@@ -1129,7 +1168,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a message */
+        /**
+         * Get a message
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -1186,7 +1228,10 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a message */
+        /**
+         * Delete a message
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         delete: {
             parameters: {
                 query?: never;
@@ -1248,7 +1293,10 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Edit a message */
+        /**
+         * Edit a message: its author’s only, a person or a service account
+         * @description Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.
+         */
         patch: {
             parameters: {
                 query?: never;
@@ -1392,6 +1440,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1433,6 +1490,15 @@ export interface paths {
                 };
                 /** @description Missing, expired or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1515,6 +1581,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1566,7 +1641,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1636,7 +1711,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1733,6 +1808,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -1802,7 +1886,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1884,7 +1968,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -1994,7 +2078,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2102,7 +2186,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2212,7 +2296,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2290,7 +2374,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2405,7 +2489,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2490,7 +2574,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2571,7 +2655,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2647,7 +2731,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -2738,6 +2822,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Not found */
                 404: {
                     headers: {
@@ -2795,6 +2888,15 @@ export interface paths {
                 };
                 /** @description Missing, expired or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2982,7 +3084,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Not allowed */
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
                     headers: {
                         [name: string]: unknown;
@@ -3182,6 +3284,248 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/service-accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List service accounts, revoked ones too, newest first
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ServiceAccount"][];
+                            pagination: {
+                                /** @description Pass as `cursor` for the next page; null on the last page */
+                                nextCursor: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Create a service account scoped to workspaces and/or conversations; its API key is in the answer, this once
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What the key is for, e.g. "AI backend (production)" */
+                        name: string;
+                        /** @description It may act in every conversation of these workspaces */
+                        workspaceIds?: string[];
+                        /** @description It may act in these conversations */
+                        conversationIds?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Created, with its key */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CreatedServiceAccount"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/service-accounts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a service account: its key is refused at once, on every node
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Revoked */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3240,12 +3584,20 @@ export interface components {
             conversationId: string;
             /** @enum {string} */
             role: "user" | "assistant" | "system";
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The person who posted it; null for a service account’s message, or once the account is gone
+             */
             authorId: string | null;
+            /**
+             * Format: uuid
+             * @description The service account (API key) that posted it — the AI; null for a person’s message
+             */
+            serviceAccountId: string | null;
             content: string;
             /**
              * Format: uuid
-             * @description Who last edited the text: only its author may
+             * @description Who last edited the text: only its author may (null for a service account’s own edits)
              */
             editedBy: string | null;
             /**
@@ -3460,6 +3812,64 @@ export interface components {
                 /** @description Pass as `cursor` for the next page of failed jobs; null on the last page */
                 nextCursor: string | null;
             };
+        };
+        CreatedServiceAccount: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The first characters of its key, to tell keys apart; the key itself is never shown again */
+            keyPrefix: string;
+            /** @description Workspaces in whose conversations it may act (deleted ones drop out) */
+            workspaceIds: string[];
+            /** @description Conversations it may act in (deleted ones drop out) */
+            conversationIds: string[];
+            /**
+             * Format: uuid
+             * @description The operator who created it; null once that account is gone
+             */
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When its key last authenticated a request, to the minute; null if never
+             */
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was revoked (its key refused from then on); null while live
+             */
+            revokedAt: string | null;
+            /** @description The API key, `twk_…`: shown this once and stored only as a hash. Send it as `Authorization: Bearer twk_…` */
+            apiKey: string;
+        };
+        ServiceAccount: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @description The first characters of its key, to tell keys apart; the key itself is never shown again */
+            keyPrefix: string;
+            /** @description Workspaces in whose conversations it may act (deleted ones drop out) */
+            workspaceIds: string[];
+            /** @description Conversations it may act in (deleted ones drop out) */
+            conversationIds: string[];
+            /**
+             * Format: uuid
+             * @description The operator who created it; null once that account is gone
+             */
+            createdBy: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When its key last authenticated a request, to the minute; null if never
+             */
+            lastUsedAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was revoked (its key refused from then on); null while live
+             */
+            revokedAt: string | null;
         };
     };
     responses: never;
