@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
+import type { MessageRole } from './access/message.ts';
 import type { DocumentAttachment } from './documents/conversationDocument.ts';
 import type { Logger } from './logger.ts';
 
 /** A message as it travels on the bus (and as the collab document stores it). */
 export interface BusMessage {
   id: string;
-  role: 'user' | 'assistant' | 'system';
+  role: MessageRole;
   /** The person who posted it; null for a service account's message, or when the account is gone. */
   authorId: string | null;
   /** The service account (API key) that posted it; null for a person's message. */

@@ -1,4 +1,5 @@
 import * as Y from 'yjs';
+import type { MessageRole } from '../access/message.ts';
 import { isCanonicalId } from '../ids.ts';
 
 /**
@@ -38,7 +39,7 @@ export interface DocumentAttachment {
  */
 export interface DocumentMessage {
   id: string;
-  role: 'user' | 'assistant' | 'system';
+  role: MessageRole;
   /** The author's user id; null for a service account's (assistant and system) messages, or when the account is gone. */
   author: string | null;
   /** The id of the service account (API key) that posted it — the AI, for clients that badge it; null for a person's. */
