@@ -6,7 +6,11 @@ import { openProvider, type TestProvider } from './test/collab.ts';
 import { spawnEntryPoint, type EntryPointProcess } from './test/processes.ts';
 
 /** POSTs JSON to the running REST API and returns status and body. */
-async function post(url: string, body: unknown, token?: string): Promise<{ status: number; body: { data: { id: string; accessToken: string } } }> {
+async function post(
+  url: string,
+  body: unknown,
+  token?: string,
+): Promise<{ status: number; body: { data: { id: string; accessToken: string } } }> {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, body: (await res.json()) as { data: { id: string; accessToken: string } } };
@@ -48,7 +52,11 @@ describe('main.ts: both servers in one process on the embedded defaults', () => 
   });
 
   it('lets a user registered over REST open their conversation on the collab port', async () => {
-    const registered = await post(`${restUrl}/api/auth/register`, { email: 'ada@example.com', password: 'correct horse battery staple', name: 'Ada' });
+    const registered = await post(`${restUrl}/api/auth/register`, {
+      email: 'ada@example.com',
+      password: 'correct horse battery staple',
+      name: 'Ada',
+    });
     expect(registered.status).toBe(201);
     const created = await post(`${restUrl}/api/conversations`, { title: 'Launch plan' }, registered.body.data.accessToken);
     expect(created.status).toBe(201);

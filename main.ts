@@ -34,4 +34,7 @@ const collabPort = await collab.listen(config.COLLAB_PORT, config.HOST);
 const publicHost = ['0.0.0.0', '::'].includes(config.HOST) ? 'localhost' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
 services.log.info({ port: restPort, url: `http://${publicHost}:${restPort}` }, 'rest-api listening');
 services.log.info({ port: collabPort, url: `ws://${publicHost}:${collabPort}` }, 'collab-server listening');
-services.log.info({ database: config.DATABASE_URL ? 'postgresql' : 'pglite', bus: config.REDIS_URL ? 'redis' : 'memory' }, 'TwinMCP Collab started');
+services.log.info(
+  { database: config.DATABASE_URL ? 'postgresql' : 'pglite', bus: config.REDIS_URL ? 'redis' : 'memory' },
+  'TwinMCP Collab started',
+);

@@ -24,14 +24,22 @@ function summarize(latencies: number[]): Summary {
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
   const round = (value: number) => Math.round(value * 100) / 100;
-  return { jobs: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), max: round(sorted.at(-1)!), mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length) };
+  return {
+    jobs: sorted.length,
+    p50: round(at(0.5)),
+    p95: round(at(0.95)),
+    max: round(sorted.at(-1)!),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
 }
 
 async function measure(backend: TestBackend): Promise<Record<'sequential' | 'burst', Summary>> {
   const started = new Map<number, () => void>();
   const startedAt = new Map<number, number>();
   const queue = defineQueue({
-    name: 'bench.latency', payload: z.object({ seq: z.number().int() }), expireInSeconds: 60,
+    name: 'bench.latency',
+    payload: z.object({ seq: z.number().int() }),
+    expireInSeconds: 60,
     handler: async ({ seq }) => {
       startedAt.set(seq, performance.now());
       started.get(seq)?.();
@@ -75,7 +83,10 @@ for (const backend of ['postgres', 'pglite'] as const) {
   results[backend] = await measure(backend);
   process.stdout.write(`${backend}: ${JSON.stringify(results[backend])}\n`);
 }
-const stamp = new Date().toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+const stamp = new Date()
+  .toISOString()
+  .replace(/\.\d+Z$/, 'Z')
+  .replaceAll(':', '-');
 const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', `jobs-${stamp}.json`);
 const report = {
   measuredAt: new Date().toISOString(),

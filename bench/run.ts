@@ -52,7 +52,9 @@ for (const scenario of selected) {
   results.push(result);
   for (const m of [result.subject, result.baseline]) {
     const lost = m.lostUpdates === undefined ? '' : `   lost ${m.lostUpdates}`;
-    say(`  ${m.label.padEnd(30)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s   p50 ${m.latencyMs.p50.toFixed(2)} ms   p99 ${m.latencyMs.p99.toFixed(2)} ms${lost}`);
+    say(
+      `  ${m.label.padEnd(30)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s   p50 ${m.latencyMs.p50.toFixed(2)} ms   p99 ${m.latencyMs.p99.toFixed(2)} ms${lost}`,
+    );
   }
   for (const note of result.notes ?? []) say(`  ${note}`);
   for (const check of result.checks) {

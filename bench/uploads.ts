@@ -47,33 +47,53 @@ try {
   const s3rver = await startServer('s3rver', { S3RVER_DIRECTORY: path.join(work, 's3rver'), S3RVER_BUCKET: bucket });
   children.push(s3rver);
   const s3Env = {
-    S3_BUCKET: bucket, S3_ENDPOINT: s3rver.url, S3_ACCESS_KEY_ID: ACCESS_KEY, S3_SECRET_ACCESS_KEY: ACCESS_KEY, S3_FORCE_PATH_STYLE: 'true',
+    S3_BUCKET: bucket,
+    S3_ENDPOINT: s3rver.url,
+    S3_ACCESS_KEY_ID: ACCESS_KEY,
+    S3_SECRET_ACCESS_KEY: ACCESS_KEY,
+    S3_FORCE_PATH_STYLE: 'true',
   };
   const localApi = await startApi({ STORAGE_DIR: path.join(work, 'api-objects') });
   const s3Api = await startApi(s3Env);
   const client = new S3Client({
-    region: 'us-east-1', endpoint: s3rver.url, forcePathStyle: true, credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: ACCESS_KEY },
-    requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED',
+    region: 'us-east-1',
+    endpoint: s3rver.url,
+    forcePathStyle: true,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: ACCESS_KEY },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
   });
   const copies = path.join(work, 'copies');
   fs.mkdirSync(copies);
 
   const methods: Method[] = [
     { target: 'local', label: 'fs.copyFile', run: (i) => timed(() => fs.promises.copyFile(source, path.join(copies, `copy-${i}`))) },
-    { target: 'local', label: 'stream copy (pipeline)', run: (i) => timed(() => pipeline(fs.createReadStream(source), fs.createWriteStream(path.join(copies, `stream-${i}`)))) },
+    {
+      target: 'local',
+      label: 'stream copy (pipeline)',
+      run: (i) => timed(() => pipeline(fs.createReadStream(source), fs.createWriteStream(path.join(copies, `stream-${i}`)))),
+    },
     // What the local driver does: its bytes are on disk (fsync) before the rename acknowledges them.
     {
-      target: 'local', label: 'stream copy + fsync',
-      run: (i) => timed(() => pipeline(fs.createReadStream(source), fs.createWriteStream(path.join(copies, `synced-${i}`), { flush: true }))),
+      target: 'local',
+      label: 'stream copy + fsync',
+      run: (i) =>
+        timed(() => pipeline(fs.createReadStream(source), fs.createWriteStream(path.join(copies, `synced-${i}`), { flush: true }))),
     },
     { target: 'local', label: 'API upload → local dir', run: () => localApi.upload() },
     {
-      target: 's3', label: 'PutObject (file stream)',
-      run: (i) => timed(() => client.send(new PutObjectCommand({ Bucket: bucket, Key: `put/${i}`, Body: fs.createReadStream(source), ContentLength: SIZE }))),
+      target: 's3',
+      label: 'PutObject (file stream)',
+      run: (i) =>
+        timed(() =>
+          client.send(new PutObjectCommand({ Bucket: bucket, Key: `put/${i}`, Body: fs.createReadStream(source), ContentLength: SIZE })),
+        ),
     },
     {
-      target: 's3', label: 'lib-storage Upload',
-      run: (i) => timed(() => new Upload({ client, params: { Bucket: bucket, Key: `upload/${i}`, Body: fs.createReadStream(source) } }).done()),
+      target: 's3',
+      label: 'lib-storage Upload',
+      run: (i) =>
+        timed(() => new Upload({ client, params: { Bucket: bucket, Key: `upload/${i}`, Body: fs.createReadStream(source) } }).done()),
     },
     { target: 's3', label: 'API upload → S3 (s3rver)', run: () => s3Api.upload() },
   ];
@@ -92,20 +112,40 @@ try {
   const results = methods.map((method) => {
     const sorted = [...times.get(method)!].sort((a, b) => a - b);
     const medianMs = sorted[Math.floor(sorted.length / 2)]!;
-    return { target: method.target, method: method.label, timesMs: times.get(method)!.map(round1), medianMs: round1(medianMs), minMs: round1(sorted[0]!), mibPerSecond: round1(SIZE / MIB / (medianMs / 1000)) };
+    return {
+      target: method.target,
+      method: method.label,
+      timesMs: times.get(method)!.map(round1),
+      medianMs: round1(medianMs),
+      minMs: round1(sorted[0]!),
+      mibPerSecond: round1(SIZE / MIB / (medianMs / 1000)),
+    };
   });
-  const best = (target: string) => Math.max(...results.filter((r) => r.target === target && !r.method.startsWith('API')).map((r) => r.mibPerSecond));
-  console.log(`\n${SIZE / MIB} MiB, median of ${RUNS} runs (load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)\n`);
-  console.log(`${'target'.padEnd(7)}${'method'.padEnd(28)}${'median ms'.padStart(10)}${'min ms'.padStart(9)}${'MiB/s'.padStart(8)}${'of best baseline'.padStart(18)}`);
+  const best = (target: string) =>
+    Math.max(...results.filter((r) => r.target === target && !r.method.startsWith('API')).map((r) => r.mibPerSecond));
+  console.log(
+    `\n${SIZE / MIB} MiB, median of ${RUNS} runs (load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)\n`,
+  );
+  console.log(
+    `${'target'.padEnd(7)}${'method'.padEnd(28)}${'median ms'.padStart(10)}${'min ms'.padStart(9)}${'MiB/s'.padStart(8)}${'of best baseline'.padStart(18)}`,
+  );
   for (const r of results) {
     const share = `${Math.round((100 * r.mibPerSecond) / best(r.target))} %`;
-    console.log(`${r.target.padEnd(7)}${r.method.padEnd(28)}${String(r.medianMs).padStart(10)}${String(r.minMs).padStart(9)}${String(r.mibPerSecond).padStart(8)}${share.padStart(18)}`);
+    console.log(
+      `${r.target.padEnd(7)}${r.method.padEnd(28)}${String(r.medianMs).padStart(10)}${String(r.minMs).padStart(9)}${String(r.mibPerSecond).padStart(8)}${share.padStart(18)}`,
+    );
   }
   const startedAt = new Date().toISOString();
   const file = path.join(REPO_ROOT, 'bench', 'results', `uploads-${startedAt.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z')}.json`);
   const report = {
-    startedAt, commit: currentCommit(), node: process.version, cores: os.availableParallelism(), loadAverage: os.loadavg()[0],
-    fileBytes: SIZE, runs: RUNS, results,
+    startedAt,
+    commit: currentCommit(),
+    node: process.version,
+    cores: os.availableParallelism(),
+    loadAverage: os.loadavg()[0],
+    fileBytes: SIZE,
+    runs: RUNS,
+    results,
   };
   fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwrote ${path.relative(REPO_ROOT, file)}`);
@@ -124,12 +164,24 @@ async function startApi(env: Record<string, string>) {
     await deleteRedisKeys(prefix);
   });
   const app = await startServer('app', {
-    NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0', DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix,
-    JWT_SECRET: crypto.randomBytes(32).toString('base64url'), LOG_LEVEL: 'silent', DATA_DIR: path.join(work, 'data'),
-    ATTACHMENT_MAX_BYTES: String(SIZE + MIB), ...env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: database.url,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: prefix,
+    JWT_SECRET: crypto.randomBytes(32).toString('base64url'),
+    LOG_LEVEL: 'silent',
+    DATA_DIR: path.join(work, 'data'),
+    ATTACHMENT_MAX_BYTES: String(SIZE + MIB),
+    ...env,
   });
   children.push(app);
-  const session = await call(`${app.url}/api/auth/register`, { email: `bench-${crypto.randomUUID()}@example.com`, password: 'bench password 1', name: 'Bench' });
+  const session = await call(`${app.url}/api/auth/register`, {
+    email: `bench-${crypto.randomUUID()}@example.com`,
+    password: 'bench password 1',
+    name: 'Bench',
+  });
   const token = session.accessToken as string;
   const conversation = (await call(`${app.url}/api/conversations`, { title: 'uploads' }, token)).data as { id: string };
   const url = `${app.url}/api/conversations/${conversation.id}/attachments`;
@@ -137,7 +189,8 @@ async function startApi(env: Record<string, string>) {
     async upload(): Promise<number> {
       const res = await uploadFileAsForm(url, token, source, 'image/jpeg');
       const stored = res.status === 201 ? (JSON.parse(res.body).data as { size: number; sha256: string }) : undefined;
-      if (stored?.size !== SIZE || stored.sha256 !== sourceSha256) throw new Error(`upload answered ${res.status} ${res.body.slice(0, 300)}`);
+      if (stored?.size !== SIZE || stored.sha256 !== sourceSha256)
+        throw new Error(`upload answered ${res.status} ${res.body.slice(0, 300)}`);
       return res.ms;
     },
   };

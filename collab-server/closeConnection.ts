@@ -2,12 +2,7 @@ import type { Connection } from '@hocuspocus/server';
 
 /** Why the server ended a connection. The provider receives it as the close reason; clients branch on it. */
 export type CloseReason =
-  | 'share_revoked'
-  | 'access_revoked'
-  | 'access_changed'
-  | 'conversation_deleted'
-  | 'session_revoked'
-  | 'storage_unavailable';
+  'share_revoked' | 'access_revoked' | 'access_changed' | 'conversation_deleted' | 'session_revoked' | 'storage_unavailable';
 
 /** WebSocket close codes: 1013 "try again later" when the fault is ours, 4403 when access ended. */
 const CODES: Partial<Record<CloseReason, number>> = { storage_unavailable: 1013 };

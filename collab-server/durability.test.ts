@@ -1,8 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as Y from 'yjs';
 import { startTestApp, type TestApp } from '../test/http.ts';
-import { addWorkspaceMember, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
-import { acknowledged, documentInDatabase, openProvider, startTestCollab, waitFor, type TestCollab, type TestProvider } from '../test/collab.ts';
+import {
+  addWorkspaceMember,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../test/factories.ts';
+import {
+  acknowledged,
+  documentInDatabase,
+  openProvider,
+  startTestCollab,
+  waitFor,
+  type TestCollab,
+  type TestProvider,
+} from '../test/collab.ts';
 import { spawnCollabNode, type CollabNodeProcess } from '../test/processes.ts';
 
 /** Adds a paragraph holding `marker` to the draft, as a TipTap editor would. */
@@ -14,7 +29,17 @@ function writeParagraph(doc: Y.Doc, marker: string): void {
 
 /** The markers of every paragraph in the draft. */
 function paragraphs(doc: Y.Doc): Set<string> {
-  return new Set(doc.getXmlFragment('draft').toArray().map((node) => (node as Y.XmlElement).toArray().map((text) => text.toString()).join('')));
+  return new Set(
+    doc
+      .getXmlFragment('draft')
+      .toArray()
+      .map((node) =>
+        (node as Y.XmlElement)
+          .toArray()
+          .map((text) => text.toString())
+          .join(''),
+      ),
+  );
 }
 
 describe('collab durability when a node dies', () => {
@@ -131,12 +156,19 @@ describe('collab durability when a node dies', () => {
     const inDatabase = paragraphs(await documentInDatabase(t.services.db, id));
     const lost = acknowledgedByDeadNode.filter((marker) => !inDatabase.has(marker));
     expect(acknowledgedByDeadNode.length).toBeGreaterThan(0);
-    expect({ acknowledgedByDeadNode: acknowledgedByDeadNode.length, lost }).toEqual({ acknowledgedByDeadNode: acknowledgedByDeadNode.length, lost: [] });
+    expect({ acknowledgedByDeadNode: acknowledgedByDeadNode.length, lost }).toEqual({
+      acknowledgedByDeadNode: acknowledgedByDeadNode.length,
+      lost: [],
+    });
 
     failover = true;
     await Promise.all(editing);
     const every = clients.flatMap(({ index }) => Array.from({ length: EDITS }, (_, edit) => `client ${index} edit ${edit}`));
-    await waitFor('every client to hold every edit', () => clients.every(({ connection }) => every.every((marker) => paragraphs(connection.doc).has(marker))), 15_000);
+    await waitFor(
+      'every client to hold every edit',
+      () => clients.every(({ connection }) => every.every((marker) => paragraphs(connection.doc).has(marker))),
+      15_000,
+    );
     const finalInDatabase = paragraphs(await documentInDatabase(t.services.db, id));
     expect(every.filter((marker) => !finalInDatabase.has(marker))).toEqual([]);
   }, 60_000);

@@ -31,7 +31,11 @@ describe('collab-server/main.ts', () => {
   });
 
   it('refuses to start without DATABASE_URL, naming the variable', async () => {
-    const alone = spawnEntryPoint('collab-server/main.ts', { JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', DATA_DIR: '/nonexistent-test-data-dir' });
+    const alone = spawnEntryPoint('collab-server/main.ts', {
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'info',
+      DATA_DIR: '/nonexistent-test-data-dir',
+    });
     await expect(alone.exited).resolves.toEqual({ code: 1, signal: null });
     expect(alone.stderr()).toMatch(/DATABASE_URL is required/);
   });

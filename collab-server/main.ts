@@ -6,7 +6,9 @@ import { createCollabServer } from './server.ts';
 /** Runs the collaboration server alone, against PostgreSQL. `npm start` runs it beside the REST API instead. */
 const config = loadConfig();
 if (!config.DATABASE_URL) {
-  process.stderr.write('Invalid configuration: DATABASE_URL is required to run the collab server on its own (npm start embeds a database)\n');
+  process.stderr.write(
+    'Invalid configuration: DATABASE_URL is required to run the collab server on its own (npm start embeds a database)\n',
+  );
   process.exit(1);
 }
 const services = await createServices(config);

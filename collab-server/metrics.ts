@@ -45,18 +45,62 @@ export function createCollabMetrics(hocuspocus: () => Hocuspocus): CollabMetrics
       this.set(hocuspocus().getDocumentsCount());
     },
   });
-  const refused = new Counter({ name: 'collab_connections_refused_total', help: 'Connections refused by onAuthenticate, by reason', labelNames: ['reason'], registers });
-  const closed = new Counter({ name: 'collab_connections_closed_total', help: 'Connections the server closed, by reason', labelNames: ['reason'], registers });
+  const refused = new Counter({
+    name: 'collab_connections_refused_total',
+    help: 'Connections refused by onAuthenticate, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
+  const closed = new Counter({
+    name: 'collab_connections_closed_total',
+    help: 'Connections the server closed, by reason',
+    labelNames: ['reason'],
+    registers,
+  });
   const loaded = new Counter({ name: 'collab_documents_loaded_total', help: 'Documents loaded from PostgreSQL', registers });
-  const replayed = new Counter({ name: 'collab_updates_replayed_total', help: 'Update-log rows merged into documents as they loaded', registers });
-  const stored = new Counter({ name: 'collab_documents_stored_total', help: 'Document stores, by outcome', labelNames: ['outcome'], registers });
+  const replayed = new Counter({
+    name: 'collab_updates_replayed_total',
+    help: 'Update-log rows merged into documents as they loaded',
+    registers,
+  });
+  const stored = new Counter({
+    name: 'collab_documents_stored_total',
+    help: 'Document stores, by outcome',
+    labelNames: ['outcome'],
+    registers,
+  });
   const storedBytes = new Counter({ name: 'collab_documents_stored_bytes_total', help: 'Bytes of compact state written', registers });
-  const compacted = new Counter({ name: 'collab_updates_compacted_total', help: 'Update-log rows folded into stored states and deleted', registers });
-  const logged = new Counter({ name: 'collab_updates_logged_total', help: 'Edits written to the update log before being acknowledged', registers });
-  const commits = new Counter({ name: 'collab_update_log_commits_total', help: 'Update-log commits (each writes every edit queued since the last)', registers });
-  const loggedBytes = new Counter({ name: 'collab_updates_logged_bytes_total', help: 'Bytes of edits written to the update log', registers });
-  const sanitized = new Counter({ name: 'collab_client_updates_sanitized_total', help: 'Client updates that changed what clients may not write (those parts were left out)', registers });
-  const sanitizedParts = new Counter({ name: 'collab_client_update_parts_removed_total', help: 'Items and deleted ranges left out of client updates, by kind', labelNames: ['kind'], registers });
+  const compacted = new Counter({
+    name: 'collab_updates_compacted_total',
+    help: 'Update-log rows folded into stored states and deleted',
+    registers,
+  });
+  const logged = new Counter({
+    name: 'collab_updates_logged_total',
+    help: 'Edits written to the update log before being acknowledged',
+    registers,
+  });
+  const commits = new Counter({
+    name: 'collab_update_log_commits_total',
+    help: 'Update-log commits (each writes every edit queued since the last)',
+    registers,
+  });
+  const loggedBytes = new Counter({
+    name: 'collab_updates_logged_bytes_total',
+    help: 'Bytes of edits written to the update log',
+    registers,
+  });
+  const sanitized = new Counter({
+    name: 'collab_client_updates_sanitized_total',
+    help: 'Client updates that changed what clients may not write (those parts were left out)',
+    registers,
+  });
+  const sanitizedParts = new Counter({
+    name: 'collab_client_update_parts_removed_total',
+    help: 'Items and deleted ranges left out of client updates, by kind',
+    labelNames: ['kind'],
+    registers,
+  });
   const logLatency = new Histogram({
     name: 'collab_update_log_write_seconds',
     help: 'Time one update-log commit takes; acknowledgements wait for it, broadcasts do not',

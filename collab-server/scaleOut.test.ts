@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { listDocumentMessages } from '@shared/documents/mirrorMessages.ts';
 import { startTestApp, type TestApp } from '../test/http.ts';
-import { addWorkspaceMember, bearer, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../test/factories.ts';
 import { acknowledged, startTestCollab, waitFor, type TestCollab } from '../test/collab.ts';
 
 describe('two collab nodes behind one Redis', () => {
@@ -59,26 +66,37 @@ describe('two collab nodes behind one Redis', () => {
 
     const cursor = { name: 'Viewer', color: '#36c', typing: false };
     reader.provider.setAwarenessField('user', cursor);
-    const seesViewer = (provider: typeof writerOnA) => [...provider.provider.awareness!.getStates().values()].some((state) => state.user?.name === 'Viewer');
+    const seesViewer = (provider: typeof writerOnA) =>
+      [...provider.provider.awareness!.getStates().values()].some((state) => state.user?.name === 'Viewer');
     await waitFor('the viewer’s presence on node A', () => seesViewer(writerOnA));
     await waitFor('the viewer’s presence on node B', () => seesViewer(writerOnB));
   });
 
   it('shows a message posted through the REST API once in every client, on both nodes', async () => {
     const name = await newDocument();
-    const clients = [nodeA.connect(name, owner.accessToken), nodeB.connect(name, owner.accessToken), nodeB.connect(name, viewer.accessToken)];
+    const clients = [
+      nodeA.connect(name, owner.accessToken),
+      nodeB.connect(name, owner.accessToken),
+      nodeB.connect(name, viewer.accessToken),
+    ];
     await Promise.all(clients.map((client) => client.synced));
     const contents = ['first', 'second', 'third'];
     for (const content of contents) {
-      const res = await t.request.post(`/api/conversations/${name.slice('conversation:'.length)}/messages`).set(bearer(owner)).send({ role: 'user', content });
+      const res = await t.request
+        .post(`/api/conversations/${name.slice('conversation:'.length)}/messages`)
+        .set(bearer(owner))
+        .send({ role: 'user', content });
       expect(res.status).toBe(201);
     }
     // Both nodes apply each event; the duplicate entries they create are removed once their updates meet.
-    const settled = () => clients.every(({ doc }) => JSON.stringify(listDocumentMessages(doc).map((m) => m.content)) === JSON.stringify(contents));
+    const settled = () =>
+      clients.every(({ doc }) => JSON.stringify(listDocumentMessages(doc).map((m) => m.content)) === JSON.stringify(contents));
     await waitFor('every client to hold each message exactly once', settled);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(settled()).toBe(true);
-    const serverCopies = [nodeA, nodeB].map((node) => listDocumentMessages(node.server.hocuspocus.documents.get(name)!).map((m) => m.content));
+    const serverCopies = [nodeA, nodeB].map((node) =>
+      listDocumentMessages(node.server.hocuspocus.documents.get(name)!).map((m) => m.content),
+    );
     expect(serverCopies).toEqual([contents, contents]);
   });
 

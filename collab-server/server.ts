@@ -56,12 +56,21 @@ export function createCollabServer(services: Services): CollabServer {
     // A bigger frame closes that socket with 1009 before anything decodes it.
     websocketOptions: { maxPayload: config.COLLAB_MAX_MESSAGE_BYTES },
     extensions: [
-      new AuthExtension({ db, tokens: services.tokens, accessTokens: services.accessTokens, log, onRefused: metrics.countRefusal, revocations }),
+      new AuthExtension({
+        db,
+        tokens: services.tokens,
+        accessTokens: services.accessTokens,
+        log,
+        onRefused: metrics.countRefusal,
+        revocations,
+      }),
       ...(config.REDIS_URL ? [createRedisExtension(config, log)] : []),
       new LimitsExtension({
         maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,
         maxConnectionsPerUser: config.COLLAB_MAX_CONNECTIONS_PER_USER,
-        leases: services.redis ? new RedisConnectionLeases(services.redis, config.REDIS_PREFIX, CONNECTION_LEASE_MS) : new MemoryConnectionLeases(CONNECTION_LEASE_MS),
+        leases: services.redis
+          ? new RedisConnectionLeases(services.redis, config.REDIS_PREFIX, CONNECTION_LEASE_MS)
+          : new MemoryConnectionLeases(CONNECTION_LEASE_MS),
         renewEveryMs: CONNECTION_LEASE_MS / 3,
         log,
         metrics,

@@ -6,4 +6,7 @@ import type { LocalTransactionOrigin } from '@hocuspocus/server';
  * tampered with re-created, a rename made through the API. It is a Hocuspocus `local` origin: the change is broadcast to clients,
  * published to other nodes through Redis, logged and stored like any other, but it is no client's edit.
  */
-export const serverOrigin = (reason: 'bus' | 'load' | 'dedupe' | 'restore' | 'rename'): LocalTransactionOrigin => ({ source: 'local', context: { server: reason } });
+export const serverOrigin = (reason: 'bus' | 'load' | 'dedupe' | 'restore' | 'rename'): LocalTransactionOrigin => ({
+  source: 'local',
+  context: { server: reason },
+});

@@ -11,7 +11,15 @@ import { startTestApp, type TestApp } from '../test/http.ts';
 
 /** The Debian package's browser; nothing here ever downloads one. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 /** Where screenshots go (gitignored). */
 export const SCREENSHOT_DIR = path.resolve('test-results');
 
@@ -39,7 +47,9 @@ export interface Stack {
 export function ensureWebClientBuilt(): void {
   const index = path.join(WEB_DIST_DIR, 'index.html');
   if (!fs.existsSync(index) || newestSource() > fs.statSync(index).mtimeMs) {
-    execFileSync(path.resolve('node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+    execFileSync(path.resolve('node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
+      stdio: 'inherit',
+    });
   }
   if (!fs.existsSync(index)) throw new Error(`The web client is not built: ${index} is missing. Run npm run build:web.`);
 }
@@ -50,7 +60,9 @@ function newestSource(): number {
 }
 
 const listFiles = (dir: string): string[] =>
-  fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+  fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => (entry.isDirectory() ? listFiles(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
 
 /** A port free right now: the collab server's, which the REST app must know before it serves pages. */
 async function freePort(): Promise<number> {
@@ -84,7 +96,12 @@ export async function startStack(options: { env?: Record<string, string> } = {})
     collab,
     baseUrl,
     browser,
-    newContext: (size = DESKTOP) => browser.newContext({ baseURL: baseUrl, viewport: size, ...(size.width < 640 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}) }),
+    newContext: (size = DESKTOP) =>
+      browser.newContext({
+        baseURL: baseUrl,
+        viewport: size,
+        ...(size.width < 640 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+      }),
     async close() {
       await browser.close().catch(() => undefined);
       rest.closeAllConnections();

@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser } from '../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+} from '../test/factories.ts';
 import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
 import { connected, isSamePageLoad, markPageLoad, seesText, signIn } from './pages.ts';
 
@@ -54,9 +61,13 @@ describe('web client: live title and view counts', () => {
     await heading(adaPage, 'Launch plan').getByRole('button').waitFor();
     expect(await storedTitle(conversation.id)).toBe('Launch plan');
 
-    await heading(bobPage, 'Launch plan').waitFor().catch((error: unknown) => {
-      throw new Error(`The other member's heading did not follow the rename. Does the collab server mirror the title into the document? ${String(error)}`);
-    });
+    await heading(bobPage, 'Launch plan')
+      .waitFor()
+      .catch((error: unknown) => {
+        throw new Error(
+          `The other member's heading did not follow the rename. Does the collab server mirror the title into the document? ${String(error)}`,
+        );
+      });
     expect(await isSamePageLoad(bobPage)).toBe(true);
     await screenshot(bobPage, 'renamed-elsewhere-phone');
   }, 45_000);

@@ -15,7 +15,11 @@ export const connected = (page: Page) => page.locator('.status[data-state="conne
 
 /** Waits until some element matching `selector` contains `text`. */
 export async function seesText(page: Page, selector: string, text: string, options: { timeout?: number } = {}): Promise<void> {
-  await page.waitForFunction(([sel, wanted]) => [...document.querySelectorAll(sel!)].some((el) => el.textContent?.includes(wanted!)), [selector, text], options);
+  await page.waitForFunction(
+    ([sel, wanted]) => [...document.querySelectorAll(sel!)].some((el) => el.textContent?.includes(wanted!)),
+    [selector, text],
+    options,
+  );
 }
 
 /**

@@ -4,7 +4,15 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { signAccessToken } from '@shared/auth.ts';
-import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../test/factories.ts';
 import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
 import { connected, seesText, signIn } from './pages.ts';
 
@@ -46,7 +54,10 @@ describe('web client in Chromium', () => {
   }
 
   async function createShare(owner: TestUser, conversationId: string, body: Record<string, unknown>): Promise<{ id: string; url: string }> {
-    const res = await stack.app.request.post('/api/share').set(bearer(owner)).send({ conversationId, ...body });
+    const res = await stack.app.request
+      .post('/api/share')
+      .set(bearer(owner))
+      .send({ conversationId, ...body });
     if (res.status !== 201) throw new Error(`share failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.data;
   }
@@ -129,7 +140,9 @@ describe('web client in Chromium', () => {
     await seesText(ada, '.messages .message', 'Ada');
     await bob.waitForFunction(() => document.querySelector('.draft-editor')?.textContent === '');
     await screenshot(bob, 'conversation-posted-phone');
-    const [message] = (await stack.app.request.get(`/api/conversations/${conversationId}/messages`).set(bearer({ accessToken: await accessTokenOf(ada) }))).body.data;
+    const [message] = (
+      await stack.app.request.get(`/api/conversations/${conversationId}/messages`).set(bearer({ accessToken: await accessTokenOf(ada) }))
+    ).body.data;
     expect(message).toMatchObject({ role: 'user', content: 'Hello from Ada and Bob' });
   }, 60_000);
 
@@ -235,7 +248,10 @@ describe('web client in Chromium', () => {
     const page = await openPage();
     await signIn(page, author, `/c/${conversation.id}`);
     await connected(page);
-    const posted = await stack.app.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(author)).send({ role: 'user', content: 'frist try' });
+    const posted = await stack.app.request
+      .post(`/api/conversations/${conversation.id}/messages`)
+      .set(bearer(author))
+      .send({ role: 'user', content: 'frist try' });
     await seesText(page, '.messages', 'frist try');
     expect(await page.locator('.message .edited').count()).toBe(0);
 
@@ -283,7 +299,9 @@ describe('web client in Chromium', () => {
     await chip('sketch.png', 'ready').waitFor();
     await dropFile(adaPage, '.draft-editor', { name: 'notes.txt', type: 'text/plain', text: 'Bring the sketches.\n' });
     await chip('notes.txt', 'ready').waitFor();
-    await adaPage.getByLabel('Attach files').setInputFiles({ name: 'huge.txt', mimeType: 'text/plain', buffer: Buffer.alloc(ATTACHMENT_MAX_BYTES + 1, 'a') });
+    await adaPage
+      .getByLabel('Attach files')
+      .setInputFiles({ name: 'huge.txt', mimeType: 'text/plain', buffer: Buffer.alloc(ATTACHMENT_MAX_BYTES + 1, 'a') });
     await chip('huge.txt', 'failed').waitFor();
     expect(await chip('huge.txt', 'failed').textContent()).toContain(`The file is larger than the limit of ${ATTACHMENT_MAX_BYTES} bytes`);
     expect(await chip('notes.txt', 'ready').textContent()).toContain('20 B');
@@ -343,7 +361,10 @@ async function draftText(page: Page): Promise<string> {
 /** Waits until the message list shows a picture with this alt text, decoded (naturalWidth > 0). */
 async function pictureShown(page: Page, alt: string): Promise<void> {
   await page.waitForFunction(
-    (name) => [...document.querySelectorAll<HTMLImageElement>('.messages .attachments img')].some((img) => img.alt === name && img.complete && img.naturalWidth > 0),
+    (name) =>
+      [...document.querySelectorAll<HTMLImageElement>('.messages .attachments img')].some(
+        (img) => img.alt === name && img.complete && img.naturalWidth > 0,
+      ),
     alt,
   );
 }
@@ -375,7 +396,12 @@ function solidPng(width: number, height: number): Buffer {
   header.set([8, 2, 0, 0, 0], 8); // 8-bit RGB, no interlace
   const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, Buffer.from([0x4f, 0x46, 0xe5]))]);
   const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', pixels),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 async function accessTokenOf(page: Page): Promise<string> {

@@ -8,7 +8,10 @@ const log = createLogger(config);
 const db = createDb(config);
 try {
   const applied = await migrateLatest(db);
-  log.info({ applied, database: config.DATABASE_URL ? 'postgresql' : 'pglite' }, applied.length ? 'migrations applied' : 'schema up to date');
+  log.info(
+    { applied, database: config.DATABASE_URL ? 'postgresql' : 'pglite' },
+    applied.length ? 'migrations applied' : 'schema up to date',
+  );
 } finally {
   await db.destroy();
 }

@@ -18,7 +18,11 @@ describe('the operator role: npm run ops, and OPERATOR_EMAILS at start', () => {
   });
 
   const env = () => ({
-    NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', DATA_DIR: '/nonexistent-test-data-dir', DATABASE_URL: t.config.DATABASE_URL!,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+    DATA_DIR: '/nonexistent-test-data-dir',
+    DATABASE_URL: t.config.DATABASE_URL!,
   });
   /** Runs `npm run ops -- <args>` on the test database; resolves with its exit code and log lines. */
   async function ops(...args: string[]): Promise<{ code: number | null; logs: LogLine[]; stderr: string }> {
@@ -29,7 +33,13 @@ describe('the operator role: npm run ops, and OPERATOR_EMAILS at start', () => {
   }
   const newUser = () => registerUser(t, { email: `Ops.Person-${crypto.randomUUID()}@Example.com` });
   const jobsStatus = async (user: TestUser) => (await t.request.get('/api/ops/jobs').set(bearer(user))).status;
-  const trail = (user: TestUser) => t.services.db('audit_log').where({ subject_type: 'user', subject_id: user.id }).whereLike('action', 'operator.%').orderBy('id').select('action', 'actor_id', 'data');
+  const trail = (user: TestUser) =>
+    t.services
+      .db('audit_log')
+      .where({ subject_type: 'user', subject_id: user.id })
+      .whereLike('action', 'operator.%')
+      .orderBy('id')
+      .select('action', 'actor_id', 'data');
 
   it('grant-operator makes the account an operator at once (any letter case), audited; granting again changes nothing', async () => {
     const user = await newUser();
@@ -43,7 +53,9 @@ describe('the operator role: npm run ops, and OPERATOR_EMAILS at start', () => {
     expect(again.code).toBe(0);
     expect(again.logs.at(-1)).toMatchObject({ msg: 'operator granted already; nothing changed' });
     const listed = await ops('list-operators');
-    expect(listed.logs.at(-1)).toMatchObject({ operators: expect.arrayContaining([expect.objectContaining({ userId: user.id, email: user.email })]) });
+    expect(listed.logs.at(-1)).toMatchObject({
+      operators: expect.arrayContaining([expect.objectContaining({ userId: user.id, email: user.email })]),
+    });
     expect(await trail(user)).toEqual([{ action: 'operator.granted', actor_id: null, data: { email: user.email, source: 'cli' } }]);
   }, 60_000);
 
@@ -76,15 +88,22 @@ describe('the operator role: npm run ops, and OPERATOR_EMAILS at start', () => {
     const user = await newUser();
     expect(await jobsStatus(user)).toBe(403);
     const rest = spawnEntryPoint('rest-api/main.ts', {
-      ...env(), HOST: '127.0.0.1', PORT: '0', OPERATOR_EMAILS: ` ${user.email.toUpperCase()} , later@example.com`,
+      ...env(),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      OPERATOR_EMAILS: ` ${user.email.toUpperCase()} , later@example.com`,
     });
     children.push(rest);
     const port = Number((await rest.waitForLog('rest-api listening')).port);
     expect(rest.logs.find((line) => line.msg === 'operator granted from OPERATOR_EMAILS')).toMatchObject({ userId: user.id });
-    expect(rest.logs.find((line) => line.msg?.startsWith('OPERATOR_EMAILS names an address with no account'))).toMatchObject({ email: 'later@example.com' });
+    expect(rest.logs.find((line) => line.msg?.startsWith('OPERATOR_EMAILS names an address with no account'))).toMatchObject({
+      email: 'later@example.com',
+    });
     const res = await fetch(`http://127.0.0.1:${port}/api/ops/jobs`, { headers: bearer(user) });
     expect(res.status).toBe(200);
-    expect(await trail(user)).toEqual([{ action: 'operator.granted', actor_id: null, data: { email: user.email, source: 'OPERATOR_EMAILS' } }]);
+    expect(await trail(user)).toEqual([
+      { action: 'operator.granted', actor_id: null, data: { email: user.email, source: 'OPERATOR_EMAILS' } },
+    ]);
     rest.child.kill('SIGTERM');
     expect(await rest.exited).toEqual({ code: 0, signal: null });
   }, 90_000);

@@ -30,9 +30,13 @@ try {
   await migrateLatest(db);
   if (command === 'list-operators') {
     const operators = await listOperators(db);
-    log.info({ operators: operators.map((operator) => ({ userId: operator.id, email: operator.email, grantedAt: operator.granted_at })) }, `${operators.length} operator(s)`);
+    log.info(
+      { operators: operators.map((operator) => ({ userId: operator.id, email: operator.email, grantedAt: operator.granted_at })) },
+      `${operators.length} operator(s)`,
+    );
   } else {
-    const change: OperatorChange = command === 'grant-operator' ? await grantOperator(db, email!, 'cli') : await revokeOperator(db, email!, 'cli');
+    const change: OperatorChange =
+      command === 'grant-operator' ? await grantOperator(db, email!, 'cli') : await revokeOperator(db, email!, 'cli');
     if (change.outcome === 'no_account') {
       log.error({ email }, 'no account has this email');
       code = 1;

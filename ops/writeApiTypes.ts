@@ -71,7 +71,9 @@ async function main(): Promise<void> {
   fs.writeFileSync(fresh, generated);
   process.stderr.write(`${API_TYPES_FILE} is stale: the API's routes changed. Run npm run api:types and commit the result.\n`);
   try {
-    execFileSync('diff', ['-u', '--label', `${API_TYPES_FILE} (committed)`, '--label', `${API_TYPES_FILE} (generated)`, target, fresh], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('diff', ['-u', '--label', `${API_TYPES_FILE} (committed)`, '--label', `${API_TYPES_FILE} (generated)`, target, fresh], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
   } catch {
     // diff exits 1 when the files differ, which is the point; a missing diff binary only loses the listing.
   } finally {

@@ -17,9 +17,15 @@ function captureLogs(level: 'info' | 'error') {
 }
 
 /** A schema, or the component a `$ref` names. */
-function resolveSchema(document: { components?: { schemas?: Record<string, unknown> } }, schema: unknown): { properties?: Record<string, unknown>; required?: string[] } {
+function resolveSchema(
+  document: { components?: { schemas?: Record<string, unknown> } },
+  schema: unknown,
+): { properties?: Record<string, unknown>; required?: string[] } {
   const ref = (schema as { $ref?: string }).$ref;
-  return (ref ? document.components!.schemas![ref.split('/').pop()!] : schema) as { properties?: Record<string, unknown>; required?: string[] };
+  return (ref ? document.components!.schemas![ref.split('/').pop()!] : schema) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
 }
 
 /** Every route Express serves: [METHOD, path] from the app's router and the routers mounted on it. */
@@ -65,7 +71,9 @@ describe('the API document', () => {
     const { body } = await t.request.get('/api/openapi.json');
     const bare: string[] = [];
     let checked = 0;
-    for (const [path, operations] of Object.entries(body.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>)) {
+    for (const [path, operations] of Object.entries(
+      body.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>>,
+    )) {
       if (!path.startsWith('/api/')) continue;
       for (const [method, operation] of Object.entries(operations)) {
         for (const [status, response] of Object.entries(operation.responses)) {
@@ -118,7 +126,9 @@ describe('errors at the edge', () => {
   });
 
   it('rejects unknown fields', async () => {
-    const res = await t.request.post('/api/auth/register').send({ email: 'a@example.com', password: 'password-1', name: 'A', isAdmin: true });
+    const res = await t.request
+      .post('/api/auth/register')
+      .send({ email: 'a@example.com', password: 'password-1', name: 'A', isAdmin: true });
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('isAdmin');
   });
@@ -144,7 +154,9 @@ describe('errors at the edge', () => {
   });
 
   it('answers a 2 MiB body with 413 without reading it into a handler', async () => {
-    const res = await t.request.post('/api/auth/register').set('Content-Type', 'application/json')
+    const res = await t.request
+      .post('/api/auth/register')
+      .set('Content-Type', 'application/json')
       .send(JSON.stringify({ email: 'a@example.com', password: 'password-1', name: 'x'.repeat(2 * 1024 * 1024) }));
     expect(res.status).toBe(413);
     expect(res.body.error.code).toBe('payload_too_large');
@@ -167,7 +179,10 @@ describe('errors at the edge', () => {
     const { lines, log } = captureLogs('error');
     const broken = await startTestApp({ log });
     await broken.services.db.destroy();
-    const res = await broken.request.post('/api/auth/login').set('X-Request-Id', 'req-broken-1').send({ email: 'a@example.com', password: 'password-1' });
+    const res = await broken.request
+      .post('/api/auth/login')
+      .set('X-Request-Id', 'req-broken-1')
+      .send({ email: 'a@example.com', password: 'password-1' });
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ error: { code: 'internal_error', message: 'Internal error' } });
     // The operator finds the cause, stack included, by the id the client was given.

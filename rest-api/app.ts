@@ -42,7 +42,8 @@ export function createApp(services: Services): express.Express {
   const serviceAccountKeys = new ServiceAccountKeys(services.db, services.bus, services.log.child({ module: 'serviceAccounts' }));
   services.beforeClose(async () => serviceAccountKeys.close());
   const api = new ApiRouter(createAuthenticate(services.accessTokens, serviceAccountKeys), {
-    checkResponses: services.config.NODE_ENV === 'test', requireOperator: createRequireOperator(services),
+    checkResponses: services.config.NODE_ENV === 'test',
+    requireOperator: createRequireOperator(services),
   });
   healthRoutes(api, services, metrics);
   authRoutes(api, services);

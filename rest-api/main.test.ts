@@ -29,7 +29,11 @@ describe('rest-api/main.ts on SIGTERM', () => {
   });
 
   it('finishes the request in flight, refuses new connections, then exits 0', async () => {
-    const body = JSON.stringify({ email: `sigterm-${crypto.randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Sig Term' });
+    const body = JSON.stringify({
+      email: `sigterm-${crypto.randomBytes(4).toString('hex')}@example.com`,
+      password: 'correct horse battery staple',
+      name: 'Sig Term',
+    });
     const half = Math.floor(body.length / 2);
     const agent = new http.Agent({ keepAlive: true });
     const request = http.request({

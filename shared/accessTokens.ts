@@ -58,7 +58,9 @@ export class AccessTokenVerifier {
 
   private async checkUser(claims: AccessTokenClaims): Promise<void> {
     // The users table is the auth module's; this one column is what every authentication must know of it.
-    const user: { session_generation: number } | undefined = await this.db('users').where({ id: claims.actor.id }).first('session_generation');
+    const user: { session_generation: number } | undefined = await this.db('users')
+      .where({ id: claims.actor.id })
+      .first('session_generation');
     if (!user) throw new AuthenticationError('Invalid token', 'token_invalid');
     if (claims.generation < user.session_generation) throw sessionRevoked();
   }

@@ -81,7 +81,13 @@ export function signAccessToken(settings: TokenSettings, userId: string, generat
 }
 
 // Tokens signed before generations existed carry no `gen`: they belong to the first one.
-const AccessClaims = z.object({ sub: z.uuid(), typ: z.literal('access'), gen: z.number().int().min(0).default(0), iat: z.number(), exp: z.number() });
+const AccessClaims = z.object({
+  sub: z.uuid(),
+  typ: z.literal('access'),
+  gen: z.number().int().min(0).default(0),
+  iat: z.number(),
+  exp: z.number(),
+});
 
 /**
  * Reads an access token: only HS256 with our secret passes — `alg: none`, other algorithms, tampered
@@ -102,7 +108,8 @@ export function readAccessToken(settings: TokenSettings, token: string, now = Da
 /** Turns verified JWT claims into an actor; claims of any other shape, or issued in the future, are `token_invalid`. */
 function claimsOf(payload: unknown, now: number): AccessTokenClaims {
   const claims = AccessClaims.safeParse(payload);
-  if (!claims.success || claims.data.iat > now / 1000 + MAX_CLOCK_SKEW_SECONDS) throw new AuthenticationError('Invalid token', 'token_invalid');
+  if (!claims.success || claims.data.iat > now / 1000 + MAX_CLOCK_SKEW_SECONDS)
+    throw new AuthenticationError('Invalid token', 'token_invalid');
   return { actor: { type: 'user', id: claims.data.sub }, generation: claims.data.gen, expiresAt: claims.data.exp * 1000 };
 }
 
@@ -126,7 +133,13 @@ const ShareClaims = z.object({
  */
 export function signShareToken(settings: TokenSettings, principal: Omit<SharePrincipal, 'type'>, expiresAt: Date): string {
   return jwt.sign(
-    { typ: 'share', sid: principal.shareId, cid: principal.conversationId, perm: principal.permission, exp: Math.floor(expiresAt.getTime() / 1000) },
+    {
+      typ: 'share',
+      sid: principal.shareId,
+      cid: principal.conversationId,
+      perm: principal.permission,
+      exp: Math.floor(expiresAt.getTime() / 1000),
+    },
     settings.secret,
     { algorithm: ALGORITHM, issuer: ISSUER },
   );
@@ -143,9 +156,15 @@ const ShareDeviceClaims = z.object({ typ: z.literal('share_device'), sid: z.stri
  * from the link's budget, which anyone spraying guesses can exhaust, to a budget of its own. A token of
  * its own type, so it is never mistaken for an access or share token.
  */
-export function signShareDeviceToken(settings: TokenSettings, shareId: string, deviceId = crypto.randomBytes(16).toString('base64url')): string {
+export function signShareDeviceToken(
+  settings: TokenSettings,
+  shareId: string,
+  deviceId = crypto.randomBytes(16).toString('base64url'),
+): string {
   return jwt.sign({ typ: 'share_device', sid: shareId, jti: deviceId }, settings.secret, {
-    algorithm: ALGORITHM, issuer: ISSUER, expiresIn: SHARE_DEVICE_TOKEN_LIFETIME_SECONDS,
+    algorithm: ALGORITHM,
+    issuer: ISSUER,
+    expiresIn: SHARE_DEVICE_TOKEN_LIFETIME_SECONDS,
   });
 }
 

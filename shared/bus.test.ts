@@ -59,7 +59,9 @@ describe('Redis bus across two processes', () => {
     const stranger = await createBus({ redisUrl: TEST_REDIS_URL, prefix: `${prefix}other:`, log });
     const strangerHeard: unknown[] = [];
     stranger.subscribe('conversation.deleted', (payload) => void strangerHeard.push(payload));
-    const peer = spawn('node_modules/.bin/tsx', ['test/fixtures/busPeer.ts', TEST_REDIS_URL, prefix], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const peer = spawn('node_modules/.bin/tsx', ['test/fixtures/busPeer.ts', TEST_REDIS_URL, prefix], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const lines = readline.createInterface({ input: peer.stdout! });
       const iterator = lines[Symbol.asyncIterator]();

@@ -151,7 +151,5 @@ export async function createRedisBus(options: { url: string; prefix: string; log
 /** The bus the configuration asks for: Redis when REDIS_URL is set, in-process otherwise. */
 export function createBus(options: { redisUrl?: string; prefix: string; log: Logger }): Promise<Bus> {
   const log = options.log.child({ module: 'bus' });
-  return options.redisUrl
-    ? createRedisBus({ url: options.redisUrl, prefix: options.prefix, log })
-    : Promise.resolve(createMemoryBus(log));
+  return options.redisUrl ? createRedisBus({ url: options.redisUrl, prefix: options.prefix, log }) : Promise.resolve(createMemoryBus(log));
 }

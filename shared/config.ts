@@ -118,13 +118,20 @@ const ConfigSchema = z
     OPERATOR_EMAILS: z
       .string()
       .default('')
-      .transform((list) => list.split(',').map((email) => email.trim()).filter((email) => email !== ''))
+      .transform((list) =>
+        list
+          .split(',')
+          .map((email) => email.trim())
+          .filter((email) => email !== ''),
+      )
       .pipe(z.array(z.email({ error: 'must be email addresses separated by commas' }))),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
     LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' })
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
       .default('info'),
     /** Pretty, human-readable logs instead of JSON lines. Default false. */
     LOG_PRETTY: flag.default(false),
@@ -136,7 +143,9 @@ const ConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
     if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
-      const [missing, set] = env.S3_ACCESS_KEY_ID ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID'] : ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
+      const [missing, set] = env.S3_ACCESS_KEY_ID
+        ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']
+        : ['S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'];
       ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${set} is set` });
     }
   })

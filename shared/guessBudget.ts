@@ -33,9 +33,15 @@ export class GuessBudget {
   private readonly budget: RateLimiterAbstract;
   private readonly inFlight: RateLimiterAbstract;
 
-  constructor(readonly spec: LimitSpec, options: { redis?: Redis; prefix: string }) {
+  constructor(
+    readonly spec: LimitSpec,
+    options: { redis?: Redis; prefix: string },
+  ) {
     this.budget = createRateLimiter(spec, options);
-    this.inFlight = createRateLimiter({ name: `${spec.name}:in-flight`, points: Number.MAX_SAFE_INTEGER, durationSeconds: IN_FLIGHT_WINDOW_SECONDS }, options);
+    this.inFlight = createRateLimiter(
+      { name: `${spec.name}:in-flight`, points: Number.MAX_SAFE_INTEGER, durationSeconds: IN_FLIGHT_WINDOW_SECONDS },
+      options,
+    );
   }
 
   /** Reserves one guess for `key`; throws RateLimitError once confirmed wrong answers have used the budget up. */

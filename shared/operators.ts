@@ -24,7 +24,13 @@ export async function grantOperator(db: Knex, email: string, source: OperatorGra
     if (!user) return { outcome: 'no_account' };
     const inserted = await trx('operators').insert({ user_id: user.id }).onConflict('user_id').ignore().returning('user_id');
     if (inserted.length === 0) return { outcome: 'unchanged', userId: user.id };
-    await writeAudit(trx, { actorId: null, action: 'operator.granted', subjectType: 'user', subjectId: user.id, data: { email: user.email, source } });
+    await writeAudit(trx, {
+      actorId: null,
+      action: 'operator.granted',
+      subjectType: 'user',
+      subjectId: user.id,
+      data: { email: user.email, source },
+    });
     return { outcome: 'changed', userId: user.id };
   });
 }
@@ -36,14 +42,23 @@ export async function revokeOperator(db: Knex, email: string, source: OperatorGr
     if (!user) return { outcome: 'no_account' };
     const deleted = await trx('operators').where({ user_id: user.id }).delete();
     if (deleted === 0) return { outcome: 'unchanged', userId: user.id };
-    await writeAudit(trx, { actorId: null, action: 'operator.revoked', subjectType: 'user', subjectId: user.id, data: { email: user.email, source } });
+    await writeAudit(trx, {
+      actorId: null,
+      action: 'operator.revoked',
+      subjectType: 'user',
+      subjectId: user.id,
+      data: { email: user.email, source },
+    });
     return { outcome: 'changed', userId: user.id };
   });
 }
 
 /** Every operator's id and email, by email. */
 export function listOperators(db: Knex): Promise<Array<{ id: string; email: string; granted_at: Date }>> {
-  return db('operators').join('users', 'users.id', 'operators.user_id').orderByRaw('lower(users.email)').select('users.id', 'users.email', 'operators.granted_at');
+  return db('operators')
+    .join('users', 'users.id', 'operators.user_id')
+    .orderByRaw('lower(users.email)')
+    .select('users.id', 'users.email', 'operators.granted_at');
 }
 
 /**

@@ -48,7 +48,9 @@ export async function createServices(
   const bus = await createBus({ redisUrl: config.REDIS_URL, prefix: config.REDIS_PREFIX, log });
   const revocations = new SessionRevocations(config.ACCESS_TOKEN_TTL_SECONDS);
   // Subscribe before loading: a revocation published in between is then recorded twice, never missed.
-  const stopRevoking = bus.subscribe('user.sessions_revoked', ({ userId, generation, revokedAt }) => revocations.revoke(userId, generation, Date.parse(revokedAt)));
+  const stopRevoking = bus.subscribe('user.sessions_revoked', ({ userId, generation, revokedAt }) =>
+    revocations.revoke(userId, generation, Date.parse(revokedAt)),
+  );
   await revocations.load(db);
   let redis: Redis | undefined;
   if (config.REDIS_URL) {

@@ -47,7 +47,12 @@ export interface ProviderOptions {
  * `url` may be a function: it is asked again at every (re)connect, the way a load balancer would send a
  * reconnecting client to a node that is still up.
  */
-export function openProvider(url: string | (() => string), name: string, token: string | null, options: ProviderOptions = {}): TestProvider {
+export function openProvider(
+  url: string | (() => string),
+  name: string,
+  token: string | null,
+  options: ProviderOptions = {},
+): TestProvider {
   const doc = new Y.Doc();
   const outcomes: AuthOutcome[] = [];
   const closes: string[] = [];
@@ -68,7 +73,13 @@ export function openProvider(url: string | (() => string), name: string, token: 
   };
   const delay = options.reconnectDelay ?? 100;
   // The provider's own options cannot take a WebSocket implementation in v4: that belongs to the socket.
-  const websocketProvider = new HocuspocusProviderWebsocket({ url: pickUrl(), WebSocketPolyfill: Socket, delay, minDelay: delay, maxDelay: delay * 4 });
+  const websocketProvider = new HocuspocusProviderWebsocket({
+    url: pickUrl(),
+    WebSocketPolyfill: Socket,
+    delay,
+    minDelay: delay,
+    maxDelay: delay * 4,
+  });
   const provider = new HocuspocusProvider({
     websocketProvider,
     name,
@@ -81,7 +92,18 @@ export function openProvider(url: string | (() => string), name: string, token: 
   });
   // A provider given its socket does not attach itself (HocuspocusProvider.ts › manageSocket).
   provider.attach();
-  return { provider, doc, outcome, outcomes, closes, synced, destroy: () => { provider.destroy(); websocketProvider.destroy(); } };
+  return {
+    provider,
+    doc,
+    outcome,
+    outcomes,
+    closes,
+    synced,
+    destroy: () => {
+      provider.destroy();
+      websocketProvider.destroy();
+    },
+  };
 }
 
 /** A collab server on port 0 built from the test app's services (same database, same JWT secret). */

@@ -17,7 +17,10 @@ export interface TestUser {
 }
 
 /** Registers a user through the API (so tests exercise the real path) and returns its credentials. */
-export async function registerUser(app: TestApp, overrides: Partial<Pick<TestUser, 'email' | 'password' | 'name'>> = {}): Promise<TestUser> {
+export async function registerUser(
+  app: TestApp,
+  overrides: Partial<Pick<TestUser, 'email' | 'password' | 'name'>> = {},
+): Promise<TestUser> {
   const body = {
     email: overrides.email ?? `user-${crypto.randomBytes(6).toString('hex')}@example.com`,
     password: overrides.password ?? 'correct horse battery staple',
@@ -46,7 +49,11 @@ export async function createConversationDocument(app: TestApp, user: TestUser): 
 }
 
 /** Creates a workspace through the API; the user becomes its owner and an admin. */
-export async function createWorkspace(app: TestApp, user: TestUser, name = 'A workspace'): Promise<{ id: string; slug: string; name: string }> {
+export async function createWorkspace(
+  app: TestApp,
+  user: TestUser,
+  name = 'A workspace',
+): Promise<{ id: string; slug: string; name: string }> {
   const res = await app.request.post('/api/workspace').set(bearer(user)).send({ name });
   if (res.status !== 201) throw new Error(`create workspace failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.data;
@@ -56,7 +63,12 @@ export async function createWorkspace(app: TestApp, user: TestUser, name = 'A wo
  * Makes the user a member with this role, straight in the database: the invitation flow has its own
  * tests, and suites about roles should not depend on email delivery.
  */
-export async function addWorkspaceMember(app: TestApp, workspaceId: string, user: TestUser, role: 'admin' | 'member' | 'viewer'): Promise<void> {
+export async function addWorkspaceMember(
+  app: TestApp,
+  workspaceId: string,
+  user: TestUser,
+  role: 'admin' | 'member' | 'viewer',
+): Promise<void> {
   await app.services.db('workspace_members').insert({ workspace_id: workspaceId, user_id: user.id, role });
 }
 

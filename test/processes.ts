@@ -71,7 +71,10 @@ export function spawnEntryPoint(entryPoint: string, env: Record<string, string>,
           if (line) return done(() => resolve(line));
           if (hasClosed) done(() => reject(new Error(`${entryPoint} exited before logging "${msg}"; ${describe()}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`${entryPoint} did not log "${msg}" within ${timeoutMs} ms; ${describe()}`))), timeoutMs);
+        const timer = setTimeout(
+          () => done(() => reject(new Error(`${entryPoint} did not log "${msg}" within ${timeoutMs} ms; ${describe()}`))),
+          timeoutMs,
+        );
         const done = (settle: () => void) => {
           clearTimeout(timer);
           waiters.delete(check);

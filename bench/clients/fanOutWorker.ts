@@ -11,7 +11,11 @@ import type { FanOutPlan, WorkerReport } from '../lib/fanOut.ts';
 const clock = () => performance.timeOrigin + performance.now();
 const send = (message: WorkerReport | { type: 'ready' }) => process.send!(message);
 
-interface BenchEdit { from: number; seq: number; sentAt: number }
+interface BenchEdit {
+  from: number;
+  seq: number;
+  sentAt: number;
+}
 
 process.once('message', async (plan: FanOutPlan) => {
   const latencies: number[] = [];
@@ -38,7 +42,9 @@ process.once('message', async (plan: FanOutPlan) => {
 
   const { startAt } = (await new Promise((resolve) => process.once('message', resolve))) as { startAt: number };
   const rounds = plan.warmupRounds + plan.rounds;
-  await Promise.all(clients.map(({ id, edits }) => editOnSchedule(id, edits, startAt + (id / plan.clients) * plan.intervalMs, rounds, plan.intervalMs)));
+  await Promise.all(
+    clients.map(({ id, edits }) => editOnSchedule(id, edits, startAt + (id / plan.clients) * plan.intervalMs, rounds, plan.intervalMs)),
+  );
 
   // Every client should receive every other client's every edit; wait for the stragglers, within reason.
   const expected = clients.length * (plan.clients - 1) * rounds;

@@ -45,10 +45,12 @@ export function startServer(name: ServerName, env: Record<string, string>, nodeA
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
-    running.delete(child);
-    resolve();
-  }));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      running.delete(child);
+      resolve();
+    }),
+  );
 
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;

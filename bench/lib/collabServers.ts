@@ -44,22 +44,34 @@ export async function withOurCollab<T>(options: NodeOptions, use: (collab: Colla
   try {
     // One after the other: each migrates the database at start, and migrations take a lock.
     for (let i = 0; i < count; i++) {
-      nodes.push(await startServer('collab', {
-        NODE_ENV: 'production',
-        DATABASE_URL: database.url,
-        JWT_SECRET: secret,
-        LOG_LEVEL: 'silent',
-        DATA_DIR: '/nonexistent-bench-data-dir',
-        // Every bench client is the one owner, and up to 200 documents sit open at once.
-        COLLAB_MAX_CONNECTIONS_PER_USER: '10000',
-        ...(count > 1 ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}),
-      }, options.nodeArgs));
+      nodes.push(
+        await startServer(
+          'collab',
+          {
+            NODE_ENV: 'production',
+            DATABASE_URL: database.url,
+            JWT_SECRET: secret,
+            LOG_LEVEL: 'silent',
+            DATA_DIR: '/nonexistent-bench-data-dir',
+            // Every bench client is the one owner, and up to 200 documents sit open at once.
+            COLLAB_MAX_CONNECTIONS_PER_USER: '10000',
+            ...(count > 1 ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}),
+          },
+          options.nodeArgs,
+        ),
+      );
     }
     db = knexFactory({ client: 'pg', connection: database.url, pool: { min: 0, max: 4 } });
     const tokens = createTokenSettings({ JWT_SECRET: secret, DATA_DIR: '/nonexistent-bench-data-dir', ACCESS_TOKEN_TTL_SECONDS: 3600 });
-    const session = await registerUser(db, { tokens, refreshTokenTtlDays: 1 }, {
-      email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench',
-    });
+    const session = await registerUser(
+      db,
+      { tokens, refreshTokenTtlDays: 1 },
+      {
+        email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`,
+        password: 'correct horse battery staple',
+        name: 'Bench',
+      },
+    );
     const actor = { type: 'user' as const, id: session.user.id };
     const setupDb = db;
     return await use({
@@ -89,7 +101,10 @@ export async function withOurCollab<T>(options: NodeOptions, use: (collab: Colla
  * Runs `use` against plain Hocuspocus (bench/servers/plainCollab.ts): no extensions, or only the
  * official Redis one for two nodes or more. Every document it loads starts from `state`, from memory.
  */
-export async function withPlainCollab<T>(options: NodeOptions & { state?: Uint8Array }, use: (collab: CollabNodes) => Promise<T>): Promise<T> {
+export async function withPlainCollab<T>(
+  options: NodeOptions & { state?: Uint8Array },
+  use: (collab: CollabNodes) => Promise<T>,
+): Promise<T> {
   const count = options.nodes ?? 1;
   const prefix = uniqueName('hocuspocus-bench');
   const stateFile = options.state ? path.join(os.tmpdir(), `${uniqueName('bench-state')}.bin`) : undefined;
@@ -97,10 +112,16 @@ export async function withPlainCollab<T>(options: NodeOptions & { state?: Uint8A
   const nodes: ChildServer[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      nodes.push(await startServer('plainCollab', {
-        ...(count > 1 ? { BENCH_REDIS_URL: TEST_REDIS_URL, BENCH_REDIS_PREFIX: prefix } : {}),
-        ...(stateFile ? { BENCH_DOCUMENT_STATE: stateFile } : {}),
-      }, options.nodeArgs));
+      nodes.push(
+        await startServer(
+          'plainCollab',
+          {
+            ...(count > 1 ? { BENCH_REDIS_URL: TEST_REDIS_URL, BENCH_REDIS_PREFIX: prefix } : {}),
+            ...(stateFile ? { BENCH_DOCUMENT_STATE: stateFile } : {}),
+          },
+          options.nodeArgs,
+        ),
+      );
     }
     return await use({
       nodes,

@@ -58,7 +58,10 @@ const WORKER = fileURLToPath(new URL('../clients/fanOutWorker.ts', import.meta.u
  * Opens `clients` providers on one document from several processes, lets each edit on schedule, and
  * records the time from each edit to its receipt by every other client, and the receipts lost.
  */
-export async function runFanOutTrial(target: { urls: string[]; documentName: string; token: string | null }, settings: FanOutSettings): Promise<FanOutTrial> {
+export async function runFanOutTrial(
+  target: { urls: string[]; documentName: string; token: string | null },
+  settings: FanOutSettings,
+): Promise<FanOutTrial> {
   const workerCount = Math.min(settings.workers ?? 4, settings.clients);
   const workers: ChildProcess[] = [];
   try {
@@ -66,7 +69,15 @@ export async function runFanOutTrial(target: { urls: string[]; documentName: str
       const worker = fork(WORKER, { cwd: REPO_ROOT, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       workers.push(worker);
       const ids = Array.from({ length: settings.clients }, (_, id) => id).filter((id) => id % workerCount === w);
-      const plan: FanOutPlan = { ...target, ids, clients: settings.clients, intervalMs: settings.intervalMs, warmupRounds: settings.warmupRounds, rounds: settings.rounds, drainMs: 10_000 };
+      const plan: FanOutPlan = {
+        ...target,
+        ids,
+        clients: settings.clients,
+        intervalMs: settings.intervalMs,
+        warmupRounds: settings.warmupRounds,
+        rounds: settings.rounds,
+        drainMs: 10_000,
+      };
       worker.send(plan);
       return { ready: nextMessage(worker, 'ready', 60_000), done: undefined as Promise<WorkerReport> | undefined, worker };
     });
@@ -74,7 +85,11 @@ export async function runFanOutTrial(target: { urls: string[]; documentName: str
     // Everyone starts together, shortly after the last process is ready.
     const startAt = performance.timeOrigin + performance.now() + 500;
     for (const r of reports) {
-      r.done = nextMessage(r.worker, 'done', (settings.warmupRounds + settings.rounds + 2) * settings.intervalMs + 30_000) as Promise<WorkerReport>;
+      r.done = nextMessage(
+        r.worker,
+        'done',
+        (settings.warmupRounds + settings.rounds + 2) * settings.intervalMs + 30_000,
+      ) as Promise<WorkerReport>;
       r.worker.send({ startAt });
     }
     const results = await Promise.all(reports.map((r) => r.done!));

@@ -3,7 +3,8 @@ import type { Measurement } from './types.ts';
 /** Mean, nearest-rank percentiles and max of latencies in ms (any order), rounded to µs. */
 export function summarize(latencies: number[]): Measurement['latencyMs'] {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (fraction: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!);
+  const at = (fraction: number) =>
+    sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
   const round = (value: number) => Math.round(value * 1000) / 1000;
   return {
     mean: round(sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length)),

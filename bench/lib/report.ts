@@ -16,7 +16,12 @@ export function evaluate(scenario: Scenario, figures: ScenarioFigures): Scenario
   const { minThroughputRatio, maxP99Ratio, p99RatioInclusive, maxLostUpdates } = scenario.targets;
   const checks: TargetCheck[] = [];
   if (minThroughputRatio !== undefined) {
-    checks.push({ name: 'throughput ratio', target: `>= ${minThroughputRatio}`, actual: throughputRatio, pass: throughputRatio >= minThroughputRatio });
+    checks.push({
+      name: 'throughput ratio',
+      target: `>= ${minThroughputRatio}`,
+      actual: throughputRatio,
+      pass: throughputRatio >= minThroughputRatio,
+    });
   }
   if (maxP99Ratio !== undefined) {
     const pass = p99RatioInclusive ? p99Ratio <= maxP99Ratio : p99Ratio < maxP99Ratio;
@@ -27,8 +32,16 @@ export function evaluate(scenario: Scenario, figures: ScenarioFigures): Scenario
     checks.push({ name: 'lost updates', target: `<= ${maxLostUpdates}`, actual: lost, pass: lost <= maxLostUpdates });
   }
   return {
-    id: scenario.id, title: scenario.title, kind: scenario.kind ?? 'http', subject, baseline, throughputRatio, p99Ratio, checks,
-    ...(notes?.length ? { notes } : {}), pass: checks.every((c) => c.pass),
+    id: scenario.id,
+    title: scenario.title,
+    kind: scenario.kind ?? 'http',
+    subject,
+    baseline,
+    throughputRatio,
+    p99Ratio,
+    checks,
+    ...(notes?.length ? { notes } : {}),
+    pass: checks.every((c) => c.pass),
   };
 }
 
@@ -52,7 +65,7 @@ export function renderLatest(report: BenchReport, jsonName: string): string {
     '',
     `${describeRun(report)} Raw figures: [${jsonName}](${jsonName}).`,
     '',
-    'Collab rows: req/s is receipts per second (every client receiving every other client\'s edit), responses are receipts, latencies run from an edit to its receipt (or, for a document load, from opening the provider to its first sync).',
+    "Collab rows: req/s is receipts per second (every client receiving every other client's edit), responses are receipts, latencies run from an edit to its receipt (or, for a document load, from opening the provider to its first sync).",
     '',
     '| Scenario | Server | req/s | mean ms | p50 ms | p90 ms | p99 ms | max ms | responses | lost |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -61,7 +74,9 @@ export function renderLatest(report: BenchReport, jsonName: string): string {
     for (const m of [result.subject, result.baseline]) {
       const l = m.latencyMs;
       const lost = m.lostUpdates === undefined ? '' : fmtInt(m.lostUpdates);
-      lines.push(`| ${result.id} | ${m.label} | ${fmtInt(m.requestsPerSecond)} | ${ms(l.mean)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} | ${fmtInt(m.requests)} | ${lost} |`);
+      lines.push(
+        `| ${result.id} | ${m.label} | ${fmtInt(m.requestsPerSecond)} | ${ms(l.mean)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} | ${fmtInt(m.requests)} | ${lost} |`,
+      );
     }
   }
   lines.push('', '| Scenario | Target | Actual | Result |', '|---|---|---:|---|');
@@ -105,7 +120,10 @@ export function renderReadmeSection(report: BenchReport): string {
     for (const r of collab) {
       const p99 = r.checks.find((c) => c.name === 'p99 ratio');
       const lost = r.checks.find((c) => c.name === 'lost updates');
-      const lostCell = r.subject.lostUpdates === undefined ? '—' : `${fmtInt(r.subject.lostUpdates)}${targetOf(lost)} (plain: ${fmtInt(r.baseline.lostUpdates ?? 0)})`;
+      const lostCell =
+        r.subject.lostUpdates === undefined
+          ? '—'
+          : `${fmtInt(r.subject.lostUpdates)}${targetOf(lost)} (plain: ${fmtInt(r.baseline.lostUpdates ?? 0)})`;
       lines.push(
         `| ${r.title} | ${ms(r.subject.latencyMs.p50)} / ${ms(r.subject.latencyMs.p99)} ms | ${ms(r.baseline.latencyMs.p50)} / ${ms(r.baseline.latencyMs.p99)} ms | ` +
           `${r.p99Ratio.toFixed(2)}${targetOf(p99)} | ${lostCell} | ${resultOf(r)} |`,

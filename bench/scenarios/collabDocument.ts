@@ -36,9 +36,12 @@ export const collabDocument: Scenario = {
       const fromLog = await timeFirstSyncs(collab, logNames);
       return { memory, fromState, fromLog };
     });
-    const plainMemory = await withPlainCollab({ nodeArgs: gc, state: small }, (collab) => memoryPerDocument(collab, () => collab.createDocument()));
+    const plainMemory = await withPlainCollab({ nodeArgs: gc, state: small }, (collab) =>
+      memoryPerDocument(collab, () => collab.createDocument()),
+    );
     const plainLoad = await withPlainCollab({ state: large.state }, async (collab) =>
-      timeFirstSyncs(collab, await Promise.all(Array.from({ length: LOAD_SAMPLES }, () => collab.createDocument()))));
+      timeFirstSyncs(collab, await Promise.all(Array.from({ length: LOAD_SAMPLES }, () => collab.createDocument()))),
+    );
 
     const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
     const notes = [
@@ -98,7 +101,17 @@ async function timeFirstSyncs(collab: CollabNodes, names: string[]): Promise<num
 }
 
 function asMeasurement(label: string, times: number[], count: number): Measurement {
-  return { label, requestsPerSecond: 0, latencyMs: summarize(times), requests: count, non2xx: 0, errors: 0, timeouts: 0, durationSeconds: 0, connections: 1 };
+  return {
+    label,
+    requestsPerSecond: 0,
+    latencyMs: summarize(times),
+    requests: count,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    durationSeconds: 0,
+    connections: 1,
+  };
 }
 
 /** A title and a draft of a few paragraphs, as a working conversation holds. */

@@ -27,21 +27,35 @@ export function collabFanOut(clients: number, nodes = 1): Scenario {
     approximateSeconds: (load) => 2 * TRIALS * (load.durationSeconds + 4),
     async run(load) {
       const settings = fanOutSettings(clients, load);
-      const trial = async (collab: CollabNodes) => runFanOutTrial({ urls: collab.urls, documentName: await collab.createDocument(), token: collab.token }, settings);
+      const trial = async (collab: CollabNodes) =>
+        runFanOutTrial({ urls: collab.urls, documentName: await collab.createDocument(), token: collab.token }, settings);
       const ours: FanOutTrial[] = [];
       const plain: FanOutTrial[] = [];
-      await withOurCollab({ nodes }, (ourNodes) => withPlainCollab({ nodes }, async (plainNodes) => {
-        for (let i = 0; i < TRIALS; i++) {
-          const order = i % 2 === 0 ? [[ourNodes, ours], [plainNodes, plain]] as const : [[plainNodes, plain], [ourNodes, ours]] as const;
-          for (const [servers, trials] of order) trials.push(await trial(servers));
-        }
-      }));
+      await withOurCollab({ nodes }, (ourNodes) =>
+        withPlainCollab({ nodes }, async (plainNodes) => {
+          for (let i = 0; i < TRIALS; i++) {
+            const order =
+              i % 2 === 0
+                ? ([
+                    [ourNodes, ours],
+                    [plainNodes, plain],
+                  ] as const)
+                : ([
+                    [plainNodes, plain],
+                    [ourNodes, ours],
+                  ] as const);
+            for (const [servers, trials] of order) trials.push(await trial(servers));
+          }
+        }),
+      );
       const where = nodes > 1 ? `${nodes} nodes, Redis` : 'PostgreSQL';
       const perTrial = ours.map((t, i) => (summarize(t.latencies).p99 / summarize(plain[i]!.latencies).p99).toFixed(2));
       return {
         subject: poolTrials(`our collab server (${where})`, clients, ours),
         baseline: poolTrials(`plain Hocuspocus${nodes > 1 ? ` (${nodes} nodes, Redis extension)` : ''}`, clients, plain),
-        notes: [`${TRIALS} interleaved trials per server, one edit per client every ${settings.intervalMs} ms; p99 ratio trial by trial: ${perTrial.join(', ')}`],
+        notes: [
+          `${TRIALS} interleaved trials per server, one edit per client every ${settings.intervalMs} ms; p99 ratio trial by trial: ${perTrial.join(', ')}`,
+        ],
       };
     },
   };

@@ -18,7 +18,11 @@ export const conversationGet: Scenario = {
     let headers: Record<string, string> = {};
     const subject: Measurement = await withRestApp(async (app) => {
       const { data: session } = (await app.call('POST', '/api/auth/register', {
-        body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
+        body: {
+          email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`,
+          password: 'correct horse battery staple',
+          name: 'Bench',
+        },
         expect: 201,
       })) as { data: { accessToken: string } };
       headers = bearer(session.accessToken);

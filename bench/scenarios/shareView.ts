@@ -33,7 +33,11 @@ export function shareView(limited: boolean): Scenario {
         const share = await createShare(app, token, conversationId, limited ? 1_000_000_000 : undefined);
         path = `/api/share/${share}/view`;
         answer = await app.call('POST', path, { body: {}, expect: 200 });
-        const measured = await measureHttp('REST app (PostgreSQL, Redis)', { url: `${app.url}${path}`, method: 'POST', headers, body }, load);
+        const measured = await measureHttp(
+          'REST app (PostgreSQL, Redis)',
+          { url: `${app.url}${path}`, method: 'POST', headers, body },
+          load,
+        );
         if (limited) notes.push(await probeExactness(app, token, conversationId));
         return measured;
       });
@@ -53,11 +57,15 @@ async function conversationWithMessages(app: RestAppServer): Promise<{ token: st
   })) as { data: { accessToken: string } };
   const token = session.accessToken;
   const conversation = (await app.call('POST', '/api/conversations', {
-    token, body: { title: 'Quarterly planning with the assistant' }, expect: 201,
+    token,
+    body: { title: 'Quarterly planning with the assistant' },
+    expect: 201,
   })) as { data: { id: string } };
   for (let i = 0; i < MESSAGES; i++) {
     await app.call('POST', `/api/conversations/${conversation.data.id}/messages`, {
-      token, body: { role: 'user', content: `Message ${i}: ${'a realistic paragraph of chat. '.repeat(8)}` }, expect: 201,
+      token,
+      body: { role: 'user', content: `Message ${i}: ${'a realistic paragraph of chat. '.repeat(8)}` },
+      expect: 201,
     });
   }
   return { token, conversationId: conversation.data.id };
@@ -65,7 +73,9 @@ async function conversationWithMessages(app: RestAppServer): Promise<{ token: st
 
 async function createShare(app: RestAppServer, token: string, conversationId: string, maxViews?: number): Promise<string> {
   const share = (await app.call('POST', '/api/share', {
-    token, body: { conversationId, permission: 'read', ...(maxViews ? { maxViews } : {}) }, expect: 201,
+    token,
+    body: { conversationId, permission: 'read', ...(maxViews ? { maxViews } : {}) },
+    expect: 201,
   })) as { data: { id: string } };
   return share.data.id;
 }
@@ -75,14 +85,20 @@ async function probeExactness(app: RestAppServer, token: string, conversationId:
   const share = await createShare(app, token, conversationId, PROBE.limit);
   const statuses: number[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: PROBE.concurrency }, async () => {
-    while (next < PROBE.views) {
-      next += 1;
-      const res = await fetch(`${app.url}/api/share/${share}/view`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-      await res.arrayBuffer();
-      statuses.push(res.status);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: PROBE.concurrency }, async () => {
+      while (next < PROBE.views) {
+        next += 1;
+        const res = await fetch(`${app.url}/api/share/${share}/view`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+    }),
+  );
   const opened = statuses.filter((status) => status === 200).length;
   const refused = statuses.filter((status) => status === 404).length;
   if (opened !== PROBE.limit || refused !== PROBE.views - PROBE.limit) {

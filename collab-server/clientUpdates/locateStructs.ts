@@ -129,7 +129,13 @@ export class PlaceResolver {
     const place = found.inUpdate ? this.placeOf(found.item) : placeOfDocumentItem(found.item);
     switch (place.kind) {
       case 'root':
-        return { kind: 'nested', root: place.root, entry: found.item, inUpdate: found.inUpdate, live: found.inUpdate || !found.item.deleted };
+        return {
+          kind: 'nested',
+          root: place.root,
+          entry: found.item,
+          inUpdate: found.inUpdate,
+          live: found.inUpdate || !found.item.deleted,
+        };
       default:
         return place;
     }

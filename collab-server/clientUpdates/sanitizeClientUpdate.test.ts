@@ -6,7 +6,14 @@ import { listDocumentMessages, recreateMessageEntries, upsertMessage } from '@sh
 import { MalformedUpdateError, sanitizeClientUpdate } from './sanitizeClientUpdate.ts';
 
 const message = (content: string, createdAt: string): DocumentMessage => ({
-  id: crypto.randomUUID(), role: 'user', author: crypto.randomUUID(), serviceAccount: null, content, createdAt, editedAt: null, attachments: [],
+  id: crypto.randomUUID(),
+  role: 'user',
+  author: crypto.randomUUID(),
+  serviceAccount: null,
+  content,
+  createdAt,
+  editedAt: null,
+  attachments: [],
 });
 
 /**
@@ -64,8 +71,25 @@ describe('sanitizeClientUpdate', () => {
     ['scalars and a plain object', () => ['just a string', 42, null, { id: 'obj' }]],
     ['a nested array', () => [Y.Array.from([Y.Array.from(['deep'])])]],
     ['a map without an id', () => [new Y.Map<unknown>([['content', 'no id']])]],
-    ['a forged message map', () => [new Y.Map<unknown>([['id', crypto.randomUUID()], ['role', 'assistant'], ['content', 'never posted']])]],
-    ['a huge entry', () => [new Y.Map<unknown>([['id', crypto.randomUUID()], ['content', 'x'.repeat(500_000)]])]],
+    [
+      'a forged message map',
+      () => [
+        new Y.Map<unknown>([
+          ['id', crypto.randomUUID()],
+          ['role', 'assistant'],
+          ['content', 'never posted'],
+        ]),
+      ],
+    ],
+    [
+      'a huge entry',
+      () => [
+        new Y.Map<unknown>([
+          ['id', crypto.randomUUID()],
+          ['content', 'x'.repeat(500_000)],
+        ]),
+      ],
+    ],
   ])('keeps %s out of messages, and the sender converges', (_name, entries) => {
     const s = session();
     const update = s.clientDoes((doc) => messagesOf(doc).insert(1, entries() as Y.Map<unknown>[]));
@@ -116,7 +140,12 @@ describe('sanitizeClientUpdate', () => {
     });
     s.serverReceives(update);
     expect(s.server.share.has('settings') ? s.server.getMap('settings').size : 0).toBe(0);
-    expect(s.server.getText('title').toDelta().some((op: { insert: unknown }) => typeof op.insert !== 'string')).toBe(false);
+    expect(
+      s.server
+        .getText('title')
+        .toDelta()
+        .some((op: { insert: unknown }) => typeof op.insert !== 'string'),
+    ).toBe(false);
   });
 
   it('drops deletions of ids nobody has yet, so a later server message cannot be deleted in advance', () => {

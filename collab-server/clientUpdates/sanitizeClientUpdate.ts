@@ -21,10 +21,13 @@ export class MalformedUpdateError extends Error {}
 type Verdict = 'keep' | 'placeholder' | 'drop';
 
 /** Content a Y.Text holds: characters, formatting marks, and what deleting them leaves. */
-const isTextContent = (content: unknown) => content instanceof Y.ContentString || content instanceof Y.ContentFormat || content instanceof Y.ContentDeleted;
-const isXmlType = (content: unknown) => content instanceof Y.ContentType && (content.type instanceof Y.XmlElement || content.type instanceof Y.XmlText);
+const isTextContent = (content: unknown) =>
+  content instanceof Y.ContentString || content instanceof Y.ContentFormat || content instanceof Y.ContentDeleted;
+const isXmlType = (content: unknown) =>
+  content instanceof Y.ContentType && (content.type instanceof Y.XmlElement || content.type instanceof Y.XmlText);
 /** What TipTap writes inside the draft: XML nodes, their text, marks, attributes and embeds; never binary or sub-documents. */
-const isRichTextContent = (content: unknown) => isTextContent(content) || isXmlType(content) || content instanceof Y.ContentAny || content instanceof Y.ContentEmbed;
+const isRichTextContent = (content: unknown) =>
+  isTextContent(content) || isXmlType(content) || content instanceof Y.ContentAny || content instanceof Y.ContentEmbed;
 
 /**
  * Takes out of a client's update everything a client may not write, before any of it is applied:
@@ -56,18 +59,30 @@ export function sanitizeClientUpdate(doc: Y.Doc, update: Uint8Array): SanitizedU
   const structs = new Map<number, Struct[]>();
   for (const [client, list] of index.clients()) {
     const known = Y.getState(doc.store, client);
-    structs.set(client, list.map((struct) => {
-      // Integrated already (Yjs skips it) or not an item: nothing to judge.
-      if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= known) return struct;
-      const place = resolver.placeOf(struct);
-      const verdict = verdictFor(place, struct);
-      if (place.kind === 'nested' && place.root === DocumentFields.messages && !place.inUpdate && place.live) tampered.add(place.entry);
-      if (verdict === 'keep') return struct;
-      removedItems += 1;
-      return verdict === 'placeholder'
-        ? new Y.Item(struct.id, null, struct.origin, null, struct.rightOrigin, struct.parent, struct.parentSub, new Y.ContentDeleted(struct.length))
-        : new Y.GC(struct.id, struct.length);
-    }));
+    structs.set(
+      client,
+      list.map((struct) => {
+        // Integrated already (Yjs skips it) or not an item: nothing to judge.
+        if (!(struct instanceof Y.Item) || struct.id.clock + struct.length <= known) return struct;
+        const place = resolver.placeOf(struct);
+        const verdict = verdictFor(place, struct);
+        if (place.kind === 'nested' && place.root === DocumentFields.messages && !place.inUpdate && place.live) tampered.add(place.entry);
+        if (verdict === 'keep') return struct;
+        removedItems += 1;
+        return verdict === 'placeholder'
+          ? new Y.Item(
+              struct.id,
+              null,
+              struct.origin,
+              null,
+              struct.rightOrigin,
+              struct.parent,
+              struct.parentSub,
+              new Y.ContentDeleted(struct.length),
+            )
+          : new Y.GC(struct.id, struct.length);
+      }),
+    );
   }
 
   const deletions: DeleteRanges = new Map();
@@ -80,7 +95,9 @@ export function sanitizeClientUpdate(doc: Y.Doc, update: Uint8Array): SanitizedU
     deletions.set(client, kept);
   }
 
-  const tamperedEntries = [...tampered].map((item) => (item.content as Y.ContentType).type).filter((type): type is Y.Map<unknown> => type instanceof Y.Map);
+  const tamperedEntries = [...tampered]
+    .map((item) => (item.content as Y.ContentType).type)
+    .filter((type): type is Y.Map<unknown> => type instanceof Y.Map);
   if (removedItems === 0 && removedDeletions === 0) return { update, removedItems, removedDeletions, tamperedEntries };
   return { update: encodeUpdate(structs, deletions), removedItems, removedDeletions, tamperedEntries };
 }
@@ -89,7 +106,8 @@ function verdictFor(place: Place, item: Y.Item): Verdict {
   if (place.kind === 'root') {
     const atTop = place.parentSub === null;
     if (place.root === DocumentFields.title) return atTop && isTextContent(item.content) ? 'keep' : 'drop';
-    if (place.root === DocumentFields.draft) return atTop && (isXmlType(item.content) || item.content instanceof Y.ContentDeleted) ? 'keep' : 'drop';
+    if (place.root === DocumentFields.draft)
+      return atTop && (isXmlType(item.content) || item.content instanceof Y.ContentDeleted) ? 'keep' : 'drop';
     if (place.root === DocumentFields.messages) return atTop ? 'placeholder' : 'drop';
     return 'drop';
   }
@@ -103,7 +121,13 @@ function verdictFor(place: Place, item: Y.Item): Verdict {
  * live content of the title and the draft — nothing of `messages`, nothing it cannot name.
  */
 function keepAllowedDeletions(
-  doc: Y.Doc, index: UpdateIndex, client: number, from: number, to: number, kept: Array<[number, number]>, tampered: Set<Y.Item>,
+  doc: Y.Doc,
+  index: UpdateIndex,
+  client: number,
+  from: number,
+  to: number,
+  kept: Array<[number, number]>,
+  tampered: Set<Y.Item>,
 ): number {
   let removed = 0;
   let position = from;

@@ -3,7 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signShareToken } from '@shared/auth.ts';
 import { listDocumentMessages } from '@shared/documents/mirrorMessages.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
-import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../../test/factories.ts';
 import { acknowledged, startTestCollab, waitFor, type TestCollab, type TestProvider } from '../../test/collab.ts';
 
 /** Resolves once the provider has seen a close with this reason; fails after `withinMs`. */
@@ -85,7 +93,11 @@ describe('collab connections end when access ends', () => {
 
     expect((await t.request.delete(`/api/conversations/${id}`).set(bearer(owner))).status).toBe(204);
     await Promise.all(clients.map((client) => closedWith(client, 'conversation_deleted')));
-    await waitFor('both nodes to unload the document', () => !nodeA.server.hocuspocus.documents.has(name) && !nodeB.server.hocuspocus.documents.has(name), 3_000);
+    await waitFor(
+      'both nodes to unload the document',
+      () => !nodeA.server.hocuspocus.documents.has(name) && !nodeB.server.hocuspocus.documents.has(name),
+      3_000,
+    );
     expect(await t.services.db('conversation_states').where({ conversation_id: id }).first()).toBeUndefined();
     await answeredWith(clients[0]!, { status: 'refused', reason: 'not_found' });
   });
@@ -95,10 +107,15 @@ describe('collab connections end when access ends', () => {
     const client = nodeA.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
 
-    const posted = await t.request.post(`/api/conversations/${id.toUpperCase()}/messages`).set(bearer(owner)).send({ role: 'user', content: 'shouted id' });
+    const posted = await t.request
+      .post(`/api/conversations/${id.toUpperCase()}/messages`)
+      .set(bearer(owner))
+      .send({ role: 'user', content: 'shouted id' });
     expect(posted.status).toBe(201);
     expect(posted.body.data.conversationId).toBe(id);
-    await waitFor('the message in the open document', () => listDocumentMessages(client.doc).some((message) => message.id === posted.body.data.id));
+    await waitFor('the message in the open document', () =>
+      listDocumentMessages(client.doc).some((message) => message.id === posted.body.data.id),
+    );
     expect((await t.request.delete(`/api/conversations/${id.toUpperCase()}`).set(bearer(owner))).status).toBe(204);
     await closedWith(client, 'conversation_deleted');
   });
@@ -161,11 +178,15 @@ describe('collab connections end when access ends', () => {
       // Authenticated is not yet attached to the document: a role change in between would find no connection.
       await client.synced;
 
-      expect((await t.request.patch(`/api/workspace/${workspaceId}/members/${member.id}`).set(bearer(owner)).send({ role: 'viewer' })).status).toBe(200);
+      expect(
+        (await t.request.patch(`/api/workspace/${workspaceId}/members/${member.id}`).set(bearer(owner)).send({ role: 'viewer' })).status,
+      ).toBe(200);
       await closedWith(client, 'access_changed');
       await answeredWith(client, { status: 'authenticated', scope: 'readonly' });
 
-      expect((await t.request.patch(`/api/workspace/${workspaceId}/members/${member.id}`).set(bearer(owner)).send({ role: 'admin' })).status).toBe(200);
+      expect(
+        (await t.request.patch(`/api/workspace/${workspaceId}/members/${member.id}`).set(bearer(owner)).send({ role: 'admin' })).status,
+      ).toBe(200);
       await answeredWith(client, { status: 'authenticated', scope: 'read-write' });
     });
   });
@@ -173,7 +194,10 @@ describe('collab connections end when access ends', () => {
   it('closes every connection of a user whose sessions were revoked and refuses their older tokens', async () => {
     const user = await registerUser(t);
     const conversations = await Promise.all([createConversation(t, user), createConversation(t, user)]);
-    const clients = [nodeA.connect(`conversation:${conversations[0]!.id}`, user.accessToken), nodeB.connect(`conversation:${conversations[1]!.id}`, user.accessToken)];
+    const clients = [
+      nodeA.connect(`conversation:${conversations[0]!.id}`, user.accessToken),
+      nodeB.connect(`conversation:${conversations[1]!.id}`, user.accessToken),
+    ];
     await Promise.all(clients.map((client) => client.synced));
 
     // Using a refresh token twice means it was copied: the API ends every session of the user.
@@ -185,7 +209,10 @@ describe('collab connections end when access ends', () => {
     // Signing in again at once gives a token the collab server takes.
     const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
     expect(login.status).toBe(200);
-    await expect(nodeA.connect(`conversation:${conversations[0]!.id}`, login.body.data.accessToken).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
+    await expect(nodeA.connect(`conversation:${conversations[0]!.id}`, login.body.data.accessToken).outcome).resolves.toEqual({
+      status: 'authenticated',
+      scope: 'read-write',
+    });
   });
 
   it('keeps a connection made right after signing out everywhere open when the event arrives late', async () => {
@@ -197,7 +224,11 @@ describe('collab connections end when access ends', () => {
     await client.synced;
     // The same event once more, as a node that heard it late would deliver it: the new session is not its target.
     const row = await t.services.db('users').where({ id: user.id }).first('session_generation', 'sessions_revoked_at');
-    await t.services.bus.publish('user.sessions_revoked', { userId: user.id, generation: row.session_generation, revokedAt: row.sessions_revoked_at.toISOString() });
+    await t.services.bus.publish('user.sessions_revoked', {
+      userId: user.id,
+      generation: row.session_generation,
+      revokedAt: row.sessions_revoked_at.toISOString(),
+    });
     client.doc.getText('title').insert(0, 'still here');
     await acknowledged(client.provider);
     expect(client.closes).toEqual([]);

@@ -52,20 +52,35 @@ export class AccessEventsExtension implements Extension {
         return handle(event);
       };
     this.unsubscribe.push(
-      bus.subscribe('share.revoked', counted(({ shareId }) => {
-        this.close('share_revoked', (context) => context.actor.type === 'share' && context.actor.shareId === shareId);
-      })),
-      bus.subscribe('conversation.deleted', counted(({ conversationId }) => {
-        this.close('conversation_deleted', () => true, documentNameFor(conversationId));
-      })),
+      bus.subscribe(
+        'share.revoked',
+        counted(({ shareId }) => {
+          this.close('share_revoked', (context) => context.actor.type === 'share' && context.actor.shareId === shareId);
+        }),
+      ),
+      bus.subscribe(
+        'conversation.deleted',
+        counted(({ conversationId }) => {
+          this.close('conversation_deleted', () => true, documentNameFor(conversationId));
+        }),
+      ),
       // The services record the revocation itself (shared/services.ts), so reconnects are refused.
       // Only connections of the older generations: one opened with a token issued after the revocation
       // (the user signed in again before the event arrived) stays open.
-      bus.subscribe('user.sessions_revoked', counted(({ userId, generation }) => {
-        this.close('session_revoked', (context) => isUser(context, userId) && (context.tokenGeneration ?? 0) < generation);
-      })),
-      bus.subscribe('member.removed', counted(({ userId }) => this.recheckUser(userId))),
-      bus.subscribe('member.role_changed', counted(({ userId }) => this.recheckUser(userId))),
+      bus.subscribe(
+        'user.sessions_revoked',
+        counted(({ userId, generation }) => {
+          this.close('session_revoked', (context) => isUser(context, userId) && (context.tokenGeneration ?? 0) < generation);
+        }),
+      ),
+      bus.subscribe(
+        'member.removed',
+        counted(({ userId }) => this.recheckUser(userId)),
+      ),
+      bus.subscribe(
+        'member.role_changed',
+        counted(({ userId }) => this.recheckUser(userId)),
+      ),
     );
   }
 
@@ -83,8 +98,12 @@ export class AccessEventsExtension implements Extension {
   }
 
   private connections(matches: (context: CollabContext) => boolean, documentName?: string): Connection<CollabContext>[] {
-    const documents = documentName ? [this.instance.documents.get(documentName)].filter((d) => d !== undefined) : [...this.instance.documents.values()];
-    return documents.flatMap((document) => document.getConnections().filter((connection) => connection.context?.actor && matches(connection.context)));
+    const documents = documentName
+      ? [this.instance.documents.get(documentName)].filter((d) => d !== undefined)
+      : [...this.instance.documents.values()];
+    return documents.flatMap((document) =>
+      document.getConnections().filter((connection) => connection.context?.actor && matches(connection.context)),
+    );
   }
 
   private close(reason: CloseReason, matches: (context: CollabContext) => boolean, documentName?: string): void {
@@ -125,7 +144,15 @@ export class AccessEventsExtension implements Extension {
     if (!reason) return;
     closeConnection(connection, reason);
     this.options.onClosed?.(reason);
-    this.log.info({ reason, conversationId, actorId: actor.type === 'user' ? actor.id : undefined, shareId: actor.type === 'share' ? actor.shareId : undefined }, 'connection closed after an access change');
+    this.log.info(
+      {
+        reason,
+        conversationId,
+        actorId: actor.type === 'user' ? actor.id : undefined,
+        shareId: actor.type === 'share' ? actor.shareId : undefined,
+      },
+      'connection closed after an access change',
+    );
   }
 }
 

@@ -47,7 +47,9 @@ describe('collab authentication', () => {
     await synced;
     const document = collab.server.hocuspocus.documents.get(documentName);
     const contexts = [...(document?.connections.keys() ?? [])].map((connection) => connection.context);
-    expect(contexts).toContainEqual(expect.objectContaining({ actor: { type: 'user', id: owner.id }, conversationId: documentName.slice('conversation:'.length) }));
+    expect(contexts).toContainEqual(
+      expect.objectContaining({ actor: { type: 'user', id: owner.id }, conversationId: documentName.slice('conversation:'.length) }),
+    );
   });
 
   describe('in a workspace', () => {
@@ -62,7 +64,10 @@ describe('collab authentication', () => {
     });
 
     it('gives a workspace member a read-write connection', async () => {
-      await expect(collab.connect(teamDocument, member.accessToken).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
+      await expect(collab.connect(teamDocument, member.accessToken).outcome).resolves.toEqual({
+        status: 'authenticated',
+        scope: 'read-write',
+      });
     });
 
     it('gives a workspace viewer a read-only connection that receives edits and cannot make them', async () => {
@@ -97,16 +102,29 @@ describe('collab authentication', () => {
   describe('with a share link token', () => {
     const HOUR = 3_600_000;
     /** A share row written straight to the table, and the token the public view would hand out for it. */
-    async function shareToken(permission: 'read' | 'comment' | 'edit', changes: Record<string, unknown> = {}, conversationId = documentName.slice(13)) {
+    async function shareToken(
+      permission: 'read' | 'comment' | 'edit',
+      changes: Record<string, unknown> = {},
+      conversationId = documentName.slice(13),
+    ) {
       const id = crypto.randomBytes(18).toString('base64url');
       await t.services.db('shares').insert({ id, conversation_id: conversationId, created_by: owner.id, permission, ...changes });
       return signShareToken(t.services.tokens, { shareId: id, conversationId, permission }, new Date(Date.now() + HOUR));
     }
 
     it('opens an edit share read-write and a read or comment share read-only', async () => {
-      await expect(collab.connect(documentName, await shareToken('edit')).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
-      await expect(collab.connect(documentName, await shareToken('read')).outcome).resolves.toEqual({ status: 'authenticated', scope: 'readonly' });
-      await expect(collab.connect(documentName, await shareToken('comment')).outcome).resolves.toEqual({ status: 'authenticated', scope: 'readonly' });
+      await expect(collab.connect(documentName, await shareToken('edit')).outcome).resolves.toEqual({
+        status: 'authenticated',
+        scope: 'read-write',
+      });
+      await expect(collab.connect(documentName, await shareToken('read')).outcome).resolves.toEqual({
+        status: 'authenticated',
+        scope: 'readonly',
+      });
+      await expect(collab.connect(documentName, await shareToken('comment')).outcome).resolves.toEqual({
+        status: 'authenticated',
+        scope: 'readonly',
+      });
     });
 
     it('refuses a share token once its share is revoked or expired, whatever the token says', async () => {
@@ -126,17 +144,53 @@ describe('collab authentication', () => {
   const refusals: Array<{ what: string; reason: string; input: () => { name: string; token: string | null } }> = [
     { what: 'no token', reason: 'unauthenticated', input: () => ({ name: documentName, token: null }) },
     { what: 'an expired token', reason: 'token_expired', input: () => ({ name: documentName, token: expiredToken(owner.id) }) },
-    { what: 'a token signed with another secret', reason: 'token_invalid', input: () => ({ name: documentName, token: foreignToken(owner.id) }) },
-    { what: 'a tampered token', reason: 'token_invalid', input: () => ({ name: documentName, token: tamperedToken(stranger.accessToken, owner.id) }) },
+    {
+      what: 'a token signed with another secret',
+      reason: 'token_invalid',
+      input: () => ({ name: documentName, token: foreignToken(owner.id) }),
+    },
+    {
+      what: 'a tampered token',
+      reason: 'token_invalid',
+      input: () => ({ name: documentName, token: tamperedToken(stranger.accessToken, owner.id) }),
+    },
     { what: 'an alg:none token', reason: 'token_invalid', input: () => ({ name: documentName, token: unsignedToken(owner.id) }) },
-    { what: 'a well-signed token of a user that does not exist', reason: 'token_invalid', input: () => ({ name: documentName, token: signedToken(crypto.randomUUID()) }) },
-    { what: 'a token issued an hour in the future', reason: 'token_invalid', input: () => ({ name: documentName, token: signedToken(owner.id, 3_600) }) },
+    {
+      what: 'a well-signed token of a user that does not exist',
+      reason: 'token_invalid',
+      input: () => ({ name: documentName, token: signedToken(crypto.randomUUID()) }),
+    },
+    {
+      what: 'a token issued an hour in the future',
+      reason: 'token_invalid',
+      input: () => ({ name: documentName, token: signedToken(owner.id, 3_600) }),
+    },
     { what: 'another user’s token', reason: 'not_found', input: () => ({ name: documentName, token: stranger.accessToken }) },
-    { what: 'a name that is not a conversation', reason: 'invalid_document_name', input: () => ({ name: 'foo', token: owner.accessToken }) },
-    { what: 'a conversation id that is not a uuid', reason: 'invalid_document_name', input: () => ({ name: 'conversation:not-a-uuid', token: owner.accessToken }) },
-    { what: 'the owner’s conversation id in upper case', reason: 'invalid_document_name', input: () => ({ name: documentName.replace(/[0-9a-f-]+$/, (id) => id.toUpperCase()), token: owner.accessToken }) },
-    { what: 'the owner’s conversation id in mixed case', reason: 'invalid_document_name', input: () => ({ name: documentName.replace(/[a-f]/, (c) => c.toUpperCase()), token: owner.accessToken }) },
-    { what: 'a conversation that does not exist', reason: 'not_found', input: () => ({ name: `conversation:${crypto.randomUUID()}`, token: owner.accessToken }) },
+    {
+      what: 'a name that is not a conversation',
+      reason: 'invalid_document_name',
+      input: () => ({ name: 'foo', token: owner.accessToken }),
+    },
+    {
+      what: 'a conversation id that is not a uuid',
+      reason: 'invalid_document_name',
+      input: () => ({ name: 'conversation:not-a-uuid', token: owner.accessToken }),
+    },
+    {
+      what: 'the owner’s conversation id in upper case',
+      reason: 'invalid_document_name',
+      input: () => ({ name: documentName.replace(/[0-9a-f-]+$/, (id) => id.toUpperCase()), token: owner.accessToken }),
+    },
+    {
+      what: 'the owner’s conversation id in mixed case',
+      reason: 'invalid_document_name',
+      input: () => ({ name: documentName.replace(/[a-f]/, (c) => c.toUpperCase()), token: owner.accessToken }),
+    },
+    {
+      what: 'a conversation that does not exist',
+      reason: 'not_found',
+      input: () => ({ name: `conversation:${crypto.randomUUID()}`, token: owner.accessToken }),
+    },
   ];
 
   it.each(refusals)('refuses $what with reason $reason', async ({ reason, input }) => {
@@ -154,17 +208,24 @@ describe('collab authentication', () => {
   });
 });
 
-
 /**
  * A conversation in a new workspace owned (as admin) by `owner`, with the given members. Written
  * straight to the tables: the workspace API is not what these tests are about.
  */
 async function workspaceConversation(t: TestApp, owner: TestUser, roles: Record<string, 'admin' | 'member' | 'viewer'>): Promise<string> {
   const db = t.services.db;
-  const [workspace] = await db('workspaces').insert({ name: 'Team', slug: `team-${crypto.randomBytes(4).toString('hex')}`, owner_id: owner.id }).returning('id');
-  const members = Object.entries({ [owner.id]: 'admin', ...roles }).map(([userId, role]) => ({ workspace_id: workspace.id, user_id: userId, role }));
+  const [workspace] = await db('workspaces')
+    .insert({ name: 'Team', slug: `team-${crypto.randomBytes(4).toString('hex')}`, owner_id: owner.id })
+    .returning('id');
+  const members = Object.entries({ [owner.id]: 'admin', ...roles }).map(([userId, role]) => ({
+    workspace_id: workspace.id,
+    user_id: userId,
+    role,
+  }));
   await db('workspace_members').insert(members);
-  const [conversation] = await db('conversations').insert({ owner_id: owner.id, workspace_id: workspace.id, title: 'Team plan' }).returning('id');
+  const [conversation] = await db('conversations')
+    .insert({ owner_id: owner.id, workspace_id: workspace.id, title: 'Team plan' })
+    .returning('id');
   return conversation.id as string;
 }
 
@@ -182,7 +243,12 @@ function expiredToken(userId: string): string {
 
 /** A well-formed token for the user, signed with a secret that is not ours. */
 function foreignToken(userId: string): string {
-  return jwt.sign({ typ: 'access' }, 'another-secret-that-is-long-enough-0123456789', { algorithm: 'HS256', subject: userId, issuer: 'twinmcp', expiresIn: 600 });
+  return jwt.sign({ typ: 'access' }, 'another-secret-that-is-long-enough-0123456789', {
+    algorithm: 'HS256',
+    subject: userId,
+    issuer: 'twinmcp',
+    expiresIn: 600,
+  });
 }
 
 /** A real token whose payload is swapped for another user's, keeping the original signature. */

@@ -61,7 +61,16 @@ export class AuthExtension implements Extension {
       // returned, so its context only shows them the actor if we write it there too
       // (ClientConnection.ts › handleQueueingMessage).
       Object.assign(payload.context as object, context);
-      this.log.debug({ documentName, socketId, actorId: context.actor.type === 'user' ? context.actor.id : undefined, shareId: context.actor.type === 'share' ? context.actor.shareId : undefined, readOnly: payload.connectionConfig.readOnly }, 'connection authenticated');
+      this.log.debug(
+        {
+          documentName,
+          socketId,
+          actorId: context.actor.type === 'user' ? context.actor.id : undefined,
+          shareId: context.actor.type === 'share' ? context.actor.shareId : undefined,
+          readOnly: payload.connectionConfig.readOnly,
+        },
+        'connection authenticated',
+      );
       return context;
     } catch (error) {
       const refusal = new CollabRefusal(error);

@@ -9,13 +9,23 @@ import { bearer, captureLogs, createConversation, registerUser, type TestUser } 
 import { acknowledged, documentInDatabase, startTestCollab, waitFor, type TestCollab, type TestProvider } from '../../test/collab.ts';
 
 /** Every entry of `messages` as it is, junk included: ids of message maps, anything else as itself. */
-const rawEntries = (doc: Y.Doc) => (messagesOf(doc).toArray() as unknown[]).map((entry) => (entry instanceof Y.Map ? entry.get('id') : entry));
+const rawEntries = (doc: Y.Doc) =>
+  (messagesOf(doc).toArray() as unknown[]).map((entry) => (entry instanceof Y.Map ? entry.get('id') : entry));
 
 const TAMPERING: Array<[string, (messages: Y.Array<unknown>) => void]> = [
   ['scalars and a plain object', (messages) => messages.insert(0, ['just a string', 42, null, { id: 'obj' }])],
   ['nested arrays', (messages) => messages.push([Y.Array.from([Y.Array.from(['deep'])])])],
   ['a map without an id', (messages) => messages.push([new Y.Map<unknown>([['content', 'no id']])])],
-  ['a huge entry', (messages) => messages.push([new Y.Map<unknown>([['id', crypto.randomUUID()], ['content', 'x'.repeat(400_000)]])])],
+  [
+    'a huge entry',
+    (messages) =>
+      messages.push([
+        new Y.Map<unknown>([
+          ['id', crypto.randomUUID()],
+          ['content', 'x'.repeat(400_000)],
+        ]),
+      ]),
+  ],
   ['deleting every entry', (messages) => messages.delete(0, messages.length)],
 ];
 
@@ -42,7 +52,8 @@ describe('clients cannot write the server-owned messages', () => {
     expect(res.status).toBe(201);
     return res.body.data as { id: string };
   };
-  const tableIds = async (conversationId: string) => t.services.db('messages').where({ conversation_id: conversationId }).orderBy('seq').pluck('id');
+  const tableIds = async (conversationId: string) =>
+    t.services.db('messages').where({ conversation_id: conversationId }).orderBy('seq').pluck('id');
   const editLinkToken = async (conversationId: string) => {
     const share = await t.request.post('/api/share').set(bearer(owner)).send({ conversationId, permission: 'edit' });
     expect(share.status).toBe(201);
@@ -73,12 +84,16 @@ describe('clients cannot write the server-owned messages', () => {
       await acknowledged(attacker.provider);
       const asTable = async () => JSON.stringify(await tableIds(id));
       let expected = await asTable();
-      await waitFor('every replica to hold the table’s messages', () => [attacker, bystander].every(({ doc }) => JSON.stringify(rawEntries(doc)) === expected));
+      await waitFor('every replica to hold the table’s messages', () =>
+        [attacker, bystander].every(({ doc }) => JSON.stringify(rawEntries(doc)) === expected),
+      );
 
       // Messages posted afterwards still reach everyone live.
       const later = await post(id, 'posted after the tampering');
       expected = await asTable();
-      await waitFor('the new message in both replicas', () => [attacker, bystander].every(({ doc }) => JSON.stringify(rawEntries(doc)) === expected));
+      await waitFor('the new message in both replicas', () =>
+        [attacker, bystander].every(({ doc }) => JSON.stringify(rawEntries(doc)) === expected),
+      );
       expect(listDocumentMessages(bystander.doc).at(-1)).toMatchObject({ id: later.id, content: 'posted after the tampering' });
 
       // What PostgreSQL holds has no foreign entry, and the owner opens it again once it has unloaded.
@@ -107,7 +122,9 @@ describe('clients cannot write the server-owned messages', () => {
     expect(await client.outcome).toEqual({ status: 'authenticated', scope: 'read-write' });
     expect(rawEntries(client.doc)).toEqual([kept.id]);
     expect(client.doc.getText('title').toString()).toBe('Old title');
-    expect(logs.lines.some((line) => line.includes('"level":50') && line.includes(id) && line.includes('repaired from the table'))).toBe(true);
+    expect(logs.lines.some((line) => line.includes('"level":50') && line.includes(id) && line.includes('repaired from the table'))).toBe(
+      true,
+    );
 
     await unload(name, client);
     expect(rawEntries(await documentInDatabase(t.services.db, id))).toEqual([kept.id]);

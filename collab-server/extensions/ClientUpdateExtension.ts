@@ -49,7 +49,10 @@ export class ClientUpdateExtension implements Extension {
       sanitized = sanitizeClientUpdate(document, payload);
     } catch (error) {
       if (!(error instanceof MalformedUpdateError)) throw error;
-      this.log.warn({ conversationId, socketId: connection.socketId, bytes: payload.byteLength, why: error.message }, 'malformed update refused');
+      this.log.warn(
+        { conversationId, socketId: connection.socketId, bytes: payload.byteLength, why: error.message },
+        'malformed update refused',
+      );
       this.options.metrics.countClosed('malformed_update');
       throw new CollabRefusal(new AppError(400, 'malformed_update', 'The update does not decode'));
     }
@@ -59,7 +62,14 @@ export class ClientUpdateExtension implements Extension {
     if (removedItems === 0 && removedDeletions === 0) return;
     this.options.metrics.countSanitized(removedItems, removedDeletions);
     this.log.warn(
-      { conversationId, socketId: connection.socketId, actor: actorOf(context), removedItems, removedDeletions, tamperedEntries: tamperedEntries.length },
+      {
+        conversationId,
+        socketId: connection.socketId,
+        actor: actorOf(context),
+        removedItems,
+        removedDeletions,
+        tamperedEntries: tamperedEntries.length,
+      },
       'client update changed what clients may not write; those parts were left out',
     );
     if (tamperedEntries.length > 0) document.transact(() => recreateMessageEntries(document, tamperedEntries), serverOrigin('restore'));

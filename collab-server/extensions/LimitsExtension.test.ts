@@ -49,7 +49,9 @@ describe('collab limits', () => {
   let name: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { COLLAB_MAX_MESSAGE_BYTES: '65536', COLLAB_MAX_DOCUMENT_BYTES: '32768', COLLAB_MAX_CONNECTIONS_PER_USER: '3' } });
+    t = await startTestApp({
+      env: { COLLAB_MAX_MESSAGE_BYTES: '65536', COLLAB_MAX_DOCUMENT_BYTES: '32768', COLLAB_MAX_CONNECTIONS_PER_USER: '3' },
+    });
     collab = await startTestCollab(t);
     owner = await registerUser(t);
     name = `conversation:${(await createConversation(t, owner)).id}`;
@@ -76,7 +78,10 @@ describe('collab limits', () => {
     await expect(collab.connect(own, user.accessToken).outcome).resolves.toEqual({ status: 'refused', reason: 'too_many_connections' });
 
     open[0]!.destroy();
-    await waitFor('the server to drop the closed connection', () => collab.server.hocuspocus.documents.get(own)!.getConnectionsCount() === 2);
+    await waitFor(
+      'the server to drop the closed connection',
+      () => collab.server.hocuspocus.documents.get(own)!.getConnectionsCount() === 2,
+    );
     await expect(collab.connect(own, user.accessToken).outcome).resolves.toEqual({ status: 'authenticated', scope: 'read-write' });
     // The limit is per user: the owner of another conversation is not affected.
     await expectStillServing('after a refused connection ');
@@ -126,7 +131,8 @@ describe('collab limits', () => {
 
   it('closes an authenticated connection that sends an update that does not decode, and logs nothing of it', async () => {
     const conversationId = name.slice('conversation:'.length);
-    const logRows = async () => Number((await t.services.db('conversation_updates').where({ conversation_id: conversationId }).count({ n: '*' }))[0]!.n);
+    const logRows = async () =>
+      Number((await t.services.db('conversation_updates').where({ conversation_id: conversationId }).count({ n: '*' }))[0]!.n);
     const before = await logRows();
     const client = await rawClient(collab.url);
     client.send([...varString(name), AUTH, 0, ...varString(owner.accessToken)]);

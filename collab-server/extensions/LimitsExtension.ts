@@ -1,4 +1,13 @@
-import type { afterLoadDocumentPayload, beforeSyncPayload, Document, Extension, Hocuspocus, onAuthenticatePayload, onConfigurePayload, onDisconnectPayload } from '@hocuspocus/server';
+import type {
+  afterLoadDocumentPayload,
+  beforeSyncPayload,
+  Document,
+  Extension,
+  Hocuspocus,
+  onAuthenticatePayload,
+  onConfigurePayload,
+  onDisconnectPayload,
+} from '@hocuspocus/server';
 import * as Y from 'yjs';
 import { AppError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
@@ -81,7 +90,9 @@ export class LimitsExtension implements Extension {
 
   async afterLoadDocument({ document }: afterLoadDocumentPayload): Promise<void> {
     this.estimatedBytes.set(document, Y.encodeStateAsUpdate(document).byteLength);
-    document.on('update', (update: Uint8Array) => this.estimatedBytes.set(document, (this.estimatedBytes.get(document) ?? 0) + update.byteLength));
+    document.on('update', (update: Uint8Array) =>
+      this.estimatedBytes.set(document, (this.estimatedBytes.get(document) ?? 0) + update.byteLength),
+    );
   }
 
   async beforeSync({ type, payload, connection, document, context }: beforeSyncPayload<CollabContext>): Promise<void> {
@@ -95,7 +106,10 @@ export class LimitsExtension implements Extension {
       this.estimatedBytes.set(document, Y.encodeStateAsUpdate(document).byteLength);
       return;
     }
-    this.log.warn({ conversationId: context.conversationId, socketId: connection.socketId, bytes: measured, limit: max }, 'edit refused: document too large');
+    this.log.warn(
+      { conversationId: context.conversationId, socketId: connection.socketId, bytes: measured, limit: max },
+      'edit refused: document too large',
+    );
     this.options.metrics.countClosed('document_too_large');
     throw new CollabRefusal(new AppError(413, 'document_too_large', 'The document would grow past its size limit'));
   }

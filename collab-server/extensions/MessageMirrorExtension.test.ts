@@ -30,9 +30,19 @@ describe('collab messages mirror the messages table', () => {
   });
 
   const post = async (conversationId: string, content: string, role = 'user', attachmentIds?: string[]) => {
-    const res = await t.request.post(`/api/conversations/${conversationId}/messages`).set(bearer(owner)).send({ role, content, attachmentIds });
+    const res = await t.request
+      .post(`/api/conversations/${conversationId}/messages`)
+      .set(bearer(owner))
+      .send({ role, content, attachmentIds });
     expect(res.status).toBe(201);
-    return res.body.data as { id: string; role: string; authorId: string | null; content: string; createdAt: string; editedAt: string | null };
+    return res.body.data as {
+      id: string;
+      role: string;
+      authorId: string | null;
+      content: string;
+      createdAt: string;
+      editedAt: string | null;
+    };
   };
 
   /** Uploads a picture and a text file, in that order; returns them as the document should hold them. */
@@ -46,16 +56,32 @@ describe('collab messages mirror the messages table', () => {
 
   it('shows a message posted through the REST API in every open client within a second, with its fields', async () => {
     const { id } = await createConversation(t, owner);
-    const [first, second] = [collab.connect(`conversation:${id}`, owner.accessToken), collab.connect(`conversation:${id}`, owner.accessToken)];
+    const [first, second] = [
+      collab.connect(`conversation:${id}`, owner.accessToken),
+      collab.connect(`conversation:${id}`, owner.accessToken),
+    ];
     await Promise.all([first.synced, second.synced]);
 
     const started = Date.now();
     const message = await post(id, 'What should we ship on Friday?');
-    await waitFor('the message to reach both clients', () => [first, second].every(({ doc }) => listDocumentMessages(doc).length === 1), 1_000);
+    await waitFor(
+      'the message to reach both clients',
+      () => [first, second].every(({ doc }) => listDocumentMessages(doc).length === 1),
+      1_000,
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     for (const { doc } of [first, second]) {
       expect(listDocumentMessages(doc)).toEqual([
-        { id: message.id, role: 'user', author: owner.id, serviceAccount: null, content: 'What should we ship on Friday?', createdAt: message.createdAt, editedAt: null, attachments: [] },
+        {
+          id: message.id,
+          role: 'user',
+          author: owner.id,
+          serviceAccount: null,
+          content: 'What should we ship on Friday?',
+          createdAt: message.createdAt,
+          editedAt: null,
+          attachments: [],
+        },
       ]);
     }
   });
@@ -68,7 +94,9 @@ describe('collab messages mirror the messages table', () => {
     const removed = await post(id, 'a message to delete');
     await waitFor('both messages', () => listDocumentMessages(client.doc).length === 2);
 
-    expect((await t.request.patch(`/api/conversations/${id}/messages/${kept.id}`).set(bearer(owner)).send({ content: 'final wording' })).status).toBe(200);
+    expect(
+      (await t.request.patch(`/api/conversations/${id}/messages/${kept.id}`).set(bearer(owner)).send({ content: 'final wording' })).status,
+    ).toBe(200);
     expect((await t.request.delete(`/api/conversations/${id}/messages/${removed.id}`).set(bearer(owner))).status).toBe(204);
     await waitFor('the edit and the deletion', () => {
       const messages = listDocumentMessages(client.doc);
@@ -111,7 +139,19 @@ describe('collab messages mirror the messages table', () => {
     const client = collab.connect(`conversation:${id}`, owner.accessToken);
     await client.synced;
     const message = await post(id, 'only once');
-    const event = { conversationId: id, message: { id: message.id, role: 'user' as const, authorId: owner.id, serviceAccountId: null, content: 'only once', createdAt: message.createdAt, editedAt: null, attachments: [] } };
+    const event = {
+      conversationId: id,
+      message: {
+        id: message.id,
+        role: 'user' as const,
+        authorId: owner.id,
+        serviceAccountId: null,
+        content: 'only once',
+        createdAt: message.createdAt,
+        editedAt: null,
+        attachments: [],
+      },
+    };
     await t.services.bus.publish('message.created', event);
     await t.services.bus.publish('message.updated', event);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -120,7 +160,10 @@ describe('collab messages mirror the messages table', () => {
 
   it('puts the table’s messages back when a client changes them', async () => {
     const { id } = await createConversation(t, owner);
-    const [tamperer, bystander] = [collab.connect(`conversation:${id}`, owner.accessToken), collab.connect(`conversation:${id}`, owner.accessToken)];
+    const [tamperer, bystander] = [
+      collab.connect(`conversation:${id}`, owner.accessToken),
+      collab.connect(`conversation:${id}`, owner.accessToken),
+    ];
     await Promise.all([tamperer.synced, bystander.synced]);
     const [first, second] = [await post(id, 'first'), await post(id, 'second')];
     await waitFor('both messages', () => listDocumentMessages(bystander.doc).length === 2);
@@ -135,7 +178,11 @@ describe('collab messages mirror the messages table', () => {
       messages.push([forged]);
     });
     const asInTable = (doc: Y.Doc) =>
-      JSON.stringify(listDocumentMessages(doc).map((m) => [m.id, m.content])) === JSON.stringify([[first.id, 'first'], [second.id, 'second']]);
+      JSON.stringify(listDocumentMessages(doc).map((m) => [m.id, m.content])) ===
+      JSON.stringify([
+        [first.id, 'first'],
+        [second.id, 'second'],
+      ]);
     await waitFor('every client to show the table’s messages again', () => asInTable(tamperer.doc) && asInTable(bystander.doc));
   });
 
@@ -162,7 +209,12 @@ describe('collab messages mirror the messages table', () => {
     const name = `conversation:${id}`;
     const files = await uploadTwo(id);
     // Posted while nobody has the document open: only the load-time reconcile can bring the files in.
-    const message = await post(id, 'posted in the dark', 'user', files.map((file) => file.id));
+    const message = await post(
+      id,
+      'posted in the dark',
+      'user',
+      files.map((file) => file.id),
+    );
     const client = collab.connect(name, owner.accessToken);
     await client.synced;
     expect(listDocumentMessages(client.doc)).toEqual([expect.objectContaining({ id: message.id, attachments: files })]);
@@ -180,7 +232,12 @@ describe('collab messages mirror the messages table', () => {
     const client = collab.connect(name, owner.accessToken);
     await client.synced;
     const files = await uploadTwo(id);
-    const message = await post(id, 'with files', 'user', files.map((file) => file.id));
+    const message = await post(
+      id,
+      'with files',
+      'user',
+      files.map((file) => file.id),
+    );
     await waitFor('the message', () => listDocumentMessages(client.doc).length === 1);
 
     const document = collab.server.hocuspocus.documents.get(name)!;
@@ -194,12 +251,23 @@ describe('collab messages mirror the messages table', () => {
     // The same message again, twice, as another node or a retry would send it: equal lists, new objects.
     const event = {
       conversationId: id,
-      message: { id: message.id, role: 'user' as const, authorId: owner.id, serviceAccountId: null, content: message.content, createdAt: message.createdAt, editedAt: null, attachments: files },
+      message: {
+        id: message.id,
+        role: 'user' as const,
+        authorId: owner.id,
+        serviceAccountId: null,
+        content: message.content,
+        createdAt: message.createdAt,
+        editedAt: null,
+        attachments: files,
+      },
     };
     await t.services.bus.publish('message.created', event);
     await t.services.bus.publish('message.updated', structuredClone(event));
     // Then an edit of its text. Events from one publisher arrive in order, so once the edit shows, the repeats were applied.
-    expect((await t.request.patch(`/api/conversations/${id}/messages/${message.id}`).set(bearer(owner)).send({ content: 'edited' })).status).toBe(200);
+    expect(
+      (await t.request.patch(`/api/conversations/${id}/messages/${message.id}`).set(bearer(owner)).send({ content: 'edited' })).status,
+    ).toBe(200);
     await waitFor('the edit', () => listDocumentMessages(document)[0]?.content === 'edited');
 
     expect(updates).toBe(1);

@@ -3,7 +3,13 @@ import type { Bus, BusMessage } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
 import { conversationIdOf, messagesOf, type DocumentMessage } from '@shared/documents/conversationDocument.ts';
 import { listConversationMessages } from '@shared/documents/listConversationMessages.ts';
-import { hasDuplicateMessages, reconcileMessages, removeDuplicateMessages, removeMessage, upsertMessage } from '@shared/documents/mirrorMessages.ts';
+import {
+  hasDuplicateMessages,
+  reconcileMessages,
+  removeDuplicateMessages,
+  removeMessage,
+  upsertMessage,
+} from '@shared/documents/mirrorMessages.ts';
 import type { Logger } from '@shared/logger.ts';
 import { applyToOpenDocument } from '../applyToOpenDocument.ts';
 import { serverOrigin } from '../serverOrigin.ts';
@@ -49,9 +55,15 @@ export class MessageMirrorExtension implements Extension {
     this.instance = instance;
     const { bus } = this.options;
     this.unsubscribe.push(
-      bus.subscribe('message.created', ({ conversationId, message }) => this.apply(conversationId, (doc) => upsertMessage(doc, fromBus(message)))),
-      bus.subscribe('message.updated', ({ conversationId, message }) => this.apply(conversationId, (doc) => upsertMessage(doc, fromBus(message)))),
-      bus.subscribe('message.deleted', ({ conversationId, messageId }) => this.apply(conversationId, (doc) => removeMessage(doc, messageId))),
+      bus.subscribe('message.created', ({ conversationId, message }) =>
+        this.apply(conversationId, (doc) => upsertMessage(doc, fromBus(message))),
+      ),
+      bus.subscribe('message.updated', ({ conversationId, message }) =>
+        this.apply(conversationId, (doc) => upsertMessage(doc, fromBus(message))),
+      ),
+      bus.subscribe('message.deleted', ({ conversationId, messageId }) =>
+        this.apply(conversationId, (doc) => removeMessage(doc, messageId)),
+      ),
     );
   }
 
@@ -64,7 +76,8 @@ export class MessageMirrorExtension implements Extension {
     document.transact(() => {
       malformed = reconcileMessages(document, rows).malformed;
     }, serverOrigin('load'));
-    if (malformed > 0) this.log.error({ conversationId, malformed }, 'document held entries in messages that are not messages; repaired from the table');
+    if (malformed > 0)
+      this.log.error({ conversationId, malformed }, 'document held entries in messages that are not messages; repaired from the table');
     messagesOf(document).observeDeep(() => {
       if (hasDuplicateMessages(document)) document.transact(() => removeDuplicateMessages(document), serverOrigin('dedupe'));
     });
@@ -75,6 +88,7 @@ export class MessageMirrorExtension implements Extension {
   }
 
   private async apply(conversationId: string, change: (document: Document) => void): Promise<void> {
-    if (await applyToOpenDocument(this.instance, conversationId, 'bus', change)) this.log.debug({ conversationId }, 'message change applied to the open document');
+    if (await applyToOpenDocument(this.instance, conversationId, 'bus', change))
+      this.log.debug({ conversationId }, 'message change applied to the open document');
   }
 }

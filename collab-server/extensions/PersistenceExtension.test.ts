@@ -19,7 +19,8 @@ describe('collab persistence', () => {
   });
 
   const newDocument = () => createConversationDocument(t, owner);
-  const logRows = async (conversationId: string) => Number((await t.services.db('conversation_updates').where({ conversation_id: conversationId }).count({ n: '*' }))[0]!.n);
+  const logRows = async (conversationId: string) =>
+    Number((await t.services.db('conversation_updates').where({ conversation_id: conversationId }).count({ n: '*' }))[0]!.n);
   const storedState = (conversationId: string) => t.services.db('conversation_states').where({ conversation_id: conversationId }).first();
 
   it('has an acknowledged edit in PostgreSQL before anything is stored', async () => {
@@ -84,7 +85,12 @@ describe('collab persistence', () => {
   });
 
   it('stores every open document when the server shuts down, before the next store was due', async () => {
-    const patient = await startTestCollab({ services: { ...t.services, config: { ...t.services.config, COLLAB_STORE_DEBOUNCE_MS: 60_000, COLLAB_STORE_MAX_DEBOUNCE_MS: 120_000 } } });
+    const patient = await startTestCollab({
+      services: {
+        ...t.services,
+        config: { ...t.services.config, COLLAB_STORE_DEBOUNCE_MS: 60_000, COLLAB_STORE_MAX_DEBOUNCE_MS: 120_000 },
+      },
+    });
     const documents = await Promise.all([newDocument(), newDocument()]);
     for (const [index, { name }] of documents.entries()) {
       const writer = patient.connect(name, owner.accessToken);

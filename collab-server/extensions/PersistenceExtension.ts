@@ -38,7 +38,8 @@ export class PersistenceExtension extends Database {
       this.log.info({ conversationId }, 'document not loaded: the conversation is gone');
       throw new CollabRefusal(new NotFoundError('Conversation not found'));
     }
-    if (loaded.skippedUpdates > 0) this.log.error({ conversationId, skipped: loaded.skippedUpdates }, 'update log rows that do not decode were left out');
+    if (loaded.skippedUpdates > 0)
+      this.log.error({ conversationId, skipped: loaded.skippedUpdates }, 'update log rows that do not decode were left out');
     this.options.metrics.countLoaded(loaded.loggedUpdates);
     this.log.debug({ conversationId, bytes: loaded.update?.byteLength ?? 0, loggedUpdates: loaded.loggedUpdates }, 'document loaded');
     return loaded.update;

@@ -38,7 +38,11 @@ describe('a conversation’s title, in its document and in the table', () => {
 
     const started = Date.now();
     await rename(id, 'Launch plan');
-    await waitFor('the new title in both clients', () => clients.every(({ doc }) => doc.getText('title').toString() === 'Launch plan'), 1_000);
+    await waitFor(
+      'the new title in both clients',
+      () => clients.every(({ doc }) => doc.getText('title').toString() === 'Launch plan'),
+      1_000,
+    );
     expect(Date.now() - started).toBeLessThan(1_000);
     // Both nodes applied the event: still one title, not two.
     await rename(id, 'Launch plan v2');

@@ -11,7 +11,9 @@ describe('collab update log', () => {
 
   beforeAll(async () => {
     // A long commit interval makes the group commit visible; stores are kept out of the way.
-    t = await startTestApp({ env: { COLLAB_LOG_COMMIT_INTERVAL_MS: '300', COLLAB_STORE_DEBOUNCE_MS: '60000', COLLAB_STORE_MAX_DEBOUNCE_MS: '120000' } });
+    t = await startTestApp({
+      env: { COLLAB_LOG_COMMIT_INTERVAL_MS: '300', COLLAB_STORE_DEBOUNCE_MS: '60000', COLLAB_STORE_MAX_DEBOUNCE_MS: '120000' },
+    });
     collab = await startTestCollab(t);
     owner = await registerUser(t);
   });
@@ -21,7 +23,8 @@ describe('collab update log', () => {
   });
 
   const newDocument = () => createConversationDocument(t, owner);
-  const logRows = (conversationId: string) => t.services.db('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('id');
+  const logRows = (conversationId: string) =>
+    t.services.db('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('id');
 
   /** Holds an exclusive lock on the update log, so every commit waits until `release`. */
   async function lockTheLog(): Promise<{ release(): Promise<void> }> {
@@ -89,7 +92,10 @@ describe('collab update log', () => {
     const { id, name } = await newDocument();
     const reader = collab.connect(name, owner.accessToken);
     await reader.synced;
-    const res = await t.request.post(`/api/conversations/${id}/messages`).set(bearer(owner)).send({ role: 'user', content: 'Posted over HTTP' });
+    const res = await t.request
+      .post(`/api/conversations/${id}/messages`)
+      .set(bearer(owner))
+      .send({ role: 'user', content: 'Posted over HTTP' });
     expect(res.status).toBe(201);
     await waitFor('the message to appear in the document', () => reader.doc.getArray('messages').length === 1);
     // Nobody acknowledges it, so wait for the commit interval to pass.

@@ -1,5 +1,11 @@
 import crypto from 'node:crypto';
-import { isTransactionOrigin, type afterLoadDocumentPayload, type beforeSyncPayload, type Document, type Extension } from '@hocuspocus/server';
+import {
+  isTransactionOrigin,
+  type afterLoadDocumentPayload,
+  type beforeSyncPayload,
+  type Document,
+  type Extension,
+} from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Bus } from '@shared/bus.ts';
 import type { Db } from '@shared/db.ts';
@@ -63,7 +69,9 @@ export class UpdateLogExtension implements Extension {
 
   constructor(private readonly options: UpdateLogExtensionOptions) {
     this.log = options.log.child({ module: 'collab.update-log' });
-    this.writer = new UpdateLogWriter(options.db, options.commitIntervalMs, options.metrics.countLogged, (renamed) => this.announceRenames(renamed));
+    this.writer = new UpdateLogWriter(options.db, options.commitIntervalMs, options.metrics.countLogged, (renamed) =>
+      this.announceRenames(renamed),
+    );
   }
 
   /** Runs before the other extensions' afterLoadDocument, so the changes they make are logged too. */
@@ -75,7 +83,14 @@ export class UpdateLogExtension implements Extension {
       // A title this node's clients changed goes to the table with the commit that logs the change
       // (shared/documents/documentTitle.ts); renames arriving from elsewhere were written there already.
       const fromClient = isTransactionOrigin(origin) && origin.source === 'connection';
-      this.append(document, state, update, fromClient && transaction.changed.has(title as unknown as Y.AbstractType<Y.YEvent<Y.Text>>) ? titleForTable(title.toString()) : undefined);
+      this.append(
+        document,
+        state,
+        update,
+        fromClient && transaction.changed.has(title as unknown as Y.AbstractType<Y.YEvent<Y.Text>>)
+          ? titleForTable(title.toString())
+          : undefined,
+      );
     });
   }
 
@@ -133,7 +148,11 @@ export class UpdateLogExtension implements Extension {
    */
   private conversationGone(document: Document, state: LogState): void {
     const connections = document.getConnections();
-    if (connections.length > 0) this.log.info({ conversationId: state.conversationId, connections: connections.length }, 'conversation deleted; closing the document\'s connections');
+    if (connections.length > 0)
+      this.log.info(
+        { conversationId: state.conversationId, connections: connections.length },
+        "conversation deleted; closing the document's connections",
+      );
     for (const connection of connections) {
       this.options.metrics.countClosed('conversation_deleted');
       closeConnection(connection, 'conversation_deleted');
@@ -143,7 +162,10 @@ export class UpdateLogExtension implements Extension {
   private notLogged(document: Document, state: LogState, update: Uint8Array, error: unknown): void {
     state.unlogged = state.unlogged ? Y.mergeUpdates([state.unlogged, update]) : update;
     const connections = document.getConnections();
-    this.log.error({ err: error, conversationId: state.conversationId, connections: connections.length }, 'changes not logged; closing the document\'s connections');
+    this.log.error(
+      { err: error, conversationId: state.conversationId, connections: connections.length },
+      "changes not logged; closing the document's connections",
+    );
     // Not acknowledged, so not lost: their providers reconnect and send again.
     for (const connection of connections) {
       this.options.metrics.countClosed('storage_unavailable');

@@ -35,7 +35,11 @@ describe('update log group commit', () => {
     await t.services.db.raw(broken ? 'insert into log_fault values (true)' : 'delete from log_fault');
   };
   const loggedTexts = async (conversationId: string) => {
-    const rows: Array<{ update: Buffer }> = await t.services.db('conversation_updates').where({ conversation_id: conversationId }).orderBy('id').select('update');
+    const rows: Array<{ update: Buffer }> = await t.services
+      .db('conversation_updates')
+      .where({ conversation_id: conversationId })
+      .orderBy('id')
+      .select('update');
     return rows.map((row) => {
       const doc = new Y.Doc();
       Y.applyUpdate(doc, new Uint8Array(row.update));

@@ -90,9 +90,17 @@ export class UpdateLogWriter {
       // The latest title of each conversation in the batch: the one its document holds after these edits.
       const titles = new Map<string, string>();
       for (const edit of batch) if (edit.title !== undefined) titles.set(edit.conversationId, edit.title);
-      const { gone, renamed } = await appendConversationUpdates(this.db, batch, [...titles].map(([conversationId, title]) => ({ conversationId, title })));
+      const { gone, renamed } = await appendConversationUpdates(
+        this.db,
+        batch,
+        [...titles].map(([conversationId, title]) => ({ conversationId, title })),
+      );
       if (renamed.length > 0) this.onRenamed(renamed);
-      this.onCommitted(batch.length, batch.reduce((sum, edit) => sum + edit.update.byteLength, 0), (performance.now() - this.lastCommitStartedAt) / 1000);
+      this.onCommitted(
+        batch.length,
+        batch.reduce((sum, edit) => sum + edit.update.byteLength, 0),
+        (performance.now() - this.lastCommitStartedAt) / 1000,
+      );
       for (const edit of batch) edit.resolve(gone.has(edit.conversationId) ? 'conversation_gone' : 'logged');
     } catch (error) {
       for (const edit of batch) edit.reject(error);

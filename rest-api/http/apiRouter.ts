@@ -72,7 +72,8 @@ const UPLOAD_ERROR_DESCRIPTIONS: Record<number, string> = {
 /** Without a way to tell operators, an operator route refuses everyone. */
 const refuseEveryone = (): RequestHandler => (_req, _res, next) => next(new ForbiddenError());
 
-const OPERATOR_ONLY = 'Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.';
+const OPERATOR_ONLY =
+  'Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.';
 const TAKES_API_KEYS = 'Also takes a service account’s API key (`Bearer twk_…`), inside the account’s scope.';
 /** What 403 means on an authenticated route for people, beyond what the route itself refuses. */
 const PEOPLE_ONLY_403 = 'Not allowed; also a service account’s API key, which this route does not take';
@@ -101,7 +102,10 @@ export class ApiRouter {
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
     this.registry.registerComponent('securitySchemes', 'apiKey', {
-      type: 'http', scheme: 'bearer', bearerFormat: 'twk_…', description: 'A service account’s API key, on the routes that say they take one',
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'twk_…',
+      description: 'A service account’s API key, on the routes that say they take one',
     });
   }
 
@@ -137,7 +141,10 @@ export class ApiRouter {
     // Every authenticated route refuses a key it does not take with 403, so each documents a 403.
     const refusesKeys = Boolean(needsAuth) && !apiKeys;
     const errorStatuses = new Set([
-      ...(spec.request ? [400] : []), ...(needsAuth ? [401] : []), ...(refusesKeys ? [403] : []), ...(spec.errors ?? []),
+      ...(spec.request ? [400] : []),
+      ...(needsAuth ? [401] : []),
+      ...(refusesKeys ? [403] : []),
+      ...(spec.errors ?? []),
     ]);
     if (shape.body || spec.upload) errorStatuses.add(413).add(415);
     if (spec.upload) errorStatuses.add(400);
@@ -147,9 +154,7 @@ export class ApiRouter {
     for (const [status, response] of Object.entries(spec.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema
-          ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } }
-          : {}),
+        ...(response.schema ? { content: { [response.contentType ?? 'application/json']: { schema: response.schema } } } : {}),
       };
     }
     for (const status of [...errorStatuses].sort()) {

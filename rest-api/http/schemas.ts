@@ -30,4 +30,3 @@ export const Text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL
 
 /** A resource id in a path, canonicalised (shared/ids.ts). Anything that is not a UUID cannot name a resource, so it answers 404. */
 export const IdParam = IdInput;
-

@@ -27,24 +27,22 @@ export function bearerToken(authorization: string | undefined): string | undefin
  * throughput, and passport-jwt verifies every token in full, so the checked-token cache could not apply.
  */
 export function createAuthenticate(accessTokens: AccessTokenVerifier, serviceAccountKeys: ServiceAccountKeys): Authenticate {
-  return ({ apiKeys }) => (req, _res, next) => {
-    const token = bearerToken(req.headers.authorization);
-    if (!token) return next(new AuthenticationError());
-    if (isApiKey(token)) {
-      serviceAccountKeys.verify(token).then((principal) => {
-        if (!apiKeys) return next(new ForbiddenError('API keys cannot use this route; it is for people, with their own access token'));
-        req.principal = principal;
-        next();
-      }, next);
-      return;
-    }
-    accessTokens.verify(token).then(
-      ({ actor }) => {
+  return ({ apiKeys }) =>
+    (req, _res, next) => {
+      const token = bearerToken(req.headers.authorization);
+      if (!token) return next(new AuthenticationError());
+      if (isApiKey(token)) {
+        serviceAccountKeys.verify(token).then((principal) => {
+          if (!apiKeys) return next(new ForbiddenError('API keys cannot use this route; it is for people, with their own access token'));
+          req.principal = principal;
+          next();
+        }, next);
+        return;
+      }
+      accessTokens.verify(token).then(({ actor }) => {
         req.actor = actor;
         req.principal = actor;
         next();
-      },
-      next,
-    );
-  };
+      }, next);
+    };
 }

@@ -11,25 +11,27 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
 };
 
 /** The one place errors become responses. Unknown errors are logged and answered with a bare 500. */
-export const createErrorHandler = (log: Logger): ErrorRequestHandler => (error, req, res, _next) => {
-  const bodyError = typeof error?.type === 'string' ? BODY_ERRORS[error.type] : undefined;
-  if (bodyError) {
-    res.status(bodyError.status).json({ error: { code: bodyError.code, message: bodyError.message } });
-    return;
-  }
-  if (error instanceof AppError) {
-    if (error instanceof RateLimitError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
-    return;
-  }
-  // Client mistakes body-parser knows of but we have no entry for (aborted uploads and the like).
-  if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.expose) {
-    res.status(error.status).json({ error: { code: 'bad_request', message: 'Bad request' } });
-    return;
-  }
-  log.error({ err: error, reqId: req.id }, 'unhandled error');
-  res.status(500).json({ error: { code: 'internal_error', message: 'Internal error' } });
-};
+export const createErrorHandler =
+  (log: Logger): ErrorRequestHandler =>
+  (error, req, res, _next) => {
+    const bodyError = typeof error?.type === 'string' ? BODY_ERRORS[error.type] : undefined;
+    if (bodyError) {
+      res.status(bodyError.status).json({ error: { code: bodyError.code, message: bodyError.message } });
+      return;
+    }
+    if (error instanceof AppError) {
+      if (error instanceof RateLimitError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
+      return;
+    }
+    // Client mistakes body-parser knows of but we have no entry for (aborted uploads and the like).
+    if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.expose) {
+      res.status(error.status).json({ error: { code: 'bad_request', message: 'Bad request' } });
+      return;
+    }
+    log.error({ err: error, reqId: req.id }, 'unhandled error');
+    res.status(500).json({ error: { code: 'internal_error', message: 'Internal error' } });
+  };
 
 /** Every path no route claims. */
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
@@ -40,13 +42,15 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
  * A body must be JSON — or, on a route that takes an upload (`isUploadRoute`), multipart/form-data and
  * nothing else: anything else is refused before it is read.
  */
-export const requireJsonBody = (isUploadRoute: (req: Request) => boolean = () => false): RequestHandler => (req, res, next) => {
-  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-  if (!hasBody) return next();
-  const expected = isUploadRoute(req) ? 'multipart/form-data' : 'application/json';
-  if (!req.is(expected)) {
-    res.status(415).json({ error: { code: 'unsupported_media_type', message: `Request body must be ${expected}` } });
-    return;
-  }
-  next();
-};
+export const requireJsonBody =
+  (isUploadRoute: (req: Request) => boolean = () => false): RequestHandler =>
+  (req, res, next) => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody) return next();
+    const expected = isUploadRoute(req) ? 'multipart/form-data' : 'application/json';
+    if (!req.is(expected)) {
+      res.status(415).json({ error: { code: 'unsupported_media_type', message: `Request body must be ${expected}` } });
+      return;
+    }
+    next();
+  };

@@ -17,7 +17,11 @@ const COLLAB_URL_META = /<meta name="collab-url" content="[^"]*"\s*\/?>/;
  * `/api/*` and requests that do not ask for HTML fall through to the JSON 404. It is middleware, not a
  * route, so the OpenAPI completeness check does not count it as API.
  */
-export function serveWebClient(config: Pick<Config, 'COLLAB_PUBLIC_URL' | 'COLLAB_PORT'>, log: Logger, distDir = WEB_DIST_DIR): RequestHandler {
+export function serveWebClient(
+  config: Pick<Config, 'COLLAB_PUBLIC_URL' | 'COLLAB_PORT'>,
+  log: Logger,
+  distDir = WEB_DIST_DIR,
+): RequestHandler {
   const indexFile = path.join(distDir, 'index.html');
   if (!fs.existsSync(indexFile)) {
     log.warn({ distDir }, 'web client not built (run npm run build:web): only the API is served');

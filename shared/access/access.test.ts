@@ -30,7 +30,12 @@ const HOUR = 3_600_000;
 /** A share principal and the conversation as the loader would present it with that share. */
 function shared(permission: SharePermission, changes: Partial<ShareAccessFacts> = {}) {
   const share: ShareAccessFacts = {
-    id: 'share-1', conversationId: conversation.id, permission, revokedAt: null, expiresAt: new Date(Date.now() + HOUR), ...changes,
+    id: 'share-1',
+    conversationId: conversation.id,
+    permission,
+    revokedAt: null,
+    expiresAt: new Date(Date.now() + HOUR),
+    ...changes,
   };
   const actor: AccessPrincipal = { type: 'share', shareId: 'share-1', conversationId: conversation.id, permission };
   return { actor, conversation: { ...conversation, share } };
@@ -46,7 +51,9 @@ const OTHER_WORKSPACE_ID = '00000000-0000-4000-8000-0000000000a2';
 const SERVICE_ACCOUNT_ID = '00000000-0000-4000-8000-0000000000d1';
 /** A service account (an API key) scoped to these workspaces and conversations. */
 const service = (scope: { workspaceIds?: string[]; conversationIds?: string[] }): AccessPrincipal => ({
-  type: 'service', id: SERVICE_ACCOUNT_ID, scope: { workspaceIds: scope.workspaceIds ?? [], conversationIds: scope.conversationIds ?? [] },
+  type: 'service',
+  id: SERVICE_ACCOUNT_ID,
+  scope: { workspaceIds: scope.workspaceIds ?? [], conversationIds: scope.conversationIds ?? [] },
 });
 
 /**
@@ -80,13 +87,43 @@ const PRINCIPALS: Principal[] = [
   { name: 'an expired share', ...shared('edit', { expiresAt: new Date(Date.now() - 1000) }), allowed: [] },
   { name: 'a revoked share', ...shared('edit', { revokedAt: new Date() }), allowed: [] },
   { name: 'a share of another conversation', ...shared('edit', { conversationId: OUTSIDER_ID }), allowed: [] },
-  { name: 'a service account scoped to the conversation', actor: service({ conversationIds: [conversation.id] }), conversation, allowed: SERVICE },
-  { name: 'a service account scoped to the conversation’s workspace', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation: inWorkspace, allowed: SERVICE },
+  {
+    name: 'a service account scoped to the conversation',
+    actor: service({ conversationIds: [conversation.id] }),
+    conversation,
+    allowed: SERVICE,
+  },
+  {
+    name: 'a service account scoped to the conversation’s workspace',
+    actor: service({ workspaceIds: [inWorkspace.workspaceId!] }),
+    conversation: inWorkspace,
+    allowed: SERVICE,
+  },
   // Scope alone decides: no workspace role is needed, and none is taken into account.
-  { name: 'a service account in scope, facts carrying a stray admin role', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation: asRole('admin'), allowed: SERVICE },
-  { name: 'a service account scoped to a workspace, on a personal conversation', actor: service({ workspaceIds: [inWorkspace.workspaceId!] }), conversation, allowed: [] },
-  { name: 'a service account scoped to another workspace', actor: service({ workspaceIds: [OTHER_WORKSPACE_ID] }), conversation: inWorkspace, allowed: [] },
-  { name: 'a service account scoped to another conversation', actor: service({ conversationIds: [OUTSIDER_ID] }), conversation: inWorkspace, allowed: [] },
+  {
+    name: 'a service account in scope, facts carrying a stray admin role',
+    actor: service({ workspaceIds: [inWorkspace.workspaceId!] }),
+    conversation: asRole('admin'),
+    allowed: SERVICE,
+  },
+  {
+    name: 'a service account scoped to a workspace, on a personal conversation',
+    actor: service({ workspaceIds: [inWorkspace.workspaceId!] }),
+    conversation,
+    allowed: [],
+  },
+  {
+    name: 'a service account scoped to another workspace',
+    actor: service({ workspaceIds: [OTHER_WORKSPACE_ID] }),
+    conversation: inWorkspace,
+    allowed: [],
+  },
+  {
+    name: 'a service account scoped to another conversation',
+    actor: service({ conversationIds: [OUTSIDER_ID] }),
+    conversation: inWorkspace,
+    allowed: [],
+  },
   { name: 'a service account with an empty scope', actor: service({}), conversation, allowed: [] },
   {
     name: 'a share token whose share was not loaded',
@@ -98,7 +135,14 @@ const PRINCIPALS: Principal[] = [
 
 /** The actions the table must cover; a new action fails the coverage test until its rows say who may take it. */
 const EXPECTED_ACTIONS: ConversationAction[] = [
-  'read', 'comment', 'update', 'postMessage', 'editMessage', 'deleteMessage', 'delete', 'share',
+  'read',
+  'comment',
+  'update',
+  'postMessage',
+  'editMessage',
+  'deleteMessage',
+  'delete',
+  'share',
 ];
 
 const CASES = PRINCIPALS.flatMap((principal) =>

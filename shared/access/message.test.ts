@@ -22,7 +22,11 @@ const OTHER_BOT_ID = '00000000-0000-4000-8000-0000000000d2';
 const conversation: ConversationAccessFacts = { id: '00000000-0000-4000-8000-0000000000c1', ownerId: OWNER_ID, workspaceId: WORKSPACE_ID };
 const asRole = (workspaceRole: 'admin' | 'member' | 'viewer' | null): ConversationAccessFacts => ({ ...conversation, workspaceRole });
 const user = (id: string): Principal => ({ type: 'user', id });
-const bot = (id: string, workspaceIds = [WORKSPACE_ID]): Principal => ({ type: 'service', id, scope: { workspaceIds, conversationIds: [] } });
+const bot = (id: string, workspaceIds = [WORKSPACE_ID]): Principal => ({
+  type: 'service',
+  id,
+  scope: { workspaceIds, conversationIds: [] },
+});
 
 const byMember: MessageAccessFacts = { authorId: MEMBER_ID, serviceAccountId: null };
 const byBot: MessageAccessFacts = { authorId: null, serviceAccountId: BOT_ID };
@@ -33,22 +37,88 @@ const byNobody: MessageAccessFacts = { authorId: null, serviceAccountId: null };
  * allowed. Editing is the author's alone — a person's message its person, a service account's message
  * that service account; deleting is also open to whoever manages or owns the conversation.
  */
-const TABLE: Array<{ name: string; principal: Principal; conversation: ConversationAccessFacts; message: MessageAccessFacts; allowed: MessageAction[] }> = [
-  { name: 'a member, on their own message', principal: user(MEMBER_ID), conversation: asRole('member'), message: byMember, allowed: ['edit', 'delete'] },
-  { name: 'another member, on a member’s message', principal: user(OTHER_MEMBER_ID), conversation: asRole('member'), message: byMember, allowed: [] },
-  { name: 'a member, on a service account’s message', principal: user(MEMBER_ID), conversation: asRole('member'), message: byBot, allowed: [] },
-  { name: 'an admin, on a service account’s message', principal: user(OTHER_MEMBER_ID), conversation: asRole('admin'), message: byBot, allowed: ['delete'] },
-  { name: 'an admin, on a member’s message', principal: user(OTHER_MEMBER_ID), conversation: asRole('admin'), message: byMember, allowed: ['delete'] },
+const TABLE: Array<{
+  name: string;
+  principal: Principal;
+  conversation: ConversationAccessFacts;
+  message: MessageAccessFacts;
+  allowed: MessageAction[];
+}> = [
+  {
+    name: 'a member, on their own message',
+    principal: user(MEMBER_ID),
+    conversation: asRole('member'),
+    message: byMember,
+    allowed: ['edit', 'delete'],
+  },
+  {
+    name: 'another member, on a member’s message',
+    principal: user(OTHER_MEMBER_ID),
+    conversation: asRole('member'),
+    message: byMember,
+    allowed: [],
+  },
+  {
+    name: 'a member, on a service account’s message',
+    principal: user(MEMBER_ID),
+    conversation: asRole('member'),
+    message: byBot,
+    allowed: [],
+  },
+  {
+    name: 'an admin, on a service account’s message',
+    principal: user(OTHER_MEMBER_ID),
+    conversation: asRole('admin'),
+    message: byBot,
+    allowed: ['delete'],
+  },
+  {
+    name: 'an admin, on a member’s message',
+    principal: user(OTHER_MEMBER_ID),
+    conversation: asRole('admin'),
+    message: byMember,
+    allowed: ['delete'],
+  },
   { name: 'a viewer, on their own message', principal: user(MEMBER_ID), conversation: asRole('viewer'), message: byMember, allowed: [] },
-  { name: 'a removed member, on their own message', principal: user(MEMBER_ID), conversation: asRole(null), message: byMember, allowed: [] },
-  { name: 'the owner of a personal conversation, on a service account’s message', principal: user(OWNER_ID), conversation: { ...conversation, workspaceId: null }, message: byBot, allowed: ['delete'] },
+  {
+    name: 'a removed member, on their own message',
+    principal: user(MEMBER_ID),
+    conversation: asRole(null),
+    message: byMember,
+    allowed: [],
+  },
+  {
+    name: 'the owner of a personal conversation, on a service account’s message',
+    principal: user(OWNER_ID),
+    conversation: { ...conversation, workspaceId: null },
+    message: byBot,
+    allowed: ['delete'],
+  },
   { name: 'a service account, on its own message', principal: bot(BOT_ID), conversation, message: byBot, allowed: ['edit', 'delete'] },
-  { name: 'another service account, on a service account’s message', principal: bot(OTHER_BOT_ID), conversation, message: byBot, allowed: [] },
+  {
+    name: 'another service account, on a service account’s message',
+    principal: bot(OTHER_BOT_ID),
+    conversation,
+    message: byBot,
+    allowed: [],
+  },
   { name: 'a service account, on a member’s message', principal: bot(BOT_ID), conversation, message: byMember, allowed: [] },
   // The ids are of different tables: a user whose id happened to equal the account's is still not its author.
-  { name: 'a person whose id is the service account’s', principal: user(BOT_ID), conversation: asRole('member'), message: byBot, allowed: [] },
+  {
+    name: 'a person whose id is the service account’s',
+    principal: user(BOT_ID),
+    conversation: asRole('member'),
+    message: byBot,
+    allowed: [],
+  },
   { name: 'a service account whose id is the person’s', principal: bot(MEMBER_ID), conversation, message: byMember, allowed: [] },
-  { name: 'a service account, on its own message, once out of scope', principal: bot(BOT_ID, []), conversation, message: byBot, allowed: [] },
+  {
+    name: 'a service account, on its own message, once out of scope',
+    principal: bot(BOT_ID, []),
+    conversation,
+    message: byBot,
+    allowed: [],
+  },
   { name: 'a service account, on a message whose poster is gone', principal: bot(BOT_ID), conversation, message: byNobody, allowed: [] },
 ];
 
@@ -67,7 +137,9 @@ describe('message access model', () => {
 
   it('answers 404 to a service account out of scope, 403 to one in scope on another’s message', () => {
     expect(() => authorizeOnMessage(bot(BOT_ID, []), 'edit', conversation, byBot)).toThrow(expect.objectContaining({ status: 404 }));
-    expect(() => authorizeOnMessage(bot(OTHER_BOT_ID), 'edit', conversation, byBot)).toThrow(expect.objectContaining({ status: 403, code: 'forbidden' }));
+    expect(() => authorizeOnMessage(bot(OTHER_BOT_ID), 'edit', conversation, byBot)).toThrow(
+      expect.objectContaining({ status: 403, code: 'forbidden' }),
+    );
   });
 });
 
@@ -80,15 +152,14 @@ const ROLES: Array<[string, Principal | null, MessageRole[]]> = [
 ];
 
 describe('message roles', () => {
-  it.each(ROLES.flatMap(([name, principal, allowed]) => MESSAGE_ROLES.map((role) => [name, role, allowed.includes(role), principal] as const)))(
-    '%s posts %s → %s',
-    (_name, role, expected, principal) => {
-      expect(canPostRole(principal, role)).toBe(expected);
-      const attempt = () => authorizeMessageRole(principal, role);
-      if (expected) expect(attempt).not.toThrow();
-      else expect(attempt).toThrow(expect.objectContaining({ status: 403, code: 'forbidden' }));
-    },
-  );
+  it.each(
+    ROLES.flatMap(([name, principal, allowed]) => MESSAGE_ROLES.map((role) => [name, role, allowed.includes(role), principal] as const)),
+  )('%s posts %s → %s', (_name, role, expected, principal) => {
+    expect(canPostRole(principal, role)).toBe(expected);
+    const attempt = () => authorizeMessageRole(principal, role);
+    if (expected) expect(attempt).not.toThrow();
+    else expect(attempt).toThrow(expect.objectContaining({ status: 403, code: 'forbidden' }));
+  });
 
   it('tells a person why an assistant message is refused', () => {
     expect(() => authorizeMessageRole(user(MEMBER_ID), 'assistant')).toThrow(/only from service accounts/);

@@ -10,13 +10,19 @@ export interface MessageAccessFacts {
   serviceAccountId: string | null;
 }
 
-type MessageRule = (principal: Principal, level: AccessLevel, conversation: ConversationAccessFacts, message: MessageAccessFacts) => boolean;
+type MessageRule = (
+  principal: Principal,
+  level: AccessLevel,
+  conversation: ConversationAccessFacts,
+  message: MessageAccessFacts,
+) => boolean;
 
 /** Whether the principal posted the message: a person by their user id, a service account by its own. */
 const isAuthor = (principal: Principal, message: MessageAccessFacts) =>
   (principal.type === 'user' && message.authorId !== null && principal.id === message.authorId) ||
   (principal.type === 'service' && message.serviceAccountId !== null && principal.id === message.serviceAccountId);
-const isOwner = (principal: Principal, conversation: ConversationAccessFacts) => principal.type === 'user' && principal.id === conversation.ownerId;
+const isOwner = (principal: Principal, conversation: ConversationAccessFacts) =>
+  principal.type === 'user' && principal.id === conversation.ownerId;
 
 /**
  * Who may change which message, over already-loaded facts. Words are their author's: only the author
@@ -34,7 +40,12 @@ export const MESSAGE_ACTIONS = {
 export type MessageAction = keyof typeof MESSAGE_ACTIONS;
 
 /** May the principal do this to the message? */
-export function canOnMessage(principal: Principal | null, action: MessageAction, conversation: ConversationAccessFacts, message: MessageAccessFacts): boolean {
+export function canOnMessage(
+  principal: Principal | null,
+  action: MessageAction,
+  conversation: ConversationAccessFacts,
+  message: MessageAccessFacts,
+): boolean {
   if (!principal) return false;
   return MESSAGE_ACTIONS[action](principal, conversationAccessLevel(principal, conversation), conversation, message);
 }
@@ -43,7 +54,12 @@ export function canOnMessage(principal: Principal | null, action: MessageAction,
  * Throws unless the principal may act on the message: NotFoundError when it may not even read the
  * conversation (nothing is revealed), ForbiddenError when it may read but not do this.
  */
-export function authorizeOnMessage(principal: Principal | null, action: MessageAction, conversation: ConversationAccessFacts, message: MessageAccessFacts): void {
+export function authorizeOnMessage(
+  principal: Principal | null,
+  action: MessageAction,
+  conversation: ConversationAccessFacts,
+  message: MessageAccessFacts,
+): void {
   if (!atLeast(conversationAccessLevel(principal, conversation), 'read')) throw new NotFoundError('Conversation not found');
   if (!canOnMessage(principal, action, conversation, message)) {
     throw new ForbiddenError(action === 'edit' ? 'Only its author may edit a message' : 'You may not delete this message');

@@ -27,11 +27,17 @@ export type UserOrService = Actor | ServicePrincipal;
  * own included (which messages it may edit or delete is message.ts's to say). Never rename, delete or
  * share a conversation: those are people's decisions.
  */
-export const SERVICE_ACCOUNT_CONVERSATION_ACTIONS: ReadonlySet<ConversationAction> = new Set<ConversationAction>(['read', 'postMessage', 'editMessage', 'deleteMessage']);
+export const SERVICE_ACCOUNT_CONVERSATION_ACTIONS: ReadonlySet<ConversationAction> = new Set<ConversationAction>([
+  'read',
+  'postMessage',
+  'editMessage',
+  'deleteMessage',
+]);
 
 /** The level a service account holds on a conversation: write inside its scope, nothing outside. */
 export function serviceAccountLevel(principal: ServicePrincipal, conversation: { id: string; workspaceId: string | null }): AccessLevel {
   const { conversationIds, workspaceIds } = principal.scope;
-  const inScope = conversationIds.includes(conversation.id) || (conversation.workspaceId !== null && workspaceIds.includes(conversation.workspaceId));
+  const inScope =
+    conversationIds.includes(conversation.id) || (conversation.workspaceId !== null && workspaceIds.includes(conversation.workspaceId));
   return inScope ? 'write' : 'none';
 }

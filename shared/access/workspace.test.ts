@@ -16,12 +16,11 @@ const TABLE: Array<[string, string, WorkspaceRole | null, WorkspaceAction[]]> = 
 ];
 
 describe('workspace access model', () => {
-  it.each(TABLE.flatMap(([name, id, role, allowed]) => ACTIONS.map((action) => [name, action, allowed.includes(action), id, role] as const)))(
-    '%s: %s → %s',
-    (_name, action, expected, id, role) => {
-      expect(canInWorkspace({ type: 'user', id }, action, { id: 'w1', ownerId: OWNER, role })).toBe(expected);
-    },
-  );
+  it.each(
+    TABLE.flatMap(([name, id, role, allowed]) => ACTIONS.map((action) => [name, action, allowed.includes(action), id, role] as const)),
+  )('%s: %s → %s', (_name, action, expected, id, role) => {
+    expect(canInWorkspace({ type: 'user', id }, action, { id: 'w1', ownerId: OWNER, role })).toBe(expected);
+  });
 
   it('gives an anonymous caller nothing', () => {
     expect(ACTIONS.some((action) => canInWorkspace(null, action, { id: 'w1', ownerId: OWNER, role: 'admin' }))).toBe(false);

@@ -37,7 +37,11 @@ export async function appendConversationUpdates(
     const kept = gone.size === 0 ? rows : rows.filter((row) => !gone.has(row.conversationId));
     if (kept.length === 0) return { gone, renamed: [] };
     try {
-      const renamed = await insertUpdates(db, kept, titles.filter((change) => !gone.has(change.conversationId)));
+      const renamed = await insertUpdates(
+        db,
+        kept,
+        titles.filter((change) => !gone.has(change.conversationId)),
+      );
       return { gone, renamed };
     } catch (error) {
       if (!isForeignKeyViolation(error) || attempt === MAX_ATTEMPTS) throw error;
@@ -58,7 +62,8 @@ async function insertUpdates(
   if (titles.length === 0) {
     // Every acknowledgement waits for this insert: a prepared statement keeps it short. `with ordinality`
     // keeps the rows' order, so ids grow in the order the edits arrived.
-    const text = 'insert into conversation_updates (conversation_id, update) select c, u from unnest($1::uuid[], $2::bytea[]) with ordinality as t(c, u, n) order by n';
+    const text =
+      'insert into conversation_updates (conversation_id, update) select c, u from unnest($1::uuid[], $2::bytea[]) with ordinality as t(c, u, n) order by n';
     if (await queryPrepared(db, { name: 'append_conversation_updates', text, values: [ids, updates] })) return [];
     await db('conversation_updates').insert(rows.map((row, i) => ({ conversation_id: row.conversationId, update: updates[i] })));
     return [];
@@ -76,8 +81,9 @@ async function insertUpdates(
     select id, title from titled`;
   // In the order the placeholders appear, so the same text serves as a prepared statement and, with ?, as knex raw.
   const values = [titles.map((change) => change.conversationId), titles.map((change) => change.title), ids, updates];
-  const renamed = (await queryPrepared<{ id: string; title: string }>(db, { name: 'append_conversation_updates_titled', text, values }))
-    ?? (await db.raw<{ rows: Array<{ id: string; title: string }> }>(text.replace(/\$\d/g, '?'), values)).rows;
+  const renamed =
+    (await queryPrepared<{ id: string; title: string }>(db, { name: 'append_conversation_updates_titled', text, values })) ??
+    (await db.raw<{ rows: Array<{ id: string; title: string }> }>(text.replace(/\$\d/g, '?'), values)).rows;
   return renamed.map((row) => ({ conversationId: row.id, title: row.title }));
 }
 

@@ -23,7 +23,10 @@ describe.each<TestBackend>(['postgres', 'pglite'])('listConversationMessages on 
   });
 
   const post = async (conversationId: string, content: string, attachmentIds?: string[]) => {
-    const res = await t.request.post(`/api/conversations/${conversationId}/messages`).set(bearer(owner)).send({ role: 'user', content, attachmentIds });
+    const res = await t.request
+      .post(`/api/conversations/${conversationId}/messages`)
+      .set(bearer(owner))
+      .send({ role: 'user', content, attachmentIds });
     expect(res.status).toBe(201);
     return res.body.data as { id: string; createdAt: string };
   };

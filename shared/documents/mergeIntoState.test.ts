@@ -27,7 +27,11 @@ describe('mergeIntoState', () => {
   it('leaves out parts that do not decode, whole, and keeps the rest', async () => {
     const first = typed('kept');
     const broken = typed(' lost', first.doc).update;
-    const merged = await mergeIntoState([first.update, new Uint8Array([255, 255, 255, 255]), broken.slice(0, Math.floor(broken.length / 2))]);
+    const merged = await mergeIntoState([
+      first.update,
+      new Uint8Array([255, 255, 255, 255]),
+      broken.slice(0, Math.floor(broken.length / 2)),
+    ]);
     expect(textOf(merged.update)).toBe('kept');
     expect(merged.skipped).toBe(2);
   });

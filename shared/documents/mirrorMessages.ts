@@ -49,7 +49,10 @@ function compactAttachment(attachment: DocumentAttachment): DocumentAttachment {
 }
 
 function sameAttachments(held: readonly DocumentAttachment[], wanted: readonly DocumentAttachment[]): boolean {
-  return held.length === wanted.length && held.every((attachment, index) => ATTACHMENT_FIELDS.every((field) => attachment?.[field] === wanted[index]![field]));
+  return (
+    held.length === wanted.length &&
+    held.every((attachment, index) => ATTACHMENT_FIELDS.every((field) => attachment?.[field] === wanted[index]![field]))
+  );
 }
 
 /** Where a message belongs: before the first entry created after it, so the array stays in table order. */
@@ -150,6 +153,9 @@ export function listDocumentMessages(doc: Y.Doc): DocumentMessage[] {
 
 /** True when two entries carry the same message id (two nodes both added it). */
 export function hasDuplicateMessages(doc: Y.Doc): boolean {
-  const ids = messagesOf(doc).toArray().map(messageIdOf).filter((id) => id !== undefined);
+  const ids = messagesOf(doc)
+    .toArray()
+    .map(messageIdOf)
+    .filter((id) => id !== undefined);
   return new Set(ids).size !== ids.length;
 }

@@ -37,7 +37,12 @@ export async function storeConversationState(db: Knex, conversationId: string, s
       .onConflict('conversation_id')
       .merge(['state', 'updated_at']);
     if (rows.length > 0) {
-      await trx('conversation_updates').whereIn('id', rows.map((row) => row.id)).delete();
+      await trx('conversation_updates')
+        .whereIn(
+          'id',
+          rows.map((row) => row.id),
+        )
+        .delete();
     }
     return { stored: true, bytes: compact.byteLength, compactedUpdates: rows.length } as const;
   });

@@ -12,14 +12,20 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
   const record = (queue: string, n: number, attempt: number) => (seen[queue] ??= []).push({ n, attempt, at: performance.now() });
 
   const plain = defineQueue({
-    name: 'test.plain', payload: Payload, expireInSeconds: 30,
+    name: 'test.plain',
+    payload: Payload,
+    expireInSeconds: 30,
     handler: async ({ n }, { attempt }) => {
       record('test.plain', n, attempt);
       return { doubled: n * 2 };
     },
   });
   const failing = defineQueue({
-    name: 'test.failing', payload: Payload, expireInSeconds: 30, retryLimit: 2, retryDelaySeconds: 1,
+    name: 'test.failing',
+    payload: Payload,
+    expireInSeconds: 30,
+    retryLimit: 2,
+    retryDelaySeconds: 1,
     handler: async ({ n }, { attempt }) => {
       record('test.failing', n, attempt);
       throw new Error(`attempt ${attempt} of job ${n} broke`);
@@ -28,7 +34,10 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
   let running = 0;
   let mostRunning = 0;
   const limited = defineQueue({
-    name: 'test.limited', payload: Payload, expireInSeconds: 30, concurrency: 2,
+    name: 'test.limited',
+    payload: Payload,
+    expireInSeconds: 30,
+    concurrency: 2,
     handler: async ({ n }, { attempt }) => {
       mostRunning = Math.max(mostRunning, ++running);
       // Simulated work, long enough that an over-eager worker would start a third job meanwhile.
@@ -39,7 +48,9 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
   });
   const progressGate = gate();
   const reporting = defineQueue({
-    name: 'test.reporting', payload: Payload, expireInSeconds: 30,
+    name: 'test.reporting',
+    payload: Payload,
+    expireInSeconds: 30,
     handler: async ({ n }, { progress }) => {
       await progress({ percent: 40, message: `working on ${n}` });
       await progressGate.opened;
@@ -62,10 +73,12 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
 
   it('adds no job when the enqueueing transaction rolls back, and runs it once it commits', async () => {
     let rolledBackId: string | undefined;
-    await expect(db().transaction(async (trx) => {
-      rolledBackId = await jobs().enqueue(plain, { n: 1 }, { trx });
-      throw new Error('change abandoned');
-    })).rejects.toThrow('change abandoned');
+    await expect(
+      db().transaction(async (trx) => {
+        rolledBackId = await jobs().enqueue(plain, { n: 1 }, { trx });
+        throw new Error('change abandoned');
+      }),
+    ).rejects.toThrow('change abandoned');
     expect(rolledBackId).toBeDefined();
     expect(await jobs().findJob(plain, rolledBackId!)).toBeUndefined();
 
@@ -118,7 +131,13 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
   it('lets callers read the progress a running job reports', async () => {
     const id = await jobs().enqueue(reporting, { n: 3 });
     await waitUntil('progress to be reported', async () => (await jobs().readProgress(id)) !== undefined);
-    expect(await jobs().readProgress(id)).toMatchObject({ jobId: id, queue: 'test.reporting', percent: 40, message: 'working on 3', attempt: 0 });
+    expect(await jobs().readProgress(id)).toMatchObject({
+      jobId: id,
+      queue: 'test.reporting',
+      percent: 40,
+      message: 'working on 3',
+      attempt: 0,
+    });
     expect((await jobs().findJob(reporting, id))?.state).toBe('active');
     progressGate.open();
     await waitUntil('the job to complete', async () => (await jobs().findJob(reporting, id))?.state === 'completed');
@@ -129,14 +148,18 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
 describe.each(['postgres', 'pglite'] as const)('stopping the jobs on %s', (backend) => {
   const release = gate();
   const slow = defineQueue({
-    name: 'test.slow', payload: Payload, expireInSeconds: 30, concurrency: 2,
+    name: 'test.slow',
+    payload: Payload,
+    expireInSeconds: 30,
+    concurrency: 2,
     handler: async ({ n }, { signal }) => {
       if (n === 1) await release.opened;
       // The job that outlives the grace period: it ends only when pg-boss gives up on it.
       else await new Promise((resolve) => signal.addEventListener('abort', resolve));
     },
   });
-  const stateOf = async (t: TestServices, id: string) => (await t.services.db.raw('select state from pgboss.job where id = ?', [id])).rows[0]?.state;
+  const stateOf = async (t: TestServices, id: string) =>
+    (await t.services.db.raw('select state from pgboss.job where id = ?', [id])).rows[0]?.state;
 
   it('lets a running job finish, and hands one that outlives the grace period back to its queue', async () => {
     // A grace period far longer than finishing the first job takes, even on a loaded machine.
@@ -146,7 +169,10 @@ describe.each(['postgres', 'pglite'] as const)('stopping the jobs on %s', (backe
       await t.services.jobs.start();
       const finishing = await t.services.jobs.enqueue(slow, { n: 1 });
       const outliving = await t.services.jobs.enqueue(slow, { n: 2 });
-      await waitUntil('both jobs to run', async () => (await stateOf(t, finishing)) === 'active' && (await stateOf(t, outliving)) === 'active');
+      await waitUntil(
+        'both jobs to run',
+        async () => (await stateOf(t, finishing)) === 'active' && (await stateOf(t, outliving)) === 'active',
+      );
 
       let stopped = false;
       const stopping = t.services.jobs.stop().then(() => (stopped = true));

@@ -107,11 +107,7 @@ export class Jobs {
    * On PGlite it is required inside a transaction, which holds the one connection (see pgliteViaKnex).
    * Returns the job's id.
    */
-  async enqueue<S extends z.ZodType>(
-    queue: QueueRef<S>,
-    payload: z.input<S>,
-    options: { trx?: Knex.Transaction } = {},
-  ): Promise<string> {
+  async enqueue<S extends z.ZodType>(queue: QueueRef<S>, payload: z.input<S>, options: { trx?: Knex.Transaction } = {}): Promise<string> {
     // Started, so the queue is in pg-boss's cache: a cache miss would read through the pool, which
     // on PGlite the caller's own transaction holds.
     const boss = this.started();
@@ -134,8 +130,13 @@ export class Jobs {
     const [job] = await this.started().findJobs(queue.name, { id });
     if (!job) return undefined;
     return {
-      id: job.id, queue: job.name, state: job.state, retryCount: job.retryCount, output: (job as { output?: unknown }).output ?? null,
-      createdAt: job.createdOn, completedAt: job.completedOn,
+      id: job.id,
+      queue: job.name,
+      state: job.state,
+      retryCount: job.retryCount,
+      output: (job as { output?: unknown }).output ?? null,
+      createdAt: job.createdOn,
+      completedAt: job.completedOn,
     };
   }
 

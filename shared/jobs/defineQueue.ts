@@ -59,6 +59,7 @@ export type QueueRef<S extends z.ZodType = z.ZodType> = Pick<QueueDefinition<S>,
 
 /** Declares a queue, keeping the payload type of the schema for `enqueue` and the handler. */
 export function defineQueue<S extends z.ZodType>(definition: QueueDefinition<S>): QueueDefinition<S> {
-  if (!/^[\w.-]+$/.test(definition.name)) throw new Error(`queue name ${JSON.stringify(definition.name)} may hold only letters, digits, ".", "-" and "_"`);
+  if (!/^[\w.-]+$/.test(definition.name))
+    throw new Error(`queue name ${JSON.stringify(definition.name)} may hold only letters, digits, ".", "-" and "_"`);
   return definition;
 }

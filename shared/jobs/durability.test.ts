@@ -10,10 +10,17 @@ import { durableQueue } from '../../test/fixtures/durableQueue.ts';
 const queue = durableQueue('finish');
 
 /** Starts test/fixtures/jobWorker.ts on the same database; resolves once its jobs run. */
-async function startWorker(database: { DATABASE_URL?: string; DATA_DIR?: string }, behaviour: 'hang' | 'finish'): Promise<EntryPointProcess> {
+async function startWorker(
+  database: { DATABASE_URL?: string; DATA_DIR?: string },
+  behaviour: 'hang' | 'finish',
+): Promise<EntryPointProcess> {
   const worker = spawnEntryPoint('test/fixtures/jobWorker.ts', {
-    NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'info', DATA_DIR: '/nonexistent-test-data-dir',
-    JOB_WORKER_BEHAVIOUR: behaviour, ...database,
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'info',
+    DATA_DIR: '/nonexistent-test-data-dir',
+    JOB_WORKER_BEHAVIOUR: behaviour,
+    ...database,
   } as Record<string, string>);
   await worker.waitForLog('job worker ready', 60_000);
   return worker;
@@ -22,7 +29,11 @@ async function startWorker(database: { DATABASE_URL?: string; DATA_DIR?: string 
 /** The worker's log line saying it runs (or finished) this job, once there is one. */
 async function logOf(worker: EntryPointProcess, msg: string, jobId: string, timeoutMs = 20_000): Promise<LogLine> {
   const find = () => worker.logs.find((line) => line.msg === msg && line.jobId === jobId);
-  await waitUntil(`"${msg}" for job ${jobId}; stderr: ${worker.stderr()}`, () => find() !== undefined || worker.child.exitCode !== null, timeoutMs);
+  await waitUntil(
+    `"${msg}" for job ${jobId}; stderr: ${worker.stderr()}`,
+    () => find() !== undefined || worker.child.exitCode !== null,
+    timeoutMs,
+  );
   const line = find();
   if (!line) throw new Error(`the worker exited before logging "${msg}": ${worker.stderr()}`);
   return line;
@@ -67,7 +78,11 @@ describe('a job whose process is killed mid-run', () => {
     const id = await t.services.db.transaction((trx) => t.services.jobs.enqueue(queue, { label: 'survives' }, { trx }));
 
     const { recoveredInMs, survivorPid } = await killAndRecover({ DATABASE_URL: t.databaseUrl! }, id);
-    expect(await t.services.jobs.findJob(queue, id)).toMatchObject({ state: 'completed', retryCount: 1, output: { finishedBy: survivorPid } });
+    expect(await t.services.jobs.findJob(queue, id)).toMatchObject({
+      state: 'completed',
+      retryCount: 1,
+      output: { finishedBy: survivorPid },
+    });
     expect(await t.services.jobs.readProgress(id)).toMatchObject({ attempt: 1, message: 'attempt 1 running' });
     // The lease is 3 s and expired jobs are looked for every second; starting a process takes the rest.
     expect(recoveredInMs).toBeLessThan(20_000);
@@ -92,6 +107,10 @@ describe('a job whose process is killed mid-run', () => {
     opened.push(after);
     after.services.jobs.define(queue);
     await after.services.jobs.start();
-    expect(await after.services.jobs.findJob(queue, id)).toMatchObject({ state: 'completed', retryCount: 1, output: { finishedBy: survivorPid } });
+    expect(await after.services.jobs.findJob(queue, id)).toMatchObject({
+      state: 'completed',
+      retryCount: 1,
+      output: { finishedBy: survivorPid },
+    });
   }, 90_000);
 });

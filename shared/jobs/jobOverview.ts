@@ -48,7 +48,10 @@ export async function listQueueCounts(db: Knex): Promise<QueueCounts[]> {
   );
   const queues = new Map<string, QueueCounts>();
   for (const row of rows) {
-    const queue = queues.get(row.name) ?? { name: row.name, counts: Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number> };
+    const queue = queues.get(row.name) ?? {
+      name: row.name,
+      counts: Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>,
+    };
     if (row.state) queue.counts[row.state] = Number(row.count);
     queues.set(row.name, queue);
   }
@@ -64,10 +67,19 @@ export async function listFailedJobs(
     .withSchema(JOBS_SCHEMA)
     .from('job')
     .where({ state: 'failed' })
-    .orderBy([{ column: 'completed_on', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'completed_on', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(page.limit + 1)
-    .select<Array<{ id: string; name: string; output: { message?: unknown } | null; retry_count: number; completed_on: Date; failed_key: string }>>(
-      'id', 'name', 'output', 'retry_count', 'completed_on',
+    .select<
+      Array<{ id: string; name: string; output: { message?: unknown } | null; retry_count: number; completed_on: Date; failed_key: string }>
+    >(
+      'id',
+      'name',
+      'output',
+      'retry_count',
+      'completed_on',
       db.raw(`to_char(completed_on at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as failed_key`),
     );
   if (page.queue) query.where({ name: page.queue });

@@ -25,14 +25,22 @@ interface ProgressRow {
 const PROGRESS_KEPT_DAYS = 7;
 
 /** Records a job's progress; a later report replaces an earlier one, a retry's replaces the failed run's. */
-export async function writeProgress(db: Knex, job: { id: string; queue: string; attempt: number }, update: JobProgressUpdate): Promise<void> {
+export async function writeProgress(
+  db: Knex,
+  job: { id: string; queue: string; attempt: number },
+  update: JobProgressUpdate,
+): Promise<void> {
   if (update.percent !== undefined && !(update.percent >= 0 && update.percent <= 100)) {
     throw new RangeError(`progress percent must be from 0 to 100, got ${update.percent}`);
   }
   await db('job_progress')
     .insert({
-      job_id: job.id, queue: job.queue, attempt: job.attempt, percent: update.percent === undefined ? null : Math.round(update.percent),
-      message: update.message ?? null, updated_at: db.fn.now(),
+      job_id: job.id,
+      queue: job.queue,
+      attempt: job.attempt,
+      percent: update.percent === undefined ? null : Math.round(update.percent),
+      message: update.message ?? null,
+      updated_at: db.fn.now(),
     })
     .onConflict('job_id')
     .merge();
@@ -42,10 +50,19 @@ export async function writeProgress(db: Knex, job: { id: string; queue: string; 
 export async function readProgress(db: Knex, jobId: string): Promise<JobProgress | undefined> {
   const row = await db<ProgressRow>('job_progress').where({ job_id: jobId }).first();
   if (!row) return undefined;
-  return { jobId: row.job_id, queue: row.queue, percent: row.percent, message: row.message, attempt: row.attempt, updatedAt: row.updated_at };
+  return {
+    jobId: row.job_id,
+    queue: row.queue,
+    percent: row.percent,
+    message: row.message,
+    attempt: row.attempt,
+    updatedAt: row.updated_at,
+  };
 }
 
 /** Deletes progress nobody has updated for a week: pg-boss has deleted those jobs by then. */
 export async function pruneProgress(db: Knex): Promise<number> {
-  return db('job_progress').where('updated_at', '<', db.raw(`now() - interval '${PROGRESS_KEPT_DAYS} days'`)).delete();
+  return db('job_progress')
+    .where('updated_at', '<', db.raw(`now() - interval '${PROGRESS_KEPT_DAYS} days'`))
+    .delete();
 }

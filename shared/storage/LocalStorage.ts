@@ -6,8 +6,18 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContentMeter } from './ContentMeter.ts';
 import {
-  assertValidKey, assertValidPrefix, InvalidObjectKeyError, ObjectNotFoundError, RangeNotSatisfiableError,
-  type ByteRange, type DownloadPath, type ObjectInfo, type ObjectListing, type ObjectStorage, type ObjectStream, type StoredObject,
+  assertValidKey,
+  assertValidPrefix,
+  InvalidObjectKeyError,
+  ObjectNotFoundError,
+  RangeNotSatisfiableError,
+  type ByteRange,
+  type DownloadPath,
+  type ObjectInfo,
+  type ObjectListing,
+  type ObjectStorage,
+  type ObjectStream,
+  type StoredObject,
 } from './ObjectStorage.ts';
 
 const DEFAULT_CONTENT_TYPE = 'application/octet-stream';

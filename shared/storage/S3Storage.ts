@@ -1,13 +1,27 @@
 import { pipeline, type Readable } from 'node:stream';
 import {
-  DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsCommand, S3Client,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsCommand,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ContentMeter } from './ContentMeter.ts';
 import {
-  assertValidKey, assertValidPrefix, ObjectNotFoundError, RangeNotSatisfiableError,
-  type ByteRange, type DownloadOptions, type DownloadPath, type ObjectInfo, type ObjectListing, type ObjectStorage, type ObjectStream,
+  assertValidKey,
+  assertValidPrefix,
+  ObjectNotFoundError,
+  RangeNotSatisfiableError,
+  type ByteRange,
+  type DownloadOptions,
+  type DownloadPath,
+  type ObjectInfo,
+  type ObjectListing,
+  type ObjectStorage,
+  type ObjectStream,
   type StoredObject,
 } from './ObjectStorage.ts';
 
@@ -36,7 +50,10 @@ export class S3Storage implements ObjectStorage {
   private readonly queueSize: number;
   private readonly pageSize: number;
 
-  constructor(private readonly client: S3Client, options: S3StorageOptions) {
+  constructor(
+    private readonly client: S3Client,
+    options: S3StorageOptions,
+  ) {
     this.bucket = options.bucket;
     this.partSize = options.partSize ?? 5 * MIB;
     this.queueSize = options.queueSize ?? 4;
@@ -95,7 +112,12 @@ export class S3Storage implements ObjectStorage {
     assertValidKey(key);
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return { key, size: res.ContentLength ?? 0, contentType: res.ContentType ?? 'application/octet-stream', lastModified: res.LastModified ?? new Date(0) };
+      return {
+        key,
+        size: res.ContentLength ?? 0,
+        contentType: res.ContentType ?? 'application/octet-stream',
+        lastModified: res.LastModified ?? new Date(0),
+      };
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;

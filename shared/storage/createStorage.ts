@@ -7,7 +7,14 @@ import { S3Storage } from './S3Storage.ts';
 
 type StorageConfig = Pick<
   Config,
-  'DATA_DIR' | 'STORAGE_DIR' | 'S3_BUCKET' | 'S3_ENDPOINT' | 'S3_REGION' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_FORCE_PATH_STYLE'
+  | 'DATA_DIR'
+  | 'STORAGE_DIR'
+  | 'S3_BUCKET'
+  | 'S3_ENDPOINT'
+  | 'S3_REGION'
+  | 'S3_ACCESS_KEY_ID'
+  | 'S3_SECRET_ACCESS_KEY'
+  | 'S3_FORCE_PATH_STYLE'
 >;
 
 /** S3 when S3_BUCKET is set, else a directory (STORAGE_DIR, or DATA_DIR/objects). Nothing is touched until first use. */

@@ -42,9 +42,12 @@ function randomBody(size: number, chunk = 64 * 1024): { bytes: Buffer; body: () 
   const bytes = crypto.randomBytes(size);
   return {
     bytes,
-    body: () => Readable.from((function* () {
-      for (let offset = 0; offset < size; offset += chunk) yield bytes.subarray(offset, offset + chunk);
-    })()),
+    body: () =>
+      Readable.from(
+        (function* () {
+          for (let offset = 0; offset < size; offset += chunk) yield bytes.subarray(offset, offset + chunk);
+        })(),
+      ),
   };
 }
 
@@ -77,7 +80,9 @@ describe.each([
 
     const object = await h.storage.get('roundtrip/big.bin');
     expect({ size: object.size, contentType: object.contentType, range: object.range }).toEqual({
-      size: bytes.length, contentType: 'application/pdf', range: undefined,
+      size: bytes.length,
+      contentType: 'application/pdf',
+      range: undefined,
     });
     expect((await buffer(object.body)).equals(bytes)).toBe(true);
     expect(await h.leftovers()).toEqual([]);
@@ -93,7 +98,9 @@ describe.each([
     await h.storage.put('range/digits', text('0123456789'), { contentType: 'text/plain' });
     const middle = await h.storage.get('range/digits', { range: { start: 2, end: 4 } });
     expect({ size: middle.size, range: middle.range, bytes: (await buffer(middle.body)).toString() }).toEqual({
-      size: 10, range: { start: 2, end: 4 }, bytes: '234',
+      size: 10,
+      range: { start: 2, end: 4 },
+      bytes: '234',
     });
     const tail = await h.storage.get('range/digits', { range: { start: 7, end: 1000 } });
     expect({ range: tail.range, bytes: (await buffer(tail.body)).toString() }).toEqual({ range: { start: 7, end: 9 }, bytes: '789' });
@@ -103,7 +110,12 @@ describe.each([
   it('answers head with size and type, and undefined or ObjectNotFoundError for a missing key', async () => {
     await h.storage.put('head/one', text('abc'), { contentType: 'image/png' });
     const info = await h.storage.head('head/one');
-    expect({ ...info, lastModified: isDate(info?.lastModified) }).toEqual({ key: 'head/one', size: 3, contentType: 'image/png', lastModified: true });
+    expect({ ...info, lastModified: isDate(info?.lastModified) }).toEqual({
+      key: 'head/one',
+      size: 3,
+      contentType: 'image/png',
+      lastModified: true,
+    });
     expect(await h.storage.head('head/missing')).toBeUndefined();
     await expect(h.storage.get('head/missing')).rejects.toBeInstanceOf(ObjectNotFoundError);
   });
@@ -112,7 +124,10 @@ describe.each([
     await h.storage.put('replace/x', text('first version'), { contentType: 'text/plain' });
     await h.storage.put('replace/x', text('second'), { contentType: 'application/pdf' });
     const object = await h.storage.get('replace/x');
-    expect({ contentType: object.contentType, bytes: (await buffer(object.body)).toString() }).toEqual({ contentType: 'application/pdf', bytes: 'second' });
+    expect({ contentType: object.contentType, bytes: (await buffer(object.body)).toString() }).toEqual({
+      contentType: 'application/pdf',
+      bytes: 'second',
+    });
   });
 
   it('deletes one object, and deleting it again is not an error', async () => {
@@ -165,10 +180,12 @@ describe.each([
   it('rejects with the body’s own error when the body fails before its first byte, and keeps nothing', async () => {
     for (let attempt = 0; attempt < 20; attempt++) {
       const failure = new Error('refused at once');
-      const body = Readable.from((async function* () {
-        yield* [];
-        throw failure;
-      })());
+      const body = Readable.from(
+        (async function* () {
+          yield* [];
+          throw failure;
+        })(),
+      );
       await expect(h.storage.put(`failed/at-once-${attempt}`, body, { contentType: 'text/plain' })).rejects.toBe(failure);
     }
     expect(await keysUnder(h.storage, 'failed/')).toEqual([]);
@@ -177,10 +194,12 @@ describe.each([
 
   it('rejects with the body’s own error when the body fails part-way, and keeps nothing', async () => {
     const failure = new Error('client went away');
-    const body = Readable.from((async function* () {
-      for (let i = 0; i < 6; i++) yield crypto.randomBytes(MIB);
-      throw failure;
-    })());
+    const body = Readable.from(
+      (async function* () {
+        for (let i = 0; i < 6; i++) yield crypto.randomBytes(MIB);
+        throw failure;
+      })(),
+    );
     await expect(h.storage.put('failed/upload', body, { contentType: 'application/pdf' })).rejects.toBe(failure);
     expect(body.destroyed).toBe(true);
     expect(await h.storage.head('failed/upload')).toBeUndefined();
@@ -224,17 +243,22 @@ describe('object storage on S3, downloads', () => {
   it('hands out a signed, expiring URL that serves the object with the asked-for disposition', async () => {
     await h.storage.put('download/report.pdf', text('%PDF-1.7 tiny'), { contentType: 'application/pdf' });
     const download = await h.storage.download('download/report.pdf', {
-      expiresInSeconds: 60, contentDisposition: 'attachment; filename="report.pdf"',
+      expiresInSeconds: 60,
+      contentDisposition: 'attachment; filename="report.pdf"',
     });
     if (download.kind !== 'url') throw new Error('expected a URL');
     const url = new URL(download.url);
     expect(`${url.origin}${url.pathname}`).toBe(`${h.s3.endpoint}/${h.s3.bucket}/download/report.pdf`);
-    expect({ expires: url.searchParams.get('X-Amz-Expires'), signed: /^[0-9a-f]{64}$/.test(url.searchParams.get('X-Amz-Signature') ?? '') })
-      .toEqual({ expires: '60', signed: true });
+    expect({
+      expires: url.searchParams.get('X-Amz-Expires'),
+      signed: /^[0-9a-f]{64}$/.test(url.searchParams.get('X-Amz-Signature') ?? ''),
+    }).toEqual({ expires: '60', signed: true });
     expect(download.expiresAt.getTime()).toBeGreaterThan(Date.now() + 50_000);
     const res = await fetch(download.url);
     expect({ status: res.status, disposition: res.headers.get('content-disposition'), body: await res.text() }).toEqual({
-      status: 200, disposition: 'attachment; filename="report.pdf"', body: '%PDF-1.7 tiny',
+      status: 200,
+      disposition: 'attachment; filename="report.pdf"',
+      body: '%PDF-1.7 tiny',
     });
   });
 });

@@ -27,7 +27,11 @@ type ErrorBody = Schemas['Error'];
 
 /** An `{ error: { code, message } }` answer; `code` is what the UI branches on. */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -104,7 +108,11 @@ function isExpiring(token: string): boolean {
  * The route is named as in the OpenAPI document (`/api/conversations/{id}`) with its `params`, `query`
  * and `body`, all checked against the generated types.
  */
-export async function api<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, ...[options]: CallArguments<P, M>): Promise<ResponseOf<P, M>> {
+export async function api<P extends ApiPath, M extends MethodOf<P>>(
+  method: M,
+  path: P,
+  ...[options]: CallArguments<P, M>
+): Promise<ResponseOf<P, M>> {
   const parts = (options ?? {}) as UrlParts;
   const url = routeUrl(path, parts);
   try {
@@ -125,7 +133,11 @@ export async function api<P extends ApiPath, M extends MethodOf<P>>(method: M, p
 }
 
 /** Calls a route without the session: signing in, opening a share link, refreshing, signing out. */
-export function publicApi<P extends ApiPath, M extends MethodOf<P>>(method: M, path: P, ...[options]: CallArguments<P, M>): Promise<ResponseOf<P, M>> {
+export function publicApi<P extends ApiPath, M extends MethodOf<P>>(
+  method: M,
+  path: P,
+  ...[options]: CallArguments<P, M>
+): Promise<ResponseOf<P, M>> {
   const parts = (options ?? {}) as UrlParts;
   return request(method, routeUrl(path, parts), parts.body);
 }

@@ -12,7 +12,9 @@ export type ApiPath = keyof paths;
 type LowerMethod = 'get' | 'put' | 'post' | 'delete' | 'patch';
 
 /** The methods a route answers, spelled as on the wire (`GET`). */
-export type MethodOf<P extends ApiPath> = { [M in LowerMethod]: [NonNullable<paths[P][M]>] extends [never] ? never : Uppercase<M> }[LowerMethod];
+export type MethodOf<P extends ApiPath> = {
+  [M in LowerMethod]: [NonNullable<paths[P][M]>] extends [never] ? never : Uppercase<M>;
+}[LowerMethod];
 
 /** The OpenAPI operation behind a method on a route. */
 export type Operation<P extends ApiPath, M extends MethodOf<P>> = NonNullable<paths[P][Extract<Lowercase<M>, LowerMethod>]>;
@@ -22,7 +24,9 @@ type Responses<O> = O extends { responses: infer R } ? R : never;
 type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : undefined;
 
 /** The JSON a successful call answers (`undefined` for 204). */
-export type ResponseOf<P extends ApiPath, M extends MethodOf<P>> = JsonOf<Responses<Operation<P, M>>[Extract<keyof Responses<Operation<P, M>>, SuccessStatus>]>;
+export type ResponseOf<P extends ApiPath, M extends MethodOf<P>> = JsonOf<
+  Responses<Operation<P, M>>[Extract<keyof Responses<Operation<P, M>>, SuccessStatus>]
+>;
 
 /** The request body: JSON as documented, or FormData for a multipart upload; never when it takes none. */
 type BodyOf<O> = O extends { requestBody: { content: infer C } }
@@ -35,7 +39,13 @@ type BodyOf<O> = O extends { requestBody: { content: infer C } }
 type ParametersOf<O, K extends 'path' | 'query'> = O extends { parameters: infer Q } ? (K extends keyof Q ? Q[K] : undefined) : undefined;
 
 /** A key of the options, left out when the route has no such part and optional when the route says so. */
-type Part<K extends string, V> = [V] extends [never] ? unknown : [V] extends [undefined] ? unknown : undefined extends V ? { [_ in K]?: NonNullable<V> } : { [_ in K]: V };
+type Part<K extends string, V> = [V] extends [never]
+  ? unknown
+  : [V] extends [undefined]
+    ? unknown
+    : undefined extends V
+      ? { [_ in K]?: NonNullable<V> }
+      : { [_ in K]: V };
 
 /** What a call passes besides method and route: path parameters, query and body, as the route takes them. */
 export type CallOptions<P extends ApiPath, M extends MethodOf<P>> = Part<'params', ParametersOf<Operation<P, M>, 'path'>> &
@@ -43,7 +53,8 @@ export type CallOptions<P extends ApiPath, M extends MethodOf<P>> = Part<'params
   Part<'body', BodyOf<Operation<P, M>>>;
 
 /** The options argument: optional when every part of it is. */
-export type CallArguments<P extends ApiPath, M extends MethodOf<P>> = object extends CallOptions<P, M> ? [options?: CallOptions<P, M>] : [options: CallOptions<P, M>];
+export type CallArguments<P extends ApiPath, M extends MethodOf<P>> =
+  object extends CallOptions<P, M> ? [options?: CallOptions<P, M>] : [options: CallOptions<P, M>];
 
 /** The parts of CallOptions that build the URL, untyped: what routeUrl reads. */
 export interface UrlParts {

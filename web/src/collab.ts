@@ -78,7 +78,12 @@ export class Room {
   constructor(private readonly options: RoomOptions) {
     // Listeners are attached after construction, not passed as options: the provider hands its options
     // to the socket it creates, which would call them before `this.provider` exists.
-    this.provider = new HocuspocusProvider({ url: collabUrl(), name: `conversation:${options.conversationId}`, document: this.doc, token: options.token });
+    this.provider = new HocuspocusProvider({
+      url: collabUrl(),
+      name: `conversation:${options.conversationId}`,
+      document: this.doc,
+      token: options.token,
+    });
     this.provider.on('authenticated', ({ scope }: { scope: string }) => {
       this.readOnly = scope !== 'read-write';
       this.reason = undefined;
@@ -123,7 +128,12 @@ export class Room {
     const states = this.provider.awareness?.getStates() ?? new Map();
     return [...states.entries()]
       .filter(([, state]) => state && typeof state.user?.name === 'string')
-      .map(([clientId, state]) => ({ clientId, user: state.user as AwarenessUser, typing: state.typing === true, isSelf: clientId === this.doc.clientID }));
+      .map(([clientId, state]) => ({
+        clientId,
+        user: state.user as AwarenessUser,
+        typing: state.typing === true,
+        isSelf: clientId === this.doc.clientID,
+      }));
   }
 
   setTyping(typing: boolean): void {
@@ -184,7 +194,9 @@ function hslToHex(hue: number, saturation: number, lightness: number): string {
   const channel = (n: number) => {
     const k = (n + hue / 30) % 12;
     const value = lightness - chroma * Math.max(-1, Math.min(k - 3, 9 - k, 1));
-    return Math.round(value * 255).toString(16).padStart(2, '0');
+    return Math.round(value * 255)
+      .toString(16)
+      .padStart(2, '0');
   };
   return `#${channel(0)}${channel(8)}${channel(4)}`;
 }

@@ -13,7 +13,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
     if (key === 'class') element.className = String(value);
-    else if (key.startsWith('on') && typeof value === 'function') element.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
+    else if (key.startsWith('on') && typeof value === 'function')
+      element.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
     else if (key.includes('-') || key === 'for' || key === 'role') element.setAttribute(key, value === true ? '' : String(value));
     else (element as unknown as Record<string, unknown>)[key] = value;
   }
@@ -44,5 +45,7 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
 export function formatTime(iso: string): string {
   const date = new Date(iso);
   const sameDay = date.toDateString() === new Date().toDateString();
-  return sameDay ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  return sameDay
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }

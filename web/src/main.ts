@@ -24,8 +24,22 @@ function signedIn(render: (params: string[], query: URLSearchParams) => View | P
 
 function errorPage(error: unknown): View {
   const notFound = error instanceof ApiError && (error.status === 404 || error.status === 403);
-  const message = notFound ? 'This page does not exist, or it is not shared with you.' : error instanceof ApiError ? error.message : 'Something went wrong.';
-  return { el: shell(h('section', { class: 'card auth' }, h('h1', {}, notFound ? 'Not found' : 'Error'), h('p', {}, message), h('a', { href: '/' }, 'Back to your conversations'))) };
+  const message = notFound
+    ? 'This page does not exist, or it is not shared with you.'
+    : error instanceof ApiError
+      ? error.message
+      : 'Something went wrong.';
+  return {
+    el: shell(
+      h(
+        'section',
+        { class: 'card auth' },
+        h('h1', {}, notFound ? 'Not found' : 'Error'),
+        h('p', {}, message),
+        h('a', { href: '/' }, 'Back to your conversations'),
+      ),
+    ),
+  };
 }
 
 // The live conversation pages bring the editor and the collaboration stack (most of the bundle's
@@ -35,7 +49,9 @@ const liveSharedConversation = () => import('./views/sharedConversation.ts');
 
 const INVITE_INTRO = 'You were invited to a workspace. Sign in, or create an account, with the address the invitation went to.';
 
-window.addEventListener(SIGNED_OUT_EVENT, () => navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true }));
+window.addEventListener(SIGNED_OUT_EVENT, () =>
+  navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true }),
+);
 
 startRouter(document.getElementById('app')!, [
   { pattern: /^\/login\/?$/, render: (_, query) => authView('login', query) },

@@ -22,7 +22,8 @@ export function startRouter(root: HTMLElement, table: Route[]): void {
   window.addEventListener('popstate', () => void render());
   document.addEventListener('click', (event) => {
     const link = (event.target as Element | null)?.closest('a');
-    if (!link || link.target || link.origin !== location.origin || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+    if (!link || link.target || link.origin !== location.origin || event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0)
+      return;
     if (link.pathname.startsWith('/api/')) return;
     event.preventDefault();
     navigate(link.pathname + link.search);

@@ -21,13 +21,19 @@ export class ObjectStorageEngine implements multer.StorageEngine {
   constructor(private readonly spec: UploadSpec) {}
 
   _handleFile(req: Request, file: Express.Multer.File, callback: (error?: unknown, info?: FileInfo) => void): void {
-    this.store(req, file).then((info) => callback(null, info), (error: unknown) => callback(error));
+    this.store(req, file).then(
+      (info) => callback(null, info),
+      (error: unknown) => callback(error),
+    );
   }
 
   /** multer calls this for a file that was stored when the request failed afterwards (another part broke the form). */
   _removeFile(_req: Request, file: Express.Multer.File, callback: (error: Error | null) => void): void {
     if (!file.storageKey) return callback(null);
-    this.spec.storage.delete(file.storageKey).then(() => callback(null), (error: Error) => callback(error));
+    this.spec.storage.delete(file.storageKey).then(
+      () => callback(null),
+      (error: Error) => callback(error),
+    );
   }
 
   private async store(req: Request, file: Express.Multer.File): Promise<FileInfo> {
@@ -46,7 +52,9 @@ export class ObjectStorageEngine implements multer.StorageEngine {
       // answers a file stream's error at once — before `put` has removed what it wrote. The source's
       // own errors (a client gone, a broken form) still end the upload.
       source.once('error', (error) => guard.destroy(error));
-      const stored = await this.spec.storage.put(key, (isComplete ? Readable.from([head]) : source).pipe(guard), { contentType: sniffed.contentType });
+      const stored = await this.spec.storage.put(key, (isComplete ? Readable.from([head]) : source).pipe(guard), {
+        contentType: sniffed.contentType,
+      });
       return { storageKey: key, sha256: stored.sha256, size: stored.size, mimetype: sniffed.contentType };
     } catch (error) {
       if (sourceError) throw sourceError;
@@ -68,7 +76,7 @@ function readHead(stream: Readable, bytes: number): Promise<{ head: Buffer; isCo
       resolve({ head: Buffer.concat(chunks, length), isComplete });
     };
     const onReadable = () => {
-      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null; ) {
+      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null;) {
         chunks.push(chunk);
         length += chunk.length;
       }

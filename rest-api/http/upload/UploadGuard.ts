@@ -11,7 +11,10 @@ export class UploadGuard extends Transform {
   private total = 0;
   private readonly text: TextChecker | undefined;
 
-  constructor(private readonly maxBytes: number, isText: boolean) {
+  constructor(
+    private readonly maxBytes: number,
+    isText: boolean,
+  ) {
     super();
     this.text = isText ? new TextChecker() : undefined;
   }

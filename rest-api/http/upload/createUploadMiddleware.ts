@@ -27,7 +27,13 @@ export function createUploadMiddleware(spec: UploadSpec): RequestHandler {
       if (error) return next(uploadError(error, spec, req.destroyed || req.readableAborted));
       const file = req.file;
       if (!file?.storageKey || !file.sha256) return next(missingFile(spec));
-      req.upload = { key: file.storageKey, name: displayName(file.originalname), contentType: file.mimetype, size: file.size, sha256: file.sha256 };
+      req.upload = {
+        key: file.storageKey,
+        name: displayName(file.originalname),
+        contentType: file.mimetype,
+        size: file.size,
+        sha256: file.sha256,
+      };
       next();
     });
   };

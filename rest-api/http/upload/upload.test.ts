@@ -13,7 +13,12 @@ describe('sniffing an upload’s type from its bytes', () => {
     ['UTF-8 text, where text is taken', Buffer.from('héllo\r\n\tworld\n'), IMAGES_AND_TEXT, { contentType: 'text/plain', isText: true }],
     ['an empty file, as text', Buffer.alloc(0), IMAGES_AND_TEXT, { contentType: 'text/plain', isText: true }],
     ['XML (an SVG with its script), as inert text', SVG, IMAGES_AND_TEXT, { contentType: 'text/plain', isText: true }],
-    ['unknown bytes, where any type is taken', Buffer.from([0x00, 0x01, 0x02, 0xff]), 'any', { contentType: 'application/octet-stream', isText: false }],
+    [
+      'unknown bytes, where any type is taken',
+      Buffer.from([0x00, 0x01, 0x02, 0xff]),
+      'any',
+      { contentType: 'application/octet-stream', isText: false },
+    ],
     ['an executable, where any type is taken', ELF, 'any', { contentType: 'application/x-elf', isText: false }],
   ] as const)('recognizes %s', async (_case, bytes, accept, expected) => {
     expect(await sniffContentType(bytes, true, accept)).toEqual(expected);

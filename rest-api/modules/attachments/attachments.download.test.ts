@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { expectError } from '../../../test/assertions.ts';
-import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../../../test/factories.ts';
 import { postShare, viewShare } from '../shares/shares.fixtures.ts';
 import { DRIVERS, SAMPLES, sha256, startAttachmentsApp, uploaded, type AttachmentsApp } from './attachments.fixtures.ts';
 
@@ -29,7 +37,8 @@ describe.each(DRIVERS)('downloading attachments from %s storage', (driver) => {
     const req = a.t.request.get(`/api/attachments/${id}`).set(headers);
     return token ? req.set('Authorization', `Bearer ${token}`) : req;
   };
-  const download = (id: string, token: string | null, headers: Record<string, string> = {}) => get(id, token, headers).buffer(true).parse(bytes);
+  const download = (id: string, token: string | null, headers: Record<string, string> = {}) =>
+    get(id, token, headers).buffer(true).parse(bytes);
   const bytesOf = (res: Response) => res.body as Buffer;
 
   it('streams the bytes with headers that keep them inert: inline only for a plain image', async () => {
@@ -87,7 +96,9 @@ describe.each(DRIVERS)('downloading attachments from %s storage', (driver) => {
   it('lets a share viewer download with the share token, only from the shared conversation and while the share lives', async () => {
     const conversation = await createConversation(a.t, owner);
     const file = await uploaded(a.t, owner, conversation.id, SAMPLES.png, 'shared.png');
-    const posted = await a.t.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(owner))
+    const posted = await a.t.request
+      .post(`/api/conversations/${conversation.id}/messages`)
+      .set(bearer(owner))
       .send({ role: 'user', content: 'look', attachmentIds: [file.id] });
     expect(posted.status).toBe(201);
     const other = await uploaded(a.t, owner, (await createConversation(a.t, owner)).id, SAMPLES.png);
@@ -100,7 +111,11 @@ describe.each(DRIVERS)('downloading attachments from %s storage', (driver) => {
     expect({ status: res.status, same: bytesOf(res).equals(SAMPLES.png) }).toEqual({ status: 200, same: true });
     expectError(await get(other.id, token), 404, 'not_found');
     // The share token opens this one route, not the rest of the API.
-    expectError(await a.t.request.get(`/api/conversations/${conversation.id}`).set('Authorization', `Bearer ${token}`), 401, 'token_invalid');
+    expectError(
+      await a.t.request.get(`/api/conversations/${conversation.id}`).set('Authorization', `Bearer ${token}`),
+      401,
+      'token_invalid',
+    );
 
     expect((await a.t.request.delete(`/api/share/${share.id}`).set(bearer(owner))).status).toBe(204);
     expectError(await get(file.id, token), 404, 'not_found');
@@ -112,12 +127,18 @@ describe.each(DRIVERS)('downloading attachments from %s storage', (driver) => {
     const size = SAMPLES.text.length;
 
     const middle = await download(file.id, owner.accessToken, { Range: 'bytes=2-9' });
-    expect({ status: middle.status, range: middle.headers['content-range'], length: middle.headers['content-length'] })
-      .toEqual({ status: 206, range: `bytes 2-9/${size}`, length: '8' });
+    expect({ status: middle.status, range: middle.headers['content-range'], length: middle.headers['content-length'] }).toEqual({
+      status: 206,
+      range: `bytes 2-9/${size}`,
+      length: '8',
+    });
     expect(bytesOf(middle).equals(SAMPLES.text.subarray(2, 10))).toBe(true);
 
     const suffix = await download(file.id, owner.accessToken, { Range: 'bytes=-5' });
-    expect({ status: suffix.status, range: suffix.headers['content-range'] }).toEqual({ status: 206, range: `bytes ${size - 5}-${size - 1}/${size}` });
+    expect({ status: suffix.status, range: suffix.headers['content-range'] }).toEqual({
+      status: 206,
+      range: `bytes ${size - 5}-${size - 1}/${size}`,
+    });
     expect(bytesOf(suffix).equals(SAMPLES.text.subarray(size - 5))).toBe(true);
 
     const sameVersion = await download(file.id, owner.accessToken, { Range: 'bytes=0-0', 'If-Range': `"${file.sha256}"` });

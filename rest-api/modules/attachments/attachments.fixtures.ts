@@ -33,7 +33,8 @@ export const SAMPLES = {
 };
 
 /** A JPEG start of image followed by random bytes: `size` bytes that sniff as image/jpeg. */
-export const jpegOfSize = (size: number) => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), crypto.randomBytes(Math.max(0, size - 4))]);
+export const jpegOfSize = (size: number) =>
+  Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), crypto.randomBytes(Math.max(0, size - 4))]);
 
 export interface AttachmentsApp {
   t: TestApp;
@@ -100,7 +101,10 @@ export function uploadFile(
   return t.request
     .post(`/api/conversations/${conversationId}/attachments`)
     .set(bearer(user))
-    .attach(file.field ?? 'file', bytes, { filename: file.filename ?? 'file.bin', contentType: file.contentType ?? 'application/octet-stream' });
+    .attach(file.field ?? 'file', bytes, {
+      filename: file.filename ?? 'file.bin',
+      contentType: file.contentType ?? 'application/octet-stream',
+    });
 }
 
 /** Uploads and returns the created attachment, failing the test on anything but 201. */
@@ -125,7 +129,12 @@ export function watchPuts(storage: ObjectStorage, options: { onFailure?: () => P
       await options.onFailure?.();
       throw error;
     });
-    settled.push(put.then(() => 'stored', () => 'failed'));
+    settled.push(
+      put.then(
+        () => 'stored',
+        () => 'failed',
+      ),
+    );
     markStarted();
     return put;
   };

@@ -1,9 +1,26 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { bearer, captureLogs, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import {
-  DRIVERS, SAMPLES, TEST_MAX_BYTES, eventually, jpegOfSize, startAttachmentsApp, uploadFile, uploaded, watchPuts, type AttachmentsApp,
+  bearer,
+  captureLogs,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../../../test/factories.ts';
+import {
+  DRIVERS,
+  SAMPLES,
+  TEST_MAX_BYTES,
+  eventually,
+  jpegOfSize,
+  startAttachmentsApp,
+  uploadFile,
+  uploaded,
+  watchPuts,
+  type AttachmentsApp,
 } from './attachments.fixtures.ts';
 
 const MIB = 1024 * 1024;
@@ -17,7 +34,10 @@ async function startUpload(a: AttachmentsApp, user: TestUser, conversationId: st
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const boundary = 'test-boundary-0123456789';
   const req = http.request({
-    host: '127.0.0.1', port: (server.address() as AddressInfo).port, method: 'POST', path: `/api/conversations/${conversationId}/attachments`,
+    host: '127.0.0.1',
+    port: (server.address() as AddressInfo).port,
+    method: 'POST',
+    path: `/api/conversations/${conversationId}/attachments`,
     headers: { ...bearer(user), 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
   });
   const response = new Promise<{ status: number; body: string }>((resolve) => {
@@ -65,7 +85,10 @@ describe.each(DRIVERS)('attachment lifecycle on %s storage', (driver) => {
     const onMessage = await uploaded(a.t, owner, conversation.id, SAMPLES.png);
     await uploaded(a.t, owner, conversation.id, SAMPLES.pdf);
     await uploaded(a.t, owner, kept.id, SAMPLES.pdf);
-    await a.t.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(owner)).send({ role: 'user', content: 'x', attachmentIds: [onMessage.id] });
+    await a.t.request
+      .post(`/api/conversations/${conversation.id}/messages`)
+      .set(bearer(owner))
+      .send({ role: 'user', content: 'x', attachmentIds: [onMessage.id] });
     expect((await storedFor(conversation.id)).objects).toHaveLength(2);
 
     expect((await a.t.request.delete(`/api/conversations/${conversation.id}`).set(bearer(owner))).status).toBe(204);
@@ -75,7 +98,10 @@ describe.each(DRIVERS)('attachment lifecycle on %s storage', (driver) => {
 
   it('deletes the stored files of every conversation of a deleted workspace', async () => {
     const workspace = await createWorkspace(a.t, owner);
-    const conversations = [await createWorkspaceConversation(a.t, owner, workspace.id), await createWorkspaceConversation(a.t, owner, workspace.id)];
+    const conversations = [
+      await createWorkspaceConversation(a.t, owner, workspace.id),
+      await createWorkspaceConversation(a.t, owner, workspace.id),
+    ];
     for (const conversation of conversations) await uploaded(a.t, owner, conversation.id, SAMPLES.png);
     expect((await a.t.request.delete(`/api/workspace/${workspace.id}`).set(bearer(owner))).status).toBe(204);
     for (const conversation of conversations) expect(await storedFor(conversation.id)).toEqual(NOTHING);
@@ -159,7 +185,9 @@ describe('deleting a conversation while S3 is down', () => {
     expect((await a.t.request.delete(`/api/conversations/${conversation.id}`).set(bearer(owner))).status).toBe(204);
     expect(await a.t.services.db('conversations').where({ id: conversation.id })).toEqual([]);
     expect(await a.t.services.db('attachments').where({ conversation_id: conversation.id })).toEqual([]);
-    const logged = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'could not delete the attachment objects of a deleted conversation');
+    const logged = lines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.msg === 'could not delete the attachment objects of a deleted conversation');
     expect(logged).toMatchObject({ level: 50, conversationId: conversation.id, err: expect.any(Object) });
   });
 });

@@ -41,5 +41,7 @@ export async function setAttachmentsMessage(db: Knex, ids: string[], messageId: 
 /** The attachments of these messages, in upload order. */
 export function listAttachmentsOfMessages(db: Knex, messageIds: string[]): Promise<AttachmentRow[]> {
   if (messageIds.length === 0) return Promise.resolve([]);
-  return db<AttachmentRow>('attachments').whereIn('message_id', messageIds).orderBy([{ column: 'created_at' }, { column: 'id' }]);
+  return db<AttachmentRow>('attachments')
+    .whereIn('message_id', messageIds)
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]);
 }

@@ -29,25 +29,48 @@ export function attachmentRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/conversations/:id/attachments', tag,
+      method: 'post',
+      path: '/api/conversations/:id/attachments',
+      tag,
       summary: 'Upload a file (multipart `file`) to a conversation you may post in; attach it with `attachmentIds` when posting a message',
-      request: UploadAttachmentSchema, errors: [403, 404], before: [mayAttach],
-      upload: { field: 'file', maxBytes: config.ATTACHMENT_MAX_BYTES, accept: ATTACHMENT_TYPES, storage, key: (req) => newAttachmentKey(conversationIdOf(req)) },
+      request: UploadAttachmentSchema,
+      errors: [403, 404],
+      before: [mayAttach],
+      upload: {
+        field: 'file',
+        maxBytes: config.ATTACHMENT_MAX_BYTES,
+        accept: ATTACHMENT_TYPES,
+        storage,
+        key: (req) => newAttachmentKey(conversationIdOf(req)),
+      },
       responses: { 201: { description: 'Stored', schema: dataOf(AttachmentSchema) } },
     },
     async (req, res) => {
-      const attachment = await createAttachment({ db, storage, log }, { actor: req.actor, conversationId: req.input.params.id, file: req.upload! });
+      const attachment = await createAttachment(
+        { db, storage, log },
+        { actor: req.actor, conversationId: req.input.params.id, file: req.upload! },
+      );
       res.status(201).json({ data: presentAttachment(attachment) });
     },
   );
 
   api.route(
     {
-      method: 'get', path: '/api/attachments/:id', tag, auth: false,
-      summary: 'Download an attachment, whole or one `Range`. Bearer: an access token, or the share token of a share view of its conversation',
-      request: AttachmentIdSchema, errors: [401, 404], before: [createAuthenticateUserOrShare(services.tokens, services.accessTokens)],
+      method: 'get',
+      path: '/api/attachments/:id',
+      tag,
+      auth: false,
+      summary:
+        'Download an attachment, whole or one `Range`. Bearer: an access token, or the share token of a share view of its conversation',
+      request: AttachmentIdSchema,
+      errors: [401, 404],
+      before: [createAuthenticateUserOrShare(services.tokens, services.accessTokens)],
       responses: {
-        200: { description: 'The bytes, as their sniffed type', schema: z.string().meta({ format: 'binary' }), contentType: 'application/octet-stream' },
+        200: {
+          description: 'The bytes, as their sniffed type',
+          schema: z.string().meta({ format: 'binary' }),
+          contentType: 'application/octet-stream',
+        },
         206: { description: 'The requested range', schema: z.string().meta({ format: 'binary' }), contentType: 'application/octet-stream' },
         416: { description: 'The range lies outside the file', schema: ErrorResponseSchema },
       },

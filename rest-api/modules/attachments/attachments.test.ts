@@ -1,9 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { expectError } from '../../../test/assertions.ts';
-import { addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
+import {
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
+} from '../../../test/factories.ts';
 import { postShare, viewShare } from '../shares/shares.fixtures.ts';
 import {
-  DRIVERS, SAMPLES, TEST_MAX_BYTES, jpegOfSize, sha256, startAttachmentsApp, uploadFile, uploaded, type AttachmentsApp,
+  DRIVERS,
+  SAMPLES,
+  TEST_MAX_BYTES,
+  jpegOfSize,
+  sha256,
+  startAttachmentsApp,
+  uploadFile,
+  uploaded,
+  type AttachmentsApp,
 } from './attachments.fixtures.ts';
 
 const KEY_OF = (conversationId: string) => new RegExp(`^attachments/${conversationId}/[0-9a-f-]{36}$`);
@@ -22,7 +38,11 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
   /** What the store and the database hold for a conversation: nothing, after a refused upload. */
   async function storedFor(conversationId: string) {
     return {
-      rows: await a.t.services.db('attachments').where({ conversation_id: conversationId }).count<[{ count: string }]>('* as count').then(([r]) => Number(r!.count)),
+      rows: await a.t.services
+        .db('attachments')
+        .where({ conversation_id: conversationId })
+        .count<[{ count: string }]>('* as count')
+        .then(([r]) => Number(r!.count)),
       objects: await a.storedKeys(`attachments/${conversationId}/`),
       tempFiles: await a.tempFiles(),
     };
@@ -35,10 +55,22 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       const res = await uploadFile(a.t, owner, conversation.id, SAMPLES.png, { filename: 'photo.png', contentType: 'image/png' });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
-        data: { id: expect.any(String), name: 'photo.png', contentType: 'image/png', size: SAMPLES.png.length, sha256: sha256(SAMPLES.png), createdAt: expect.any(String) },
+        data: {
+          id: expect.any(String),
+          name: 'photo.png',
+          contentType: 'image/png',
+          size: SAMPLES.png.length,
+          sha256: sha256(SAMPLES.png),
+          createdAt: expect.any(String),
+        },
       });
       const row = await a.t.services.db('attachments').where({ id: res.body.data.id }).first();
-      expect(row).toMatchObject({ conversation_id: conversation.id, uploaded_by: owner.id, message_id: null, storage_key: expect.stringMatching(KEY_OF(conversation.id)) });
+      expect(row).toMatchObject({
+        conversation_id: conversation.id,
+        uploaded_by: owner.id,
+        message_id: null,
+        storage_key: expect.stringMatching(KEY_OF(conversation.id)),
+      });
       expect(await a.storedKeys(`attachments/${conversation.id}/`)).toEqual([row.storage_key]);
       expect(await a.tempFiles()).toEqual([]);
     });
@@ -46,11 +78,17 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
     it('takes the type from the bytes, never from the client', async () => {
       const conversation = await createConversation(a.t, owner);
       const pdf = await uploadFile(a.t, owner, conversation.id, SAMPLES.pdf, { filename: 'a.png', contentType: 'image/png' });
-      const text = await uploadFile(a.t, owner, conversation.id, SAMPLES.text, { filename: 'notes', contentType: 'application/x-msdownload' });
+      const text = await uploadFile(a.t, owner, conversation.id, SAMPLES.text, {
+        filename: 'notes',
+        contentType: 'application/x-msdownload',
+      });
       expect([pdf.body.data.contentType, text.body.data.contentType]).toEqual(['application/pdf', 'text/plain']);
     });
 
-    it.each([['an ELF executable', 'elf'], ['a Windows executable', 'pe']] as const)('answers 415 for %s renamed to .png and sent as image/png, and keeps nothing', async (_kind, sample) => {
+    it.each([
+      ['an ELF executable', 'elf'],
+      ['a Windows executable', 'pe'],
+    ] as const)('answers 415 for %s renamed to .png and sent as image/png, and keeps nothing', async (_kind, sample) => {
       const conversation = await createConversation(a.t, owner);
       const res = await uploadFile(a.t, owner, conversation.id, SAMPLES[sample], { filename: 'cat.png', contentType: 'image/png' });
       expectError(res, 415, 'unsupported_media_type');
@@ -60,13 +98,21 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
     it('answers 415 for text that stops being UTF-8 past the first bytes, and keeps nothing', async () => {
       const conversation = await createConversation(a.t, owner);
       const sneaky = Buffer.concat([Buffer.alloc(200 * 1024, 'plain text\n'), Buffer.from([0xff, 0xfe, 0x00])]);
-      expectError(await uploadFile(a.t, owner, conversation.id, sneaky, { filename: 'notes.txt', contentType: 'text/plain' }), 415, 'unsupported_media_type');
+      expectError(
+        await uploadFile(a.t, owner, conversation.id, sneaky, { filename: 'notes.txt', contentType: 'text/plain' }),
+        415,
+        'unsupported_media_type',
+      );
       expect(await storedFor(conversation.id)).toEqual(NOTHING);
     });
 
     it('answers 413 past the cap and keeps nothing — no row, no object, no temporary file — but takes a file of exactly the cap', async () => {
       const conversation = await createConversation(a.t, owner);
-      expectError(await uploadFile(a.t, owner, conversation.id, jpegOfSize(TEST_MAX_BYTES + 1), { filename: 'big.jpg' }), 413, 'payload_too_large');
+      expectError(
+        await uploadFile(a.t, owner, conversation.id, jpegOfSize(TEST_MAX_BYTES + 1), { filename: 'big.jpg' }),
+        413,
+        'payload_too_large',
+      );
       expect(await storedFor(conversation.id)).toEqual(NOTHING);
       const atCap = await uploadFile(a.t, owner, conversation.id, jpegOfSize(TEST_MAX_BYTES), { filename: 'fits.jpg' });
       expect({ status: atCap.status, size: atCap.body.data?.size }).toEqual({ status: 201, size: TEST_MAX_BYTES });
@@ -85,7 +131,11 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
     it('answers 400 for a multipart request without a boundary, and for a form without the file', async () => {
       const conversation = await createConversation(a.t, owner);
       const path = `/api/conversations/${conversation.id}/attachments`;
-      const noBoundary = await a.t.request.post(path).set(bearer(owner)).set('Content-Type', 'multipart/form-data').send('--x\r\n\r\nhello\r\n--x--');
+      const noBoundary = await a.t.request
+        .post(path)
+        .set(bearer(owner))
+        .set('Content-Type', 'multipart/form-data')
+        .send('--x\r\n\r\nhello\r\n--x--');
       expectError(noBoundary, 400, 'malformed_multipart');
       expectError(await a.t.request.post(path).set(bearer(owner)), 400, 'validation_failed');
       expectError(await uploadFile(a.t, owner, conversation.id, SAMPLES.png, { field: 'picture' }), 400, 'malformed_multipart');
@@ -103,7 +153,10 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
     it('is described in the OpenAPI document as a multipart body with one binary field', async () => {
       const { body } = await a.t.request.get('/api/openapi.json');
       const operation = body.paths['/api/conversations/{id}/attachments'].post;
-      expect(operation.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+      expect(operation.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({
+        type: 'string',
+        format: 'binary',
+      });
       expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['201', '400', '401', '403', '404', '413', '415']));
     });
 
@@ -122,7 +175,10 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
 
   describe('on messages', () => {
     const postMessage = (user: TestUser, conversationId: string, attachmentIds: string[]) =>
-      a.t.request.post(`/api/conversations/${conversationId}/messages`).set(bearer(user)).send({ role: 'user', content: 'see attached', attachmentIds });
+      a.t.request
+        .post(`/api/conversations/${conversationId}/messages`)
+        .set(bearer(user))
+        .send({ role: 'user', content: 'see attached', attachmentIds });
 
     it('puts uploaded files on a posted message, which lists them wherever it is read', async () => {
       const conversation = await createConversation(a.t, owner);
@@ -152,7 +208,10 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       expectError(await postMessage(owner, team.id, [members.id]), 404, 'not_found');
       expectError(await postMessage(owner, conversation.id, [used.id]), 409, 'attachment_already_attached');
       expectError(await postMessage(owner, conversation.id, Array(11).fill(used.id)), 400, 'validation_failed');
-      const messages = await a.t.services.db('messages').whereIn('conversation_id', [conversation.id, team.id]).count<[{ count: string }]>('* as count');
+      const messages = await a.t.services
+        .db('messages')
+        .whereIn('conversation_id', [conversation.id, team.id])
+        .count<[{ count: string }]>('* as count');
       expect(Number(messages[0]!.count)).toBe(1);
       // And the attachment of another conversation stays unreadable through this one's id.
       expectError(await a.t.request.get(`/api/attachments/${members.id}`).set(bearer(outsider)), 404, 'not_found');
@@ -171,12 +230,17 @@ describe('attachments on the embedded default: PGlite and a local directory', ()
     const owner = await registerUser(a.t);
     const conversation = await createConversation(a.t, owner);
     const file = await uploaded(a.t, owner, conversation.id, SAMPLES.pdf, 'plan.pdf');
-    const posted = await a.t.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(owner))
+    const posted = await a.t.request
+      .post(`/api/conversations/${conversation.id}/messages`)
+      .set(bearer(owner))
       .send({ role: 'user', content: 'plan attached', attachmentIds: [file.id] });
     expect(posted.body.data.attachments).toEqual([file]);
     const res = await a.t.request.get(`/api/attachments/${file.id}`).set(bearer(owner)).buffer(true);
-    expect({ status: res.status, type: res.headers['content-type'], size: Number(res.headers['content-length']) })
-      .toEqual({ status: 200, type: 'application/pdf', size: SAMPLES.pdf.length });
+    expect({ status: res.status, type: res.headers['content-type'], size: Number(res.headers['content-length']) }).toEqual({
+      status: 200,
+      type: 'application/pdf',
+      size: SAMPLES.pdf.length,
+    });
     expect((await a.t.request.delete(`/api/conversations/${conversation.id}`).set(bearer(owner))).status).toBe(204);
     expect(await a.storedKeys(`attachments/${conversation.id}/`)).toEqual([]);
   });

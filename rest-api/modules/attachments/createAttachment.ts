@@ -40,11 +40,19 @@ export async function createAttachment(deps: Deps, props: Props): Promise<Attach
     return await deps.db.transaction(async (trx) => {
       await findConversationForActor(trx, actor, conversationId, 'postMessage');
       const row = await insertAttachment(trx, {
-        conversation_id: conversationId, uploaded_by: actor.id, name: file.name, content_type: file.contentType,
-        size: file.size, sha256: file.sha256, storage_key: file.key,
+        conversation_id: conversationId,
+        uploaded_by: actor.id,
+        name: file.name,
+        content_type: file.contentType,
+        size: file.size,
+        sha256: file.sha256,
+        storage_key: file.key,
       });
       await writeAudit(trx, {
-        actorId: actor.id, action: 'attachment.created', subjectType: 'conversation', subjectId: conversationId,
+        actorId: actor.id,
+        action: 'attachment.created',
+        subjectType: 'conversation',
+        subjectId: conversationId,
         data: { attachmentId: row.id, contentType: file.contentType, size: file.size },
       });
       return row;

@@ -13,7 +13,12 @@ const INLINE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/web
  * bytes inert whatever they hold: the sniffed type with `nosniff`, a CSP that allows nothing, and
  * `attachment` disposition for everything but plain raster images.
  */
-export async function sendAttachment(deps: { storage: ObjectStorage; log: Logger }, req: Request, res: Response, row: AttachmentRow): Promise<void> {
+export async function sendAttachment(
+  deps: { storage: ObjectStorage; log: Logger },
+  req: Request,
+  res: Response,
+  row: AttachmentRow,
+): Promise<void> {
   const size = Number(row.size);
   const etag = `"${row.sha256}"`;
   const range = requestedRange(req, size, etag);

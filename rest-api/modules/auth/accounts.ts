@@ -24,5 +24,7 @@ export function findAccountByEmail(db: Knex, email: string): Promise<{ id: strin
  * `ACCOUNT.emailKey`. The unique index on lower(email) serves both.
  */
 export function joinAccounts(query: Knex.QueryBuilder, userIdColumn: string): Knex.QueryBuilder {
-  return query.join(`users as ${ACCOUNT.alias}`, `${ACCOUNT.alias}.id`, userIdColumn).select(`${ACCOUNT.alias}.name`, `${ACCOUNT.alias}.email`);
+  return query
+    .join(`users as ${ACCOUNT.alias}`, `${ACCOUNT.alias}.id`, userIdColumn)
+    .select(`${ACCOUNT.alias}.name`, `${ACCOUNT.alias}.email`);
 }

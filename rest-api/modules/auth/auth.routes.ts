@@ -18,8 +18,14 @@ export function authRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/auth/register', tag: 'auth', auth: false, summary: 'Create an account and sign in',
-      request: RegisterSchema, before: [createAuthRateLimit(services, 'register')], errors: [409, 429],
+      method: 'post',
+      path: '/api/auth/register',
+      tag: 'auth',
+      auth: false,
+      summary: 'Create an account and sign in',
+      request: RegisterSchema,
+      before: [createAuthRateLimit(services, 'register')],
+      errors: [409, 429],
       responses: { 201: { description: 'Account created', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
@@ -29,8 +35,14 @@ export function authRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/auth/login', tag: 'auth', auth: false, summary: 'Sign in with email and password',
-      request: LoginSchema, before: [createAuthRateLimit(services, 'login')], errors: [401, 429],
+      method: 'post',
+      path: '/api/auth/login',
+      tag: 'auth',
+      auth: false,
+      summary: 'Sign in with email and password',
+      request: LoginSchema,
+      before: [createAuthRateLimit(services, 'login')],
+      errors: [401, 429],
       responses: { 200: { description: 'Signed in', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
@@ -40,20 +52,33 @@ export function authRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/auth/refresh', tag: 'auth', auth: false,
+      method: 'post',
+      path: '/api/auth/refresh',
+      tag: 'auth',
+      auth: false,
       summary: 'Exchange a refresh token for a new pair (the old one is spent)',
-      request: RefreshTokenSchema, errors: [401],
+      request: RefreshTokenSchema,
+      errors: [401],
       responses: { 200: { description: 'New session tokens', schema: dataOf(SessionSchema) } },
     },
     async (req, res) => {
-      const session = await refreshSession(db, settings, { refreshToken: req.input.body.refreshToken, ip: req.ip, bus, revocations: services.revocations });
+      const session = await refreshSession(db, settings, {
+        refreshToken: req.input.body.refreshToken,
+        ip: req.ip,
+        bus,
+        revocations: services.revocations,
+      });
       res.json({ data: presentSession(session) });
     },
   );
 
   api.route(
     {
-      method: 'post', path: '/api/auth/logout', tag: 'auth', auth: false, summary: 'End the session of a refresh token',
+      method: 'post',
+      path: '/api/auth/logout',
+      tag: 'auth',
+      auth: false,
+      summary: 'End the session of a refresh token',
       request: RefreshTokenSchema,
       responses: { 204: { description: 'Signed out (also for an unknown token)' } },
     },
@@ -65,7 +90,10 @@ export function authRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/auth/logout-all', tag: 'auth', summary: 'Sign out on every device',
+      method: 'post',
+      path: '/api/auth/logout-all',
+      tag: 'auth',
+      summary: 'Sign out on every device',
       responses: { 204: { description: 'Every refresh token revoked; access tokens issued until now refused (session_revoked)' } },
     },
     async (req, res) => {
@@ -76,7 +104,10 @@ export function authRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'get', path: '/api/auth/me', tag: 'auth', summary: 'The signed-in user',
+      method: 'get',
+      path: '/api/auth/me',
+      tag: 'auth',
+      summary: 'The signed-in user',
       responses: { 200: { description: 'The user', schema: dataOf(UserSchema) } },
       errors: [404],
     },
@@ -87,4 +118,3 @@ export function authRoutes(api: ApiRouter, services: Services): void {
     },
   );
 }
-

@@ -18,9 +18,7 @@ export const RefreshTokenSchema = z.object({
   body: z.strictObject({ refreshToken: Text().min(1).max(200) }),
 });
 
-export const UserSchema = z
-  .object({ id: z.uuid(), email: z.string(), name: z.string(), createdAt: z.iso.datetime() })
-  .meta({ id: 'User' });
+export const UserSchema = z.object({ id: z.uuid(), email: z.string(), name: z.string(), createdAt: z.iso.datetime() }).meta({ id: 'User' });
 
 export const SessionSchema = z
   .object({

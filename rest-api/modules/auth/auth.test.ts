@@ -22,7 +22,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
       data: {
-        accessToken: expect.any(String), refreshToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900,
+        accessToken: expect.any(String),
+        refreshToken: expect.any(String),
+        tokenType: 'Bearer',
+        expiresIn: 900,
         user: { id: expect.any(String), email: 'Grace@Example.com', name: 'Grace', createdAt: expect.any(String) },
       },
     });
@@ -44,7 +47,9 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
 
   it('refuses a second account for the same email in any letter case (409)', async () => {
     const user = await registerUser(t);
-    const res = await t.request.post('/api/auth/register').send({ email: user.email.toUpperCase(), password: 'another-password', name: 'X' });
+    const res = await t.request
+      .post('/api/auth/register')
+      .send({ email: user.email.toUpperCase(), password: 'another-password', name: 'X' });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('email_taken');
   });
@@ -135,10 +140,21 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
   });
 
   it('answers 401 token_invalid, never a 500, to a well-signed token of a user that does not exist', async () => {
-    const nobody = jwt.sign({ typ: 'access', gen: 0 }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: crypto.randomUUID(), issuer: 'twinmcp', expiresIn: 600 });
+    const nobody = jwt.sign({ typ: 'access', gen: 0 }, TEST_JWT_SECRET, {
+      algorithm: 'HS256',
+      subject: crypto.randomUUID(),
+      issuer: 'twinmcp',
+      expiresIn: 600,
+    });
     for (const res of [
-      await t.request.post('/api/conversations').set(bearer({ accessToken: nobody })).send({ title: 'ghost' }),
-      await t.request.post('/api/workspace').set(bearer({ accessToken: nobody })).send({ name: 'ghost' }),
+      await t.request
+        .post('/api/conversations')
+        .set(bearer({ accessToken: nobody }))
+        .send({ title: 'ghost' }),
+      await t.request
+        .post('/api/workspace')
+        .set(bearer({ accessToken: nobody }))
+        .send({ name: 'ghost' }),
       await t.request.get('/api/auth/me').set(bearer({ accessToken: nobody })),
     ]) {
       expect({ status: res.status, code: res.body.error.code }).toEqual({ status: 401, code: 'token_invalid' });
@@ -147,7 +163,12 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
 
   it('refuses a token issued in the future, beyond a minute of clock skew', async () => {
     const user = await registerUser(t);
-    const sign = (iat: number) => jwt.sign({ typ: 'access', gen: 0, iat, exp: iat + 600 }, TEST_JWT_SECRET, { algorithm: 'HS256', subject: user.id, issuer: 'twinmcp' });
+    const sign = (iat: number) =>
+      jwt.sign({ typ: 'access', gen: 0, iat, exp: iat + 600 }, TEST_JWT_SECRET, {
+        algorithm: 'HS256',
+        subject: user.id,
+        issuer: 'twinmcp',
+      });
     const now = Math.floor(Date.now() / 1000);
     const future = await t.request.get('/api/auth/me').set(bearer({ accessToken: sign(now + 3_600) }));
     expect({ status: future.status, code: future.body.error.code }).toEqual({ status: 401, code: 'token_invalid' });
@@ -171,7 +192,10 @@ describe.each(backends)('accounts and sessions on %s', (backend) => {
 
   it('refuses an expired refresh token with token_expired', async () => {
     const user = await registerUser(t);
-    await t.services.db('refresh_tokens').where({ user_id: user.id }).update({ expires_at: new Date(Date.now() - 1000) });
+    await t.services
+      .db('refresh_tokens')
+      .where({ user_id: user.id })
+      .update({ expires_at: new Date(Date.now() - 1000) });
     const res = await t.request.post('/api/auth/refresh').send({ refreshToken: user.refreshToken });
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('token_expired');
@@ -221,7 +245,10 @@ describe('access tokens', () => {
   });
 
   it('refuses an expired token with token_expired, so the client knows to refresh', async () => {
-    const expired = jwt.sign({ typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, { issuer: 'twinmcp', subject: userId });
+    const expired = jwt.sign({ typ: 'access', exp: Math.floor(Date.now() / 1000) - 10 }, TEST_JWT_SECRET, {
+      issuer: 'twinmcp',
+      subject: userId,
+    });
     const res = await me(expired);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('token_expired');
@@ -231,7 +258,9 @@ describe('access tokens', () => {
     const genuine = sign({});
     expect((await me(genuine)).status).toBe(200);
     const [header, , signature] = genuine.split('.');
-    const forged = Buffer.from(JSON.stringify({ typ: 'access', sub: crypto.randomUUID(), iss: 'twinmcp', exp: 9_999_999_999 })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ typ: 'access', sub: crypto.randomUUID(), iss: 'twinmcp', exp: 9_999_999_999 })).toString(
+      'base64url',
+    );
     const res = await me(`${header}.${forged}.${signature}`);
     expect(res.status).toBe(401);
     expect(res.body.error.code).toBe('token_invalid');
@@ -289,7 +318,9 @@ describe('rate limits on guessable endpoints (Redis)', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 4; i += 1) {
-        statuses.push((await strict.request.post('/api/auth/login').send({ email: `probe${i}@example.com`, password: 'whatever1' })).status);
+        statuses.push(
+          (await strict.request.post('/api/auth/login').send({ email: `probe${i}@example.com`, password: 'whatever1' })).status,
+        );
       }
       expect(statuses).toEqual([401, 401, 401, 429]);
     } finally {
@@ -302,7 +333,10 @@ describe('rate limits on guessable endpoints (Redis)', () => {
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 3; i += 1) {
-        statuses.push((await strict.request.post('/api/auth/register').send({ email: `new${i}@example.com`, password: 'password-1', name: 'N' })).status);
+        statuses.push(
+          (await strict.request.post('/api/auth/register').send({ email: `new${i}@example.com`, password: 'password-1', name: 'N' }))
+            .status,
+        );
       }
       expect(statuses).toEqual([201, 201, 429]);
     } finally {

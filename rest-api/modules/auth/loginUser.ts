@@ -18,7 +18,13 @@ export async function loginUser(db: Knex, settings: SessionSettings, props: Prop
   const user = await findUserByEmail(db, props.email);
   const valid = await verifyPassword(user?.password_hash, props.password);
   if (!user || !valid) {
-    await writeAudit(db, { actorId: user?.id ?? null, action: 'user.login_failed', subjectType: 'user', subjectId: user?.id, ip: props.ip });
+    await writeAudit(db, {
+      actorId: user?.id ?? null,
+      action: 'user.login_failed',
+      subjectType: 'user',
+      subjectId: user?.id,
+      ip: props.ip,
+    });
     throw new AuthenticationError('Invalid email or password', 'invalid_credentials');
   }
   return db.transaction(async (trx) => {

@@ -16,7 +16,13 @@ export async function logoutSession(db: Knex, props: { refreshToken: string; ip?
     if (!token) return;
     const revoked = await revokeRefreshTokenFamily(trx, token.family_id);
     if (revoked > 0) {
-      await writeAudit(trx, { actorId: token.user_id, action: 'user.logged_out', subjectType: 'user', subjectId: token.user_id, ip: props.ip });
+      await writeAudit(trx, {
+        actorId: token.user_id,
+        action: 'user.logged_out',
+        subjectType: 'user',
+        subjectId: token.user_id,
+        ip: props.ip,
+      });
     }
   });
 }
@@ -25,10 +31,20 @@ export async function logoutSession(db: Knex, props: { refreshToken: string; ip?
  * Signs the user out on every device: every refresh token is revoked, and every access token issued
  * until now stops working on both servers; open collaboration connections close.
  */
-export async function logoutEverywhere(db: Knex, deps: { bus?: Bus; revocations?: SessionRevocations }, props: { userId: string; ip?: string }): Promise<void> {
+export async function logoutEverywhere(
+  db: Knex,
+  deps: { bus?: Bus; revocations?: SessionRevocations },
+  props: { userId: string; ip?: string },
+): Promise<void> {
   const ended = await db.transaction(async (trx) => {
     await revokeRefreshTokensOfUser(trx, props.userId);
-    await writeAudit(trx, { actorId: props.userId, action: 'user.logged_out_everywhere', subjectType: 'user', subjectId: props.userId, ip: props.ip });
+    await writeAudit(trx, {
+      actorId: props.userId,
+      action: 'user.logged_out_everywhere',
+      subjectType: 'user',
+      subjectId: props.userId,
+      ip: props.ip,
+    });
     return recordSessionsEnded(trx, props.userId);
   });
   await announceSessionsEnded(deps, ended);

@@ -30,8 +30,12 @@ export async function refreshSession(
       await revokeRefreshTokenFamily(trx, token.family_id);
       const ended = await recordSessionsEnded(trx, token.user_id);
       await writeAudit(trx, {
-        actorId: token.user_id, action: 'refresh_token.reused', subjectType: 'user', subjectId: token.user_id,
-        ip: props.ip, data: { familyId: token.family_id },
+        actorId: token.user_id,
+        action: 'refresh_token.reused',
+        subjectType: 'user',
+        subjectId: token.user_id,
+        ip: props.ip,
+        data: { familyId: token.family_id },
       });
       return { error: invalid(), ended };
     }

@@ -8,5 +8,11 @@ export function presentUser(user: UserRow) {
 
 /** A session as sign-up, sign-in and refresh answer it. */
 export function presentSession(session: Session) {
-  return { accessToken: session.accessToken, refreshToken: session.refreshToken, tokenType: 'Bearer' as const, expiresIn: session.expiresIn, user: presentUser(session.user) };
+  return {
+    accessToken: session.accessToken,
+    refreshToken: session.refreshToken,
+    tokenType: 'Bearer' as const,
+    expiresIn: session.expiresIn,
+    user: presentUser(session.user),
+  };
 }

@@ -26,7 +26,10 @@ export function findUserById(db: Knex, id: string): Promise<UserRow | undefined>
 export async function markSessionsRevoked(db: Knex, id: string): Promise<{ generation: number; at: Date }> {
   const [row] = await db<UserRow>('users')
     .where({ id })
-    .update({ sessions_revoked_at: db.fn.now() as unknown as Date, session_generation: db.raw('session_generation + 1') as unknown as number })
+    .update({
+      sessions_revoked_at: db.fn.now() as unknown as Date,
+      session_generation: db.raw('session_generation + 1') as unknown as number,
+    })
     .returning(['sessions_revoked_at', 'session_generation']);
   return { generation: row!.session_generation, at: row!.sessions_revoked_at! };
 }

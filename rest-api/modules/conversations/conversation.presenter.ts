@@ -3,7 +3,6 @@ import { presentAttachment } from '../attachments/attachment.presenter.ts';
 import { accessFacts } from './conversationAccessFacts.ts';
 import type { ConversationRow, MessageRow } from './conversations.repo.ts';
 
-
 export function presentConversation(row: ConversationRow, actor: UserOrService) {
   return {
     id: row.id,

@@ -55,7 +55,16 @@ describe.each([
       events.stop();
       expect(event).toEqual({
         conversationId: conversation.id,
-        message: { id: message.id, role: 'user', authorId: owner.id, serviceAccountId: null, content: 'hello <b>world</b>', createdAt: message.createdAt, editedAt: null, attachments: [] },
+        message: {
+          id: message.id,
+          role: 'user',
+          authorId: owner.id,
+          serviceAccountId: null,
+          content: 'hello <b>world</b>',
+          createdAt: message.createdAt,
+          editedAt: null,
+          attachments: [],
+        },
       });
     });
 
@@ -105,7 +114,8 @@ describe.each([
 
   describe('audit log', () => {
     const auditOf = (conversationId: string) =>
-      t.services.db('audit_log')
+      t.services
+        .db('audit_log')
         .where({ subject_type: 'conversation', subject_id: conversationId })
         .orderBy('id')
         .select('action', 'actor_id', 'data');

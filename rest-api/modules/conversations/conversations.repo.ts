@@ -73,7 +73,10 @@ export function listConversationsOwnedBy(db: Knex, ownerId: string, page: Keyset
 
 /** A workspace's conversations, whoever created them, newest first; one extra row for paging. */
 export function listConversationsInWorkspace(db: Knex, workspaceId: string, page: KeysetPage) {
-  const query = db<ConversationRow>('conversations').where({ workspace_id: workspaceId }).orderBy('seq', 'desc').limit(page.limit + 1);
+  const query = db<ConversationRow>('conversations')
+    .where({ workspace_id: workspaceId })
+    .orderBy('seq', 'desc')
+    .limit(page.limit + 1);
   if (page.after !== undefined) query.where('seq', '<', page.after);
   return query;
 }
@@ -102,7 +105,10 @@ export function deleteConversationsInWorkspace(db: Knex, workspaceId: string): P
 
 /** Oldest first: the order a conversation is read in. */
 export function listMessages(db: Knex, conversationId: string, page: KeysetPage) {
-  const query = db<MessageRow>('messages').where({ conversation_id: conversationId }).orderBy('seq', 'asc').limit(page.limit + 1);
+  const query = db<MessageRow>('messages')
+    .where({ conversation_id: conversationId })
+    .orderBy('seq', 'asc')
+    .limit(page.limit + 1);
   if (page.after !== undefined) query.where('seq', '>', page.after);
   return query;
 }
@@ -111,7 +117,10 @@ export function findMessage(db: Knex, conversationId: string, id: string): Promi
   return db<MessageRow>('messages').where({ conversation_id: conversationId, id }).first();
 }
 
-export async function insertMessage(db: Knex, row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'service_account_id' | 'role' | 'content'>) {
+export async function insertMessage(
+  db: Knex,
+  row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'service_account_id' | 'role' | 'content'>,
+) {
   const [inserted] = await db<MessageRow>('messages').insert(row).returning('*');
   await db('conversations').where({ id: row.conversation_id }).update({ updated_at: db.fn.now() });
   return inserted!;

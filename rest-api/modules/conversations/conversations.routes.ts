@@ -6,8 +6,16 @@ import { updateMessage } from './updateMessage.ts';
 import { presentPage } from '../../http/pagination.ts';
 import { presentConversation, presentMessage } from './conversation.presenter.ts';
 import {
-  ConversationIdSchema, ConversationSchema, CreateConversationSchema, ListConversationsSchema, ListMessagesSchema,
-  MessageIdSchema, MessageSchema, PostMessageSchema, UpdateConversationSchema, UpdateMessageSchema,
+  ConversationIdSchema,
+  ConversationSchema,
+  CreateConversationSchema,
+  ListConversationsSchema,
+  ListMessagesSchema,
+  MessageIdSchema,
+  MessageSchema,
+  PostMessageSchema,
+  UpdateConversationSchema,
+  UpdateMessageSchema,
 } from './conversations.schemas.ts';
 import { findMessage, listMessages } from './conversations.repo.ts';
 import { createConversation } from './createConversation.ts';
@@ -29,8 +37,13 @@ const tag = 'conversations';
 export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Services): void {
   api.route(
     {
-      method: 'post', path: '/api/conversations', tag, summary: 'Create a conversation, personal or in a workspace',
-      request: CreateConversationSchema, errors: [403, 404], responses: { 201: { description: 'Created', schema: dataOf(ConversationSchema) } },
+      method: 'post',
+      path: '/api/conversations',
+      tag,
+      summary: 'Create a conversation, personal or in a workspace',
+      request: CreateConversationSchema,
+      errors: [403, 404],
+      responses: { 201: { description: 'Created', schema: dataOf(ConversationSchema) } },
     },
     async (req, res) => {
       const conversation = await createConversation(db, { actor: req.actor, ...req.input.body });
@@ -40,21 +53,38 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'get', path: '/api/conversations', tag,
+      method: 'get',
+      path: '/api/conversations',
+      tag,
       summary: 'List your personal conversations, or a workspace’s with `workspaceId`, newest first',
-      request: ListConversationsSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(ConversationSchema) } },
+      request: ListConversationsSchema,
+      errors: [404],
+      responses: { 200: { description: 'A page', schema: pageOf(ConversationSchema) } },
     },
     async (req, res) => {
       const { limit, cursor, workspaceId } = req.input.query;
       const rows = await listConversationsForActor(db, { actor: req.actor, workspaceId, limit, after: cursor?.[0] });
-      res.json(presentPage(rows, limit, (row) => [row.seq], (row) => presentConversation(row, req.actor)));
+      res.json(
+        presentPage(
+          rows,
+          limit,
+          (row) => [row.seq],
+          (row) => presentConversation(row, req.actor),
+        ),
+      );
     },
   );
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id', tag, summary: 'Get a conversation', request: ConversationIdSchema, apiKeys: true,
-      errors: [404], responses: { 200: { description: 'The conversation', schema: dataOf(ConversationSchema) } },
+      method: 'get',
+      path: '/api/conversations/:id',
+      tag,
+      summary: 'Get a conversation',
+      request: ConversationIdSchema,
+      apiKeys: true,
+      errors: [404],
+      responses: { 200: { description: 'The conversation', schema: dataOf(ConversationSchema) } },
     },
     async (req, res) => {
       const conversation = await findConversationForActor(db, req.principal, req.input.params.id, 'read');
@@ -64,8 +94,13 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'patch', path: '/api/conversations/:id', tag, summary: 'Rename a conversation', request: UpdateConversationSchema,
-      errors: [403, 404], responses: { 200: { description: 'Updated', schema: dataOf(ConversationSchema) } },
+      method: 'patch',
+      path: '/api/conversations/:id',
+      tag,
+      summary: 'Rename a conversation',
+      request: UpdateConversationSchema,
+      errors: [403, 404],
+      responses: { 200: { description: 'Updated', schema: dataOf(ConversationSchema) } },
     },
     async (req, res) => {
       const conversation = await updateConversation(db, bus, { actor: req.actor, id: req.input.params.id, ...req.input.body });
@@ -75,8 +110,13 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'delete', path: '/api/conversations/:id', tag, summary: 'Delete a conversation and its messages',
-      request: ConversationIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
+      method: 'delete',
+      path: '/api/conversations/:id',
+      tag,
+      summary: 'Delete a conversation and its messages',
+      request: ConversationIdSchema,
+      errors: [403, 404],
+      responses: { 204: { description: 'Deleted' } },
     },
     async (req, res) => {
       await deleteConversation(db, bus, { actor: req.actor, id: req.input.params.id }, { storage, log });
@@ -86,8 +126,14 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id/messages', tag, summary: 'List messages, oldest first', apiKeys: true,
-      request: ListMessagesSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(MessageSchema) } },
+      method: 'get',
+      path: '/api/conversations/:id/messages',
+      tag,
+      summary: 'List messages, oldest first',
+      apiKeys: true,
+      request: ListMessagesSchema,
+      errors: [404],
+      responses: { 200: { description: 'A page', schema: pageOf(MessageSchema) } },
     },
     async (req, res) => {
       const { params, query } = req.input;
@@ -99,9 +145,14 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'post', path: '/api/conversations/:id/messages', tag, request: PostMessageSchema, apiKeys: true,
+      method: 'post',
+      path: '/api/conversations/:id/messages',
+      tag,
+      request: PostMessageSchema,
+      apiKeys: true,
       summary: 'Post a message: people post `user` messages, service accounts (API keys) `assistant` and `system` ones (403 otherwise)',
-      errors: [403, 404, 409], responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
+      errors: [403, 404, 409],
+      responses: { 201: { description: 'Posted', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const message = await postMessage(db, bus, { actor: req.principal, conversationId: req.input.params.id, ...req.input.body });
@@ -111,8 +162,14 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'get', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Get a message', apiKeys: true,
-      request: MessageIdSchema, errors: [404], responses: { 200: { description: 'The message', schema: dataOf(MessageSchema) } },
+      method: 'get',
+      path: '/api/conversations/:id/messages/:messageId',
+      tag,
+      summary: 'Get a message',
+      apiKeys: true,
+      request: MessageIdSchema,
+      errors: [404],
+      responses: { 200: { description: 'The message', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;
@@ -126,8 +183,14 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'patch', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Edit a message: its author’s only, a person or a service account',
-      request: UpdateMessageSchema, errors: [403, 404], apiKeys: true, responses: { 200: { description: 'Updated', schema: dataOf(MessageSchema) } },
+      method: 'patch',
+      path: '/api/conversations/:id/messages/:messageId',
+      tag,
+      summary: 'Edit a message: its author’s only, a person or a service account',
+      request: UpdateMessageSchema,
+      errors: [403, 404],
+      apiKeys: true,
+      responses: { 200: { description: 'Updated', schema: dataOf(MessageSchema) } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;
@@ -138,8 +201,14 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
 
   api.route(
     {
-      method: 'delete', path: '/api/conversations/:id/messages/:messageId', tag, summary: 'Delete a message', apiKeys: true,
-      request: MessageIdSchema, errors: [403, 404], responses: { 204: { description: 'Deleted' } },
+      method: 'delete',
+      path: '/api/conversations/:id/messages/:messageId',
+      tag,
+      summary: 'Delete a message',
+      apiKeys: true,
+      request: MessageIdSchema,
+      errors: [403, 404],
+      responses: { 204: { description: 'Deleted' } },
     },
     async (req, res) => {
       const { id, messageId } = req.input.params;

@@ -14,7 +14,9 @@ export const CreateConversationSchema = z.object({
   body: z.strictObject({ title: Title, workspaceId: IdParam.optional() }),
 });
 export const ListConversationsSchema = z.object({
-  query: pageQuery('seq').extend({ workspaceId: IdParam.optional().describe('List this workspace’s conversations instead of your personal ones') }),
+  query: pageQuery('seq').extend({
+    workspaceId: IdParam.optional().describe('List this workspace’s conversations instead of your personal ones'),
+  }),
 });
 export const ConversationIdSchema = z.object({ params: z.object({ id: IdParam }) });
 export const UpdateConversationSchema = z.object({

@@ -6,7 +6,14 @@ import { bearer, createConversation, registerUser, type TestUser } from '../../.
 import { expectError, requestsAs } from '../../../test/assertions.ts';
 
 const ALL_POLICIES = {
-  read: true, comment: true, update: true, postMessage: true, editMessage: true, deleteMessage: true, delete: true, share: true,
+  read: true,
+  comment: true,
+  update: true,
+  postMessage: true,
+  editMessage: true,
+  deleteMessage: true,
+  delete: true,
+  share: true,
 };
 
 describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) => {
@@ -85,9 +92,7 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
       await createConversation(t, outsider, 'not yours');
 
       const pages = await collectPages(user, '/api/conversations', 2);
-      expect(pages.map((page) => page.map((item) => item.title))).toEqual([
-        ['fifth', 'fourth'], ['third', 'second'], ['first'],
-      ]);
+      expect(pages.map((page) => page.map((item) => item.title))).toEqual([['fifth', 'fourth'], ['third', 'second'], ['first']]);
       const ids = pages.flat().map((item) => item.id);
       expect(new Set(ids).size).toBe(5);
 
@@ -298,7 +303,11 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
     it('refuses a rename with an empty title or an unknown field, keeping the old title', async () => {
       const conversation = await createConversation(t, owner, 'Keep');
       expectError(await patch(owner, `/api/conversations/${conversation.id}`, { title: '' }), 400, 'validation_failed');
-      expectError(await patch(owner, `/api/conversations/${conversation.id}`, { title: 'x', ownerId: outsider.id }), 400, 'validation_failed');
+      expectError(
+        await patch(owner, `/api/conversations/${conversation.id}`, { title: 'x', ownerId: outsider.id }),
+        400,
+        'validation_failed',
+      );
       const fetched = await get(owner, `/api/conversations/${conversation.id}`);
       expect(fetched.body.data).toMatchObject({ title: 'Keep', ownerId: owner.id });
     });

@@ -2,12 +2,25 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import {
-  addWorkspaceMember, bearer, createConversation, createWorkspace, createWorkspaceConversation, registerUser, type TestUser,
+  addWorkspaceMember,
+  bearer,
+  createConversation,
+  createWorkspace,
+  createWorkspaceConversation,
+  registerUser,
+  type TestUser,
 } from '../../../test/factories.ts';
 import { expectError, requestsAs } from '../../../test/assertions.ts';
 
 const READ_ONLY = {
-  read: true, comment: false, update: false, postMessage: false, editMessage: false, deleteMessage: false, delete: false, share: false,
+  read: true,
+  comment: false,
+  update: false,
+  postMessage: false,
+  editMessage: false,
+  deleteMessage: false,
+  delete: false,
+  share: false,
 };
 const WRITE = { ...READ_ONLY, comment: true, update: true, postMessage: true, editMessage: true, deleteMessage: true };
 const MANAGE = { ...WRITE, delete: true, share: true };
@@ -24,7 +37,11 @@ describe.each(['postgres', 'pglite'] as const)('conversations in workspaces on %
   beforeAll(async () => {
     t = await startTestApp({ backend });
     [owner, admin, member, viewer, outsider] = [
-      await registerUser(t), await registerUser(t), await registerUser(t), await registerUser(t), await registerUser(t),
+      await registerUser(t),
+      await registerUser(t),
+      await registerUser(t),
+      await registerUser(t),
+      await registerUser(t),
     ];
     workspaceId = (await createWorkspace(t, owner, 'Conversations')).id;
     await addWorkspaceMember(t, workspaceId, admin, 'admin');
@@ -36,7 +53,10 @@ describe.each(['postgres', 'pglite'] as const)('conversations in workspaces on %
   const { get, post, patch, del } = requestsAs(() => t);
 
   describe('creating', () => {
-    it.each([['an admin', () => admin], ['a member', () => member]])('lets %s create a conversation in the workspace', async (_name, user) => {
+    it.each([
+      ['an admin', () => admin],
+      ['a member', () => member],
+    ])('lets %s create a conversation in the workspace', async (_name, user) => {
       const res = await post(user(), '/api/conversations', { title: 'Plan', workspaceId });
       expect(res.status).toBe(201);
       expect(res.body.data).toMatchObject({ title: 'Plan', workspaceId, ownerId: user().id });
@@ -105,17 +125,29 @@ describe.each(['postgres', 'pglite'] as const)('conversations in workspaces on %
       const messages = await get(viewer, `/api/conversations/${conversationId}/messages`);
       expect(messages.body.data.map((m: { id: string }) => m.id)).toContain(message.body.data.id);
 
-      expectError(await post(viewer, `/api/conversations/${conversationId}/messages`, { role: 'user', content: 'viewer' }), 403, 'forbidden');
+      expectError(
+        await post(viewer, `/api/conversations/${conversationId}/messages`, { role: 'user', content: 'viewer' }),
+        403,
+        'forbidden',
+      );
       expectError(await patch(viewer, `/api/conversations/${conversationId}`, { title: 'Viewer was here' }), 403, 'forbidden');
-      expectError(await patch(viewer, `/api/conversations/${conversationId}/messages/${message.body.data.id}`, { content: 'x' }), 403, 'forbidden');
-      const contents = (await get(member, `/api/conversations/${conversationId}/messages`)).body.data.map((m: { content: string }) => m.content);
+      expectError(
+        await patch(viewer, `/api/conversations/${conversationId}/messages/${message.body.data.id}`, { content: 'x' }),
+        403,
+        'forbidden',
+      );
+      const contents = (await get(member, `/api/conversations/${conversationId}/messages`)).body.data.map(
+        (m: { content: string }) => m.content,
+      );
       expect(contents).not.toContain('viewer');
     });
 
     it('lets a member post and rename a conversation someone else created, but not delete it (403)', async () => {
       const created = await createWorkspaceConversation(t, admin, workspaceId, 'By the admin');
       expect((await post(member, `/api/conversations/${created.id}/messages`, { role: 'user', content: 'hi' })).status).toBe(201);
-      expect((await patch(member, `/api/conversations/${created.id}`, { title: 'Renamed by member' })).body.data.title).toBe('Renamed by member');
+      expect((await patch(member, `/api/conversations/${created.id}`, { title: 'Renamed by member' })).body.data.title).toBe(
+        'Renamed by member',
+      );
       expectError(await del(member, `/api/conversations/${created.id}`), 403, 'forbidden');
       expectError(await del(viewer, `/api/conversations/${created.id}`), 403, 'forbidden');
       expect((await get(admin, `/api/conversations/${created.id}`)).status).toBe(200);
@@ -165,9 +197,18 @@ describe.each(['postgres', 'pglite'] as const)('conversations in workspaces on %
       const path = await postAs(member, 'first wording');
       const res = await patch(member, path, { content: 'second wording' });
       expect(res.status).toBe(200);
-      expect(res.body.data).toMatchObject({ content: 'second wording', authorId: member.id, editedBy: member.id, editedAt: expect.any(String) });
+      expect(res.body.data).toMatchObject({
+        content: 'second wording',
+        authorId: member.id,
+        editedBy: member.id,
+        editedAt: expect.any(String),
+      });
       expect(Date.parse(res.body.data.editedAt)).toBeGreaterThanOrEqual(Date.parse(res.body.data.createdAt));
-      const audit = await t.services.db('audit_log').where({ action: 'message.updated', actor_id: member.id }).orderBy('id', 'desc').first();
+      const audit = await t.services
+        .db('audit_log')
+        .where({ action: 'message.updated', actor_id: member.id })
+        .orderBy('id', 'desc')
+        .first();
       expect(audit.data).toMatchObject({ previousContent: 'first wording' });
     });
 

@@ -20,9 +20,16 @@ export async function createConversation(db: Knex, props: Props): Promise<Conver
     const workspace = props.workspaceId
       ? await findWorkspaceForActor(trx, props.actor, props.workspaceId, 'createConversation', { lock: 'keyShare' })
       : undefined;
-    const conversation = await insertConversation(trx, { owner_id: props.actor.id, workspace_id: workspace?.id ?? null, title: props.title });
+    const conversation = await insertConversation(trx, {
+      owner_id: props.actor.id,
+      workspace_id: workspace?.id ?? null,
+      title: props.title,
+    });
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'conversation.created', subjectType: 'conversation', subjectId: conversation.id,
+      actorId: props.actor.id,
+      action: 'conversation.created',
+      subjectType: 'conversation',
+      subjectId: conversation.id,
       ...(workspace ? { data: { workspaceId: workspace.id } } : {}),
     });
     return { ...conversation, workspace_role: workspace?.role ?? null };

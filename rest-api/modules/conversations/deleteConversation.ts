@@ -22,12 +22,18 @@ export async function deleteConversation(
     const row = await findConversationForActor(trx, props.actor, props.id, 'delete');
     await deleteConversationRow(trx, row.id);
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'conversation.deleted', subjectType: 'conversation', subjectId: row.id, data: { title: row.title },
+      actorId: props.actor.id,
+      action: 'conversation.deleted',
+      subjectType: 'conversation',
+      subjectId: row.id,
+      data: { title: row.title },
     });
     return row;
   });
   await bus.publish('conversation.deleted', {
-    conversationId: conversation.id, workspaceId: conversation.workspace_id, actorId: props.actor.id,
+    conversationId: conversation.id,
+    workspaceId: conversation.workspace_id,
+    actorId: props.actor.id,
   });
   await deleteConversationObjects(objects, [conversation.id]);
 }

@@ -10,7 +10,10 @@ export async function deleteMessage(db: Knex, bus: Bus, props: MessageChange): P
     await findMessageToChange(trx, props, 'delete');
     await deleteMessageRow(trx, props.messageId);
     await writeAudit(trx, {
-      ...auditActor(props.actor), action: 'message.deleted', subjectType: 'conversation', subjectId: props.conversationId,
+      ...auditActor(props.actor),
+      action: 'message.deleted',
+      subjectType: 'conversation',
+      subjectId: props.conversationId,
       data: { messageId: props.messageId },
     });
   });

@@ -17,7 +17,10 @@ export async function deleteWorkspaceConversations(trx: Knex.Transaction, props:
   const deleted = await deleteConversationsInWorkspace(trx, props.workspaceId);
   for (const conversation of deleted) {
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'conversation.deleted', subjectType: 'conversation', subjectId: conversation.id,
+      actorId: props.actor.id,
+      action: 'conversation.deleted',
+      subjectType: 'conversation',
+      subjectId: conversation.id,
       data: { title: conversation.title, workspaceId: props.workspaceId },
     });
   }

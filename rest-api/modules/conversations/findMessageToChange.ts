@@ -18,9 +18,17 @@ export interface MessageChange {
  * the caller's transaction; a missing message or conversation, or one the actor may not read, is one 404.
  */
 export async function findMessageToChange(trx: Knex, props: MessageChange, action: MessageAction): Promise<MessageRow> {
-  const conversation = await findConversationForActor(trx, props.actor, props.conversationId, action === 'edit' ? 'editMessage' : 'deleteMessage');
+  const conversation = await findConversationForActor(
+    trx,
+    props.actor,
+    props.conversationId,
+    action === 'edit' ? 'editMessage' : 'deleteMessage',
+  );
   const message = await findMessage(trx, props.conversationId, props.messageId);
   if (!message) throw new NotFoundError('Message not found');
-  authorizeOnMessage(props.actor, action, accessFacts(conversation), { authorId: message.author_id, serviceAccountId: message.service_account_id });
+  authorizeOnMessage(props.actor, action, accessFacts(conversation), {
+    authorId: message.author_id,
+    serviceAccountId: message.service_account_id,
+  });
   return message;
 }

@@ -8,10 +8,18 @@ import type { MessageRow } from './conversations.repo.ts';
  */
 export function busMessage(row: MessageRow & { attachments: AttachmentRow[] }): BusMessage {
   return {
-    id: row.id, role: row.role, authorId: row.author_id, serviceAccountId: row.service_account_id, content: row.content,
-    createdAt: row.created_at.toISOString(), editedAt: row.edited_at?.toISOString() ?? null,
+    id: row.id,
+    role: row.role,
+    authorId: row.author_id,
+    serviceAccountId: row.service_account_id,
+    content: row.content,
+    createdAt: row.created_at.toISOString(),
+    editedAt: row.edited_at?.toISOString() ?? null,
     attachments: row.attachments.map((attachment) => ({
-      id: attachment.id, name: attachment.name, contentType: attachment.content_type, size: Number(attachment.size),
+      id: attachment.id,
+      name: attachment.name,
+      contentType: attachment.content_type,
+      size: Number(attachment.size),
     })),
   };
 }

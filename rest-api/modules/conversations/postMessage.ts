@@ -41,11 +41,15 @@ export async function postMessage(db: Knex, bus: Bus, props: Props): Promise<Mes
       role: props.role,
       content: props.content,
     });
-    const attachments = actor.type === 'user'
-      ? await attachToMessage(trx, { actor, conversationId: props.conversationId, messageId: row.id, attachmentIds })
-      : [];
+    const attachments =
+      actor.type === 'user'
+        ? await attachToMessage(trx, { actor, conversationId: props.conversationId, messageId: row.id, attachmentIds })
+        : [];
     await writeAudit(trx, {
-      ...auditActor(actor), action: 'message.created', subjectType: 'conversation', subjectId: props.conversationId,
+      ...auditActor(actor),
+      action: 'message.created',
+      subjectType: 'conversation',
+      subjectId: props.conversationId,
       data: { messageId: row.id, role: row.role, ...(attachments.length > 0 ? { attachmentIds: attachments.map((a) => a.id) } : {}) },
     });
     return { ...row, attachments };

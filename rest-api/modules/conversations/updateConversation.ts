@@ -25,7 +25,10 @@ export async function updateConversation(db: Knex, bus: Bus, props: { actor: Act
     return { conversation: row, rename: edit };
   });
   await bus.publish('conversation.renamed', {
-    conversationId: conversation.id, title: conversation.title, source: 'api', eventId: crypto.randomUUID(),
+    conversationId: conversation.id,
+    title: conversation.title,
+    source: 'api',
+    eventId: crypto.randomUUID(),
     ...(rename ? { update: Buffer.from(rename).toString('base64') } : {}),
   });
   return conversation;

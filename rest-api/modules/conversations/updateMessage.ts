@@ -13,12 +13,22 @@ import { findMessageToChange, type MessageChange } from './findMessageToChange.t
  * kept in the audit log, so an edit can always be traced back. Returns the message with its
  * attachments, which the event carries too.
  */
-export async function updateMessage(db: Knex, bus: Bus, props: MessageChange & { content: string }): Promise<MessageRow & { attachments: AttachmentRow[] }> {
+export async function updateMessage(
+  db: Knex,
+  bus: Bus,
+  props: MessageChange & { content: string },
+): Promise<MessageRow & { attachments: AttachmentRow[] }> {
   const message = await db.transaction(async (trx) => {
     const before = await findMessageToChange(trx, props, 'edit');
-    const row = await updateMessageRow(trx, props.messageId, { content: props.content, editedBy: props.actor.type === 'user' ? props.actor.id : null });
+    const row = await updateMessageRow(trx, props.messageId, {
+      content: props.content,
+      editedBy: props.actor.type === 'user' ? props.actor.id : null,
+    });
     await writeAudit(trx, {
-      ...auditActor(props.actor), action: 'message.updated', subjectType: 'conversation', subjectId: props.conversationId,
+      ...auditActor(props.actor),
+      action: 'message.updated',
+      subjectType: 'conversation',
+      subjectId: props.conversationId,
       data: { messageId: row.id, previousContent: before.content },
     });
     const [withFiles] = await withAttachments(trx, [row]);

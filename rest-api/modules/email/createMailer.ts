@@ -57,7 +57,10 @@ export function createMailer(services: Pick<Services, 'config' | 'db' | 'log' | 
         await services.jobs.enqueue(EMAIL_SEND, { outboxId: id }, db.isTransaction ? { trx: db as Knex.Transaction } : {});
         log.debug({ outboxId: id, subject: message.subject }, 'email queued');
       } else {
-        log.info({ outboxId: id, to: message.to, subject: message.subject, link: message.link }, 'email stored in the outbox (no SMTP_URL)');
+        log.info(
+          { outboxId: id, to: message.to, subject: message.subject, link: message.link },
+          'email stored in the outbox (no SMTP_URL)',
+        );
       }
       return { id, status };
     },

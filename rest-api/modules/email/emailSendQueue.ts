@@ -47,12 +47,16 @@ export function createEmailSendQueue(services: Pick<Services, 'config' | 'db'>) 
       if (!email || email.status === 'sent') return { skipped: email ? 'already sent' : 'no such email' };
       try {
         const info = await transport.sendMail({ to: email.to, subject: email.subject, text: email.text, html: email.html ?? undefined });
-        await db('email_outbox').where({ id: outboxId }).update({ status: 'sent', sent_at: db.fn.now(), attempts: attempt + 1, last_error: null });
+        await db('email_outbox')
+          .where({ id: outboxId })
+          .update({ status: 'sent', sent_at: db.fn.now(), attempts: attempt + 1, last_error: null });
         log.info({ outboxId, messageId: info.messageId, subject: email.subject }, 'email sent');
         return { messageId: info.messageId };
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        await db('email_outbox').where({ id: outboxId }).update({ status: isLastAttempt ? 'failed' : 'queued', attempts: attempt + 1, last_error: message });
+        await db('email_outbox')
+          .where({ id: outboxId })
+          .update({ status: isLastAttempt ? 'failed' : 'queued', attempts: attempt + 1, last_error: message });
         throw error;
       }
     },

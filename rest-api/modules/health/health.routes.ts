@@ -13,7 +13,11 @@ const ReadinessSchema = z.object({
 export function healthRoutes(api: ApiRouter, services: Services, metrics: Registry): void {
   api.route(
     {
-      method: 'get', path: '/healthz', tag: 'operations', auth: false, summary: 'Liveness: the process answers',
+      method: 'get',
+      path: '/healthz',
+      tag: 'operations',
+      auth: false,
+      summary: 'Liveness: the process answers',
       responses: { 200: { description: 'Alive', schema: z.object({ status: z.literal('ok') }) } },
     },
     (_req, res) => res.json({ status: 'ok' }),
@@ -21,7 +25,11 @@ export function healthRoutes(api: ApiRouter, services: Services, metrics: Regist
 
   api.route(
     {
-      method: 'get', path: '/readyz', tag: 'operations', auth: false, summary: 'Readiness: the database and the bus answer',
+      method: 'get',
+      path: '/readyz',
+      tag: 'operations',
+      auth: false,
+      summary: 'Readiness: the database and the bus answer',
       responses: {
         200: { description: 'Ready', schema: ReadinessSchema },
         503: { description: 'A dependency does not answer', schema: ReadinessSchema },
@@ -36,7 +44,11 @@ export function healthRoutes(api: ApiRouter, services: Services, metrics: Regist
 
   api.route(
     {
-      method: 'get', path: '/metrics', tag: 'operations', auth: false, summary: 'Prometheus metrics',
+      method: 'get',
+      path: '/metrics',
+      tag: 'operations',
+      auth: false,
+      summary: 'Prometheus metrics',
       responses: { 200: { description: 'Prometheus text format', schema: z.string(), contentType: 'text/plain' } },
     },
     async (_req, res) => {

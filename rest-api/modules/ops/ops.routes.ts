@@ -11,9 +11,13 @@ export function opsRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'get', path: '/api/ops/jobs', tag, auth: 'operator',
+      method: 'get',
+      path: '/api/ops/jobs',
+      tag,
+      auth: 'operator',
       summary: 'Background jobs: every queue counted by state, and the jobs that failed for good (paginated)',
-      request: ListJobsSchema, responses: { 200: { description: 'The jobs overview', schema: JobOverviewSchema } },
+      request: ListJobsSchema,
+      responses: { 200: { description: 'The jobs overview', schema: JobOverviewSchema } },
     },
     async (req, res) => {
       const { limit, cursor, queue } = req.input.query;

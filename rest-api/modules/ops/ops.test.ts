@@ -9,7 +9,11 @@ import { waitUntil } from '../../../test/jobs.ts';
 
 const Payload = z.object({ n: z.number().int() });
 const broken = defineQueue({
-  name: 'test.broken', payload: Payload, expireInSeconds: 30, retryLimit: 2, retryDelaySeconds: 0,
+  name: 'test.broken',
+  payload: Payload,
+  expireInSeconds: 30,
+  retryLimit: 2,
+  retryDelaySeconds: 0,
   handler: async ({ n }, { attempt }) => {
     throw new Error(`job ${n} broke on attempt ${attempt}`);
   },
@@ -29,10 +33,17 @@ describe.each(['postgres', 'pglite'] as const)('GET /api/ops/jobs on %s', (backe
     // Three jobs that throw on every attempt, and healthy ones queued behind them.
     for (const n of [1, 2, 3]) failedIds.push(await t.services.jobs.enqueue(broken, { n }));
     const healthyIds = await Promise.all([4, 5].map((n) => t.services.jobs.enqueue(healthy, { n })));
-    await waitUntil('every job to settle', async () => {
-      const states = await Promise.all([...failedIds.map((id) => t.services.jobs.findJob(broken, id)), ...healthyIds.map((id) => t.services.jobs.findJob(healthy, id))]);
-      return states.every((job) => job?.state === 'failed' || job?.state === 'completed');
-    }, 20_000);
+    await waitUntil(
+      'every job to settle',
+      async () => {
+        const states = await Promise.all([
+          ...failedIds.map((id) => t.services.jobs.findJob(broken, id)),
+          ...healthyIds.map((id) => t.services.jobs.findJob(healthy, id)),
+        ]);
+        return states.every((job) => job?.state === 'failed' || job?.state === 'completed');
+      },
+      20_000,
+    );
   }, 60_000);
   afterAll(() => t?.close());
 
@@ -80,7 +91,11 @@ describe.each(['postgres', 'pglite'] as const)('GET /api/ops/jobs on %s', (backe
   it('writes every operator call to the audit log', async () => {
     const before = await auditCount();
     expect((await getJobs(operator)).status).toBe(200);
-    const [row] = await t.services.db('audit_log').where({ actor_id: operator.id, action: 'operator.request' }).orderBy('id', 'desc').limit(1);
+    const [row] = await t.services
+      .db('audit_log')
+      .where({ actor_id: operator.id, action: 'operator.request' })
+      .orderBy('id', 'desc')
+      .limit(1);
     expect(row).toMatchObject({ subject_type: 'route', subject_id: 'GET /api/ops/jobs' });
     expect(await auditCount()).toBe(before + 1);
   });

@@ -27,7 +27,11 @@ describe('ServiceAccountKeys', () => {
   };
   const issue = async () => {
     const operator = { type: 'user' as const, id: (await registerUser(t)).id };
-    const { account, apiKey } = await createServiceAccount(t.services.db, { actor: operator, name: 'AI backend', workspaceIds: [workspaceId] });
+    const { account, apiKey } = await createServiceAccount(t.services.db, {
+      actor: operator,
+      name: 'AI backend',
+      workspaceIds: [workspaceId],
+    });
     return { id: account.id, apiKey };
   };
   /** Counts the statements that touch service_accounts while `run` runs. */
@@ -42,7 +46,8 @@ describe('ServiceAccountKeys', () => {
     }
     return seen;
   };
-  const lastUsed = async (id: string) => (await t.services.db('service_accounts').where({ id }).first('last_used_at')).last_used_at as Date | null;
+  const lastUsed = async (id: string) =>
+    (await t.services.db('service_accounts').where({ id }).first('last_used_at')).last_used_at as Date | null;
 
   it('gives the principal the access model decides with: the account and its scope', async () => {
     const { id, apiKey } = await issue();
@@ -74,7 +79,10 @@ describe('ServiceAccountKeys', () => {
     expect(await lastUsed(id)).toEqual(first);
 
     // A minute on (the row as a minute ago), the next use writes again.
-    await t.services.db('service_accounts').where({ id }).update({ last_used_at: t.services.db.raw(`now() - interval '61 seconds'`) });
+    await t.services
+      .db('service_accounts')
+      .where({ id })
+      .update({ last_used_at: t.services.db.raw(`now() - interval '61 seconds'`) });
     const aged = await lastUsed(id);
     await a.verify(apiKey, start + LAST_USED_EVERY_MS);
     expect((await lastUsed(id))!.getTime()).toBeGreaterThan(aged!.getTime());
@@ -96,7 +104,10 @@ describe('ServiceAccountKeys', () => {
     await t.services.bus.publish('service_account.revoked', { serviceAccountId: id });
     const deadline = Date.now() + 2_000;
     for (;;) {
-      const outcome = await keys.verify(apiKey).then(() => 'accepted', () => 'refused');
+      const outcome = await keys.verify(apiKey).then(
+        () => 'accepted',
+        () => 'refused',
+      );
       if (outcome === 'refused') break;
       if (Date.now() > deadline) throw new Error('the key was still accepted 2 s after the event');
       await new Promise((resolve) => setTimeout(resolve, 10));

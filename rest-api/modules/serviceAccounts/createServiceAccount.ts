@@ -31,10 +31,19 @@ export async function createServiceAccount(db: Knex, props: Props): Promise<{ ac
     await requireAll(trx, 'workspaces', workspaceIds, 'Workspace');
     await requireAll(trx, 'conversations', conversationIds, 'Conversation');
     const created = await insertServiceAccount(trx, {
-      name: props.name, key_prefix: apiKey.displayPrefix, key_hash: apiKey.hash, created_by: props.actor.id, workspaceIds, conversationIds,
+      name: props.name,
+      key_prefix: apiKey.displayPrefix,
+      key_hash: apiKey.hash,
+      created_by: props.actor.id,
+      workspaceIds,
+      conversationIds,
     });
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'service_account.created', subjectType: 'service_account', subjectId: created.id, ip: props.ip,
+      actorId: props.actor.id,
+      action: 'service_account.created',
+      subjectType: 'service_account',
+      subjectId: created.id,
+      ip: props.ip,
       data: { name: created.name, keyPrefix: created.key_prefix, workspaceIds, conversationIds },
     });
     return created;

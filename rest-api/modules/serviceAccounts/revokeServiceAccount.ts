@@ -20,12 +20,21 @@ interface Props {
  * other node hears `service_account.revoked` and forgets it too. Its messages stay, still naming it.
  * Revoking twice, or an unknown id, answers 404.
  */
-export async function revokeServiceAccount(db: Knex, bus: Bus, props: Props, deps: { keys?: Pick<ServiceAccountKeys, 'forget'> } = {}): Promise<void> {
+export async function revokeServiceAccount(
+  db: Knex,
+  bus: Bus,
+  props: Props,
+  deps: { keys?: Pick<ServiceAccountKeys, 'forget'> } = {},
+): Promise<void> {
   await db.transaction(async (trx) => {
     const revoked = await markServiceAccountRevoked(trx, props.serviceAccountId);
     if (!revoked) throw new NotFoundError('Service account not found');
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'service_account.revoked', subjectType: 'service_account', subjectId: revoked.id, ip: props.ip,
+      actorId: props.actor.id,
+      action: 'service_account.revoked',
+      subjectType: 'service_account',
+      subjectId: revoked.id,
+      ip: props.ip,
       data: { name: revoked.name, keyPrefix: revoked.key_prefix },
     });
   });

@@ -28,18 +28,33 @@ describe('a service account’s messages on the bus and in the live document', (
     await client.synced;
     const events = recordEvents(t.services.bus, 'message.created');
 
-    const asked = await t.request.post(`/api/conversations/${id}/messages`).set(bearer(owner)).send({ role: 'user', content: 'Summarise this, please' });
-    const answered = await t.request.post(`/api/conversations/${id}/messages`).set(keyHeader(bot)).send({ role: 'assistant', content: 'Here is the summary' });
+    const asked = await t.request
+      .post(`/api/conversations/${id}/messages`)
+      .set(bearer(owner))
+      .send({ role: 'user', content: 'Summarise this, please' });
+    const answered = await t.request
+      .post(`/api/conversations/${id}/messages`)
+      .set(keyHeader(bot))
+      .send({ role: 'assistant', content: 'Here is the summary' });
     expect([asked.status, answered.status]).toEqual([201, 201]);
 
     const event = await events.waitFor((payload) => payload.message.id === answered.body.data.id);
     events.stop();
     expect(event.message).toMatchObject({ role: 'assistant', authorId: null, serviceAccountId: bot.id });
-    expect(events.seen.find((payload) => payload.message.id === asked.body.data.id)?.message).toMatchObject({ authorId: owner.id, serviceAccountId: null });
+    expect(events.seen.find((payload) => payload.message.id === asked.body.data.id)?.message).toMatchObject({
+      authorId: owner.id,
+      serviceAccountId: null,
+    });
 
     const expected = [
       expect.objectContaining({ id: asked.body.data.id, role: 'user', author: owner.id, serviceAccount: null }),
-      expect.objectContaining({ id: answered.body.data.id, role: 'assistant', author: null, serviceAccount: bot.id, content: 'Here is the summary' }),
+      expect.objectContaining({
+        id: answered.body.data.id,
+        role: 'assistant',
+        author: null,
+        serviceAccount: bot.id,
+        content: 'Here is the summary',
+      }),
     ];
     await waitFor('both messages in the open document', () => listDocumentMessages(client.doc).length === 2);
     expect(listDocumentMessages(client.doc)).toEqual(expected);

@@ -23,7 +23,10 @@ export async function createServiceAccount(
   scope: { workspaceIds?: string[]; conversationIds?: string[] },
   name = 'AI backend',
 ): Promise<TestServiceAccount> {
-  const res = await t.request.post('/api/service-accounts').set(bearer(operator)).send({ name, ...scope });
+  const res = await t.request
+    .post('/api/service-accounts')
+    .set(bearer(operator))
+    .send({ name, ...scope });
   if (res.status !== 201) throw new Error(`create service account failed: ${res.status} ${JSON.stringify(res.body)}`);
   const { id, apiKey, keyPrefix } = res.body.data;
   return { id, apiKey, keyPrefix };

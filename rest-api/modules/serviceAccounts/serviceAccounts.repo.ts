@@ -25,7 +25,14 @@ export type ServiceAccountListing = Omit<ServiceAccountRow, 'key_hash'> & { work
 /** The columns anyone may read, and the scope as two JSON arrays (portable across pg and PGlite, unlike uuid[]). */
 function listingColumns(db: Knex) {
   return [
-    'sa.id', 'sa.seq', 'sa.name', 'sa.key_prefix', 'sa.created_by', 'sa.created_at', 'sa.last_used_at', 'sa.revoked_at',
+    'sa.id',
+    'sa.seq',
+    'sa.name',
+    'sa.key_prefix',
+    'sa.created_by',
+    'sa.created_at',
+    'sa.last_used_at',
+    'sa.revoked_at',
     db.raw(`coalesce((select json_agg(w.workspace_id order by w.workspace_id) from service_account_workspaces w
       where w.service_account_id = sa.id), '[]'::json) as workspace_ids`),
     db.raw(`coalesce((select json_agg(c.conversation_id order by c.conversation_id) from service_account_conversations c
@@ -41,9 +48,12 @@ export async function insertServiceAccount(
   const { workspaceIds, conversationIds, ...account } = row;
   const [inserted] = await db<ServiceAccountRow>('service_accounts').insert(account).returning('id');
   const id = inserted!.id;
-  if (workspaceIds.length > 0) await db('service_account_workspaces').insert(workspaceIds.map((workspace_id) => ({ service_account_id: id, workspace_id })));
+  if (workspaceIds.length > 0)
+    await db('service_account_workspaces').insert(workspaceIds.map((workspace_id) => ({ service_account_id: id, workspace_id })));
   if (conversationIds.length > 0) {
-    await db('service_account_conversations').insert(conversationIds.map((conversation_id) => ({ service_account_id: id, conversation_id })));
+    await db('service_account_conversations').insert(
+      conversationIds.map((conversation_id) => ({ service_account_id: id, conversation_id })),
+    );
   }
   return (await findServiceAccount(db, id))!;
 }
@@ -54,21 +64,34 @@ export function findServiceAccount(db: Knex, id: string): Promise<ServiceAccount
 
 /** Every account, revoked ones included, newest first; one extra row to know whether a page follows. */
 export function listServiceAccounts(db: Knex, page: KeysetPage): Promise<ServiceAccountListing[]> {
-  const query = db('service_accounts as sa').select(listingColumns(db)).orderBy('sa.seq', 'desc').limit(page.limit + 1);
+  const query = db('service_accounts as sa')
+    .select(listingColumns(db))
+    .orderBy('sa.seq', 'desc')
+    .limit(page.limit + 1);
   if (page.after !== undefined) query.where('sa.seq', '<', page.after);
   return query;
 }
 
 /** The live (not revoked) account a key hash names, as the access model's principal; undefined otherwise. */
 export async function findLivePrincipalByKeyHash(db: Knex, keyHash: string): Promise<ServicePrincipal | undefined> {
-  const row: ServiceAccountListing | undefined = await db('service_accounts as sa').where({ 'sa.key_hash': keyHash }).whereNull('sa.revoked_at').first(listingColumns(db));
+  const row: ServiceAccountListing | undefined = await db('service_accounts as sa')
+    .where({ 'sa.key_hash': keyHash })
+    .whereNull('sa.revoked_at')
+    .first(listingColumns(db));
   if (!row) return undefined;
   return { type: 'service', id: row.id, scope: { workspaceIds: row.workspace_ids, conversationIds: row.conversation_ids } };
 }
 
 /** Marks a live account revoked; undefined when there is none with this id, or it already was. */
-export async function markServiceAccountRevoked(db: Knex, id: string): Promise<Pick<ServiceAccountRow, 'id' | 'name' | 'key_prefix'> | undefined> {
-  const [row] = await db<ServiceAccountRow>('service_accounts').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() as unknown as Date }).returning(['id', 'name', 'key_prefix']);
+export async function markServiceAccountRevoked(
+  db: Knex,
+  id: string,
+): Promise<Pick<ServiceAccountRow, 'id' | 'name' | 'key_prefix'> | undefined> {
+  const [row] = await db<ServiceAccountRow>('service_accounts')
+    .where({ id })
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() as unknown as Date })
+    .returning(['id', 'name', 'key_prefix']);
   return row;
 }
 

@@ -8,7 +8,11 @@ import { presentServiceAccount } from './serviceAccount.presenter.ts';
 import type { ServiceAccountKeys } from './ServiceAccountKeys.ts';
 import { listServiceAccounts } from './serviceAccounts.repo.ts';
 import {
-  CreatedServiceAccountSchema, CreateServiceAccountSchema, ListServiceAccountsSchema, ServiceAccountIdSchema, ServiceAccountSchema,
+  CreatedServiceAccountSchema,
+  CreateServiceAccountSchema,
+  ListServiceAccountsSchema,
+  ServiceAccountIdSchema,
+  ServiceAccountSchema,
 } from './serviceAccounts.schemas.ts';
 
 const tag = 'service accounts';
@@ -19,9 +23,13 @@ export function serviceAccountRoutes(api: ApiRouter, services: Services, keys: S
 
   api.route(
     {
-      method: 'post', path: '/api/service-accounts', tag, auth: 'operator',
+      method: 'post',
+      path: '/api/service-accounts',
+      tag,
+      auth: 'operator',
       summary: 'Create a service account scoped to workspaces and/or conversations; its API key is in the answer, this once',
-      request: CreateServiceAccountSchema, errors: [404],
+      request: CreateServiceAccountSchema,
+      errors: [404],
       responses: { 201: { description: 'Created, with its key', schema: dataOf(CreatedServiceAccountSchema) } },
     },
     async (req, res) => {
@@ -32,8 +40,13 @@ export function serviceAccountRoutes(api: ApiRouter, services: Services, keys: S
 
   api.route(
     {
-      method: 'get', path: '/api/service-accounts', tag, auth: 'operator', summary: 'List service accounts, revoked ones too, newest first',
-      request: ListServiceAccountsSchema, responses: { 200: { description: 'A page', schema: pageOf(ServiceAccountSchema) } },
+      method: 'get',
+      path: '/api/service-accounts',
+      tag,
+      auth: 'operator',
+      summary: 'List service accounts, revoked ones too, newest first',
+      request: ListServiceAccountsSchema,
+      responses: { 200: { description: 'A page', schema: pageOf(ServiceAccountSchema) } },
     },
     async (req, res) => {
       const { limit, cursor } = req.input.query;
@@ -44,9 +57,14 @@ export function serviceAccountRoutes(api: ApiRouter, services: Services, keys: S
 
   api.route(
     {
-      method: 'delete', path: '/api/service-accounts/:id', tag, auth: 'operator',
+      method: 'delete',
+      path: '/api/service-accounts/:id',
+      tag,
+      auth: 'operator',
       summary: 'Revoke a service account: its key is refused at once, on every node',
-      request: ServiceAccountIdSchema, errors: [404], responses: { 204: { description: 'Revoked' } },
+      request: ServiceAccountIdSchema,
+      errors: [404],
+      responses: { 204: { description: 'Revoked' } },
     },
     async (req, res) => {
       await revokeServiceAccount(db, bus, { actor: req.actor, serviceAccountId: req.input.params.id, ip: req.ip }, { keys });

@@ -43,7 +43,5 @@ export const ServiceAccountSchema = z
   .meta({ id: 'ServiceAccount' });
 
 export const CreatedServiceAccountSchema = ServiceAccountSchema.extend({
-  apiKey: z
-    .string()
-    .describe('The API key, `twk_…`: shown this once and stored only as a hash. Send it as `Authorization: Bearer twk_…`'),
+  apiKey: z.string().describe('The API key, `twk_…`: shown this once and stored only as a hash. Send it as `Authorization: Bearer twk_…`'),
 }).meta({ id: 'CreatedServiceAccount' });

@@ -47,10 +47,17 @@ export async function createShare(db: Knex, props: Props): Promise<ShareRow> {
       max_views: props.maxViews ?? null,
     });
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'share.created', subjectType: 'share', subjectId: share.id, ip: props.ip,
+      actorId: props.actor.id,
+      action: 'share.created',
+      subjectType: 'share',
+      subjectId: share.id,
+      ip: props.ip,
       data: {
-        conversationId: share.conversation_id, permission: share.permission, hasPassword: passwordHash !== null,
-        expiresAt: share.expires_at?.toISOString() ?? null, maxViews: share.max_views,
+        conversationId: share.conversation_id,
+        permission: share.permission,
+        hasPassword: passwordHash !== null,
+        expiresAt: share.expires_at?.toISOString() ?? null,
+        maxViews: share.max_views,
       },
     });
     return share;

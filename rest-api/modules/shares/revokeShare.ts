@@ -24,7 +24,11 @@ export async function revokeShare(db: Knex, bus: Bus, props: Props): Promise<voi
     const revoked = await markShareRevoked(trx, props.shareId);
     if (!revoked) throw shareNotFound();
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'share.revoked', subjectType: 'share', subjectId: revoked.id, ip: props.ip,
+      actorId: props.actor.id,
+      action: 'share.revoked',
+      subjectType: 'share',
+      subjectId: revoked.id,
+      ip: props.ip,
       data: { conversationId: revoked.conversation_id, viewCount: revoked.view_count },
     });
     return revoked;

@@ -22,7 +22,12 @@ const OPENINGS_MAX_BYTES = 64 * 2 ** 20;
 export class ShareViewCache {
   /** Links without a view limit only: a limited link's count must be read fresh, or a used-up link would still ask for its password. */
   readonly shares = new LoadingCache<string, ShareRow>({ max: 10_000, ttlMs: TRUST_MS, keep: (share) => share.max_views === null });
-  readonly openings = new LoadingCache<string, ConversationOpening>({ max: 1_000, ttlMs: TRUST_MS, sizeOf: openingBytes, maxBytes: OPENINGS_MAX_BYTES });
+  readonly openings = new LoadingCache<string, ConversationOpening>({
+    max: 1_000,
+    ttlMs: TRUST_MS,
+    sizeOf: openingBytes,
+    maxBytes: OPENINGS_MAX_BYTES,
+  });
   private readonly unsubscribe: Array<() => void>;
 
   constructor(bus: Bus) {

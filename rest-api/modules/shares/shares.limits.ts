@@ -14,15 +14,27 @@ export interface SharePasswordLimits {
 
 export function createSharePasswordLimits(
   services: Pick<Services, 'redis'> & {
-    config: Pick<Config, 'REDIS_PREFIX' | 'RATE_LIMIT_SHARE_PASSWORD_PER_SHARE' | 'RATE_LIMIT_SHARE_PASSWORD_PER_IP' | 'RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE'>;
+    config: Pick<
+      Config,
+      'REDIS_PREFIX' | 'RATE_LIMIT_SHARE_PASSWORD_PER_SHARE' | 'RATE_LIMIT_SHARE_PASSWORD_PER_IP' | 'RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE'
+    >;
   },
 ): SharePasswordLimits {
   const { config, redis } = services;
   const options = { redis, prefix: config.REDIS_PREFIX };
   return {
-    perShare: new GuessBudget({ name: 'share-password', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_SHARE, durationSeconds: WINDOW_SECONDS }, options),
-    perIp: new GuessBudget({ name: 'share-password-ip', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_IP, durationSeconds: WINDOW_SECONDS }, options),
-    perDevice: new GuessBudget({ name: 'share-password-device', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE, durationSeconds: WINDOW_SECONDS }, options),
+    perShare: new GuessBudget(
+      { name: 'share-password', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_SHARE, durationSeconds: WINDOW_SECONDS },
+      options,
+    ),
+    perIp: new GuessBudget(
+      { name: 'share-password-ip', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_IP, durationSeconds: WINDOW_SECONDS },
+      options,
+    ),
+    perDevice: new GuessBudget(
+      { name: 'share-password-device', points: config.RATE_LIMIT_SHARE_PASSWORD_PER_DEVICE, durationSeconds: WINDOW_SECONDS },
+      options,
+    ),
   };
 }
 

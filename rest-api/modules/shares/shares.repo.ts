@@ -43,12 +43,15 @@ export async function countShareView(db: Knex, id: string, options: { ip: string
   const counted = whereLive(db('shares').where({ id }));
   const rows = await db
     .with('viewed', counted.update({ view_count: db.raw('view_count + 1') }).returning('*'))
-    .with('logged', db.raw(
-      `insert into audit_log (action, subject_type, subject_id, ip, data)
+    .with(
+      'logged',
+      db.raw(
+        `insert into audit_log (action, subject_type, subject_id, ip, data)
        select 'share.viewed', 'share', id, ?, jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
        from viewed`,
-      [options.ip],
-    ))
+        [options.ip],
+      ),
+    )
     .select('*')
     .from('viewed');
   return (rows as ShareRow[])[0];
@@ -56,7 +59,11 @@ export async function countShareView(db: Knex, id: string, options: { ip: string
 
 /** Marks a share revoked, once: a second revoke (or a racing one) finds nothing and gets undefined. */
 export async function markShareRevoked(db: Knex, id: string): Promise<ShareRow | undefined> {
-  const [row] = await db<ShareRow>('shares').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() as unknown as Date }).returning('*');
+  const [row] = await db<ShareRow>('shares')
+    .where({ id })
+    .whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() as unknown as Date })
+    .returning('*');
   return row;
 }
 
@@ -64,11 +71,18 @@ export async function markShareRevoked(db: Knex, id: string): Promise<ShareRow |
 const CURSOR_AT = `to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 /** A conversation's shares, newest first, with one extra row to tell whether another page follows. */
-export function listSharesOfConversation(db: Knex, conversationId: string, page: { limit: number; after?: readonly [createdAt: string, id: string] }) {
+export function listSharesOfConversation(
+  db: Knex,
+  conversationId: string,
+  page: { limit: number; after?: readonly [createdAt: string, id: string] },
+) {
   const query = db('shares')
     .where({ conversation_id: conversationId })
     .select('*', db.raw(`${CURSOR_AT} as cursor_at`))
-    .orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .orderBy([
+      { column: 'created_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
     .limit(page.limit + 1);
   if (page.after) query.whereRaw('(created_at, id) < (?::timestamptz, ?)', [...page.after]);
   return query as Promise<Array<ShareRow & { cursor_at: string }>>;

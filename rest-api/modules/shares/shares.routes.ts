@@ -13,7 +13,14 @@ import { cookieValue, SHARE_DEVICE_COOKIE, shareDeviceCookie } from './shareDevi
 import { createSharePasswordLimits } from './shares.limits.ts';
 import { listSharesOfConversation } from './shares.repo.ts';
 import {
-  CreatedShareSchema, CreateShareSchema, ListSharesSchema, ShareIdSchema, ShareQrCodeSchema, ShareSchema, ShareViewSchema, ViewShareSchema,
+  CreatedShareSchema,
+  CreateShareSchema,
+  ListSharesSchema,
+  ShareIdSchema,
+  ShareQrCodeSchema,
+  ShareSchema,
+  ShareViewSchema,
+  ViewShareSchema,
 } from './shares.schemas.ts';
 import { ShareViewCache } from './shareViewCache.ts';
 import { ShareViewCounter } from './ShareViewCounter.ts';
@@ -31,12 +38,24 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
     cache.close();
     await counter.flush();
   });
-  const viewDeps = { db, tokens, shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS, passwordLimits: createSharePasswordLimits(services), cache, counter };
+  const viewDeps = {
+    db,
+    tokens,
+    shareTokenTtlSeconds: config.SHARE_TOKEN_TTL_SECONDS,
+    passwordLimits: createSharePasswordLimits(services),
+    cache,
+    counter,
+  };
 
   api.route(
     {
-      method: 'post', path: '/api/share', tag, summary: 'Create a share link for a conversation you manage', request: CreateShareSchema,
-      errors: [403, 404], responses: { 201: { description: 'Created, with its link and QR code', schema: dataOf(CreatedShareSchema) } },
+      method: 'post',
+      path: '/api/share',
+      tag,
+      summary: 'Create a share link for a conversation you manage',
+      request: CreateShareSchema,
+      errors: [403, 404],
+      responses: { 201: { description: 'Created, with its link and QR code', schema: dataOf(CreatedShareSchema) } },
     },
     async (req, res) => {
       const share = await createShare(db, { actor: req.actor, ...req.input.body, ip: req.ip });
@@ -47,21 +66,38 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'get', path: '/api/share', tag, summary: 'List the share links of a conversation you manage, newest first',
-      request: ListSharesSchema, errors: [403, 404], responses: { 200: { description: 'A page', schema: pageOf(ShareSchema) } },
+      method: 'get',
+      path: '/api/share',
+      tag,
+      summary: 'List the share links of a conversation you manage, newest first',
+      request: ListSharesSchema,
+      errors: [403, 404],
+      responses: { 200: { description: 'A page', schema: pageOf(ShareSchema) } },
     },
     async (req, res) => {
       const { conversationId, limit, cursor } = req.input.query;
       await findConversationForActor(db, req.actor, conversationId, 'share');
       const rows = await listSharesOfConversation(db, conversationId, { limit, after: cursor });
-      res.json(presentPage(rows, limit, (row) => [row.cursor_at, row.id], (row) => presentShare(row, config.APP_URL)));
+      res.json(
+        presentPage(
+          rows,
+          limit,
+          (row) => [row.cursor_at, row.id],
+          (row) => presentShare(row, config.APP_URL),
+        ),
+      );
     },
   );
 
   api.route(
     {
-      method: 'delete', path: '/api/share/:id', tag, summary: 'Revoke a share link: it stops working at once',
-      request: ShareIdSchema, errors: [404], responses: { 204: { description: 'Revoked' } },
+      method: 'delete',
+      path: '/api/share/:id',
+      tag,
+      summary: 'Revoke a share link: it stops working at once',
+      request: ShareIdSchema,
+      errors: [404],
+      responses: { 204: { description: 'Revoked' } },
     },
     async (req, res) => {
       await revokeShare(db, bus, { actor: req.actor, shareId: req.input.params.id, ip: req.ip });
@@ -71,25 +107,44 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
 
   api.route(
     {
-      method: 'get', path: '/api/share/:id/qr', tag, summary: 'The share link as a QR code image (`?format=png` or `svg`)',
-      request: ShareQrCodeSchema, errors: [404],
-      responses: { 200: { description: 'image/png, or image/svg+xml with `format=svg`', schema: z.string().meta({ format: 'binary' }), contentType: 'image/png' } },
+      method: 'get',
+      path: '/api/share/:id/qr',
+      tag,
+      summary: 'The share link as a QR code image (`?format=png` or `svg`)',
+      request: ShareQrCodeSchema,
+      errors: [404],
+      responses: {
+        200: {
+          description: 'image/png, or image/svg+xml with `format=svg`',
+          schema: z.string().meta({ format: 'binary' }),
+          contentType: 'image/png',
+        },
+      },
     },
     async (req, res) => {
       const share = await findShareForManager(db, req.actor, req.input.params.id);
       const { format } = req.input.query;
       const image = await renderShareQrCode(shareUrl(config.APP_URL, share.id), format);
       // The image encodes a capability: keep it out of shared caches; an SVG must never run as a page.
-      res.set({ 'Cache-Control': 'private, no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Security-Policy': "default-src 'none'" });
+      res.set({
+        'Cache-Control': 'private, no-store',
+        'X-Content-Type-Options': 'nosniff',
+        'Content-Security-Policy': "default-src 'none'",
+      });
       res.type(QR_CODE_MEDIA_TYPES[format]).send(image);
     },
   );
 
   api.route(
     {
-      method: 'post', path: '/api/share/:id/view', tag, auth: false,
+      method: 'post',
+      path: '/api/share/:id/view',
+      tag,
+      auth: false,
       summary: 'Open a share link: the conversation, its messages and a share token (spends one view)',
-      request: ViewShareSchema, errors: [401, 404, 429], responses: { 200: { description: 'The shared conversation', schema: dataOf(ShareViewSchema) } },
+      request: ViewShareSchema,
+      errors: [401, 404, 429],
+      responses: { 200: { description: 'The shared conversation', schema: dataOf(ShareViewSchema) } },
     },
     async (req, res) => {
       const { params, body } = req.input;

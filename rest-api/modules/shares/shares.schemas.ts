@@ -68,11 +68,18 @@ export const CreatedShareSchema = ShareSchema.extend({
   qrCode: z.string().describe('The link as a QR code: a `data:image/png;base64,…` URL'),
 }).meta({ id: 'CreatedShare' });
 
-export const SharedConversationSchema = ConversationSchema.pick({ id: true, title: true, createdAt: true, updatedAt: true, policies: true })
-  .meta({ id: 'SharedConversation' });
+export const SharedConversationSchema = ConversationSchema.pick({
+  id: true,
+  title: true,
+  createdAt: true,
+  updatedAt: true,
+  policies: true,
+}).meta({ id: 'SharedConversation' });
 
 // Who wrote or edited a message — a person's account or a service account — is not the public's to know (the role tells an AI's).
-export const SharedMessageSchema = MessageSchema.omit({ authorId: true, serviceAccountId: true, editedBy: true }).meta({ id: 'SharedMessage' });
+export const SharedMessageSchema = MessageSchema.omit({ authorId: true, serviceAccountId: true, editedBy: true }).meta({
+  id: 'SharedMessage',
+});
 
 export const ShareViewSchema = z
   .object({

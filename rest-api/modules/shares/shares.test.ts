@@ -135,7 +135,8 @@ describe.each(['postgres', 'pglite'] as const)('managing share links on %s', (ba
   describe('listing', () => {
     it('lists a conversation’s shares newest first, with view counts and never a hash', async () => {
       const conversation = await createConversation(t, owner);
-      const first = (await createShare(owner, { conversationId: conversation.id, permission: 'read', password: 'first-password' })).body.data;
+      const first = (await createShare(owner, { conversationId: conversation.id, permission: 'read', password: 'first-password' })).body
+        .data;
       const second = (await createShare(owner, { conversationId: conversation.id, permission: 'edit', maxViews: 3 })).body.data;
       await createShare(owner, { conversationId: (await createConversation(t, owner)).id, permission: 'read' });
       for (let i = 0; i < 2; i++) expect((await view(second.id)).status).toBe(200);
@@ -229,7 +230,6 @@ describe.each(['postgres', 'pglite'] as const)('managing share links on %s', (ba
       expect((await t.request.delete(`/api/share/${share.id}`)).status).toBe(401);
     });
   });
-
 });
 
 describe('share links without APP_URL', () => {

@@ -2,11 +2,36 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readCollabToken } from '@shared/auth.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
-import { SHARE_NOT_FOUND, expectShareNotFound, postShare, sharedConversation as sharedConversationOf, viewShare, viewsWritten } from './shares.fixtures.ts';
+import {
+  SHARE_NOT_FOUND,
+  expectShareNotFound,
+  postShare,
+  sharedConversation as sharedConversationOf,
+  viewShare,
+  viewsWritten,
+} from './shares.fixtures.ts';
 
 const POLICIES = {
-  read: { read: true, comment: false, update: false, postMessage: false, editMessage: false, deleteMessage: false, delete: false, share: false },
-  comment: { read: true, comment: true, update: false, postMessage: false, editMessage: false, deleteMessage: false, delete: false, share: false },
+  read: {
+    read: true,
+    comment: false,
+    update: false,
+    postMessage: false,
+    editMessage: false,
+    deleteMessage: false,
+    delete: false,
+    share: false,
+  },
+  comment: {
+    read: true,
+    comment: true,
+    update: false,
+    postMessage: false,
+    editMessage: false,
+    deleteMessage: false,
+    delete: false,
+    share: false,
+  },
   edit: { read: true, comment: true, update: true, postMessage: true, editMessage: true, deleteMessage: true, delete: false, share: false },
 } as const;
 
@@ -32,7 +57,11 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
       expect(res.body).toEqual({
         data: {
           conversation: {
-            id: conversation.id, title: 'Launch plan', createdAt: expect.any(String), updatedAt: expect.any(String), policies: POLICIES.read,
+            id: conversation.id,
+            title: 'Launch plan',
+            createdAt: expect.any(String),
+            updatedAt: expect.any(String),
+            policies: POLICIES.read,
           },
           messages: [
             expect.objectContaining({ conversationId: conversation.id, content: 'first question' }),
@@ -50,16 +79,20 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
       expect(res.text).not.toContain(owner.id);
     });
 
-    it.each(['read', 'comment', 'edit'] as const)('hands out a %s token the collab server accepts for this conversation only', async (permission) => {
-      const { conversation, share } = await sharedConversation({ permission });
-      const res = await view(share.id, {});
-      expect(res.status).toBe(200);
-      expect(res.body.data.permission).toBe(permission);
-      expect(res.body.data.conversation.policies).toEqual(POLICIES[permission]);
-      expect(readCollabToken(t.services.tokens, res.body.data.token)).toEqual({
-        kind: 'share', principal: { type: 'share', shareId: share.id, conversationId: conversation.id, permission },
-      });
-    });
+    it.each(['read', 'comment', 'edit'] as const)(
+      'hands out a %s token the collab server accepts for this conversation only',
+      async (permission) => {
+        const { conversation, share } = await sharedConversation({ permission });
+        const res = await view(share.id, {});
+        expect(res.status).toBe(200);
+        expect(res.body.data.permission).toBe(permission);
+        expect(res.body.data.conversation.policies).toEqual(POLICIES[permission]);
+        expect(readCollabToken(t.services.tokens, res.body.data.token)).toEqual({
+          kind: 'share',
+          principal: { type: 'share', shareId: share.id, conversationId: conversation.id, permission },
+        });
+      },
+    );
 
     it('lets the token live SHARE_TOKEN_TTL_SECONDS, but never past the share’s own expiry', async () => {
       const open = await sharedConversation();
@@ -138,7 +171,10 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
   describe('an unusable share', () => {
     it('answers the same 404 when expired, revoked, used up, made up or malformed', async () => {
       const expired = await sharedConversation();
-      await t.services.db('shares').where({ id: expired.share.id }).update({ expires_at: new Date(Date.now() - 1000) });
+      await t.services
+        .db('shares')
+        .where({ id: expired.share.id })
+        .update({ expires_at: new Date(Date.now() - 1000) });
       const revoked = await sharedConversation();
       expect((await t.request.delete(`/api/share/${revoked.share.id}`).set(bearer(owner))).status).toBe(204);
       const usedUp = await sharedConversation({ maxViews: 1 });
@@ -160,7 +196,10 @@ describe.each(['postgres', 'pglite'] as const)('opening share links on %s', (bac
 
     it('answers 404 before asking for a password, so a dead link reveals nothing', async () => {
       const { share } = await sharedConversation({ password: 'some-password' });
-      await t.services.db('shares').where({ id: share.id }).update({ expires_at: new Date(Date.now() - 1000) });
+      await t.services
+        .db('shares')
+        .where({ id: share.id })
+        .update({ expires_at: new Date(Date.now() - 1000) });
       expectShareNotFound(await view(share.id));
       expectShareNotFound(await view(share.id, { password: 'some-password' }));
     });
@@ -301,7 +340,9 @@ describe('password guesses cannot lock rightful viewers out', () => {
     const id = await passwordShare();
     const res = await open(id, 'the-right-password');
     expect(res.status).toBe(200);
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] as unknown as string[]).find((value) => value.startsWith('twinmcp_share_device='))!;
+    const cookie = ([] as string[])
+      .concat(res.headers['set-cookie'] as unknown as string[])
+      .find((value) => value.startsWith('twinmcp_share_device='))!;
     expect(cookie).toContain(`Path=/api/share/${id}/view`);
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Strict/);
@@ -329,7 +370,9 @@ describe('password guesses cannot lock rightful viewers out', () => {
     expect((await open(id, 'the-right-password', foreign)).status).toBe(429);
     const [name, value] = foreign.split('=');
     const [header, , signature] = value!.split('.');
-    const forgedClaims = Buffer.from(JSON.stringify({ typ: 'share_device', sid: id, jti: 'a'.repeat(22), iss: 'twinmcp' })).toString('base64url');
+    const forgedClaims = Buffer.from(JSON.stringify({ typ: 'share_device', sid: id, jti: 'a'.repeat(22), iss: 'twinmcp' })).toString(
+      'base64url',
+    );
     expect((await open(id, 'the-right-password', `${name}=${header}.${forgedClaims}.${signature}`)).status).toBe(429);
   });
 

@@ -74,9 +74,20 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
     share = counted;
   }
 
-  const opening = await cache.openings.get(share.conversation_id, () => readConversationOpening(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT));
-  const principal: SharePrincipal = { type: 'share', shareId: share.id, conversationId: share.conversation_id, permission: share.permission };
-  const facts = opening && { id: opening.conversation.id, ownerId: opening.conversation.owner_id, workspaceId: opening.conversation.workspace_id };
+  const opening = await cache.openings.get(share.conversation_id, () =>
+    readConversationOpening(db, share.conversation_id, SHARE_VIEW_MESSAGE_LIMIT),
+  );
+  const principal: SharePrincipal = {
+    type: 'share',
+    shareId: share.id,
+    conversationId: share.conversation_id,
+    permission: share.permission,
+  };
+  const facts = opening && {
+    id: opening.conversation.id,
+    ownerId: opening.conversation.owner_id,
+    workspaceId: opening.conversation.workspace_id,
+  };
   // The access model has the last word, as it has on the collab server (which re-checks on every connection).
   if (!facts || !can(principal, 'read', { ...facts, share: shareAccessFacts(share) })) throw shareNotFound();
 

@@ -40,7 +40,10 @@ export async function acceptInvitation(db: Knex, props: Props): Promise<Workspac
     }
     await insertMember(trx, { workspace_id: invitation.workspace_id, user_id: user.id, role: invitation.role });
     await writeAudit(trx, {
-      actorId: user.id, action: 'invitation.accepted', subjectType: 'workspace', subjectId: invitation.workspace_id,
+      actorId: user.id,
+      action: 'invitation.accepted',
+      subjectType: 'workspace',
+      subjectId: invitation.workspace_id,
       data: { invitationId: invitation.id, role: invitation.role },
     });
     const workspace = await findWorkspace(trx, invitation.workspace_id);

@@ -31,7 +31,10 @@ export async function changeMemberRole(db: Knex, bus: Bus, props: Props): Promis
       if (props.role !== 'admin') await assertMayGiveUpAdmin(trx, workspace, current);
       await updateMemberRole(trx, workspace.id, props.userId, props.role);
       await writeAudit(trx, {
-        actorId: props.actor.id, action: 'member.role_changed', subjectType: 'workspace', subjectId: workspace.id,
+        actorId: props.actor.id,
+        action: 'member.role_changed',
+        subjectType: 'workspace',
+        subjectId: workspace.id,
         data: { userId: props.userId, from: current.role, to: props.role },
       });
     }

@@ -42,7 +42,10 @@ export async function createWorkspace(db: Knex, props: Props): Promise<Workspace
         const workspace = await insertWorkspace(trx, { name: props.name, slug, owner_id: props.actor.id });
         await insertMember(trx, { workspace_id: workspace.id, user_id: props.actor.id, role: 'admin' });
         await writeAudit(trx, {
-          actorId: props.actor.id, action: 'workspace.created', subjectType: 'workspace', subjectId: workspace.id,
+          actorId: props.actor.id,
+          action: 'workspace.created',
+          subjectType: 'workspace',
+          subjectId: workspace.id,
           data: { name: workspace.name, slug },
         });
         return { ...workspace, role: 'admin' as const };

@@ -28,7 +28,10 @@ export async function deleteWorkspace(db: Knex, bus: Bus, props: Props, objects:
     const ids = await deleteWorkspaceConversations(trx, { actor: props.actor, workspaceId: workspace.id });
     await deleteWorkspaceRow(trx, workspace.id);
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'workspace.deleted', subjectType: 'workspace', subjectId: workspace.id,
+      actorId: props.actor.id,
+      action: 'workspace.deleted',
+      subjectType: 'workspace',
+      subjectId: workspace.id,
       data: { name: workspace.name, slug: workspace.slug, conversations: ids.length },
     });
     return ids;

@@ -23,15 +23,26 @@ interface Props {
 export async function deliverInvitation(trx: Knex.Transaction, delivery: InvitationDelivery, props: Props): Promise<InvitationRow> {
   const { actor, workspace, invitation } = props;
   await writeAudit(trx, {
-    actorId: actor.id, action: props.action, subjectType: 'workspace', subjectId: workspace.id,
+    actorId: actor.id,
+    action: props.action,
+    subjectType: 'workspace',
+    subjectId: workspace.id,
     data: { invitationId: invitation.id, email: invitation.email, role: invitation.role },
   });
   const sender = await findAccount(trx, actor.id);
   if (!sender) throw new NotFoundError('User not found');
-  const email = await delivery.mailer.send(invitationEmail({
-    to: invitation.email, token: props.token, workspaceName: workspace.name, inviterName: sender.name, role: invitation.role,
-    expiresAt: invitation.expires_at, appUrl: delivery.appUrl,
-  }), { db: trx });
+  const email = await delivery.mailer.send(
+    invitationEmail({
+      to: invitation.email,
+      token: props.token,
+      workspaceName: workspace.name,
+      inviterName: sender.name,
+      role: invitation.role,
+      expiresAt: invitation.expires_at,
+      appUrl: delivery.appUrl,
+    }),
+    { db: trx },
+  );
   await trx('workspace_invitations').where({ id: invitation.id }).update({ email_outbox_id: email.id });
   return { ...invitation, email_outbox_id: email.id, email_status: email.status };
 }

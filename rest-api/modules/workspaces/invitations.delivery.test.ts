@@ -5,7 +5,14 @@ import { createServices } from '@shared/services.ts';
 import { createApp } from '../../app.ts';
 import { TEST_JWT_SECRET, startTestApp, type TestApp } from '../../../test/http.ts';
 import {
-  bearer, captureLogs, createWorkspace, invitationTokenIn, registerUser, startSmtpServer, type TestSmtpServer, type TestUser,
+  bearer,
+  captureLogs,
+  createWorkspace,
+  invitationTokenIn,
+  registerUser,
+  startSmtpServer,
+  type TestSmtpServer,
+  type TestUser,
 } from '../../../test/factories.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { waitUntil } from '../../../test/jobs.ts';
@@ -98,8 +105,11 @@ describe('invitation emails through the email.send job queue', () => {
     return app;
   };
   const statusOf = async (app: TestApp, invitationId: string) =>
-    (await app.services.db('workspace_invitations').join('email_outbox', 'email_outbox.id', 'workspace_invitations.email_outbox_id')
-      .where('workspace_invitations.id', invitationId).first('email_outbox.status', 'email_outbox.attempts', 'email_outbox.last_error'));
+    await app.services
+      .db('workspace_invitations')
+      .join('email_outbox', 'email_outbox.id', 'workspace_invitations.email_outbox_id')
+      .where('workspace_invitations.id', invitationId)
+      .first('email_outbox.status', 'email_outbox.attempts', 'email_outbox.last_error');
 
   it('answers at once, then retries a refusing SMTP server with backoff until the email goes out', async () => {
     const smtp = await startSmtp({ refuseFirst: 1 });
@@ -130,13 +140,25 @@ describe('invitation emails through the email.send job queue', () => {
     const down = await startSmtpServer();
     await down.close();
     const t = await startApp({});
-    const [row] = await t.services.db('email_outbox').insert({ to: 'nobody@example.com', subject: 'S', text: 'T', status: 'queued' }).returning('id');
+    const [row] = await t.services
+      .db('email_outbox')
+      .insert({ to: 'nobody@example.com', subject: 'S', text: 'T', status: 'queued' })
+      .returning('id');
     const queue = createEmailSendQueue({ config: parseConfig({ SMTP_URL: down.url }), db: t.services.db });
-    const context = { jobId: crypto.randomUUID(), signal: new AbortController().signal, log: t.services.log, progress: async () => undefined };
+    const context = {
+      jobId: crypto.randomUUID(),
+      signal: new AbortController().signal,
+      log: t.services.log,
+      progress: async () => undefined,
+    };
     await expect(queue.handler({ outboxId: row.id }, { ...context, attempt: 3, isLastAttempt: false })).rejects.toThrow();
     expect(await t.services.db('email_outbox').where({ id: row.id }).first()).toMatchObject({ status: 'queued', attempts: 4 });
     await expect(queue.handler({ outboxId: row.id }, { ...context, attempt: 8, isLastAttempt: true })).rejects.toThrow();
-    expect(await t.services.db('email_outbox').where({ id: row.id }).first()).toMatchObject({ status: 'failed', attempts: 9, last_error: expect.any(String) });
+    expect(await t.services.db('email_outbox').where({ id: row.id }).first()).toMatchObject({
+      status: 'failed',
+      attempts: 9,
+      last_error: expect.any(String),
+    });
   });
 
   it('sends what waited in the outbox once a process starts with SMTP_URL', async () => {
@@ -150,8 +172,13 @@ describe('invitation emails through the email.send job queue', () => {
     // Another process of the same deployment, started with an SMTP server.
     const smtp = await startSmtp();
     const config = parseConfig({
-      NODE_ENV: 'test', JWT_SECRET: TEST_JWT_SECRET, LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent-test-data-dir', APP_URL,
-      DATABASE_URL: before.config.DATABASE_URL!, SMTP_URL: smtp.url,
+      NODE_ENV: 'test',
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOG_LEVEL: 'silent',
+      DATA_DIR: '/nonexistent-test-data-dir',
+      APP_URL,
+      DATABASE_URL: before.config.DATABASE_URL!,
+      SMTP_URL: smtp.url,
     });
     const after = await createServices(config, { migrate: false });
     apps.splice(apps.indexOf(before), 0, after);
@@ -166,6 +193,8 @@ describe('invitation emails through the email.send job queue', () => {
 
     const invited = await registerUser(before, { email });
     const token = invitationTokenIn(smtp.mailsTo(email)[0]!.mail.text);
-    expect((await before.request.post('/api/workspace/invitations/accept').set(bearer(invited)).send({ token })).body.data.role).toBe('viewer');
+    expect((await before.request.post('/api/workspace/invitations/accept').set(bearer(invited)).send({ token })).body.data.role).toBe(
+      'viewer',
+    );
   });
 });

@@ -55,7 +55,11 @@ export async function renewInvitationToken(db: Knex, workspaceId: string, id: st
   const [renewed] = await db<InvitationRow>('workspace_invitations')
     .where({ workspace_id: workspaceId, id })
     .modify(isOpen)
-    .update({ token_hash: tokenHash, expires_at: db.raw(INVITATION_LIFETIME) as unknown as Date, updated_at: db.fn.now() as unknown as Date })
+    .update({
+      token_hash: tokenHash,
+      expires_at: db.raw(INVITATION_LIFETIME) as unknown as Date,
+      updated_at: db.fn.now() as unknown as Date,
+    })
     .returning('*');
   return renewed;
 }

@@ -13,7 +13,12 @@ import { resendInvitation } from './resendInvitation.ts';
 import { revokeInvitation } from './revokeInvitation.ts';
 import { presentInvitation, presentWorkspace } from './workspace.presenter.ts';
 import {
-  AcceptInvitationSchema, InvitationIdSchema, InvitationSchema, InviteMemberSchema, ListInvitationsSchema, WorkspaceSchema,
+  AcceptInvitationSchema,
+  InvitationIdSchema,
+  InvitationSchema,
+  InviteMemberSchema,
+  ListInvitationsSchema,
+  WorkspaceSchema,
 } from './workspaces.schemas.ts';
 
 const tag = 'workspace invitations';
@@ -32,9 +37,12 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
 
   api.route(
     {
-      method: 'post', path: '/api/workspace/invitations/accept', tag,
+      method: 'post',
+      path: '/api/workspace/invitations/accept',
+      tag,
       summary: 'Join a workspace with an invitation token (the signed-in account must have the invited email)',
-      request: AcceptInvitationSchema, errors: [403, 404, 409],
+      request: AcceptInvitationSchema,
+      errors: [403, 404, 409],
       responses: { 200: { description: 'The workspace you joined', schema: dataOf(WorkspaceSchema) } },
     },
     async (req, res) => {
@@ -45,9 +53,12 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
 
   api.route(
     {
-      method: 'post', path: '/api/workspace/:id/invitations', tag,
+      method: 'post',
+      path: '/api/workspace/:id/invitations',
+      tag,
       summary: 'Invite someone by email (admins); an open invitation to the same address is renewed',
-      request: InviteMemberSchema, errors: [403, 404, 409, 429],
+      request: InviteMemberSchema,
+      errors: [403, 404, 409, 429],
       responses: { 201: { description: 'Invitation made; its email is queued (see emailStatus)', schema: dataOf(InvitationSchema) } },
     },
     async (req, res) => {
@@ -58,23 +69,40 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
 
   api.route(
     {
-      method: 'get', path: '/api/workspace/:id/invitations', tag, summary: 'List open invitations, by email (admins)',
-      request: ListInvitationsSchema, errors: [403, 404], responses: { 200: { description: 'A page', schema: pageOf(InvitationSchema) } },
+      method: 'get',
+      path: '/api/workspace/:id/invitations',
+      tag,
+      summary: 'List open invitations, by email (admins)',
+      request: ListInvitationsSchema,
+      errors: [403, 404],
+      responses: { 200: { description: 'A page', schema: pageOf(InvitationSchema) } },
     },
     async (req, res) => {
       const { params, query } = req.input;
       const workspace = await findWorkspaceForActor(db, req.actor, params.id, 'invite');
       const rows = await listOpenInvitations(db, workspace.id, { limit: query.limit, after: query.cursor?.[0] });
-      res.json(presentPage(rows, query.limit, (row) => [row.email.toLowerCase()], (row) => presentInvitation(row)));
+      res.json(
+        presentPage(
+          rows,
+          query.limit,
+          (row) => [row.email.toLowerCase()],
+          (row) => presentInvitation(row),
+        ),
+      );
     },
   );
 
   api.route(
     {
-      method: 'post', path: '/api/workspace/:id/invitations/:invitationId/resend', tag,
+      method: 'post',
+      path: '/api/workspace/:id/invitations/:invitationId/resend',
+      tag,
       summary: 'Send an invitation again with a new link and expiry; the old link stops working (admins)',
-      request: InvitationIdSchema, errors: [403, 404, 429],
-      responses: { 200: { description: 'Invitation renewed; its new email is queued (see emailStatus)', schema: dataOf(InvitationSchema) } },
+      request: InvitationIdSchema,
+      errors: [403, 404, 429],
+      responses: {
+        200: { description: 'Invitation renewed; its new email is queued (see emailStatus)', schema: dataOf(InvitationSchema) },
+      },
     },
     async (req, res) => {
       const { id, invitationId } = req.input.params;
@@ -85,8 +113,13 @@ export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mai
 
   api.route(
     {
-      method: 'delete', path: '/api/workspace/:id/invitations/:invitationId', tag, summary: 'Revoke an invitation (admins)',
-      request: InvitationIdSchema, errors: [403, 404], responses: { 204: { description: 'Revoked' } },
+      method: 'delete',
+      path: '/api/workspace/:id/invitations/:invitationId',
+      tag,
+      summary: 'Revoke an invitation (admins)',
+      request: InvitationIdSchema,
+      errors: [403, 404],
+      responses: { 204: { description: 'Revoked' } },
     },
     async (req, res) => {
       const { id, invitationId } = req.input.params;

@@ -2,7 +2,15 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import {
-  addWorkspaceMember, bearer, captureLogs, createWorkspace, invitationTokenIn, registerUser, startSmtpServer, type TestSmtpServer, type TestUser,
+  addWorkspaceMember,
+  bearer,
+  captureLogs,
+  createWorkspace,
+  invitationTokenIn,
+  registerUser,
+  startSmtpServer,
+  type TestSmtpServer,
+  type TestUser,
 } from '../../../test/factories.ts';
 import { expectError, requestsAs } from '../../../test/assertions.ts';
 import { waitUntil } from '../../../test/jobs.ts';
@@ -31,7 +39,11 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
   const { get, post } = requestsAs(() => t);
   const accept = (user: TestUser, token: string) => post(user, '/api/workspace/invitations/accept', { token });
   const auditActions = async (workspaceId: string) =>
-    (await t.services.db('audit_log').where({ subject_type: 'workspace', subject_id: workspaceId }).orderBy('id').select('action', 'actor_id', 'data'));
+    await t.services
+      .db('audit_log')
+      .where({ subject_type: 'workspace', subject_id: workspaceId })
+      .orderBy('id')
+      .select('action', 'actor_id', 'data');
 
   /** The emails to this address, once there are `count` of them: a job sends each after its request has answered. */
   async function mailsTo(address: string, count: number) {
@@ -57,7 +69,12 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     expect(res.status).toBe(201);
     expect(Object.keys(res.body.data).sort()).toEqual(INVITATION_FIELDS);
     expect(res.body.data).toMatchObject({
-      workspaceId: workspace.id, email: 'Dana.Invitee@Example.COM', role: 'member', status: 'pending', invitedBy: owner.id, emailStatus: 'queued',
+      workspaceId: workspace.id,
+      email: 'Dana.Invitee@Example.COM',
+      role: 'member',
+      status: 'pending',
+      invitedBy: owner.id,
+      emailStatus: 'queued',
     });
     const days = (Date.parse(res.body.data.expiresAt) - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.99);
@@ -65,8 +82,10 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
 
     const [received] = await mailsTo('dana.invitee@example.com', 1);
     // The job marks the email sent just after the SMTP server took it; the invitation then says so.
-    await waitUntil('the invitation to show its email sent', async () =>
-      (await get(owner, `/api/workspace/${workspace.id}/invitations`)).body.data[0]?.emailStatus === 'sent');
+    await waitUntil(
+      'the invitation to show its email sent',
+      async () => (await get(owner, `/api/workspace/${workspace.id}/invitations`)).body.data[0]?.emailStatus === 'sent',
+    );
     const { mail } = received!;
     expect(mail.subject).toBe('Join R&D <Lab> "North" on TwinMCP');
     expect(mail.from?.text).toBe('"Team" <team@example.test>');
@@ -93,7 +112,11 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
 
     expect(await auditActions(workspace.id)).toEqual([
       { action: 'workspace.created', actor_id: owner.id, data: expect.any(Object) },
-      { action: 'invitation.created', actor_id: owner.id, data: { invitationId: res.body.data.id, email: 'Dana.Invitee@Example.COM', role: 'member' } },
+      {
+        action: 'invitation.created',
+        actor_id: owner.id,
+        data: { invitationId: res.body.data.id, email: 'Dana.Invitee@Example.COM', role: 'member' },
+      },
       { action: 'invitation.accepted', actor_id: dana.id, data: { invitationId: res.body.data.id, role: 'member' } },
     ]);
     // With SMTP configured the link travels only by email: no log line carries it.
@@ -110,12 +133,17 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
 
     const late = await registerUser(t, { email: uniqueEmail('late') });
     const expired = await invite(workspace.id, late.email);
-    await t.services.db('workspace_invitations').where({ id: expired.invitation.id }).update({ expires_at: t.services.db.raw("now() - interval '1 minute'") });
+    await t.services
+      .db('workspace_invitations')
+      .where({ id: expired.invitation.id })
+      .update({ expires_at: t.services.db.raw("now() - interval '1 minute'") });
     const afterExpiry = await accept(late, expired.token);
 
     const revokedUser = await registerUser(t, { email: uniqueEmail('revoked') });
     const revoked = await invite(workspace.id, revokedUser.email);
-    expect((await t.request.delete(`/api/workspace/${workspace.id}/invitations/${revoked.invitation.id}`).set(bearer(owner))).status).toBe(204);
+    expect((await t.request.delete(`/api/workspace/${workspace.id}/invitations/${revoked.invitation.id}`).set(bearer(owner))).status).toBe(
+      204,
+    );
     const afterRevoke = await accept(revokedUser, revoked.token);
 
     const unknown = await accept(late, crypto.randomBytes(32).toString('base64url'));
@@ -156,7 +184,10 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     const workspace = await createWorkspace(t, owner, 'Resend');
     const user = await registerUser(t, { email: uniqueEmail('resend') });
     const first = await invite(workspace.id, user.email);
-    await t.services.db('workspace_invitations').where({ id: first.invitation.id }).update({ expires_at: t.services.db.raw("now() - interval '1 day'") });
+    await t.services
+      .db('workspace_invitations')
+      .where({ id: first.invitation.id })
+      .update({ expires_at: t.services.db.raw("now() - interval '1 day'") });
     const listed = await get(owner, `/api/workspace/${workspace.id}/invitations`);
     expect(listed.body.data.map((i: { id: string; status: string }) => [i.id, i.status])).toEqual([[first.invitation.id, 'expired']]);
 
@@ -171,7 +202,10 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     expect((await accept(user, second)).status).toBe(200);
     expectError(await post(owner, `/api/workspace/${workspace.id}/invitations/${first.invitation.id}/resend`, {}), 404, 'not_found');
     expect((await auditActions(workspace.id)).map((row) => row.action)).toEqual([
-      'workspace.created', 'invitation.created', 'invitation.resent', 'invitation.accepted',
+      'workspace.created',
+      'invitation.created',
+      'invitation.resent',
+      'invitation.accepted',
     ]);
   });
 
@@ -225,7 +259,11 @@ describe.each(['postgres', 'pglite'] as const)('invitations on %s, delivered by 
     const member = await registerUser(t, { email: uniqueEmail('member') });
     await addWorkspaceMember(t, id, member, 'viewer');
     const [sent, queued] = [smtp.received.length, await outboxSize()];
-    expectError(await post(owner, `/api/workspace/${id}/invitations`, { email: member.email.toUpperCase(), role: 'admin' }), 409, 'already_member');
+    expectError(
+      await post(owner, `/api/workspace/${id}/invitations`, { email: member.email.toUpperCase(), role: 'admin' }),
+      409,
+      'already_member',
+    );
     expectError(await post(owner, `/api/workspace/${id}/invitations`, { email: owner.email, role: 'admin' }), 409, 'already_member');
     expect(await outboxSize()).toBe(queued);
     expect(smtp.received.length).toBe(sent);

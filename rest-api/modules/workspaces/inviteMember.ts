@@ -34,10 +34,18 @@ export async function inviteMember(db: Knex, delivery: InvitationDelivery, props
     await consumeOrThrow(delivery.limiter, workspace.id);
     const token = generateOpaqueToken();
     const { invitation, inserted } = await upsertInvitation(trx, {
-      workspace_id: workspace.id, email: props.email, role: props.role, token_hash: hashOpaqueToken(token), invited_by: props.actor.id,
+      workspace_id: workspace.id,
+      email: props.email,
+      role: props.role,
+      token_hash: hashOpaqueToken(token),
+      invited_by: props.actor.id,
     });
     return deliverInvitation(trx, delivery, {
-      actor: props.actor, workspace, invitation, token, action: inserted ? 'invitation.created' : 'invitation.resent',
+      actor: props.actor,
+      workspace,
+      invitation,
+      token,
+      action: inserted ? 'invitation.created' : 'invitation.resent',
     });
   });
 }

@@ -9,7 +9,12 @@ import { transferOwnership } from './transferOwnership.ts';
 import { presentMember, presentWorkspace } from './workspace.presenter.ts';
 import { listMembers } from './workspaces.repo.ts';
 import {
-  ChangeMemberRoleSchema, ListMembersSchema, MemberIdSchema, MemberSchema, TransferOwnershipSchema, WorkspaceSchema,
+  ChangeMemberRoleSchema,
+  ListMembersSchema,
+  MemberIdSchema,
+  MemberSchema,
+  TransferOwnershipSchema,
+  WorkspaceSchema,
 } from './workspaces.schemas.ts';
 
 const tag = 'workspace members';
@@ -18,8 +23,13 @@ const tag = 'workspace members';
 export function memberRoutes(api: ApiRouter, { db, bus }: Services): void {
   api.route(
     {
-      method: 'get', path: '/api/workspace/:id/members', tag, summary: 'List members, by email (any member)',
-      request: ListMembersSchema, errors: [404], responses: { 200: { description: 'A page', schema: pageOf(MemberSchema) } },
+      method: 'get',
+      path: '/api/workspace/:id/members',
+      tag,
+      summary: 'List members, by email (any member)',
+      request: ListMembersSchema,
+      errors: [404],
+      responses: { 200: { description: 'A page', schema: pageOf(MemberSchema) } },
     },
     async (req, res) => {
       const { params, query } = req.input;
@@ -31,8 +41,12 @@ export function memberRoutes(api: ApiRouter, { db, bus }: Services): void {
 
   api.route(
     {
-      method: 'patch', path: '/api/workspace/:id/members/:userId', tag, summary: 'Change a member’s role (admins)',
-      request: ChangeMemberRoleSchema, errors: [403, 404, 409],
+      method: 'patch',
+      path: '/api/workspace/:id/members/:userId',
+      tag,
+      summary: 'Change a member’s role (admins)',
+      request: ChangeMemberRoleSchema,
+      errors: [403, 404, 409],
       responses: { 200: { description: 'The member with the new role', schema: dataOf(MemberSchema) } },
     },
     async (req, res) => {
@@ -44,9 +58,13 @@ export function memberRoutes(api: ApiRouter, { db, bus }: Services): void {
 
   api.route(
     {
-      method: 'delete', path: '/api/workspace/:id/members/:userId', tag,
+      method: 'delete',
+      path: '/api/workspace/:id/members/:userId',
+      tag,
       summary: 'Remove a member (admins), or leave (any member, with your own id)',
-      request: MemberIdSchema, errors: [403, 404, 409], responses: { 204: { description: 'Removed' } },
+      request: MemberIdSchema,
+      errors: [403, 404, 409],
+      responses: { 204: { description: 'Removed' } },
     },
     async (req, res) => {
       const { id, userId } = req.input.params;
@@ -57,8 +75,12 @@ export function memberRoutes(api: ApiRouter, { db, bus }: Services): void {
 
   api.route(
     {
-      method: 'post', path: '/api/workspace/:id/transfer', tag, summary: 'Hand ownership to another admin (owner only)',
-      request: TransferOwnershipSchema, errors: [403, 404, 409],
+      method: 'post',
+      path: '/api/workspace/:id/transfer',
+      tag,
+      summary: 'Hand ownership to another admin (owner only)',
+      request: TransferOwnershipSchema,
+      errors: [403, 404, 409],
       responses: { 200: { description: 'The workspace under its new owner', schema: dataOf(WorkspaceSchema) } },
     },
     async (req, res) => {

@@ -2,7 +2,13 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import {
-  addWorkspaceMember, bearer, createWorkspace, createWorkspaceConversation, recordEvents, registerUser, type TestUser,
+  addWorkspaceMember,
+  bearer,
+  createWorkspace,
+  createWorkspaceConversation,
+  recordEvents,
+  registerUser,
+  type TestUser,
 } from '../../../test/factories.ts';
 import { expectError, requestsAs } from '../../../test/assertions.ts';
 
@@ -18,7 +24,11 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
 
   const { get, post, patch, del } = requestsAs(() => t);
   const auditOf = (workspaceId: string) =>
-    t.services.db('audit_log').where({ subject_type: 'workspace', subject_id: workspaceId }).orderBy('id').select('action', 'actor_id', 'data');
+    t.services
+      .db('audit_log')
+      .where({ subject_type: 'workspace', subject_id: workspaceId })
+      .orderBy('id')
+      .select('action', 'actor_id', 'data');
   const roleOf = async (workspaceId: string, user: TestUser) =>
     (await t.services.db('workspace_members').where({ workspace_id: workspaceId, user_id: user.id }).first('role'))?.role ?? null;
 
@@ -41,7 +51,12 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
         .sort((a, b) => a.email.localeCompare(b.email));
       expect(res.body.data.map((m: { userId: string; email: string }) => ({ userId: m.userId, email: m.email }))).toEqual(expected);
       expect(res.body.data.find((m: { userId: string }) => m.userId === owner.id)).toEqual({
-        userId: owner.id, name: 'Olive Owner', email: owner.email, role: 'admin', isOwner: true, joinedAt: expect.any(String),
+        userId: owner.id,
+        name: 'Olive Owner',
+        email: owner.email,
+        role: 'admin',
+        isOwner: true,
+        joinedAt: expect.any(String),
       });
       expect(res.body.data.filter((m: { isOwner: boolean }) => m.isOwner)).toHaveLength(1);
       expect(res.body.pagination).toEqual({ nextCursor: null });
@@ -64,7 +79,9 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
       events.stop();
       expect(event).toEqual({ workspaceId: workspace.id, userId: viewer.id, role: 'member' });
       expect((await auditOf(workspace.id)).at(-1)).toEqual({
-        action: 'member.role_changed', actor_id: admin.id, data: { userId: viewer.id, from: 'viewer', to: 'member' },
+        action: 'member.role_changed',
+        actor_id: admin.id,
+        data: { userId: viewer.id, from: 'viewer', to: 'member' },
       });
     });
 
@@ -121,7 +138,9 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
       expectError(await get(member, `/api/conversations?workspaceId=${workspace.id}`), 404, 'not_found');
       expect((await get(admin, `/api/conversations/${conversation.id}`)).status).toBe(200);
       expect((await auditOf(workspace.id)).at(-1)).toEqual({
-        action: 'member.removed', actor_id: admin.id, data: { userId: member.id, role: 'member' },
+        action: 'member.removed',
+        actor_id: admin.id,
+        data: { userId: member.id, role: 'member' },
       });
     });
 
@@ -133,7 +152,9 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
       events.stop();
       expect(await roleOf(workspace.id, viewer)).toBeNull();
       expect((await auditOf(workspace.id)).at(-1)).toEqual({
-        action: 'member.left', actor_id: viewer.id, data: { userId: viewer.id, role: 'viewer' },
+        action: 'member.left',
+        actor_id: viewer.id,
+        data: { userId: viewer.id, role: 'viewer' },
       });
     });
 
@@ -179,7 +200,9 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
       expect(res.body.data.policies).toMatchObject({ delete: false, transferOwnership: false, manageMembers: true });
       expect((await get(admin, path)).body.data.policies).toMatchObject({ delete: true, transferOwnership: true });
       expect((await auditOf(workspace.id)).at(-1)).toEqual({
-        action: 'ownership.transferred', actor_id: owner.id, data: { from: owner.id, to: admin.id },
+        action: 'ownership.transferred',
+        actor_id: owner.id,
+        data: { from: owner.id, to: admin.id },
       });
 
       expect((await del(owner, `${path}/members/${owner.id}`)).status).toBe(204);

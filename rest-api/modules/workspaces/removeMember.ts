@@ -29,7 +29,10 @@ export async function removeMember(db: Knex, bus: Bus, props: Props): Promise<vo
     await assertMayGiveUpAdmin(trx, workspace, member);
     await deleteMember(trx, workspace.id, props.userId);
     await writeAudit(trx, {
-      actorId: props.actor.id, action: isLeaving ? 'member.left' : 'member.removed', subjectType: 'workspace', subjectId: workspace.id,
+      actorId: props.actor.id,
+      action: isLeaving ? 'member.left' : 'member.removed',
+      subjectType: 'workspace',
+      subjectId: workspace.id,
       data: { userId: props.userId, role: member.role },
     });
   });

@@ -20,7 +20,10 @@ export async function revokeInvitation(db: Knex, props: Props): Promise<void> {
     const invitation = await revokeInvitationRow(trx, workspace.id, props.invitationId);
     if (!invitation) throw new NotFoundError('Invitation not found');
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'invitation.revoked', subjectType: 'workspace', subjectId: workspace.id,
+      actorId: props.actor.id,
+      action: 'invitation.revoked',
+      subjectType: 'workspace',
+      subjectId: workspace.id,
       data: { invitationId: invitation.id, email: invitation.email },
     });
   });

@@ -25,7 +25,10 @@ export async function transferOwnership(db: Knex, props: Props): Promise<Workspa
     if (target?.role !== 'admin') throw new ConflictError('Ownership can only go to an admin of the workspace', 'target_not_admin');
     const updated = await updateWorkspaceRow(trx, workspace.id, { owner_id: props.userId });
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'ownership.transferred', subjectType: 'workspace', subjectId: workspace.id,
+      actorId: props.actor.id,
+      action: 'ownership.transferred',
+      subjectType: 'workspace',
+      subjectId: workspace.id,
       data: { from: workspace.owner_id, to: props.userId },
     });
     return { ...updated, role: workspace.role };

@@ -19,7 +19,10 @@ export async function updateWorkspace(db: Knex, props: Props): Promise<Workspace
     const workspace = await findWorkspaceForActor(trx, props.actor, props.id, 'update', { lock: 'update' });
     const updated = await updateWorkspaceRow(trx, workspace.id, { name: props.name });
     await writeAudit(trx, {
-      actorId: props.actor.id, action: 'workspace.updated', subjectType: 'workspace', subjectId: workspace.id,
+      actorId: props.actor.id,
+      action: 'workspace.updated',
+      subjectType: 'workspace',
+      subjectId: workspace.id,
       data: { name: { from: workspace.name, to: updated.name } },
     });
     return { ...updated, role: workspace.role };

@@ -4,7 +4,15 @@ import type { WorkspaceForActor } from './findWorkspaceForActor.ts';
 import type { InvitationRow } from './invitations.repo.ts';
 import type { MemberWithUser } from './workspaces.repo.ts';
 
-const WORKSPACE_ACTIONS: WorkspaceAction[] = ['read', 'createConversation', 'update', 'manageMembers', 'invite', 'delete', 'transferOwnership'];
+const WORKSPACE_ACTIONS: WorkspaceAction[] = [
+  'read',
+  'createConversation',
+  'update',
+  'manageMembers',
+  'invite',
+  'delete',
+  'transferOwnership',
+];
 
 /** A workspace as the asking member sees it, with the actions they may take. */
 export function presentWorkspace(row: WorkspaceForActor, actor: Actor) {

@@ -56,7 +56,10 @@ export function listWorkspacesOfUser(db: Knex, userId: string, page: { limit: nu
 
 /** Slugs already taken by `base` or `base-<n>`. `base` holds only [a-z0-9-], so it is safe inside the pattern. */
 export function findSlugsLike(db: Knex, base: string): Promise<string[]> {
-  return db('workspaces').where('slug', base).orWhereRaw('slug ~ ?', [`^${base}-[0-9]+$`]).pluck('slug');
+  return db('workspaces')
+    .where('slug', base)
+    .orWhereRaw('slug ~ ?', [`^${base}-[0-9]+$`])
+    .pluck('slug');
 }
 
 /** Inserts a workspace; a taken slug fails on the unique index (see createWorkspace). */
@@ -86,13 +89,18 @@ export function findMember(db: Knex, workspaceId: string, userId: string): Promi
 
 const membersWithUsers = (db: Knex, workspaceId: string) =>
   joinAccounts(
-    db('workspace_members as m').join('workspaces as w', 'w.id', 'm.workspace_id').where('m.workspace_id', workspaceId).select('m.*', 'w.owner_id'),
+    db('workspace_members as m')
+      .join('workspaces as w', 'w.id', 'm.workspace_id')
+      .where('m.workspace_id', workspaceId)
+      .select('m.*', 'w.owner_id'),
     'm.user_id',
   );
 
 /** Members by email; one extra row tells whether another page follows. */
 export function listMembers(db: Knex, workspaceId: string, page: { limit: number; after?: string }): Promise<MemberWithUser[]> {
-  const query = membersWithUsers(db, workspaceId).orderByRaw(ACCOUNT.emailKey).limit(page.limit + 1);
+  const query = membersWithUsers(db, workspaceId)
+    .orderByRaw(ACCOUNT.emailKey)
+    .limit(page.limit + 1);
   if (page.after !== undefined) query.whereRaw(`${ACCOUNT.emailKey} > ?`, [page.after]);
   return query;
 }
@@ -125,7 +133,10 @@ export async function deleteMember(db: Knex, workspaceId: string, userId: string
 
 /** How many admins the workspace has; read under the workspace lock to be meaningful. */
 export async function countAdmins(db: Knex, workspaceId: string): Promise<number> {
-  const row = await db('workspace_members').where({ workspace_id: workspaceId, role: 'admin' }).count<{ count: string }>('* as count').first();
+  const row = await db('workspace_members')
+    .where({ workspace_id: workspaceId, role: 'admin' })
+    .count<{ count: string }>('* as count')
+    .first();
   return Number(row?.count ?? 0);
 }
 

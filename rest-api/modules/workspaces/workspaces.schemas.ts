@@ -4,7 +4,11 @@ import { pageQuery } from '../../http/pagination.ts';
 import { Email, IdParam, Text } from '../../http/schemas.ts';
 
 // A name is one line: it goes into email subjects, where a line break would start a new header.
-const Name = Text().regex(/^[^\p{Cc}]*$/u, 'must not contain control characters').trim().min(1).max(100);
+const Name = Text()
+  .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters')
+  .trim()
+  .min(1)
+  .max(100);
 const Role = z.enum(WORKSPACE_ROLES);
 
 const WorkspaceParams = z.object({ id: IdParam });

@@ -3,12 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import {
-  addWorkspaceMember, bearer, createWorkspace, createWorkspaceConversation, recordEvents, registerUser, type TestUser,
+  addWorkspaceMember,
+  bearer,
+  createWorkspace,
+  createWorkspaceConversation,
+  recordEvents,
+  registerUser,
+  type TestUser,
 } from '../../../test/factories.ts';
 import { expectError, requestsAs } from '../../../test/assertions.ts';
 
 const OWNER_POLICIES = {
-  read: true, createConversation: true, update: true, manageMembers: true, invite: true, delete: true, transferOwnership: true,
+  read: true,
+  createConversation: true,
+  update: true,
+  manageMembers: true,
+  invite: true,
+  delete: true,
+  transferOwnership: true,
 };
 
 describe.each(['postgres', 'pglite'] as const)('workspaces on %s', (backend) => {
@@ -25,7 +37,11 @@ describe.each(['postgres', 'pglite'] as const)('workspaces on %s', (backend) => 
 
   const { get, post, patch, del } = requestsAs(() => t);
   const auditOf = (workspaceId: string) =>
-    t.services.db('audit_log').where({ subject_type: 'workspace', subject_id: workspaceId }).orderBy('id').select('action', 'actor_id', 'data');
+    t.services
+      .db('audit_log')
+      .where({ subject_type: 'workspace', subject_id: workspaceId })
+      .orderBy('id')
+      .select('action', 'actor_id', 'data');
 
   /** A workspace with one user per role besides its owner. */
   async function team(name = 'Team') {
@@ -43,8 +59,14 @@ describe.each(['postgres', 'pglite'] as const)('workspaces on %s', (backend) => 
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         data: {
-          id: expect.stringMatching(/^[0-9a-f-]{36}$/), name: 'Research Lab', slug: 'research-lab', ownerId: owner.id, role: 'admin',
-          createdAt: expect.any(String), updatedAt: expect.any(String), policies: OWNER_POLICIES,
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+          name: 'Research Lab',
+          slug: 'research-lab',
+          ownerId: owner.id,
+          role: 'admin',
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+          policies: OWNER_POLICIES,
         },
       });
       const members = await t.services.db('workspace_members').where({ workspace_id: res.body.data.id }).select('user_id', 'role');
@@ -166,7 +188,11 @@ describe.each(['postgres', 'pglite'] as const)('workspaces on %s', (backend) => 
       expect(res.status).toBe(200);
       expect(res.body.data).toMatchObject({ name: 'New Name', slug: workspace.slug, role: 'admin' });
       const audit = await auditOf(workspace.id);
-      expect(audit.at(-1)).toEqual({ action: 'workspace.updated', actor_id: admin.id, data: { name: { from: 'Old Name', to: 'New Name' } } });
+      expect(audit.at(-1)).toEqual({
+        action: 'workspace.updated',
+        actor_id: admin.id,
+        data: { name: { from: 'Old Name', to: 'New Name' } },
+      });
     });
 
     it.each(['member', 'viewer'] as const)('answers 403 when a %s renames, and keeps the name', async (role) => {
@@ -215,10 +241,14 @@ describe.each(['postgres', 'pglite'] as const)('workspaces on %s', (backend) => 
 
       const audit = await auditOf(workspace.id);
       expect(audit.at(-1)).toEqual({
-        action: 'workspace.deleted', actor_id: owner.id, data: { name: 'Team', slug: workspace.slug, conversations: 2 },
+        action: 'workspace.deleted',
+        actor_id: owner.id,
+        data: { name: 'Team', slug: workspace.slug, conversations: 2 },
       });
-      const conversationAudit = await t.services.db('audit_log')
-        .where({ subject_type: 'conversation', action: 'conversation.deleted' }).whereIn('subject_id', [first.id, second.id]);
+      const conversationAudit = await t.services
+        .db('audit_log')
+        .where({ subject_type: 'conversation', action: 'conversation.deleted' })
+        .whereIn('subject_id', [first.id, second.id]);
       expect(conversationAudit).toHaveLength(2);
     });
   });

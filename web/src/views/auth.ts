@@ -43,11 +43,27 @@ export function authView(mode: 'login' | 'register', query: URLSearchParams, int
         { onsubmit: submit },
         isRegister ? h('label', {}, 'Name', h('input', { name: 'name', required: true, maxLength: 100, autocomplete: 'name' })) : null,
         h('label', {}, 'Email', h('input', { name: 'email', type: 'email', required: true, value: invitedEmail, autocomplete: 'email' })),
-        h('label', {}, 'Password', h('input', { name: 'password', type: 'password', required: true, minLength: isRegister ? 8 : 1, autocomplete: isRegister ? 'new-password' : 'current-password' })),
+        h(
+          'label',
+          {},
+          'Password',
+          h('input', {
+            name: 'password',
+            type: 'password',
+            required: true,
+            minLength: isRegister ? 8 : 1,
+            autocomplete: isRegister ? 'new-password' : 'current-password',
+          }),
+        ),
         error,
         h('button', { type: 'submit', class: 'primary' }, isRegister ? 'Create account' : 'Sign in'),
       ),
-      h('p', { class: 'switch' }, isRegister ? 'Already have an account? ' : 'New here? ', h('a', { href: other }, isRegister ? 'Sign in' : 'Create an account')),
+      h(
+        'p',
+        { class: 'switch' },
+        isRegister ? 'Already have an account? ' : 'New here? ',
+        h('a', { href: other }, isRegister ? 'Sign in' : 'Create an account'),
+      ),
     ),
   );
   return { el };

@@ -15,7 +15,10 @@ export async function conversationView(conversationId: string): Promise<View> {
   ]);
   const knownNames = new Map<string, string>();
   if (conversation.workspaceId) {
-    const members = await api('GET', '/api/workspace/{id}/members', { params: { id: conversation.workspaceId }, query: { limit: 100 } }).catch(() => null);
+    const members = await api('GET', '/api/workspace/{id}/members', {
+      params: { id: conversation.workspaceId },
+      query: { limit: 100 },
+    }).catch(() => null);
     for (const member of members?.data ?? []) knownNames.set(member.userId, member.name);
   }
   const shares = conversation.policies.share ? sharePanel(conversation.id) : undefined;

@@ -29,25 +29,46 @@ export async function conversationsView(query: URLSearchParams): Promise<View> {
     'nav',
     { class: 'tabs', 'aria-label': 'Spaces' },
     h('a', { href: '/', class: workspaceId ? '' : 'active' }, 'Personal'),
-    ...workspaces.data.map((space) => h('a', { href: `/?workspace=${space.id}`, class: space.id === workspaceId ? 'active' : '' }, space.name)),
+    ...workspaces.data.map((space) =>
+      h('a', { href: `/?workspace=${space.id}`, class: space.id === workspaceId ? 'active' : '' }, space.name),
+    ),
   );
   const list = h('ul', { class: 'list' });
   replaceChildren(
     list,
     ...(conversations.data.length === 0 ? [h('li', { class: 'empty' }, 'No conversations yet.')] : []),
     ...conversations.data.map((conversation) =>
-      h('li', {}, h('a', { href: `/c/${conversation.id}`, class: 'row' }, h('span', { class: 'row-title' }, conversation.title), h('time', { class: 'muted' }, formatTime(conversation.updatedAt)))),
+      h(
+        'li',
+        {},
+        h(
+          'a',
+          { href: `/c/${conversation.id}`, class: 'row' },
+          h('span', { class: 'row-title' }, conversation.title),
+          h('time', { class: 'muted' }, formatTime(conversation.updatedAt)),
+        ),
+      ),
     ),
   );
 
   const el = shell(
-    h('div', { class: 'page-head' }, h('h1', {}, workspace ? workspace.name : 'Your conversations'), workspace ? h('a', { href: `/workspaces/${workspace.id}`, class: 'button' }, 'Members') : null),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, workspace ? workspace.name : 'Your conversations'),
+      workspace ? h('a', { href: `/workspaces/${workspace.id}`, class: 'button' }, 'Members') : null,
+    ),
     tabs,
     mayCreate
       ? h(
           'form',
           { class: 'inline-form card', onsubmit: create },
-          h('label', { class: 'grow' }, 'New conversation', h('input', { name: 'title', required: true, maxLength: 200, placeholder: 'Title' })),
+          h(
+            'label',
+            { class: 'grow' },
+            'New conversation',
+            h('input', { name: 'title', required: true, maxLength: 200, placeholder: 'Title' }),
+          ),
           h('button', { type: 'submit', class: 'primary' }, 'Create'),
           error,
         )

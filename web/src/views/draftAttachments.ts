@@ -87,8 +87,14 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
       chip.el,
       h('span', { class: 'chip-name' }, file.name),
       h('span', { class: 'chip-size' }, formatBytes(file.size)),
-      chip.state === 'failed' ? h('span', { class: 'chip-state error' }, chip.error) : h('span', { class: 'chip-state' }, STATE_TEXT[chip.state]),
-      h('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${file.name}`, title: 'Remove', onclick: () => remove(chip) }, '×'),
+      chip.state === 'failed'
+        ? h('span', { class: 'chip-state error' }, chip.error)
+        : h('span', { class: 'chip-state' }, STATE_TEXT[chip.state]),
+      h(
+        'button',
+        { type: 'button', class: 'chip-remove', 'aria-label': `Remove ${file.name}`, title: 'Remove', onclick: () => remove(chip) },
+        '×',
+      ),
     );
   }
 
@@ -102,7 +108,12 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
 
   return {
     el: list,
-    picker: h('div', { class: 'attach-row' }, h('label', { class: 'button attach-button' }, input, 'Attach files'), h('span', { class: 'hint drop-hint' }, 'or drop them here')),
+    picker: h(
+      'div',
+      { class: 'attach-row' },
+      h('label', { class: 'button attach-button' }, input, 'Attach files'),
+      h('span', { class: 'hint drop-hint' }, 'or drop them here'),
+    ),
     readyIds: () => chips.filter((chip) => chip.state === 'ready').map((chip) => chip.id!),
     isUploading: () => chips.some((chip) => chip.state === 'uploading'),
     clear() {
@@ -123,28 +134,44 @@ function acceptDrops(zone: HTMLElement, add: (files: File[]) => void): void {
   // dragenter and dragleave fire for every child crossed: count them, so the highlight does not blink.
   let depth = 0;
   const highlight = (on: boolean) => zone.classList.toggle('drop-active', on);
-  zone.addEventListener('dragenter', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    depth += 1;
-    highlight(true);
-  }, { capture: true });
-  zone.addEventListener('dragover', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.dataTransfer!.dropEffect = 'copy';
-  }, { capture: true });
-  zone.addEventListener('dragleave', (event) => {
-    if (!carriesFiles(event)) return;
-    depth = Math.max(0, depth - 1);
-    if (depth === 0) highlight(false);
-  }, { capture: true });
-  zone.addEventListener('drop', (event) => {
-    if (!carriesFiles(event)) return;
-    event.preventDefault();
-    event.stopPropagation();
-    depth = 0;
-    highlight(false);
-    add([...(event.dataTransfer?.files ?? [])]);
-  }, { capture: true });
+  zone.addEventListener(
+    'dragenter',
+    (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth += 1;
+      highlight(true);
+    },
+    { capture: true },
+  );
+  zone.addEventListener(
+    'dragover',
+    (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer!.dropEffect = 'copy';
+    },
+    { capture: true },
+  );
+  zone.addEventListener(
+    'dragleave',
+    (event) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) highlight(false);
+    },
+    { capture: true },
+  );
+  zone.addEventListener(
+    'drop',
+    (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.stopPropagation();
+      depth = 0;
+      highlight(false);
+      add([...(event.dataTransfer?.files ?? [])]);
+    },
+    { capture: true },
+  );
 }

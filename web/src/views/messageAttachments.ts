@@ -10,14 +10,20 @@ export function messageAttachments(attachments: readonly AttachmentSummary[], ur
   return h(
     'ul',
     { class: 'attachments', 'aria-label': 'Attachments' },
-    ...attachments.map((attachment) => h('li', {}, ...(isInlineImage(attachment) ? [picture(attachment, urls)] : downloadLink(attachment, urls)))),
+    ...attachments.map((attachment) =>
+      h('li', {}, ...(isInlineImage(attachment) ? [picture(attachment, urls)] : downloadLink(attachment, urls))),
+    ),
   );
 }
 
 function picture(attachment: AttachmentSummary, urls: AttachmentUrls): HTMLElement {
   const image = h('img', { alt: attachment.name, decoding: 'async' });
   // Opens the full picture in a tab; it gets its href (and focus) once the bytes are here.
-  const link = h('a', { class: 'attachment-picture', target: '_blank', rel: 'noopener', title: `${attachment.name} · ${formatBytes(attachment.size)}` }, image);
+  const link = h(
+    'a',
+    { class: 'attachment-picture', target: '_blank', rel: 'noopener', title: `${attachment.name} · ${formatBytes(attachment.size)}` },
+    image,
+  );
   const show = (url: string) => {
     image.src = url;
     link.href = url;
@@ -47,7 +53,13 @@ function downloadLink(attachment: AttachmentSummary, urls: AttachmentUrls): HTML
   }
   const link = h(
     'a',
-    { class: 'attachment-file', href: `/api/attachments/${encodeURIComponent(attachment.id)}`, download: attachment.name, title: `Download ${attachment.name}`, onclick: (event: Event) => void download(event) },
+    {
+      class: 'attachment-file',
+      href: `/api/attachments/${encodeURIComponent(attachment.id)}`,
+      download: attachment.name,
+      title: `Download ${attachment.name}`,
+      onclick: (event: Event) => void download(event),
+    },
     h('span', { class: 'attachment-name' }, attachment.name),
     h('span', { class: 'attachment-size' }, formatBytes(attachment.size)),
   );
@@ -55,7 +67,12 @@ function downloadLink(attachment: AttachmentSummary, urls: AttachmentUrls): HTML
 }
 
 function unavailable(attachment: AttachmentSummary, error: unknown): HTMLElement {
-  return h('span', { class: 'attachment-file unavailable' }, h('span', { class: 'attachment-name' }, attachment.name), h('span', { class: 'error' }, reason(error)));
+  return h(
+    'span',
+    { class: 'attachment-file unavailable' },
+    h('span', { class: 'attachment-name' }, attachment.name),
+    h('span', { class: 'error' }, reason(error)),
+  );
 }
 
 const reason = (error: unknown) => (error instanceof ApiError ? error.message : 'it could not be loaded');

@@ -35,7 +35,10 @@ export interface RoomViewOptions {
 }
 
 /** A message as the list shows it, from the REST API or the document alike. */
-type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & { author: string | null; attachments: AttachmentSummary[] };
+type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & {
+  author: string | null;
+  attachments: AttachmentSummary[];
+};
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -63,11 +66,25 @@ export function roomView(options: RoomViewOptions): View {
   const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
   const postError = h('p', { class: 'error', hidden: true });
   const attachmentUrls = new AttachmentUrls(options.token);
-  const composer = h('section', { class: 'composer card' }, h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine), editorHost);
+  const composer = h(
+    'section',
+    { class: 'composer card' },
+    h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine),
+    editorHost,
+  );
   // The files are this person's own (each upload is theirs until posted); only the draft's text is shared.
-  const attachments = options.mayPost ? draftAttachments({ conversationId: options.conversationId, dropZone: composer, onChange: updatePostButton }) : undefined;
+  const attachments = options.mayPost
+    ? draftAttachments({ conversationId: options.conversationId, dropZone: composer, onChange: updatePostButton })
+    : undefined;
   if (attachments) composer.append(attachments.el, h('div', { class: 'composer-actions' }, attachments.picker, postError, postButton));
-  else composer.append(h('p', { class: 'hint' }, options.mayEdit ? 'Edits reach everyone at once.' : 'You can read along; this link does not allow editing.'));
+  else
+    composer.append(
+      h(
+        'p',
+        { class: 'hint' },
+        options.mayEdit ? 'Edits reach everyone at once.' : 'You can read along; this link does not allow editing.',
+      ),
+    );
 
   let editor: Editor | undefined;
   let editsAway = 0;
@@ -83,7 +100,8 @@ export function roomView(options: RoomViewOptions): View {
   function showState(state: ConnectionState, detail: StateDetail): void {
     status.dataset.state = state;
     let label = STATE_LABELS[state];
-    if ((state === 'offline' || state === 'reconnecting') && detail.unsent > 0) label += ' · your changes are kept and sent when back online';
+    if ((state === 'offline' || state === 'reconnecting') && detail.unsent > 0)
+      label += ' · your changes are kept and sent when back online';
     // Say so, for a few seconds, once edits made offline have reached the server.
     if (state === 'connected' && detail.unsent === 0 && editsAway > 0) sentNoticeUntil = Date.now() + 4_000;
     if (state !== 'connected') editsAway = detail.unsent;
@@ -92,7 +110,10 @@ export function roomView(options: RoomViewOptions): View {
     status.textContent = label;
     if (state === 'revoked' || state === 'denied') {
       notice.hidden = false;
-      notice.textContent = state === 'revoked' ? 'Your access to this conversation has ended: the link was revoked or your access was removed.' : refusalText(detail.reason);
+      notice.textContent =
+        state === 'revoked'
+          ? 'Your access to this conversation has ended: the link was revoked or your access was removed.'
+          : refusalText(detail.reason);
       presenceList.replaceChildren();
       typingLine.textContent = '';
     }
@@ -104,7 +125,8 @@ export function roomView(options: RoomViewOptions): View {
 
   function updatePostButton(): void {
     // Files still uploading would miss the message: posting waits for them (a failed one is left out).
-    postButton.disabled = !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected' || attachments?.isUploading() === true;
+    postButton.disabled =
+      !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected' || attachments?.isUploading() === true;
   }
 
   function renderPresence(): void {
@@ -113,7 +135,12 @@ export function roomView(options: RoomViewOptions): View {
     replaceChildren(
       presenceList,
       ...people.map((person) =>
-        h('li', { class: 'person', title: person.user.name }, h('span', { class: 'dot', style: `background:${person.user.color}` }), person.isSelf ? `${person.user.name} (you)` : person.user.name),
+        h(
+          'li',
+          { class: 'person', title: person.user.name },
+          h('span', { class: 'dot', style: `background:${person.user.color}` }),
+          person.isSelf ? `${person.user.name} (you)` : person.user.name,
+        ),
       ),
     );
     const typing = people.filter((person) => person.typing && !person.isSelf).map((person) => person.user.name);
@@ -190,7 +217,9 @@ export function roomView(options: RoomViewOptions): View {
     }
   }
 
-  renderMessages(options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null, attachments: message.attachments ?? [] })));
+  renderMessages(
+    options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null, attachments: message.attachments ?? [] })),
+  );
   room.provider.on('synced', () => renderMessages(messagesFromDocument()));
   room.messages.observeDeep(() => renderMessages(messagesFromDocument()));
   room.provider.on('awarenessChange', renderPresence);
@@ -201,7 +230,12 @@ export function roomView(options: RoomViewOptions): View {
     'div',
     { class: 'room' },
     h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, title.el, status), presenceList, notice),
-    h('div', { class: options.aside ? 'room-body with-aside' : 'room-body' }, h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer), options.aside),
+    h(
+      'div',
+      { class: options.aside ? 'room-body with-aside' : 'room-body' },
+      h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer),
+      options.aside,
+    ),
   );
 
   editor = createDraftEditor(editorHost, room, user);
@@ -224,7 +258,12 @@ function attachmentsOf(value: unknown): AttachmentSummary[] {
   if (!Array.isArray(value)) return [];
   return value.filter(
     (item): item is AttachmentSummary =>
-      typeof item === 'object' && item !== null && typeof item.id === 'string' && typeof item.name === 'string' && typeof item.contentType === 'string' && typeof item.size === 'number',
+      typeof item === 'object' &&
+      item !== null &&
+      typeof item.id === 'string' &&
+      typeof item.name === 'string' &&
+      typeof item.contentType === 'string' &&
+      typeof item.size === 'number',
   );
 }
 

@@ -39,7 +39,11 @@ export function roomTitle(options: RoomTitleOptions): RoomTitle {
   function showTitle(focus = false): void {
     input = undefined;
     if (!options.rename) return replaceChildren(heading, shown);
-    const button = h('button', { type: 'button', class: 'title-button', title: 'Rename', 'aria-describedby': hint.id, onclick: edit }, shown);
+    const button = h(
+      'button',
+      { type: 'button', class: 'title-button', title: 'Rename', 'aria-describedby': hint.id, onclick: edit },
+      shown,
+    );
     replaceChildren(heading, button);
     if (focus) button.focus();
   }

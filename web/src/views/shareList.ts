@@ -61,8 +61,15 @@ export function shareList(revoke: (share: Share) => void): ShareList {
 
 function factsOf(share: Share): string {
   if (share.revokedAt) return 'revoked';
-  const views = share.maxViews ? `${share.viewCount}/${share.maxViews} views` : `${share.viewCount} ${share.viewCount === 1 ? 'view' : 'views'}`;
-  return [PERMISSION_LABELS[share.permission], share.hasPassword ? 'password' : null, share.expiresAt ? `until ${formatTime(share.expiresAt)}` : null, views]
+  const views = share.maxViews
+    ? `${share.viewCount}/${share.maxViews} views`
+    : `${share.viewCount} ${share.viewCount === 1 ? 'view' : 'views'}`;
+  return [
+    PERMISSION_LABELS[share.permission],
+    share.hasPassword ? 'password' : null,
+    share.expiresAt ? `until ${formatTime(share.expiresAt)}` : null,
+    views,
+  ]
     .filter(Boolean)
     .join(' · ');
 }

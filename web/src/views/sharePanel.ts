@@ -41,7 +41,17 @@ export function sharePanel(conversationId: string): View {
       replaceChildren(
         created,
         h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),
-        h('label', {}, 'Link', h('input', { readOnly: true, value: data.url, class: 'share-link', onfocus: (e: Event) => (e.target as HTMLInputElement).select() })),
+        h(
+          'label',
+          {},
+          'Link',
+          h('input', {
+            readOnly: true,
+            value: data.url,
+            class: 'share-link',
+            onfocus: (e: Event) => (e.target as HTMLInputElement).select(),
+          }),
+        ),
         h('button', { type: 'button', class: 'small', onclick: () => void navigator.clipboard?.writeText(data.url) }, 'Copy link'),
       );
       form.reset();
@@ -58,8 +68,22 @@ export function sharePanel(conversationId: string): View {
     h(
       'form',
       { onsubmit: submit, class: 'stack' },
-      h('label', {}, 'Permission', h('select', { name: 'permission' }, ...(['read', 'comment', 'edit'] as const).map((p) => h('option', { value: p }, PERMISSION_LABELS[p])))),
-      h('label', {}, 'Password (optional)', h('input', { name: 'password', type: 'password', minLength: 8, maxLength: 256, autocomplete: 'new-password' })),
+      h(
+        'label',
+        {},
+        'Permission',
+        h(
+          'select',
+          { name: 'permission' },
+          ...(['read', 'comment', 'edit'] as const).map((p) => h('option', { value: p }, PERMISSION_LABELS[p])),
+        ),
+      ),
+      h(
+        'label',
+        {},
+        'Password (optional)',
+        h('input', { name: 'password', type: 'password', minLength: 8, maxLength: 256, autocomplete: 'new-password' }),
+      ),
       h('label', {}, 'Expires (optional)', h('input', { name: 'expiresAt', type: 'datetime-local' })),
       h('label', {}, 'View limit (optional)', h('input', { name: 'maxViews', type: 'number', min: 1, inputMode: 'numeric' })),
       error,
@@ -69,6 +93,10 @@ export function sharePanel(conversationId: string): View {
     list.el,
   );
   // Reads the list at once when the panel shows, then keeps its view counts current.
-  const poll = pollWhileVisible(el, async () => list.show((await api('GET', '/api/share', { query: { conversationId, limit: 100 } })).data), REFRESH_EVERY_MS);
+  const poll = pollWhileVisible(
+    el,
+    async () => list.show((await api('GET', '/api/share', { query: { conversationId, limit: 100 } })).data),
+    REFRESH_EVERY_MS,
+  );
   return { el, destroy: () => poll.stop() };
 }

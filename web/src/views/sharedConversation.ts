@@ -26,14 +26,18 @@ export function sharedConversationView(shareId: string): View {
       sessionStorage.setItem(cacheKey, JSON.stringify(data));
       show(data);
     } catch (failure) {
-      if (failure instanceof ApiError && (failure.code === 'password_required' || failure.code === 'invalid_password')) return askPassword(failure.code === 'invalid_password');
+      if (failure instanceof ApiError && (failure.code === 'password_required' || failure.code === 'invalid_password'))
+        return askPassword(failure.code === 'invalid_password');
       const message =
         failure instanceof ApiError && failure.status === 404
           ? 'This link does not work: it may have been revoked, have expired or have been used up.'
           : failure instanceof ApiError && failure.code === 'rate_limited'
             ? 'Too many wrong passwords. Try again later.'
             : 'The link could not be opened.';
-      replaceChildren(frame, h('section', { class: 'card auth' }, h('h1', {}, 'Link unavailable'), h('p', { class: 'error', role: 'alert' }, message)));
+      replaceChildren(
+        frame,
+        h('section', { class: 'card auth' }, h('h1', {}, 'Link unavailable'), h('p', { class: 'error', role: 'alert' }, message)),
+      );
     }
   }
 
@@ -51,7 +55,13 @@ export function sharedConversationView(shareId: string): View {
         { class: 'card auth' },
         h('h1', {}, 'Password required'),
         h('p', { class: 'hint' }, 'Whoever shared this conversation protected it with a password.'),
-        h('form', { onsubmit: submit }, h('label', {}, 'Password', h('input', { name: 'password', type: 'password', required: true, autofocus: true })), error, h('button', { type: 'submit', class: 'primary' }, 'Open')),
+        h(
+          'form',
+          { onsubmit: submit },
+          h('label', {}, 'Password', h('input', { name: 'password', type: 'password', required: true, autofocus: true })),
+          error,
+          h('button', { type: 'submit', class: 'primary' }, 'Open'),
+        ),
       ),
     );
   }

@@ -24,7 +24,12 @@ export async function workspacesView(): Promise<View> {
     h(
       'form',
       { class: 'inline-form card', onsubmit: create },
-      h('label', { class: 'grow' }, 'New workspace', h('input', { name: 'name', required: true, maxLength: 100, placeholder: 'Team name' })),
+      h(
+        'label',
+        { class: 'grow' },
+        'New workspace',
+        h('input', { name: 'name', required: true, maxLength: 100, placeholder: 'Team name' }),
+      ),
       h('button', { type: 'submit', class: 'primary' }, 'Create'),
       error,
     ),
@@ -36,7 +41,16 @@ export async function workspacesView(): Promise<View> {
         { class: 'list' },
         ...(workspaces.data.length === 0 ? [h('li', { class: 'empty' }, 'You are not in any workspace yet.')] : []),
         ...workspaces.data.map((space) =>
-          h('li', {}, h('a', { href: `/workspaces/${space.id}`, class: 'row' }, h('span', { class: 'row-title' }, space.name), h('span', { class: `role ${space.role}` }, space.role))),
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              { href: `/workspaces/${space.id}`, class: 'row' },
+              h('span', { class: 'row-title' }, space.name),
+              h('span', { class: `role ${space.role}` }, space.role),
+            ),
+          ),
         ),
       ),
     ),
@@ -66,7 +80,9 @@ export async function workspaceView(workspaceId: string): Promise<View> {
   async function refresh(): Promise<void> {
     const [members, invitations] = await Promise.all([
       api('GET', '/api/workspace/{id}/members', { params: { id: workspaceId }, query: { limit: 100 } }),
-      workspace.policies.invite ? api('GET', '/api/workspace/{id}/invitations', { params: { id: workspaceId }, query: { limit: 100 } }) : null,
+      workspace.policies.invite
+        ? api('GET', '/api/workspace/{id}/invitations', { params: { id: workspaceId }, query: { limit: 100 } })
+        : null,
     ]);
     replaceChildren(memberList, ...members.data.map(memberRow));
     replaceChildren(
@@ -77,24 +93,65 @@ export async function workspaceView(workspaceId: string): Promise<View> {
           { class: 'row' },
           h('span', { class: 'row-title' }, invitation.email),
           h('span', { class: 'muted' }, `${invitation.role} · ${invitation.status}`),
-          h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', '/api/workspace/{id}/invitations/{invitationId}', { params: { id: workspaceId, invitationId: invitation.id } })) }, 'Revoke'),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger small',
+              onclick: () =>
+                void attempt(() =>
+                  api('DELETE', '/api/workspace/{id}/invitations/{invitationId}', {
+                    params: { id: workspaceId, invitationId: invitation.id },
+                  }),
+                ),
+            },
+            'Revoke',
+          ),
         ),
       ),
     );
   }
 
   function memberRow(member: Member): HTMLElement {
-    const role = manage && !member.isOwner
-      ? h(
-          'select',
-          { 'aria-label': `Role of ${member.name}`, onchange: (e: Event) => void attempt(() => api('PATCH', '/api/workspace/{id}/members/{userId}', { params: { id: workspaceId, userId: member.userId }, body: { role: (e.target as HTMLSelectElement).value as WorkspaceRole } })) },
-          ...ROLES.map((r) => h('option', { value: r, selected: r === member.role }, r)),
-        )
-      : h('span', { class: `role ${member.role}` }, member.isOwner ? 'owner' : member.role);
-    const remove = (manage && !member.isOwner) || (member.userId === me && !member.isOwner)
-      ? h('button', { type: 'button', class: 'danger small', onclick: () => void attempt(() => api('DELETE', '/api/workspace/{id}/members/{userId}', { params: { id: workspaceId, userId: member.userId } })) }, member.userId === me ? 'Leave' : 'Remove')
-      : null;
-    return h('li', { class: 'row member' }, h('span', { class: 'row-title' }, member.name, h('small', { class: 'muted' }, ` ${member.email}`)), role, remove);
+    const role =
+      manage && !member.isOwner
+        ? h(
+            'select',
+            {
+              'aria-label': `Role of ${member.name}`,
+              onchange: (e: Event) =>
+                void attempt(() =>
+                  api('PATCH', '/api/workspace/{id}/members/{userId}', {
+                    params: { id: workspaceId, userId: member.userId },
+                    body: { role: (e.target as HTMLSelectElement).value as WorkspaceRole },
+                  }),
+                ),
+            },
+            ...ROLES.map((r) => h('option', { value: r, selected: r === member.role }, r)),
+          )
+        : h('span', { class: `role ${member.role}` }, member.isOwner ? 'owner' : member.role);
+    const remove =
+      (manage && !member.isOwner) || (member.userId === me && !member.isOwner)
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger small',
+              onclick: () =>
+                void attempt(() =>
+                  api('DELETE', '/api/workspace/{id}/members/{userId}', { params: { id: workspaceId, userId: member.userId } }),
+                ),
+            },
+            member.userId === me ? 'Leave' : 'Remove',
+          )
+        : null;
+    return h(
+      'li',
+      { class: 'row member' },
+      h('span', { class: 'row-title' }, member.name, h('small', { class: 'muted' }, ` ${member.email}`)),
+      role,
+      remove,
+    );
   }
 
   const invite = async (event: SubmitEvent) => {
@@ -109,7 +166,13 @@ export async function workspaceView(workspaceId: string): Promise<View> {
 
   await refresh();
   const el = shell(
-    h('div', { class: 'page-head' }, h('h1', {}, workspace.name), h('span', { class: `role ${workspace.role}` }, `you: ${workspace.role}`), h('a', { href: `/?workspace=${workspace.id}`, class: 'button' }, 'Conversations')),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, workspace.name),
+      h('span', { class: `role ${workspace.role}` }, `you: ${workspace.role}`),
+      h('a', { href: `/?workspace=${workspace.id}`, class: 'button' }, 'Conversations'),
+    ),
     error,
     h('section', { class: 'card' }, h('h2', {}, 'Members'), memberList),
     workspace.policies.invite
@@ -121,7 +184,12 @@ export async function workspaceView(workspaceId: string): Promise<View> {
             'form',
             { class: 'inline-form', onsubmit: invite },
             h('label', { class: 'grow' }, 'Email', h('input', { name: 'email', type: 'email', required: true })),
-            h('label', {}, 'Role', h('select', { name: 'role' }, ...ROLES.map((r) => h('option', { value: r, defaultSelected: r === 'member' }, r)))),
+            h(
+              'label',
+              {},
+              'Role',
+              h('select', { name: 'role' }, ...ROLES.map((r) => h('option', { value: r, defaultSelected: r === 'member' }, r))),
+            ),
             h('button', { type: 'submit', class: 'primary' }, 'Send invitation'),
           ),
           h('h3', {}, 'Open invitations'),
@@ -145,6 +213,16 @@ export async function acceptInvitationView(token: string): Promise<View> {
         : failure instanceof ApiError && failure.code === 'already_member'
           ? 'You are already a member of this workspace.'
           : 'This invitation is no longer valid: it may have been used, revoked or have expired.';
-    return { el: shell(h('section', { class: 'card auth' }, h('h1', {}, 'Invitation'), h('p', { class: 'error', role: 'alert' }, message), h('a', { href: '/workspaces' }, 'Your workspaces'))) };
+    return {
+      el: shell(
+        h(
+          'section',
+          { class: 'card auth' },
+          h('h1', {}, 'Invitation'),
+          h('p', { class: 'error', role: 'alert' }, message),
+          h('a', { href: '/workspaces' }, 'Your workspaces'),
+        ),
+      ),
+    };
   }
 }
