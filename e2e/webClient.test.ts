@@ -324,7 +324,7 @@ describe('web client in Chromium', () => {
     // The link fetches the file with Bob's token and saves it under its name.
     const [download] = await Promise.all([bobPage.waitForEvent('download'), bobPage.getByRole('link', { name: 'notes.txt 20 B' }).click()]);
     expect(download.suggestedFilename()).toBe('notes.txt');
-    expect((await buffer((await download.createReadStream())!)).toString()).toBe('Bring the sketches.\n');
+    expect((await buffer((await download.createReadStream()))).toString()).toBe('Bring the sketches.\n');
 
     // Someone with a read link sees the picture too, fetched with the share token.
     const share = await createShare(ada, conversation.id, { permission: 'read' });

@@ -63,7 +63,7 @@ describe('Redis bus across two processes', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     try {
-      const lines = readline.createInterface({ input: peer.stdout! });
+      const lines = readline.createInterface({ input: peer.stdout });
       const iterator = lines[Symbol.asyncIterator]();
       expect((await iterator.next()).value).toBe('ready');
       const reply = nextEvent(bus, 'message.created');

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, parseConfig } from './config.ts';
+import { type ConfigError, parseConfig } from './config.ts';
 
 const problems = (env: Record<string, string>) => {
   try {

@@ -1,4 +1,4 @@
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { openProvider, type TestProvider } from '../../test/collab.ts';
 import type { FanOutPlan, WorkerReport } from '../lib/fanOut.ts';
 
@@ -40,7 +40,7 @@ process.once('message', async (plan: FanOutPlan) => {
   await Promise.all(clients.map(({ opened }) => opened.synced));
   send({ type: 'ready' });
 
-  const { startAt } = (await new Promise((resolve) => process.once('message', resolve))) as { startAt: number };
+  const { startAt } = (await new Promise((resolve) => process.once('message', resolve)));
   const rounds = plan.warmupRounds + plan.rounds;
   await Promise.all(
     clients.map(({ id, edits }) => editOnSchedule(id, edits, startAt + (id / plan.clients) * plan.intervalMs, rounds, plan.intervalMs)),

@@ -46,7 +46,7 @@ const isRichTextContent = (content: unknown) =>
 export function sanitizeClientUpdate(doc: Y.Doc, update: Uint8Array): SanitizedUpdate {
   let decoded: { structs: Struct[]; ds: { clients: Map<number, Array<{ clock: number; len: number }>> } };
   try {
-    decoded = Y.decodeUpdate(update) as unknown as typeof decoded;
+    decoded = Y.decodeUpdate(update);
   } catch (error) {
     throw new MalformedUpdateError('update does not decode', { cause: error });
   }

@@ -195,8 +195,8 @@ describe('collab connections end when access ends', () => {
     const user = await registerUser(t);
     const conversations = await Promise.all([createConversation(t, user), createConversation(t, user)]);
     const clients = [
-      nodeA.connect(`conversation:${conversations[0]!.id}`, user.accessToken),
-      nodeB.connect(`conversation:${conversations[1]!.id}`, user.accessToken),
+      nodeA.connect(`conversation:${conversations[0].id}`, user.accessToken),
+      nodeB.connect(`conversation:${conversations[1].id}`, user.accessToken),
     ];
     await Promise.all(clients.map((client) => client.synced));
 
@@ -209,7 +209,7 @@ describe('collab connections end when access ends', () => {
     // Signing in again at once gives a token the collab server takes.
     const login = await t.request.post('/api/auth/login').send({ email: user.email, password: user.password });
     expect(login.status).toBe(200);
-    await expect(nodeA.connect(`conversation:${conversations[0]!.id}`, login.body.data.accessToken).outcome).resolves.toEqual({
+    await expect(nodeA.connect(`conversation:${conversations[0].id}`, login.body.data.accessToken).outcome).resolves.toEqual({
       status: 'authenticated',
       scope: 'read-write',
     });

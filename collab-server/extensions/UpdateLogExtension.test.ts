@@ -84,7 +84,7 @@ describe('collab update log', () => {
     for (const { id } of documents) {
       expect((await logRows(id)).length).toBeGreaterThanOrEqual(2);
       const title = (await documentInDatabase(t.services.db, id)).getText('title').toString();
-      expect(title.split(' ').filter(Boolean).sort()).toEqual(id === documents[0]!.id ? ['again', 'w0', 'w1'] : ['w2', 'w3']);
+      expect(title.split(' ').filter(Boolean).sort()).toEqual(id === documents[0].id ? ['again', 'w0', 'w1'] : ['w2', 'w3']);
     }
   });
 

@@ -17,7 +17,7 @@ export function createRedisExtension(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
       const client = new Redis(url, { maxRetriesPerRequest: 2 });
       client.on('error', (error) => redisLog.warn({ err: error }, 'collab redis connection error'));
       // The extension bundles its own ioredis; the two copies' classes differ only in private fields.
-      return client as unknown as NonNullable<ConstructorParameters<typeof RedisExtension>[0]['redis']>;
+      return client;
     },
   });
 }

@@ -117,7 +117,7 @@ export class ApiRouter {
     // An operator route is for a person with the role: an API key never reaches requireOperator.
     const apiKeys = needsAuth === true && spec.apiKeys === true;
     const chain: RequestHandler[] = [];
-    if (this.options.checkResponses) chain.push(checkResponses(spec as RouteSpec<RequestSchema>));
+    if (this.options.checkResponses) chain.push(checkResponses(spec));
     if (needsAuth) chain.push(this.authenticate({ apiKeys }));
     if (needsAuth === 'operator') chain.push((this.options.requireOperator ?? refuseEveryone)());
     if (spec.request) chain.push(validate(spec.request));

@@ -1,4 +1,4 @@
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import type { MessageRole } from '../access/message.ts';
 import { isCanonicalId } from '../ids.ts';
 

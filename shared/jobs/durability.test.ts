@@ -21,7 +21,7 @@ async function startWorker(
     DATA_DIR: '/nonexistent-test-data-dir',
     JOB_WORKER_BEHAVIOUR: behaviour,
     ...database,
-  } as Record<string, string>);
+  });
   await worker.waitForLog('job worker ready', 60_000);
   return worker;
 }

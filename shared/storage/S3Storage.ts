@@ -5,7 +5,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsCommand,
-  S3Client,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';

@@ -49,5 +49,5 @@ export async function refreshSession(
   });
   if (outcome.ended) await announceSessionsEnded(props, outcome.ended);
   if (outcome.error) throw outcome.error;
-  return outcome.session!;
+  return outcome.session;
 }

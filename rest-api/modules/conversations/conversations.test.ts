@@ -149,7 +149,7 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           post(owner, `${path}/messages`, { role: 'user', content: 'racing' }),
           post(owner, `${path}/messages`, { role: 'user', content: 'racing' }),
         ]);
-        expect([first!.status, second!.status].sort()).toEqual([204, 404]);
+        expect([first.status, second.status].sort()).toEqual([204, 404]);
         for (const res of racing) expect([200, 201, 404]).toContain(res.status);
         const audit = await t.services.db('audit_log').where({ action: 'conversation.deleted', subject_id: conversation.id });
         expect(audit).toHaveLength(1);

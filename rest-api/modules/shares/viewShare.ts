@@ -93,7 +93,7 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
 
   const expiresAt = tokenExpiry(share, deps.shareTokenTtlSeconds);
   const token = signShareToken(deps.tokens, principal, expiresAt);
-  return { share, principal, opening: opening!, token, expiresAt, deviceToken };
+  return { share, principal, opening: opening, token, expiresAt, deviceToken };
 }
 
 /**
