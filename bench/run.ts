@@ -53,7 +53,8 @@ for (const scenario of selected) {
   for (const m of [result.subject, result.baseline]) {
     const lost = m.lostUpdates === undefined ? '' : `   lost ${m.lostUpdates}`;
     say(
-      `  ${m.label.padEnd(30)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s   p50 ${m.latencyMs.p50.toFixed(2)} ms   p99 ${m.latencyMs.p99.toFixed(2)} ms${lost}`,
+      `  ${m.label.padEnd(30)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s   ` +
+        `p50 ${m.latencyMs.p50.toFixed(2)} ms   p99 ${m.latencyMs.p99.toFixed(2)} ms${lost}`,
     );
   }
   for (const note of result.notes ?? []) say(`  ${note}`);

@@ -16,10 +16,10 @@ import { uploadFileAsForm } from './lib/multipartUpload.ts';
  *
  * Upload throughput of one large file through `POST /api/conversations/:id/attachments` — into the
  * local directory driver, then into S3 (s3rver) — next to what the same bytes cost without the API in
- * the same run: `fs.copyFile` and a stream copy (plain, and fsynced as the driver does) for the directory, a plain PutObject and a lib-storage
- * Upload for S3. The REST app and s3rver each run in their own process (as in production), the client
- * and the baselines in this one. Rounds interleave the methods so drift hits them alike. Prints a
- * table and writes bench/results/uploads-<timestamp>.json.
+ * the same run: `fs.copyFile` and a stream copy (plain, and fsynced as the driver does) for the
+ * directory, a plain PutObject and a lib-storage Upload for S3. The REST app and s3rver each run in
+ * their own process (as in production), the client and the baselines in this one. Rounds interleave
+ * the methods so drift hits them alike. Prints a table and writes bench/results/uploads-<timestamp>.json.
  */
 const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '50' }, runs: { type: 'string', default: '5' } } });
 const MIB = 1024 * 1024;
@@ -127,12 +127,14 @@ try {
     `\n${SIZE / MIB} MiB, median of ${RUNS} runs (load average ${os.loadavg()[0]!.toFixed(2)} on ${os.availableParallelism()} cores)\n`,
   );
   console.log(
-    `${'target'.padEnd(7)}${'method'.padEnd(28)}${'median ms'.padStart(10)}${'min ms'.padStart(9)}${'MiB/s'.padStart(8)}${'of best baseline'.padStart(18)}`,
+    `${'target'.padEnd(7)}${'method'.padEnd(28)}${'median ms'.padStart(10)}` +
+      `${'min ms'.padStart(9)}${'MiB/s'.padStart(8)}${'of best baseline'.padStart(18)}`,
   );
   for (const r of results) {
     const share = `${Math.round((100 * r.mibPerSecond) / best(r.target))} %`;
     console.log(
-      `${r.target.padEnd(7)}${r.method.padEnd(28)}${String(r.medianMs).padStart(10)}${String(r.minMs).padStart(9)}${String(r.mibPerSecond).padStart(8)}${share.padStart(18)}`,
+      `${r.target.padEnd(7)}${r.method.padEnd(28)}${String(r.medianMs).padStart(10)}` +
+        `${String(r.minMs).padStart(9)}${String(r.mibPerSecond).padStart(8)}${share.padStart(18)}`,
     );
   }
   const startedAt = new Date().toISOString();

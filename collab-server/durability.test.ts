@@ -36,7 +36,7 @@ function paragraphs(doc: Y.Doc): Set<string> {
       .map((node) =>
         (node as Y.XmlElement)
           .toArray()
-          .map((text) => text.toString())
+          .map((text) => (text as Y.XmlText).toString())
           .join(''),
       ),
   );

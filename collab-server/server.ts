@@ -40,8 +40,9 @@ export interface CollabServer {
 /**
  * Assembles the collaboration server from the shared services. Hooks run by priority: auth (1000) and
  * Redis (1000, whose store lock must come before the store), limits (900), the update log (200), the
- * client-update check that applies what clients send (150), then the rest (100). On close, once every document is stored, the update log commits what is still
- * queued (onDestroy) before main.ts closes the database.
+ * client-update check that applies what clients send (150), then the rest (100). On close, once every
+ * document is stored, the update log commits what is still queued (onDestroy) before main.ts closes the
+ * database.
  */
 export function createCollabServer(services: Services): CollabServer {
   const { config, db, bus, log, revocations } = services;
@@ -61,7 +62,7 @@ export function createCollabServer(services: Services): CollabServer {
         tokens: services.tokens,
         accessTokens: services.accessTokens,
         log,
-        onRefused: metrics.countRefusal,
+        onRefused: (reason) => metrics.countRefusal(reason),
         revocations,
       }),
       ...(config.REDIS_URL ? [createRedisExtension(config, log)] : []),
@@ -80,7 +81,7 @@ export function createCollabServer(services: Services): CollabServer {
       new PersistenceExtension({ db, log, metrics }),
       new MessageMirrorExtension({ db, bus, log }),
       new RenameExtension({ bus, log }),
-      new AccessEventsExtension({ db, bus, log, revocations, onClosed: metrics.countClosed }),
+      new AccessEventsExtension({ db, bus, log, revocations, onClosed: (reason) => metrics.countClosed(reason) }),
       new OperationsExtension({ services, metrics: metrics.registry }),
     ],
   });

@@ -65,7 +65,8 @@ describe('web client: live title and view counts', () => {
       .waitFor()
       .catch((error: unknown) => {
         throw new Error(
-          `The other member's heading did not follow the rename. Does the collab server mirror the title into the document? ${String(error)}`,
+          "The other member's heading did not follow the rename. " +
+            `Does the collab server mirror the title into the document? ${String(error)}`,
         );
       });
     expect(await isSamePageLoad(bobPage)).toBe(true);

@@ -282,7 +282,7 @@ describe('web client in Chromium', () => {
     expect(await accessTokenOf(page)).not.toBe(expired);
   }, 30_000);
 
-  it('attaches a picture by the picker and a file by drag-and-drop, shows both to members and share viewers, and says why a file was refused', async () => {
+  it('attaches by picker and by drag-and-drop, shows both files to members and share viewers, and says why one was refused', async () => {
     const ada = await registerUser(stack.app, { name: 'Ada' });
     const bob = await registerUser(stack.app, { name: 'Bob' });
     const workspace = await createWorkspace(stack.app, ada, 'Files team');
@@ -324,7 +324,7 @@ describe('web client in Chromium', () => {
     // The link fetches the file with Bob's token and saves it under its name.
     const [download] = await Promise.all([bobPage.waitForEvent('download'), bobPage.getByRole('link', { name: 'notes.txt 20 B' }).click()]);
     expect(download.suggestedFilename()).toBe('notes.txt');
-    expect((await buffer((await download.createReadStream()))).toString()).toBe('Bring the sketches.\n');
+    expect((await buffer(await download.createReadStream())).toString()).toBe('Bring the sketches.\n');
 
     // Someone with a read link sees the picture too, fetched with the share token.
     const share = await createShare(ada, conversation.id, { permission: 'read' });

@@ -44,8 +44,9 @@ describe('configuration', () => {
   });
 
   it('stops the process with exit code 1 and the one line on a bad value', () => {
-    const result = spawnSync('node_modules/.bin/tsx', ['rest-api/main.ts'], {
-      env: { PATH: process.env.PATH, PORT: '70000' },
+    // Node by its own path, not through PATH: the child's environment is PORT alone, so nothing else decides its configuration.
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'rest-api/main.ts'], {
+      env: { PORT: '70000' },
       encoding: 'utf8',
       timeout: 20_000,
     });

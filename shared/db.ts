@@ -3,10 +3,21 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { PGlite } from '@electric-sql/pglite';
+import type { Client as PgConnection } from 'pg';
 import type { Config } from './config.ts';
 import { migrationSource } from '../migrations/index.ts';
 
 export type Db = Knex;
+
+/**
+ * The part of knex's client used below to run several statements on one connection. knex types
+ * `db.client` as any; on PostgreSQL (`client: 'pg'`) the connections it hands out are pg clients.
+ */
+interface PgKnexClient {
+  config: Knex.Config;
+  acquireConnection(): Promise<PgConnection>;
+  releaseConnection(connection: PgConnection): Promise<void>;
+}
 
 /** Where the embedded database lives when DATABASE_URL is unset. */
 export function pgliteDirectory(config: Pick<Config, 'DATA_DIR'>): string {
@@ -53,8 +64,9 @@ const MIGRATION_LOCK_KEY = 7_126_480_331;
  * PostgreSQL every process first waits for one advisory lock: the others then find nothing to do.
  */
 export async function migrateLatest(db: Db): Promise<string[]> {
-  if (db.client.config.client !== 'pg') return runMigrations(db);
-  const connection = await db.client.acquireConnection();
+  const client = db.client as PgKnexClient;
+  if (client.config.client !== 'pg') return runMigrations(db);
+  const connection = await client.acquireConnection();
   try {
     await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
@@ -63,7 +75,7 @@ export async function migrateLatest(db: Db): Promise<string[]> {
       await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
     }
   } finally {
-    await db.client.releaseConnection(connection);
+    await client.releaseConnection(connection);
   }
 }
 
@@ -89,12 +101,13 @@ export async function isDbReady(db: Db): Promise<boolean> {
  * holds — and the caller runs its ordinary query instead.
  */
 export async function queryPrepared<T>(db: Db, statement: { name: string; text: string; values: unknown[] }): Promise<T[] | undefined> {
-  if (db.client.config.client !== 'pg' || db.isTransaction) return undefined;
-  const connection = await db.client.acquireConnection();
+  const client = db.client as PgKnexClient;
+  if (client.config.client !== 'pg' || db.isTransaction) return undefined;
+  const connection = await client.acquireConnection();
   try {
     return (await connection.query(statement)).rows as T[];
   } finally {
-    await db.client.releaseConnection(connection);
+    await client.releaseConnection(connection);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { Logger } from './logger.ts';
 
 /** One step of an orderly stop: a name for the log and the work. */
@@ -46,7 +47,7 @@ export function handleShutdown(log: Logger, timeoutMs: number, steps: ShutdownSt
 }
 
 /** Closes an http server: stops accepting, lets in-flight requests finish, drops idle keep-alive sockets. */
-export function closeHttpServer(server: import('node:http').Server): Promise<void> {
+export function closeHttpServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     server.close((error) => (error ? reject(error) : resolve()));
     server.closeIdleConnections();

@@ -29,7 +29,10 @@ export interface Services {
   jobs: Jobs;
   /** Work to finish before the services close (flush what is buffered); runs in reverse order of registration. */
   beforeClose(step: () => Promise<void>): void;
-  /** Stops the jobs (letting running ones finish), runs the beforeClose steps, then closes the bus, Redis, object storage and the database. */
+  /**
+   * Stops the jobs (letting running ones finish), runs the beforeClose steps, then closes the bus, Redis,
+   * object storage and the database.
+   */
   close(): Promise<void>;
 }
 

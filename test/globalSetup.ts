@@ -34,7 +34,7 @@ export default async function globalSetup(): Promise<void> {
     await db.raw('select 1');
   } catch (error) {
     await db.destroy();
-    throw new Error(`Tests need PostgreSQL at ${TEST_POSTGRES_URL} (set TEST_POSTGRES_URL): ${(error as Error).message}`);
+    throw new Error(`Tests need PostgreSQL at ${TEST_POSTGRES_URL} (set TEST_POSTGRES_URL): ${(error as Error).message}`, { cause: error });
   }
   try {
     await dropOrphanedDatabases(db);
@@ -46,7 +46,7 @@ export default async function globalSetup(): Promise<void> {
     await redis.connect();
     await redis.ping();
   } catch (error) {
-    throw new Error(`Tests need Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL): ${(error as Error).message}`);
+    throw new Error(`Tests need Redis at ${TEST_REDIS_URL} (set TEST_REDIS_URL): ${(error as Error).message}`, { cause: error });
   } finally {
     redis.disconnect();
   }

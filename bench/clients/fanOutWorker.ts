@@ -17,7 +17,10 @@ interface BenchEdit {
   sentAt: number;
 }
 
-process.once('message', async (plan: FanOutPlan) => {
+// A failure rejects unhandled, which ends this process: the parent sees its worker exit.
+process.once('message', (plan: FanOutPlan) => void runClients(plan));
+
+async function runClients(plan: FanOutPlan): Promise<void> {
   const latencies: number[] = [];
   let received = 0;
   const clients = plan.ids.map((id) => {
@@ -40,7 +43,7 @@ process.once('message', async (plan: FanOutPlan) => {
   await Promise.all(clients.map(({ opened }) => opened.synced));
   send({ type: 'ready' });
 
-  const { startAt } = (await new Promise((resolve) => process.once('message', resolve)));
+  const { startAt } = await new Promise<{ startAt: number }>((resolve) => process.once('message', resolve));
   const rounds = plan.warmupRounds + plan.rounds;
   await Promise.all(
     clients.map(({ id, edits }) => editOnSchedule(id, edits, startAt + (id / plan.clients) * plan.intervalMs, rounds, plan.intervalMs)),
@@ -53,7 +56,7 @@ process.once('message', async (plan: FanOutPlan) => {
   clients.forEach(({ opened }) => destroy(opened));
   // The parent ends this process once it has the report: exiting here could beat a large report through the IPC channel.
   send({ type: 'done', expected, received, latencies });
-});
+}
 
 async function editOnSchedule(id: number, edits: Y.Map<BenchEdit>, firstAt: number, rounds: number, intervalMs: number): Promise<void> {
   for (let seq = 0; seq < rounds; seq++) {

@@ -56,7 +56,8 @@ function fire(target: HttpTarget, connections: number, durationSeconds: number, 
         connections,
         duration: durationSeconds,
       },
-      (error, result) => (error ? reject(error) : resolve(result)),
+      // @types/autocannon types the error as any; autocannon passes an Error or null.
+      (error: Error | null, result) => (error ? reject(error) : resolve(result)),
     );
     // autocannon 9 emits (client, statusCode, resBytes, responseTime); @types/autocannon omits the client.
     if (latencies) instance.on('response', (...args: unknown[]) => latencies.push(Number(args.at(-1))));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './childServer.ts';
-import type { BenchReport, Measurement, Scenario, ScenarioFigures, ScenarioResult, TargetCheck } from './types.ts';
+import type { BenchReport, Scenario, ScenarioFigures, ScenarioResult, TargetCheck } from './types.ts';
 
 export const RESULTS_DIR = path.join(REPO_ROOT, 'bench', 'results');
 const README = path.join(REPO_ROOT, 'README.md');
@@ -65,7 +65,8 @@ export function renderLatest(report: BenchReport, jsonName: string): string {
     '',
     `${describeRun(report)} Raw figures: [${jsonName}](${jsonName}).`,
     '',
-    "Collab rows: req/s is receipts per second (every client receiving every other client's edit), responses are receipts, latencies run from an edit to its receipt (or, for a document load, from opening the provider to its first sync).",
+    "Collab rows: req/s is receipts per second (every client receiving every other client's edit), responses are receipts, " +
+      'latencies run from an edit to its receipt (or, for a document load, from opening the provider to its first sync).',
     '',
     '| Scenario | Server | req/s | mean ms | p50 ms | p90 ms | p99 ms | max ms | responses | lost |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -75,7 +76,8 @@ export function renderLatest(report: BenchReport, jsonName: string): string {
       const l = m.latencyMs;
       const lost = m.lostUpdates === undefined ? '' : fmtInt(m.lostUpdates);
       lines.push(
-        `| ${result.id} | ${m.label} | ${fmtInt(m.requestsPerSecond)} | ${ms(l.mean)} | ${ms(l.p50)} | ${ms(l.p90)} | ${ms(l.p99)} | ${ms(l.max)} | ${fmtInt(m.requests)} | ${lost} |`,
+        `| ${result.id} | ${m.label} | ${fmtInt(m.requestsPerSecond)} | ${ms(l.mean)} | ${ms(l.p50)} | ${ms(l.p90)} | ` +
+          `${ms(l.p99)} | ${ms(l.max)} | ${fmtInt(m.requests)} | ${lost} |`,
       );
     }
   }
@@ -107,7 +109,8 @@ export function renderReadmeSection(report: BenchReport): string {
       lines.push(
         `| ${r.title} | ${fmtInt(r.subject.requestsPerSecond)} | ${fmtInt(r.baseline.requestsPerSecond)} | ` +
           `${r.throughputRatio.toFixed(2)}${targetOf(throughput)} | ${ms(r.subject.latencyMs.p50)} / ${ms(r.subject.latencyMs.p99)} ms | ` +
-          `${ms(r.baseline.latencyMs.p50)} / ${ms(r.baseline.latencyMs.p99)} ms | ${r.p99Ratio.toFixed(2)}${targetOf(p99)} | ${resultOf(r)} |`,
+          `${ms(r.baseline.latencyMs.p50)} / ${ms(r.baseline.latencyMs.p99)} ms | ` +
+          `${r.p99Ratio.toFixed(2)}${targetOf(p99)} | ${resultOf(r)} |`,
       );
     }
   }
@@ -125,7 +128,8 @@ export function renderReadmeSection(report: BenchReport): string {
           ? '—'
           : `${fmtInt(r.subject.lostUpdates)}${targetOf(lost)} (plain: ${fmtInt(r.baseline.lostUpdates ?? 0)})`;
       lines.push(
-        `| ${r.title} | ${ms(r.subject.latencyMs.p50)} / ${ms(r.subject.latencyMs.p99)} ms | ${ms(r.baseline.latencyMs.p50)} / ${ms(r.baseline.latencyMs.p99)} ms | ` +
+        `| ${r.title} | ${ms(r.subject.latencyMs.p50)} / ${ms(r.subject.latencyMs.p99)} ms | ` +
+          `${ms(r.baseline.latencyMs.p50)} / ${ms(r.baseline.latencyMs.p99)} ms | ` +
           `${r.p99Ratio.toFixed(2)}${targetOf(p99)} | ${lostCell} | ${resultOf(r)} |`,
       );
     }
@@ -169,10 +173,14 @@ function describeRun(report: BenchReport): string {
   const when = report.startedAt.replace('T', ' ').replace(/:\d\d\.\d+Z$/, ' UTC');
   return (
     `Measured ${when} on commit \`${report.commit}\`: Node ${machine.node}, ${machine.platform}, ` +
-    `${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, load average ${machine.loadAverageAtStart} at start, ${machine.loadAverageAtEnd} at end. autocannon with ${load.connections} connections, ` +
+    `${machine.cores} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, load average ${machine.loadAverageAtStart} at start, ` +
+    `${machine.loadAverageAtEnd} at end. autocannon with ${load.connections} connections, ` +
     `${load.warmupSeconds} s warm-up then ${load.durationSeconds} s measured per server; each server runs alone, in its own process.` +
     (report.scenarios.some((r) => r.kind === 'collab')
-      ? ` Collab: HocuspocusProviders over \`ws\` in 4 client processes; fan-out runs 5 trials per server, interleaved ours/plain/plain/ours/ours/plain/… with both running, each 2 warm-up rounds then ${load.durationSeconds} s measured, each client editing every 250 ms (every 1 s past 20 clients, 2 s past 50), latencies pooled per server; ` +
+      ? ' Collab: HocuspocusProviders over `ws` in 4 client processes; fan-out runs 5 trials per server, ' +
+        'interleaved ours/plain/plain/ours/ours/plain/… with both running, ' +
+        `each 2 warm-up rounds then ${load.durationSeconds} s measured, ` +
+        'each client editing every 250 ms (every 1 s past 20 clients, 2 s past 50), latencies pooled per server; ' +
         'latency is receipt time − send time on one shared clock, lost updates are expected receipts − distinct receipts.'
       : '')
   );

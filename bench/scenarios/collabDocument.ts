@@ -46,9 +46,11 @@ export const collabDocument: Scenario = {
     const kib = (bytes: number) => `${Math.round(bytes / 1024).toLocaleString('en-US')} KiB`;
     const notes = [
       `memory per loaded document (${LOADED_DOCUMENTS} open, one client each, after GC): ours ${kib(ours.memory.heapUsed)} heap, ` +
-        `plain Hocuspocus ${kib(plainMemory.heapUsed)} heap (RSS: ours ${kib(ours.memory.rss)}, plain ${kib(plainMemory.rss)}; RSS moves with the allocator and is noisy)`,
-      `the ${EDITS.toLocaleString('en-US')}-edit document is ${kib(large.state.byteLength)} stored; loading it from ${EDITS.toLocaleString('en-US')} uncompacted ` +
-        `update-log rows (a node died before storing) takes p50 ${summarize(ours.fromLog).p50.toFixed(0)} ms, max ${summarize(ours.fromLog).max.toFixed(0)} ms`,
+        `plain Hocuspocus ${kib(plainMemory.heapUsed)} heap (RSS: ours ${kib(ours.memory.rss)}, plain ${kib(plainMemory.rss)}; ` +
+        'RSS moves with the allocator and is noisy)',
+      `the ${EDITS.toLocaleString('en-US')}-edit document is ${kib(large.state.byteLength)} stored; ` +
+        `loading it from ${EDITS.toLocaleString('en-US')} uncompacted update-log rows (a node died before storing) ` +
+        `takes p50 ${summarize(ours.fromLog).p50.toFixed(0)} ms, max ${summarize(ours.fromLog).max.toFixed(0)} ms`,
     ];
     return {
       subject: asMeasurement('our collab server (compact state in PostgreSQL)', ours.fromState, LOAD_SAMPLES),

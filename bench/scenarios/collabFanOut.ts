@@ -54,7 +54,8 @@ export function collabFanOut(clients: number, nodes = 1): Scenario {
         subject: poolTrials(`our collab server (${where})`, clients, ours),
         baseline: poolTrials(`plain Hocuspocus${nodes > 1 ? ` (${nodes} nodes, Redis extension)` : ''}`, clients, plain),
         notes: [
-          `${TRIALS} interleaved trials per server, one edit per client every ${settings.intervalMs} ms; p99 ratio trial by trial: ${perTrial.join(', ')}`,
+          `${TRIALS} interleaved trials per server, one edit per client every ${settings.intervalMs} ms; ` +
+            `p99 ratio trial by trial: ${perTrial.join(', ')}`,
         ],
       };
     },

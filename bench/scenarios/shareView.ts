@@ -104,5 +104,8 @@ async function probeExactness(app: RestAppServer, token: string, conversationId:
   if (opened !== PROBE.limit || refused !== PROBE.views - PROBE.limit) {
     throw new Error(`view limit not exact: ${opened} views opened and ${refused} refused of ${PROBE.views} on a ${PROBE.limit}-view link`);
   }
-  return `exactness: ${PROBE.views} views, ${PROBE.concurrency} at a time, on a ${PROBE.limit}-view link: ${opened} opened, ${refused} refused (404)`;
+  return (
+    `exactness: ${PROBE.views} views, ${PROBE.concurrency} at a time, on a ${PROBE.limit}-view link: ` +
+    `${opened} opened, ${refused} refused (404)`
+  );
 }

@@ -109,7 +109,7 @@ describe('sanitizeClientUpdate', () => {
     const update = s.clientDoes((doc) => messagesOf(doc).delete(0, 2));
     const sanitized = s.serverReceives(update);
     // Both maps and every field in them.
-    const fields = (messagesOf(s.server).get(0)).size;
+    const fields = messagesOf(s.server).get(0).size;
     expect(sanitized.removedDeletions).toBe(2 * (1 + fields));
     expect(sanitized.tamperedEntries).toHaveLength(2);
     expect(listDocumentMessages(s.server)).toEqual(s.messages);
@@ -128,7 +128,7 @@ describe('sanitizeClientUpdate', () => {
     expect(sanitized.tamperedEntries).toHaveLength(1);
     expect(listDocumentMessages(s.server)).toEqual(s.messages);
     expect(listDocumentMessages(s.client)).toEqual(s.messages);
-    expect((messagesOf(s.client).get(0)).has('injected')).toBe(false);
+    expect(messagesOf(s.client).get(0).has('injected')).toBe(false);
   });
 
   it('keeps roots of other names and the wrong content in the title out', () => {

@@ -4,6 +4,7 @@ import type { Db } from '@shared/db.ts';
 import { documentNameFor } from '@shared/documents/conversationDocument.ts';
 import type { Logger } from '@shared/logger.ts';
 import { closeConnection, type CloseReason } from '../closeConnection.ts';
+import { connectionsOf } from '../connectionsOf.ts';
 import { currentAccess } from '../currentAccess.ts';
 import type { SessionRevocations } from '@shared/sessionRevocations.ts';
 import type { CollabContext } from './AuthExtension.ts';
@@ -43,7 +44,8 @@ export class AccessEventsExtension implements Extension {
   }
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
-    this.instance = instance;
+    // Hocuspocus hands extensions its instance untyped; this server's is a Hocuspocus<CollabContext> (server.ts).
+    this.instance = instance as Hocuspocus<CollabContext>;
     const { bus } = this.options;
     const counted =
       <T>(handle: (event: T) => void | Promise<void>) =>
@@ -102,7 +104,7 @@ export class AccessEventsExtension implements Extension {
       ? [this.instance.documents.get(documentName)].filter((d) => d !== undefined)
       : [...this.instance.documents.values()];
     return documents.flatMap((document) =>
-      document.getConnections().filter((connection) => connection.context?.actor && matches(connection.context)),
+      connectionsOf(document).filter((connection) => connection.context?.actor && matches(connection.context)),
     );
   }
 

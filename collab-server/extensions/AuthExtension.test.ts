@@ -83,7 +83,8 @@ describe('collab authentication', () => {
       const judged = new Promise<void>((resolve) =>
         reader.provider.on('message', ({ message }: { message: { readVarString(): string; readVarUint(): number } }) => {
           message.readVarString();
-          if (message.readVarUint() === MessageType.SyncStatus) resolve();
+          const type: MessageType = message.readVarUint();
+          if (type === MessageType.SyncStatus) resolve();
         }),
       );
       reader.doc.getText('title').insert(0, 'Hijacked: ');
@@ -261,5 +262,6 @@ function tamperedToken(token: string, userId: string): string {
 /** An unsigned token (`alg: none`) claiming to be the user. */
 function unsignedToken(userId: string): string {
   const now = Math.floor(Date.now() / 1000);
-  return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url({ typ: 'access', sub: userId, iss: 'twinmcp', iat: now, exp: now + 600 })}.`;
+  const claims = { typ: 'access', sub: userId, iss: 'twinmcp', iat: now, exp: now + 600 };
+  return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(claims)}.`;
 }

@@ -13,6 +13,7 @@ import { AppError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
 import type { ConnectionLeases } from '../connectionLeases.ts';
+import { connectionsOf } from '../connectionsOf.ts';
 import type { CollabMetrics } from '../metrics.ts';
 import { carriesUpdate, isEmptyUpdate } from '../syncMessages.ts';
 import type { CollabContext } from './AuthExtension.ts';
@@ -32,9 +33,9 @@ interface LimitsExtensionOptions {
 
 /**
  * Bounds what one client can make the cluster hold: connections per user (refused with
- * `too_many_connections`; counted across nodes, see connectionLeases.ts) and the size of a document (an edit that would grow it past the limit is
- * refused and that connection closed with `document_too_large`; everyone else carries on). The frame
- * size limit is the WebSocket server's `maxPayload` (server.ts).
+ * `too_many_connections`; counted across nodes, see connectionLeases.ts) and the size of a document (an
+ * edit that would grow it past the limit is refused and that connection closed with `document_too_large`;
+ * everyone else carries on). The frame size limit is the WebSocket server's `maxPayload` (server.ts).
  *
  * Document sizes are tracked cheaply: the encoded size when the document loaded plus the size of every
  * update applied since, which can only overestimate. Only when that estimate would pass the limit is the
@@ -54,7 +55,8 @@ export class LimitsExtension implements Extension {
   }
 
   async onConfigure({ instance }: onConfigurePayload): Promise<void> {
-    this.instance = instance;
+    // Hocuspocus hands extensions its instance untyped; this server's is a Hocuspocus<CollabContext> (server.ts).
+    this.instance = instance as Hocuspocus<CollabContext>;
     this.renewal = setInterval(() => void this.renewLeases(), this.options.renewEveryMs).unref();
   }
 
@@ -118,7 +120,7 @@ export class LimitsExtension implements Extension {
   private async renewLeases(): Promise<void> {
     const leases: Array<{ userId: string; connection: string }> = [];
     for (const document of this.instance.documents.values()) {
-      for (const connection of document.getConnections()) {
+      for (const connection of connectionsOf(document)) {
         const actor = connection.context?.actor;
         if (actor?.type === 'user') leases.push({ userId: actor.id, connection: leaseName(connection.socketId, document.name) });
       }

@@ -44,7 +44,9 @@ export class OperationsExtension implements Extension {
       if (!response.headersSent) sendJson(response, 500, { error: { code: 'internal_error', message: 'Internal error' } });
       else response.destroy();
     }
-    // An empty rejection is Hocuspocus' "handled": it stops later hooks and the default reply (Server.ts › requestHandler).
+    // An empty rejection is Hocuspocus' "handled": it stops later hooks and the default reply. Any reason
+    // given, an Error included, is rethrown there (Server.ts › requestHandler: `if (error) throw error`).
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the empty rejection is that contract
     return Promise.reject();
   }
 

@@ -10,6 +10,7 @@ const CURSOR_PARTS = {
   /** A bigint sequence; 18 digits stay below PostgreSQL's bigint limit. */
   seq: /^\d{1,18}$/,
   /** A unique text sort key: a slug, a lower-cased email. */
+  // eslint-disable-next-line no-control-regex -- NUL is exactly what is refused: PostgreSQL text cannot hold it
   text: /^[^\u0000]{1,320}$/,
   /** A timestamp to the microsecond, in UTC, as PostgreSQL's to_char prints it (a Date would drop the microseconds). */
   timestamp: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/,

@@ -26,6 +26,7 @@ export const pageOf = <T extends z.ZodType>(schema: T) =>
 export const Email = z.email().max(254).meta({ example: 'ada@example.com' });
 
 /** Text PostgreSQL can store: anything but NUL, which it refuses (and which never belongs in text anyway). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what is refused
 export const Text = () => z.string().regex(/^[^\u0000]*$/, 'must not contain NUL characters');
 
 /** A resource id in a path, canonicalised (shared/ids.ts). Anything that is not a UUID cannot name a resource, so it answers 404. */

@@ -1,7 +1,7 @@
 import type { Actor } from '@shared/auth.ts';
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augments the global Express namespace of @types/express
   namespace Express {
     interface Request {
       /** The authenticated principal, set by `authenticate()`. */

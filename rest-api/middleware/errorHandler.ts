@@ -10,11 +10,19 @@ const BODY_ERRORS: Record<string, { status: number; code: string; message: strin
   'charset.unsupported': { status: 415, code: 'unsupported_media_type', message: 'Unsupported charset' },
 };
 
+/** What body-parser's errors (http-errors) carry besides the message; anything may be thrown, so each is unknown. */
+interface HttpErrorFields {
+  type?: unknown;
+  status?: unknown;
+  expose?: unknown;
+}
+
 /** The one place errors become responses. Unknown errors are logged and answered with a bare 500. */
 export const createErrorHandler =
   (log: Logger): ErrorRequestHandler =>
-  (error, req, res, _next) => {
-    const bodyError = typeof error?.type === 'string' ? BODY_ERRORS[error.type] : undefined;
+  (error: unknown, req, res, _next) => {
+    const { type, status, expose }: HttpErrorFields = typeof error === 'object' && error !== null ? error : {};
+    const bodyError = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
     if (bodyError) {
       res.status(bodyError.status).json({ error: { code: bodyError.code, message: bodyError.message } });
       return;
@@ -25,8 +33,8 @@ export const createErrorHandler =
       return;
     }
     // Client mistakes body-parser knows of but we have no entry for (aborted uploads and the like).
-    if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500 && error.expose) {
-      res.status(error.status).json({ error: { code: 'bad_request', message: 'Bad request' } });
+    if (typeof status === 'number' && status >= 400 && status < 500 && expose) {
+      res.status(status).json({ error: { code: 'bad_request', message: 'Bad request' } });
       return;
     }
     log.error({ err: error, reqId: req.id }, 'unhandled error');

@@ -16,7 +16,8 @@ function fieldOf(issue: z.core.$ZodIssue): string {
  */
 export function validate(schema: z.ZodType): RequestHandler {
   return (req, _res, next) => {
-    const result = schema.safeParse({ body: req.body, params: req.params, query: req.query });
+    // Express types the parsed body as any; until the schema has read it, it is unknown.
+    const result = schema.safeParse({ body: req.body as unknown, params: req.params, query: req.query });
     if (result.success) {
       req.input = result.data;
       return next();

@@ -63,7 +63,8 @@ async function insertUpdates(
     // Every acknowledgement waits for this insert: a prepared statement keeps it short. `with ordinality`
     // keeps the rows' order, so ids grow in the order the edits arrived.
     const text =
-      'insert into conversation_updates (conversation_id, update) select c, u from unnest($1::uuid[], $2::bytea[]) with ordinality as t(c, u, n) order by n';
+      'insert into conversation_updates (conversation_id, update) ' +
+      'select c, u from unnest($1::uuid[], $2::bytea[]) with ordinality as t(c, u, n) order by n';
     if (await queryPrepared(db, { name: 'append_conversation_updates', text, values: [ids, updates] })) return [];
     await db('conversation_updates').insert(rows.map((row, i) => ({ conversation_id: row.conversationId, update: updates[i] })));
     return [];

@@ -18,7 +18,7 @@ export interface LoadedConversationState {
  * undefined when the conversation does not exist (deleted while someone was connecting).
  */
 export async function loadConversationState(db: Knex, conversationId: string): Promise<LoadedConversationState | undefined> {
-  const conversation = await db('conversations').where({ id: conversationId }).first('id');
+  const conversation = await db('conversations').where({ id: conversationId }).first<{ id: string } | undefined>('id');
   if (!conversation) return undefined;
   const { rows } = await db.raw<{ rows: Array<{ logged: boolean; bytes: Buffer }> }>(
     `select false as logged, state as bytes, 0::bigint as id from conversation_states where conversation_id = ?

@@ -19,17 +19,19 @@ export type StoreOutcome =
  */
 export async function storeConversationState(db: Knex, conversationId: string, state: Uint8Array): Promise<StoreOutcome> {
   return db.transaction(async (trx) => {
-    const conversation = await trx('conversations').where({ id: conversationId }).forKeyShare().first('id');
+    const conversation = await trx('conversations').where({ id: conversationId }).forKeyShare().first<{ id: string } | undefined>('id');
     if (!conversation) return { stored: false, reason: 'conversation_deleted' } as const;
     await trx.raw("select pg_advisory_xact_lock(hashtextextended('conversation_states:' || ?::text, 0))", [conversationId]);
 
-    const stored = await trx('conversation_states').where({ conversation_id: conversationId }).first('state');
-    const rows: Array<{ id: string; update: Buffer }> = await trx('conversation_updates')
+    const stored = await trx('conversation_states')
+      .where({ conversation_id: conversationId })
+      .first<{ state: Buffer } | undefined>('state');
+    const rows = await trx('conversation_updates')
       .where({ conversation_id: conversationId })
       .orderBy('id')
-      .select('id', 'update');
+      .select<Array<{ id: string; update: Buffer }>>('id', 'update');
 
-    const parts = [...(stored ? [stored.state as Buffer] : []), ...rows.map((row) => row.update), state];
+    const parts = [...(stored ? [stored.state] : []), ...rows.map((row) => row.update), state];
     const compact = (await mergeIntoState(parts.map((part) => new Uint8Array(part)))).update;
 
     await trx('conversation_states')

@@ -90,7 +90,7 @@ export class Jobs {
       }
       const prune = () => pruneProgress(this.db).catch((error) => this.log.warn({ err: error }, 'pruning job progress failed'));
       await prune();
-      this.pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS).unref();
+      this.pruneTimer = setInterval(() => void prune(), PRUNE_INTERVAL_MS).unref();
     }
     this.log.info({ queues: [...this.queues.keys()], working: this.options.work }, 'jobs started');
     for (const hook of this.startedHooks) {
@@ -160,7 +160,8 @@ export class Jobs {
    * it at one job per interval; a worker of its own can be woken by id as soon as its job ends.
    */
   private async startWorker(boss: PgBoss, queue: QueueDefinition): Promise<void> {
-    let workerId: string | undefined;
+    // Assigned once work() returns: a job that starts before then finds it unset (a const would throw there).
+    let workerId: string | undefined = undefined;
     workerId = await boss.work(queue.name, WORK_OPTIONS, async ([job]) => {
       try {
         return await runJob(this.db, this.log, queue, job!);

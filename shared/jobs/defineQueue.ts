@@ -21,8 +21,8 @@ export interface JobContext {
   signal: AbortSignal;
   /** A child logger with the queue and job id. */
   log: Logger;
-  /** Records progress in `job_progress` (last write wins). */
-  progress(update: JobProgressUpdate): Promise<void>;
+  /** Records progress in `job_progress` (last write wins). A plain function: handlers destructure the context. */
+  progress: (update: JobProgressUpdate) => Promise<void>;
 }
 
 /** How long a running job may go before pg-boss treats its worker as dead and runs it again. */

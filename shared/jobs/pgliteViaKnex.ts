@@ -3,6 +3,15 @@ import type { PGlite } from '@electric-sql/pglite';
 import type { Db as BossDb } from 'pg-boss';
 
 /**
+ * The part of knex's client used here. knex types `db.client` as any; knex-pglite's one connection is
+ * the PGlite instance itself.
+ */
+interface PgliteKnexClient {
+  acquireConnection(): Promise<PGlite>;
+  releaseConnection(connection: PGlite): Promise<void>;
+}
+
+/**
  * pg-boss's database on PGlite, routed through knex's one connection.
  *
  * Not pg-boss's own `fromPglite`: knex-pglite opens transactions with a plain BEGIN on the shared
@@ -14,12 +23,13 @@ import type { Db as BossDb } from 'pg-boss';
  * connection its own caller holds (`Jobs.enqueue` takes the transaction for this).
  */
 export function pgliteViaKnex(db: Knex): BossDb {
+  const client = db.client as PgliteKnexClient;
   const withConnection = async <T>(work: (pglite: PGlite) => Promise<T>): Promise<T> => {
-    const pglite = (await db.client.acquireConnection()) as PGlite;
+    const pglite = await client.acquireConnection();
     try {
       return await work(pglite);
     } finally {
-      await db.client.releaseConnection(pglite);
+      await client.releaseConnection(pglite);
     }
   };
   return {

@@ -125,15 +125,14 @@ export class Room {
 
   /** Everyone with the document open, this tab included. */
   presence(): Presence[] {
-    const states = this.provider.awareness?.getStates() ?? new Map();
-    return [...states.entries()]
-      .filter(([, state]) => state && typeof state.user?.name === 'string')
-      .map(([clientId, state]) => ({
-        clientId,
-        user: state.user as AwarenessUser,
-        typing: state.typing === true,
-        isSelf: clientId === this.doc.clientID,
-      }));
+    // y-protocols types each state's fields as any; any client can publish anything in them.
+    const states: Map<number, Record<string, unknown> | null> =
+      this.provider.awareness?.getStates() ?? new Map<number, Record<string, unknown>>();
+    return [...states.entries()].flatMap(([clientId, state]) => {
+      const user = state?.user;
+      if (typeof user !== 'object' || user === null || !('name' in user) || typeof user.name !== 'string') return [];
+      return [{ clientId, user: user as AwarenessUser, typing: state?.typing === true, isSelf: clientId === this.doc.clientID }];
+    });
   }
 
   setTyping(typing: boolean): void {

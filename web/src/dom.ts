@@ -1,7 +1,10 @@
 /** What `h()` accepts as a child: nodes and text; null, undefined and false are skipped. */
 export type Child = Node | string | number | null | undefined | false;
 
-type Props = Record<string, unknown> & { class?: string };
+/** What a prop may be: text, numbers and flags for attributes and properties, functions for `onX` listeners. */
+type PropValue = string | number | boolean | null | undefined | ((event: never) => unknown);
+
+type Props = Record<string, PropValue> & { class?: string };
 
 /**
  * Builds an element. `onX` props become event listeners, `class` the class name, `data-*`/`aria-*`
@@ -36,9 +39,9 @@ export function replaceChildren(parent: Element, ...children: Child[]): void {
   append(parent, ...children);
 }
 
-/** A form's named fields as strings (empty fields included, trimmed only where asked). */
+/** A form's named fields as strings (empty fields included, trimmed only where asked; a file field as its file's name). */
 export function formValues(form: HTMLFormElement): Record<string, string> {
-  return Object.fromEntries([...new FormData(form).entries()].map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries([...new FormData(form).entries()].map(([key, value]) => [key, typeof value === 'string' ? value : value.name]));
 }
 
 /** A short, readable time for message lists. */

@@ -40,9 +40,9 @@ declare module 'express-serve-static-core' {
 }
 
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augments the global Express.Multer namespace of @types/multer
   namespace Express {
-    // eslint-disable-next-line @typescript-eslint/no-namespace
+    // eslint-disable-next-line @typescript-eslint/no-namespace -- as above
     namespace Multer {
       interface File {
         /** The storage key ObjectStorageEngine wrote the file to. */

@@ -9,7 +9,6 @@ import {
   registerUser,
   type TestUser,
 } from '../../../test/factories.ts';
-import { postShare, viewShare } from '../shares/shares.fixtures.ts';
 import {
   DRIVERS,
   SAMPLES,
@@ -106,7 +105,7 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       expect(await storedFor(conversation.id)).toEqual(NOTHING);
     });
 
-    it('answers 413 past the cap and keeps nothing — no row, no object, no temporary file — but takes a file of exactly the cap', async () => {
+    it('answers 413 past the cap, keeping no row, object or temporary file, but takes a file of exactly the cap', async () => {
       const conversation = await createConversation(a.t, owner);
       expectError(
         await uploadFile(a.t, owner, conversation.id, jpegOfSize(TEST_MAX_BYTES + 1), { filename: 'big.jpg' }),
@@ -193,7 +192,7 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       expect(read.body.data.attachments).toEqual([first, second]);
     });
 
-    it('answers 404 for an attachment of another conversation or of another uploader, 409 for one already on a message, and posts nothing', async () => {
+    it("answers 404 for another conversation's or uploader's attachment, 409 for one already on a message, and posts nothing", async () => {
       const conversation = await createConversation(a.t, owner);
       const elsewhere = await uploaded(a.t, owner, (await createConversation(a.t, owner)).id, SAMPLES.png);
       const workspace = await createWorkspace(a.t, owner);

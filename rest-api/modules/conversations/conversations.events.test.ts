@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Bus, BusEventName, BusEvents } from '@shared/bus.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { bearer, createConversation, recordEvents, registerUser, type TestUser } from '../../../test/factories.ts';
 
@@ -120,7 +119,7 @@ describe.each([
         .orderBy('id')
         .select('action', 'actor_id', 'data');
 
-    it('records who created, renamed, posted to, edited in and deleted a conversation; of the content, only the text an edit replaced', async () => {
+    it('records who created, renamed, posted to, edited and deleted a conversation; of content, only what an edit replaced', async () => {
       const create = await t.request.post('/api/conversations').set(bearer(owner)).send({ title: 'Audited' });
       const id: string = create.body.data.id;
       expect((await t.request.patch(`/api/conversations/${id}`).set(bearer(owner)).send({ title: 'Renamed' })).status).toBe(200);

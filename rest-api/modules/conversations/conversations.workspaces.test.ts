@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import {
   addWorkspaceMember,
-  bearer,
   createConversation,
   createWorkspace,
   createWorkspaceConversation,

@@ -50,8 +50,8 @@ export function createMailer(services: Pick<Services, 'config' | 'db' | 'log' | 
       const status: EmailStatus = isSmtp ? 'queued' : 'held';
       const [row] = await db('email_outbox')
         .insert({ to: message.to, subject: message.subject, text: message.text, html: message.html ?? null, status })
-        .returning('id');
-      const id = (row as { id: string }).id;
+        .returning<Array<{ id: string }>>('id');
+      const id = row!.id;
       if (isSmtp) {
         // The same transaction as the outbox row (jobs on PGlite must be given it; see shared/jobs).
         await services.jobs.enqueue(EMAIL_SEND, { outboxId: id }, db.isTransaction ? { trx: db as Knex.Transaction } : {});

@@ -15,13 +15,13 @@ export async function drainEmailOutbox(services: Pick<Services, 'db' | 'jobs' | 
   let queued = 0;
   for (;;) {
     const count = await db.transaction(async (trx) => {
-      const ids: string[] = await trx('email_outbox')
+      const ids = await trx('email_outbox')
         .where({ status: 'held' })
         .orderBy('created_at')
         .limit(BATCH)
         .forUpdate()
         .skipLocked()
-        .pluck('id');
+        .pluck<string[]>('id');
       for (const outboxId of ids) await jobs.enqueue(EMAIL_SEND, { outboxId }, { trx });
       if (ids.length > 0) await trx('email_outbox').whereIn('id', ids).update({ status: 'queued' });
       return ids.length;

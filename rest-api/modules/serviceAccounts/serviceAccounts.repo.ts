@@ -103,7 +103,9 @@ export async function touchServiceAccount(db: Knex, id: string): Promise<void> {
   await db('service_accounts')
     .where({ id })
     .whereNull('revoked_at')
-    .where((q) => q.whereNull('last_used_at').orWhereRaw(`last_used_at < now() - interval '1 minute'`))
+    .where((q) => {
+      q.whereNull('last_used_at').orWhereRaw(`last_used_at < now() - interval '1 minute'`);
+    })
     .update({ last_used_at: db.fn.now() });
 }
 

@@ -125,7 +125,7 @@ describe('service accounts and their API keys', () => {
       expect(await countRows('audit_log')).toBe(audit);
     });
 
-    it('refuses a key with no scope (400) or one naming a workspace or conversation that does not exist (404), creating nothing', async () => {
+    it('refuses a key with no scope (400) or one naming a missing workspace or conversation (404), creating nothing', async () => {
       const before = await countRows('service_accounts');
       const create = (body: object) =>
         t.request
@@ -390,7 +390,7 @@ describe('service accounts and their API keys', () => {
       );
     });
 
-    it('deletes a service account’s message by moderation (an admin) or by the account itself, never by a member or another key', async () => {
+    it('deletes a service account’s message by moderation (an admin) or by the account itself, not by a member or other key', async () => {
       const other = await issue({ workspaceIds: [workspaceId] });
       const post = async () =>
         (await asKey(bot).post(`/api/conversations/${teamConversation}/messages`, { role: 'assistant', content: 'to go' })).body.data

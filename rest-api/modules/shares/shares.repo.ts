@@ -18,8 +18,12 @@ export interface ShareRow {
 function whereLive(query: Knex.QueryBuilder): Knex.QueryBuilder {
   return query
     .whereNull('revoked_at')
-    .andWhere((q) => q.whereNull('expires_at').orWhereRaw('expires_at > now()'))
-    .andWhere((q) => q.whereNull('max_views').orWhereRaw('view_count < max_views'));
+    .andWhere((q) => {
+      q.whereNull('expires_at').orWhereRaw('expires_at > now()');
+    })
+    .andWhere((q) => {
+      q.whereNull('max_views').orWhereRaw('view_count < max_views');
+    });
 }
 
 export async function insertShare(db: Knex, row: Omit<ShareRow, 'view_count' | 'revoked_at' | 'created_at'>): Promise<ShareRow> {
@@ -47,7 +51,8 @@ export async function countShareView(db: Knex, id: string, options: { ip: string
       'logged',
       db.raw(
         `insert into audit_log (action, subject_type, subject_id, ip, data)
-       select 'share.viewed', 'share', id, ?, jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
+       select 'share.viewed', 'share', id, ?,
+         jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
        from viewed`,
         [options.ip],
       ),

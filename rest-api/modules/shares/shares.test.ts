@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Response } from 'supertest';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
@@ -215,7 +216,7 @@ describe.each(['postgres', 'pglite'] as const)('managing share links on %s', (ba
       const list = await t.request.get(`/api/share?conversationId=${conversation.id}`).set(bearer(outsider));
       expect({ status: list.status, code: list.body.error.code }).toEqual({ status: 404, code: 'not_found' });
       // The same answer as for a conversation that does not exist.
-      const missing = await t.request.get(`/api/share?conversationId=${crypto.randomUUID()}`).set(bearer(outsider));
+      const missing = await t.request.get(`/api/share?conversationId=${randomUUID()}`).set(bearer(outsider));
       expect(list.body).toEqual(missing.body);
       expectShareNotFound(await t.request.delete(`/api/share/${share.id}`).set(bearer(outsider)));
 

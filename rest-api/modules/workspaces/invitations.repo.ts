@@ -25,8 +25,13 @@ export interface InvitationRow {
 /** How long an invitation link works, as SQL so that the database clock alone decides expiry. */
 const INVITATION_LIFETIME = "now() + interval '7 days'";
 
-/** Not accepted and not revoked: the rows the partial unique index on (workspace_id, lower(email)) covers. */
-const isOpen = (query: Knex.QueryBuilder) => query.whereNull('accepted_at').whereNull('revoked_at');
+/**
+ * Not accepted and not revoked: the rows the partial unique index on (workspace_id, lower(email)) covers.
+ * `modify()` forgets the table's row type, so callers name it again: `.modify<InvitationRow>(isOpen)`.
+ */
+const isOpen = (query: Knex.QueryBuilder): void => {
+  query.whereNull('accepted_at').whereNull('revoked_at');
+};
 
 /**
  * Creates the open invitation for this address, or renews the one that exists (new token, role and
@@ -54,7 +59,7 @@ export async function upsertInvitation(
 export async function renewInvitationToken(db: Knex, workspaceId: string, id: string, tokenHash: string) {
   const [renewed] = await db<InvitationRow>('workspace_invitations')
     .where({ workspace_id: workspaceId, id })
-    .modify(isOpen)
+    .modify<InvitationRow>(isOpen)
     .update({
       token_hash: tokenHash,
       expires_at: db.raw(INVITATION_LIFETIME) as unknown as Date,
@@ -68,7 +73,7 @@ export async function renewInvitationToken(db: Knex, workspaceId: string, id: st
 export async function revokeInvitationRow(db: Knex, workspaceId: string, id: string) {
   const [revoked] = await db<InvitationRow>('workspace_invitations')
     .where({ workspace_id: workspaceId, id })
-    .modify(isOpen)
+    .modify<InvitationRow>(isOpen)
     .update({ revoked_at: db.fn.now() as unknown as Date, updated_at: db.fn.now() as unknown as Date })
     .returning('*');
   return revoked;
@@ -79,7 +84,7 @@ export function listOpenInvitations(db: Knex, workspaceId: string, page: { limit
   const query = db<InvitationRow>('workspace_invitations')
     .leftJoin('email_outbox', 'email_outbox.id', 'workspace_invitations.email_outbox_id')
     .where({ workspace_id: workspaceId })
-    .modify(isOpen)
+    .modify<InvitationRow>(isOpen)
     .orderByRaw('lower(email)')
     .limit(page.limit + 1)
     .select<InvitationRow[]>('workspace_invitations.*', 'email_outbox.status as email_status');
@@ -94,7 +99,7 @@ export function listOpenInvitations(db: Knex, workspaceId: string, page: { limit
 export async function claimInvitation(db: Knex, tokenHash: string, user: { id: string; email: string }) {
   const [claimed] = await db<InvitationRow>('workspace_invitations')
     .where({ token_hash: tokenHash })
-    .modify(isOpen)
+    .modify<InvitationRow>(isOpen)
     .where('expires_at', '>', db.fn.now())
     .whereRaw('lower(email) = lower(?)', [user.email])
     .update({ accepted_at: db.fn.now() as unknown as Date, accepted_by: user.id, updated_at: db.fn.now() as unknown as Date })
@@ -106,7 +111,7 @@ export async function claimInvitation(db: Knex, tokenHash: string, user: { id: s
 export function findUsableInvitation(db: Knex, tokenHash: string): Promise<InvitationRow | undefined> {
   return db<InvitationRow>('workspace_invitations')
     .where({ token_hash: tokenHash })
-    .modify(isOpen)
+    .modify<InvitationRow>(isOpen)
     .where('expires_at', '>', db.fn.now())
     .first();
 }

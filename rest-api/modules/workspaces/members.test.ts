@@ -43,7 +43,7 @@ describe.each(['postgres', 'pglite'] as const)('workspace members on %s', (backe
 
   describe('listing', () => {
     it('shows every member to any member, by email, with roles and the owner marked', async () => {
-      const { workspace, admin, member, viewer, path } = await team();
+      const { admin, member, viewer, path } = await team();
       const res = await get(viewer, `${path}/members`);
       expect(res.status).toBe(200);
       const expected = [owner, admin, member, viewer]

@@ -144,6 +144,6 @@ export async function countAdmins(db: Knex, workspaceId: string): Promise<number
 export async function isEmailMember(db: Knex, workspaceId: string, email: string): Promise<boolean> {
   const row = await joinAccounts(db('workspace_members as m').where('m.workspace_id', workspaceId), 'm.user_id')
     .whereRaw(`${ACCOUNT.emailKey} = lower(?)`, [email])
-    .first('m.user_id');
+    .first<{ user_id: string } | undefined>('m.user_id');
   return Boolean(row);
 }

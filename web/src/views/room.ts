@@ -86,7 +86,8 @@ export function roomView(options: RoomViewOptions): View {
       ),
     );
 
-  let editor: Editor | undefined;
+  // Created last, once the room exists; until then the room's state changes find no editor.
+  let editor: Editor | undefined = undefined;
   let editsAway = 0;
   let sentNoticeUntil = 0;
   const room = new Room({
@@ -182,14 +183,14 @@ export function roomView(options: RoomViewOptions): View {
   const messagesFromDocument = () => {
     const entries = new Map<string, Y.Map<unknown>>();
     for (const entry of room.messages.toArray() as unknown[]) {
-      const id = entry instanceof Y.Map ? entry.get('id') : undefined;
+      const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined;
       if (typeof id === 'string' && !entries.has(id)) entries.set(id, entry as Y.Map<unknown>);
     }
     return [...entries].map(([id, entry]) => ({
       id,
       role: entry.get('role') as Message['role'],
       author: (entry.get('author') as string | null | undefined) ?? null,
-      content: String(entry.get('content') ?? ''),
+      content: typeof entry.get('content') === 'string' ? (entry.get('content') as string) : '',
       createdAt: String(entry.get('createdAt')),
       editedAt: typeof entry.get('editedAt') === 'string' ? (entry.get('editedAt') as string) : null,
       attachments: attachmentsOf(entry.get('attachments')),
@@ -256,15 +257,16 @@ export function roomView(options: RoomViewOptions): View {
 /** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
 function attachmentsOf(value: unknown): AttachmentSummary[] {
   if (!Array.isArray(value)) return [];
-  return value.filter(
-    (item): item is AttachmentSummary =>
-      typeof item === 'object' &&
-      item !== null &&
-      typeof item.id === 'string' &&
-      typeof item.name === 'string' &&
-      typeof item.contentType === 'string' &&
-      typeof item.size === 'number',
-  );
+  return (value as unknown[]).filter((item): item is AttachmentSummary => {
+    if (typeof item !== 'object' || item === null) return false;
+    const fields = item as Partial<Record<keyof AttachmentSummary, unknown>>;
+    return (
+      typeof fields.id === 'string' &&
+      typeof fields.name === 'string' &&
+      typeof fields.contentType === 'string' &&
+      typeof fields.size === 'number'
+    );
+  });
 }
 
 function refusalText(reason: string | undefined): string {
