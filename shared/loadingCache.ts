@@ -9,8 +9,6 @@ interface LoadingCacheOptions<V> {
   sizeOf?: (value: V) => number;
   /** Most bytes kept when `sizeOf` is given. */
   maxBytes?: number;
-  /** Whether a loaded value may be kept at all (default: every one). */
-  keep?: (value: V) => boolean;
 }
 
 /**
@@ -22,12 +20,10 @@ interface LoadingCacheOptions<V> {
  */
 export class LoadingCache<K extends string, V extends object> {
   private readonly entries: LRUCache<K, V>;
-  private readonly keep: (value: V) => boolean;
   /** Loads under way; an invalidation removes the key's, so the load can tell it was overtaken. */
   private readonly loading = new Map<K, Promise<V | undefined>>();
 
   constructor(options: LoadingCacheOptions<V>) {
-    this.keep = options.keep ?? (() => true);
     this.entries = new LRUCache<K, V>({
       max: options.max,
       ttl: options.ttlMs,
@@ -45,7 +41,7 @@ export class LoadingCache<K extends string, V extends object> {
       (value) => {
         const current = this.loading.get(key) === loaded;
         if (current) this.loading.delete(key);
-        if (current && value && this.keep(value)) this.entries.set(key, value);
+        if (current && value) this.entries.set(key, value);
         return value;
       },
       (error: unknown) => {

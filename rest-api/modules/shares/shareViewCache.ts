@@ -20,8 +20,11 @@ const OPENINGS_MAX_BYTES = 64 * 2 ** 20;
  * database, never here.
  */
 export class ShareViewCache {
-  /** Links without a view limit only: a limited link's count must be read fresh, or a used-up link would still ask for its password. */
-  readonly shares = new LoadingCache<string, ShareRow>({ max: 10_000, ttlMs: TRUST_MS, keep: (share) => share.max_views === null });
+  /**
+   * The share rows. Their view counts go stale at once and are never trusted: a limited link's view is
+   * spent by the database, which re-checks the limit, revocation and expiry on the row it locks.
+   */
+  readonly shares = new LoadingCache<string, ShareRow>({ max: 10_000, ttlMs: TRUST_MS });
   readonly openings = new LoadingCache<string, ConversationOpening>({
     max: 1_000,
     ttlMs: TRUST_MS,

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { queryPrepared } from '@shared/db.ts';
 import type { SharePermission } from '@shared/access/index.ts';
 
 export interface ShareRow {
@@ -12,18 +13,6 @@ export interface ShareRow {
   view_count: number;
   revoked_at: Date | null;
   created_at: Date;
-}
-
-/** A usable share: not revoked, not expired, views left (re-checked by PostgreSQL on the row it locks). */
-function whereLive(query: Knex.QueryBuilder): Knex.QueryBuilder {
-  return query
-    .whereNull('revoked_at')
-    .andWhere((q) => {
-      q.whereNull('expires_at').orWhereRaw('expires_at > now()');
-    })
-    .andWhere((q) => {
-      q.whereNull('max_views').orWhereRaw('view_count < max_views');
-    });
 }
 
 export async function insertShare(db: Knex, row: Omit<ShareRow, 'view_count' | 'revoked_at' | 'created_at'>): Promise<ShareRow> {
@@ -44,22 +33,26 @@ export function findShare(db: Knex, id: string): Promise<ShareRow | undefined> {
  * was counted. Used for links with a view limit; the others are counted in batches (ShareViewCounter.ts).
  */
 export async function countShareView(db: Knex, id: string, options: { ip: string }): Promise<ShareRow | undefined> {
-  const counted = whereLive(db('shares').where({ id }));
-  const rows = await db
-    .with('viewed', counted.update({ view_count: db.raw('view_count + 1') }).returning('*'))
-    .with(
-      'logged',
-      db.raw(
-        `insert into audit_log (action, subject_type, subject_id, ip, data)
-       select 'share.viewed', 'share', id, ?,
-         jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
-       from viewed`,
-        [options.ip],
-      ),
+  // Every view of a limited link queues on its row until the commit: a prepared statement keeps the
+  // work outside that queue (parse, plan) to once per connection. The row must be usable: not revoked,
+  // not expired, views left — re-checked by PostgreSQL on the row it locks. Named columns, not *: a
+  // prepared statement's result must not change shape under it.
+  const text = `with viewed as (
+      update shares set view_count = view_count + 1
+      where id = $1 and revoked_at is null and (expires_at is null or expires_at > now())
+        and (max_views is null or view_count < max_views)
+      returning id, conversation_id, created_by, permission, password_hash, expires_at, max_views, view_count, revoked_at, created_at
+    ), logged as (
+      insert into audit_log (action, subject_type, subject_id, ip, data)
+      select 'share.viewed', 'share', id, $2,
+        jsonb_build_object('conversationId', conversation_id, 'permission', permission, 'viewCount', view_count)
+      from viewed
     )
-    .select('*')
-    .from('viewed');
-  return (rows as ShareRow[])[0];
+    select * from viewed`;
+  const prepared = await queryPrepared<ShareRow>(db, { name: 'count_share_view', text, values: [id, options.ip] });
+  if (prepared) return prepared[0];
+  const { rows } = await db.raw<{ rows: ShareRow[] }>(text.replace(/\$(\d)/g, '?'), [id, options.ip]);
+  return rows[0];
 }
 
 /** Marks a share revoked, once: a second revoke (or a racing one) finds nothing and gets undefined. */

@@ -61,7 +61,12 @@ export async function viewShare(deps: Deps, props: Props): Promise<ShareView> {
   const now = new Date();
   const cached = await cache.shares.get(props.shareId, () => findShare(db, props.shareId));
   if (!cached || !isShareLive(shareAccessFacts(cached), now)) throw shareNotFound();
-  if (cached.max_views !== null && cached.view_count >= cached.max_views) throw shareNotFound();
+  // A cached row's view count is stale. Before asking for a password, a limited link's is read fresh,
+  // so a used-up link answers the same 404 as any dead one; without a password, spending the view says it.
+  if (cached.max_views !== null && cached.password_hash) {
+    const fresh = await findShare(db, cached.id);
+    if (!fresh || fresh.max_views === null || fresh.view_count >= fresh.max_views) throw shareNotFound();
+  }
   const deviceToken = cached.password_hash ? await checkPassword(deps, cached, props) : undefined;
 
   let share = cached;
