@@ -188,8 +188,10 @@ describe('invitation emails through the email.send job queue', () => {
     await waitUntil('the email to show as sent', async () => (await statusOf(before, res.body.data.id))?.status === 'sent');
     // Sent by a job of the new process's queue: one job, for the held email.
     const { email_outbox_id: outboxId } = await before.services.db('workspace_invitations').where({ id: res.body.data.id }).first();
-    const jobs = await after.db.withSchema('pgboss').from('job').where({ name: EMAIL_SEND.name }).select('state', 'data');
-    expect(jobs).toEqual([{ state: 'completed', data: { outboxId } }]);
+    // The handler marks the email sent before pg-boss records the job complete: wait for the queue, too.
+    const emailJobs = () => after.db.withSchema('pgboss').from('job').where({ name: EMAIL_SEND.name }).select('state', 'data');
+    await waitUntil('the email job to complete', async () => (await emailJobs()).every((job) => job.state === 'completed'));
+    expect(await emailJobs()).toEqual([{ state: 'completed', data: { outboxId } }]);
 
     const invited = await registerUser(before, { email });
     const token = invitationTokenIn(smtp.mailsTo(email)[0]!.mail.text);
