@@ -125,6 +125,63 @@ const ConfigSchema = z
           .filter((email) => email !== ''),
       )
       .pipe(z.array(z.email({ error: 'must be email addresses separated by commas' }))),
+    /**
+     * Where code runs: `local` (JavaScript and TypeScript in isolated-vm worker processes; Python, Ruby,
+     * Go and Bash under bubblewrap) or `docker` (every language in a container of its own, through the
+     * Docker Engine API at CODE_EXEC_DOCKER_SOCKET). Default local.
+     */
+    CODE_EXEC_BACKEND: z.enum(['local', 'docker'], { error: 'must be local or docker' }).default('local'),
+    /** Wall time a run gets when it asks for none, in ms. Default 5000. */
+    CODE_EXEC_TIMEOUT_MS: integer(100, 300_000, 'an integer from 100 to 300000').default(5_000),
+    /** Longest wall time a run may ask for (`timeoutMs`), in ms. Default 30000. */
+    CODE_EXEC_MAX_TIMEOUT_MS: integer(100, 300_000, 'an integer from 100 to 300000').default(30_000),
+    /** CPU time a run may use, in seconds (processes; isolates count wall time). Default 5. */
+    CODE_EXEC_CPU_SECONDS: integer(1, 300, 'an integer from 1 to 300').default(5),
+    /** Memory a run may use, in MiB. Default 128. */
+    CODE_EXEC_MEMORY_MB: integer(16, 8_192, 'an integer from 16 to 8192').default(128),
+    /** Output kept per stream (stdout, stderr), in bytes; the rest is cut and the run flagged truncated. Default 65536. */
+    CODE_EXEC_OUTPUT_BYTES: integer(1_024, 16_777_216, 'an integer from 1024 to 16777216').default(65_536),
+    /** Processes (and threads) a run may have at once. Default 64. */
+    CODE_EXEC_PROCESSES: integer(1, 4_096, 'an integer from 1 to 4096').default(64),
+    /** Files a run's process may hold open. Default 64. */
+    CODE_EXEC_OPEN_FILES: integer(16, 65_536, 'an integer from 16 to 65536').default(64),
+    /** Largest file a run may write, in bytes (its /tmp is capped to the same size). Default 10485760 (10 MiB). */
+    CODE_EXEC_FILE_BYTES: positiveInt.default(10_485_760),
+    /** Largest stdin a run takes, in bytes. Default 1048576 (1 MiB). */
+    CODE_EXEC_STDIN_BYTES: positiveInt.default(1_048_576),
+    /** Largest program a run takes, in bytes. Default 262144 (256 KiB). */
+    CODE_EXEC_CODE_BYTES: positiveInt.default(262_144),
+    /** Runs one API process executes at once; more wait in its queue. Default 2. */
+    CODE_EXEC_CONCURRENCY: integer(1, 256, 'an integer from 1 to 256').default(2),
+    /** Runs that may wait for a free slot; past it a run is refused with 503 `busy` and Retry-After. Default 32. */
+    CODE_EXEC_QUEUE: integer(0, 10_000, 'an integer from 0 to 10000').default(32),
+    /** Runs one user may start per minute. Default 60. */
+    RATE_LIMIT_CODE_EXEC_PER_USER: positiveInt.default(60),
+    /** JavaScript worker processes, each running one isolate at a time. Default 2. */
+    CODE_EXEC_JS_WORKERS: integer(1, 64, 'an integer from 1 to 64').default(2),
+    /** Unprivileged uid (and gid) sandboxed processes run as, when the API runs as root. Default 65534 (nobody). */
+    CODE_EXEC_SANDBOX_UID: integer(1, 4_294_967_294, 'a uid other than 0').default(65_534),
+    /** Days a run's code and output are kept; after that only its record (hash, duration, exit, limit) stays. 0 keeps none. Default 7. */
+    CODE_EXEC_RETENTION_DAYS: integer(0, 3_650, 'a number of days (0-3650)').default(7),
+    /** Docker Engine API socket, for CODE_EXEC_BACKEND=docker. Default /var/run/docker.sock. */
+    CODE_EXEC_DOCKER_SOCKET: z.string().min(1).default('/var/run/docker.sock'),
+    /**
+     * Images for CODE_EXEC_BACKEND=docker, as language=image pairs separated by commas, over the defaults
+     * (node:22-alpine for JavaScript and TypeScript, python:3.12-alpine, ruby:3.3-alpine, golang:1.23-alpine, bash:5).
+     */
+    CODE_EXEC_DOCKER_IMAGES: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((pair) => pair.trim())
+          .filter((pair) => pair !== ''),
+      )
+      .pipe(
+        z.array(z.string().regex(/^(javascript|typescript|python|ruby|go|bash)=\S+$/, 'must be language=image pairs separated by commas')),
+      )
+      .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]))),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
@@ -139,6 +196,9 @@ const ConfigSchema = z
     SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   })
   .superRefine((env, ctx) => {
+    if (env.CODE_EXEC_TIMEOUT_MS > env.CODE_EXEC_MAX_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['CODE_EXEC_TIMEOUT_MS'], message: 'must not exceed CODE_EXEC_MAX_TIMEOUT_MS' });
+    }
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
