@@ -15,6 +15,7 @@ const config = loadConfig();
 const services = await createServices(config);
 const rest = http.createServer(createApp(services));
 await services.jobs.start();
+services.sandbox.warmUp(services.log);
 const collab = createCollabServer(services);
 // Order matters: stop taking REST writes, then close (and store) documents, then close the database.
 handleShutdown(services.log, config.SHUTDOWN_TIMEOUT_MS, [

@@ -7,6 +7,7 @@ import * as sessionsAndMessageEdits from './20261129000000_sessions_and_message_
 import * as attachments from './20261129010000_attachments.ts';
 import * as jobs from './20261129020000_jobs.ts';
 import * as serviceAccounts from './20261129030000_service_accounts.ts';
+import * as codeExecutions from './20261129040000_code_executions.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129010000_attachments': attachments,
   '20261129020000_jobs': jobs,
   '20261129030000_service_accounts': serviceAccounts,
+  '20261129040000_code_executions': codeExecutions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -18,12 +18,17 @@ import { workspaceRoutes } from './modules/workspaces/workspaces.routes.ts';
 import { shareRoutes } from './modules/shares/shares.routes.ts';
 import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
+import { codeRoutes } from './modules/code/code.routes.ts';
 import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.routes.ts';
 import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
+
+/** The largest body `POST /api/code/execute` parses; the fields' own limits are checked, with their own 413, past it. */
+const codeRunBodyLimit = (config: Services['config']) =>
+  Math.max(1_048_576, 2 * (config.CODE_EXEC_CODE_BYTES + config.CODE_EXEC_STDIN_BYTES) + 65_536);
 
 /** Builds the REST application without listening, so tests and the combined process can mount it. */
 export function createApp(services: Services): express.Express {
@@ -36,6 +41,8 @@ export function createApp(services: Services): express.Express {
   app.use(recordRequestMetrics(createHttpDurationHistogram(metrics)));
   // `api` is read per request, once the routes below have registered their uploads.
   app.use(requireJsonBody((req) => api.acceptsMultipart(req)));
+  // A run carries its program and its stdin, each up to its own limit, JSON-escaped (up to 6 bytes a byte).
+  app.use('/api/code/execute', express.json({ limit: codeRunBodyLimit(services.config) }));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   // One per app, remembered keys and all: revocations reach it through the bus.
@@ -52,6 +59,7 @@ export function createApp(services: Services): express.Express {
   shareRoutes(api, services);
   attachmentRoutes(api, services);
   opsRoutes(api, services);
+  codeRoutes(api, services, metrics);
   serviceAccountRoutes(api, services, serviceAccountKeys);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);

@@ -13,6 +13,7 @@ if (!config.DATABASE_URL) {
 const services = await createServices(config);
 const server = http.createServer(createApp(services));
 await services.jobs.start();
+services.sandbox.warmUp(services.log);
 server.listen(config.PORT, config.HOST, () => {
   const address = server.address();
   services.log.info({ port: typeof address === 'object' ? address?.port : config.PORT }, 'rest-api listening');

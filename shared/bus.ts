@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import type { MessageRole } from './access/message.ts';
-import type { DocumentAttachment } from './documents/conversationDocument.ts';
+import type { DocumentAttachment, DocumentExecution } from './documents/conversationDocument.ts';
 import type { Logger } from './logger.ts';
 
 /** A message as it travels on the bus (and as the collab document stores it). */
@@ -18,6 +18,8 @@ export interface BusMessage {
   editedAt: string | null;
   /** Its files, in upload order (the whole list, on every event: listeners replace what they hold). */
   attachments: DocumentAttachment[];
+  /** On `tool` messages: the code run they record (absent from nodes older than code execution). */
+  execution?: DocumentExecution | null;
 }
 
 /**

@@ -50,6 +50,24 @@ export class ConflictError extends AppError {
   }
 }
 
+/** 413: a field of the body is over its size limit (the body as a whole is body-parser's 413). */
+export class TooLargeError extends AppError {
+  constructor(message: string, code = 'too_large') {
+    super(413, code, message);
+  }
+}
+
+/** 503: the service is there but cannot take this now (`busy`); `retryAfterSeconds` becomes Retry-After. */
+export class UnavailableError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(503, code, message);
+  }
+}
+
 /** 429: too many attempts; `retryAfterSeconds` becomes the Retry-After header. */
 export class RateLimitError extends AppError {
   constructor(readonly retryAfterSeconds: number) {

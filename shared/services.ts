@@ -9,6 +9,7 @@ import { SessionRevocations } from './sessionRevocations.ts';
 import { createStorage, type ObjectStorage } from './storage/index.ts';
 import { Jobs, type JobsOptions } from './jobs/Jobs.ts';
 import { grantConfiguredOperators } from './operators.ts';
+import { CodeSandbox } from './sandbox/CodeSandbox.ts';
 
 /** What both servers are built from. One set per process; tests build their own. */
 export interface Services {
@@ -27,6 +28,8 @@ export interface Services {
   storage: ObjectStorage;
   /** Background jobs: queues are defined while the app is built, then `jobs.start()`. */
   jobs: Jobs;
+  /** Where untrusted code runs (never in this process); starts its workers on first use or `sandbox.start()`. */
+  sandbox: CodeSandbox;
   /** Work to finish before the services close (flush what is buffered); runs in reverse order of registration. */
   beforeClose(step: () => Promise<void>): void;
   /**
@@ -63,6 +66,7 @@ export async function createServices(
   const tokens = createTokenSettings(config);
   const storage = createStorage(config);
   const closing: Array<() => Promise<void>> = [];
+  const sandbox = CodeSandbox.fromConfig(config, log);
   const jobs = new Jobs(db, log.child({ module: 'jobs' }), {
     databaseUrl: config.DATABASE_URL,
     work: config.JOBS_ENABLED,
@@ -82,12 +86,14 @@ export async function createServices(
     redis,
     storage,
     jobs,
+    sandbox,
     beforeClose(step) {
       closing.unshift(step);
     },
     async close() {
       await jobs.stop();
       for (const step of closing) await step();
+      await sandbox.close();
       stopRevoking();
       await bus.close();
       await redis?.quit().catch(() => redis?.disconnect());

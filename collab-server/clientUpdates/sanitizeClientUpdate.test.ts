@@ -13,6 +13,7 @@ const message = (content: string, createdAt: string): DocumentMessage => ({
   content,
   createdAt,
   editedAt: null,
+  execution: null,
   attachments: [],
 });
 

@@ -30,6 +30,7 @@ const fromBus = (message: BusMessage): DocumentMessage => ({
   createdAt: message.createdAt,
   editedAt: message.editedAt,
   attachments: message.attachments,
+  execution: message.execution ?? null,
 });
 
 /**

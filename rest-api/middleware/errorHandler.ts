@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError, NotFoundError, RateLimitError } from '@shared/errors.ts';
+import { AppError, NotFoundError, RateLimitError, UnavailableError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 
 /** body-parser failures, by their `type`, as the error a client can act on. */
@@ -28,7 +28,8 @@ export const createErrorHandler =
       return;
     }
     if (error instanceof AppError) {
-      if (error instanceof RateLimitError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (error instanceof RateLimitError || error instanceof UnavailableError)
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
       res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
       return;
     }

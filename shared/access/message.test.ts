@@ -28,9 +28,11 @@ const bot = (id: string, workspaceIds = [WORKSPACE_ID]): Principal => ({
   scope: { workspaceIds, conversationIds: [] },
 });
 
-const byMember: MessageAccessFacts = { authorId: MEMBER_ID, serviceAccountId: null };
-const byBot: MessageAccessFacts = { authorId: null, serviceAccountId: BOT_ID };
-const byNobody: MessageAccessFacts = { authorId: null, serviceAccountId: null };
+const byMember: MessageAccessFacts = { authorId: MEMBER_ID, serviceAccountId: null, role: 'user' };
+const byBot: MessageAccessFacts = { authorId: null, serviceAccountId: BOT_ID, role: 'assistant' };
+const byNobody: MessageAccessFacts = { authorId: null, serviceAccountId: null, role: 'user' };
+/** A code run the member started: its record, which nobody rewrites. */
+const runByMember: MessageAccessFacts = { authorId: MEMBER_ID, serviceAccountId: null, role: 'tool' };
 
 /**
  * Who may edit or delete which message: principal × conversation as it sees it × message → the actions
@@ -50,6 +52,20 @@ const TABLE: Array<{
     conversation: asRole('member'),
     message: byMember,
     allowed: ['edit', 'delete'],
+  },
+  {
+    name: 'a member, on the output of their own code run',
+    principal: user(MEMBER_ID),
+    conversation: asRole('member'),
+    message: runByMember,
+    allowed: ['delete'],
+  },
+  {
+    name: 'an admin, on a member’s code run',
+    principal: user(OTHER_MEMBER_ID),
+    conversation: asRole('admin'),
+    message: runByMember,
+    allowed: ['delete'],
   },
   {
     name: 'another member, on a member’s message',
@@ -159,6 +175,11 @@ describe('message roles', () => {
     const attempt = () => authorizeMessageRole(principal, role);
     if (expected) expect(attempt).not.toThrow();
     else expect(attempt).toThrow(expect.objectContaining({ status: 403, code: 'forbidden' }));
+  });
+
+  it('tells anyone that tool messages come only from code runs', () => {
+    expect(() => authorizeMessageRole(bot(BOT_ID), 'tool')).toThrow(/only from code runs/);
+    expect(() => authorizeMessageRole(user(MEMBER_ID), 'tool')).toThrow(/only from code runs/);
   });
 
   it('tells a person why an assistant message is refused', () => {

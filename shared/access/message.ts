@@ -8,6 +8,8 @@ export interface MessageAccessFacts {
   authorId: string | null;
   /** The service account that posted it; null for a person's message. */
   serviceAccountId: string | null;
+  /** A `tool` message is a record of what ran (a code execution): nobody rewrites it. */
+  role: MessageRole;
 }
 
 type MessageRule = (
@@ -28,11 +30,12 @@ const isOwner = (principal: Principal, conversation: ConversationAccessFacts) =>
  * Who may change which message, over already-loaded facts. Words are their author's: only the author
  * — the person, or the service account, that posted it — edits a message, while they may still write
  * to the conversation; never an admin, never the owner, so nobody can put words in another member's
- * name or in the AI's. Deleting is moderation: the author may delete their own, and whoever manages
- * the conversation (a workspace admin) or owns it may delete anyone's.
+ * name or in the AI's — and a `tool` message, the record of a code run, is edited by nobody. Deleting
+ * is moderation: the author may delete their own, and whoever manages the conversation (a workspace
+ * admin) or owns it may delete anyone's.
  */
 export const MESSAGE_ACTIONS = {
-  edit: (principal, level, _conversation, message) => atLeast(level, 'write') && isAuthor(principal, message),
+  edit: (principal, level, _conversation, message) => message.role !== 'tool' && atLeast(level, 'write') && isAuthor(principal, message),
   delete: (principal, level, conversation, message) =>
     atLeast(level, 'manage') || (atLeast(level, 'write') && (isAuthor(principal, message) || isOwner(principal, conversation))),
 } as const satisfies Record<string, MessageRule>;
@@ -66,7 +69,8 @@ export function authorizeOnMessage(
   }
 }
 
-export const MESSAGE_ROLES = ['user', 'assistant', 'system'] as const;
+/** `tool`: the output of a code run, posted by the product's code runner on behalf of whoever ran it. */
+export const MESSAGE_ROLES = ['user', 'assistant', 'system', 'tool'] as const;
 export type MessageRole = (typeof MESSAGE_ROLES)[number];
 
 /**
@@ -74,6 +78,8 @@ export type MessageRole = (typeof MESSAGE_ROLES)[number];
  * `user`; `assistant` and `system` messages come only from service accounts, so nobody can put words
  * in the AI's mouth or slip an instruction to a model into a conversation. A service account does not
  * post `user` either: a `user` message is always a person's, which is what makes the role worth trusting.
+ * Nobody posts `tool` through the messages API: only a code run does (rest-api/modules/code), so its
+ * output is what really ran.
  */
 export const MESSAGE_ROLES_BY_PRINCIPAL = {
   user: ['user'],
@@ -90,8 +96,10 @@ export function canPostRole(principal: Principal | null, role: MessageRole): boo
 export function authorizeMessageRole(principal: Principal | null, role: MessageRole): void {
   if (canPostRole(principal, role)) return;
   throw new ForbiddenError(
-    principal?.type === 'service'
-      ? 'A service account posts only assistant and system messages'
-      : `People post only user messages; ${role} messages come only from service accounts (API keys)`,
+    role === 'tool'
+      ? 'tool messages come only from code runs (POST /api/code/execute with a conversationId)'
+      : principal?.type === 'service'
+        ? 'A service account posts only assistant and system messages'
+        : `People post only user messages; ${role} messages come only from service accounts (API keys)`,
   );
 }

@@ -1,6 +1,7 @@
 import type * as Y from 'yjs';
 import type { MessageRole } from '../access/message.ts';
 import { isCanonicalId } from '../ids.ts';
+import type { LimitHit } from '../sandbox/types.ts';
 
 /**
  * The shape of a conversation's collaborative document, `conversation:<uuid>`: the title, the draft the
@@ -34,6 +35,27 @@ export interface DocumentAttachment {
 }
 
 /**
+ * A code run as a `tool` message carries it (a plain JSON value in the entry, like attachments): what
+ * ran and what it printed, so everyone in the room sees the same output under the code.
+ */
+export interface DocumentExecution {
+  /** The run's id (`GET /api/code/executions/:id`, for the person who ran it). */
+  id: string;
+  language: string;
+  code: string;
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  signal: string | null;
+  durationMs: number;
+  /** Which limit stopped it, if one did. */
+  limit: LimitHit | null;
+  truncated: { stdout: boolean; stderr: boolean };
+  /** The message whose code block ran, when it was one (the web client shows the output under that block). */
+  sourceMessageId: string | null;
+}
+
+/**
  * One message as the document holds it: a Y.Map with these keys. `attachments` is a plain JSON array
  * (not a Y.Array: nobody edits it in place) and is left out of the map when the message has none.
  */
@@ -51,6 +73,8 @@ export interface DocumentMessage {
   editedAt: string | null;
   /** In upload order; empty when it has none. */
   attachments: DocumentAttachment[];
+  /** On `tool` messages: the code run they record; null on every other message. */
+  execution: DocumentExecution | null;
 }
 
 /** `conversation:<uuid>` for a conversation id. */
@@ -85,7 +109,13 @@ export function readDocumentMessage(entry: Y.Map<unknown>): DocumentMessage {
     createdAt: entry.get('createdAt') as string,
     editedAt: (entry.get('editedAt') as string | null | undefined) ?? null,
     attachments: readAttachments(entry.get('attachments')),
+    execution: readExecution(entry.get('execution')),
   };
+}
+
+/** An entry's `execution` value; missing, or anything but an object, reads as none. */
+export function readExecution(value: unknown): DocumentExecution | null {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as DocumentExecution) : null;
 }
 
 /** An entry's `attachments` value as a list; missing (no attachments) or not an array reads as none. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DocumentAttachment, DocumentMessage } from './conversationDocument.ts';
+import type { DocumentAttachment, DocumentExecution, DocumentMessage } from './conversationDocument.ts';
 
 interface MessageRow {
   id: string;
@@ -11,6 +11,7 @@ interface MessageRow {
   edited_at: Date | null;
   /** json_agg of the message's attachments, already in document shape. */
   attachments: DocumentAttachment[] | null;
+  execution: DocumentExecution | null;
 }
 
 /**
@@ -28,7 +29,17 @@ export async function listConversationMessages(db: Knex, conversationId: string)
   const rows: MessageRow[] = await db('messages as m')
     .where({ 'm.conversation_id': conversationId })
     .orderBy('m.seq')
-    .select('m.id', 'm.role', 'm.author_id', 'm.service_account_id', 'm.content', 'm.created_at', 'm.edited_at', attachments);
+    .select(
+      'm.id',
+      'm.role',
+      'm.author_id',
+      'm.service_account_id',
+      'm.content',
+      'm.created_at',
+      'm.edited_at',
+      'm.execution',
+      attachments,
+    );
   return rows.map((row) => ({
     id: row.id,
     role: row.role,
@@ -38,5 +49,6 @@ export async function listConversationMessages(db: Knex, conversationId: string)
     createdAt: row.created_at.toISOString(),
     editedAt: row.edited_at?.toISOString() ?? null,
     attachments: (row.attachments ?? []).map((attachment) => ({ ...attachment, size: Number(attachment.size) })),
+    execution: row.execution,
   }));
 }

@@ -1,5 +1,13 @@
 import * as Y from 'yjs';
-import { messagesOf, readAttachments, readDocumentMessage, type DocumentAttachment, type DocumentMessage } from './conversationDocument.ts';
+import {
+  messagesOf,
+  readAttachments,
+  readDocumentMessage,
+  readExecution,
+  type DocumentAttachment,
+  type DocumentExecution,
+  type DocumentMessage,
+} from './conversationDocument.ts';
 
 /**
  * Keeps a document's `messages` array equal to the `messages` table. Every function here is idempotent
@@ -8,7 +16,7 @@ import { messagesOf, readAttachments, readDocumentMessage, type DocumentAttachme
  */
 
 const FIELDS = ['role', 'author', 'serviceAccount', 'content', 'createdAt', 'editedAt'] as const;
-const KEYS = new Set<string>(['id', ...FIELDS, 'attachments']);
+const KEYS = new Set<string>(['id', ...FIELDS, 'attachments', 'execution']);
 /** What the document keeps of each attachment, in this order. */
 const ATTACHMENT_FIELDS = ['id', 'name', 'contentType', 'size'] as const;
 
@@ -25,7 +33,22 @@ function toEntry(message: DocumentMessage): Y.Map<unknown> {
   for (const field of FIELDS) entry.set(field, message[field]);
   // Not setAttachments: reading a map before it is in a document only draws a warning from Yjs.
   if (message.attachments.length > 0) entry.set('attachments', message.attachments.map(compactAttachment));
+  if (message.execution) entry.set('execution', message.execution);
   return entry;
+}
+
+/**
+ * Writes the entry's execution when it differs by value (a plain JSON value, like attachments: a copy
+ * from another replica is never the same object). A run's record does not change once posted, so this
+ * writes at most once per entry, when a malformed document is repaired.
+ */
+function setExecution(entry: Y.Map<unknown>, execution: DocumentExecution | null): void {
+  const held = readExecution(entry.get('execution'));
+  if (execution === null) {
+    if (entry.has('execution')) entry.delete('execution');
+  } else if (held === null || JSON.stringify(held) !== JSON.stringify(execution)) {
+    entry.set('execution', execution);
+  }
 }
 
 /**
@@ -74,6 +97,7 @@ export function upsertMessage(doc: Y.Doc, message: DocumentMessage): void {
     // A missing key reads as null (readDocumentMessage): entries from before a field existed are not rewritten just to add it.
     for (const field of FIELDS) if ((entry.get(field) ?? null) !== message[field]) entry.set(field, message[field]);
     setAttachments(entry, message.attachments);
+    setExecution(entry, message.execution);
     for (const key of entry.keys()) if (!KEYS.has(key)) entry.delete(key);
   }
 }

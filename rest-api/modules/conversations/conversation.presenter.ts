@@ -26,6 +26,7 @@ export function presentMessage(row: MessageRow) {
     editedBy: row.edited_by,
     editedAt: row.edited_at?.toISOString() ?? null,
     attachments: (row.attachments ?? []).map(presentAttachment),
+    execution: row.execution,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

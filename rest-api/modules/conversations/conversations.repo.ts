@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { queryPrepared } from '@shared/db.ts';
 import type { MessageRole, WorkspaceRole } from '@shared/access/index.ts';
+import type { DocumentExecution } from '@shared/documents/conversationDocument.ts';
 import type { AttachmentRow } from '../attachments/attachments.repo.ts';
 
 export interface ConversationRow {
@@ -34,6 +35,8 @@ export interface MessageRow {
   /** Who last edited the text (its author, when a person), and when; null until then. */
   edited_by: string | null;
   edited_at: Date | null;
+  /** On `tool` messages: the code run they record. */
+  execution: DocumentExecution | null;
   created_at: Date;
   updated_at: Date;
   /** Not a column: the message's attachments, filled in by loaders that present it. */
@@ -119,9 +122,14 @@ export function findMessage(db: Knex, conversationId: string, id: string): Promi
 
 export async function insertMessage(
   db: Knex,
-  row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'service_account_id' | 'role' | 'content'>,
+  row: Pick<MessageRow, 'conversation_id' | 'author_id' | 'service_account_id' | 'role' | 'content'> &
+    Partial<Pick<MessageRow, 'execution'>>,
 ) {
-  const [inserted] = await db<MessageRow>('messages').insert(row).returning('*');
+  // jsonb takes the JSON text: node-postgres would send a plain object as-is, and PGlite too.
+  const values = { ...row, execution: row.execution ? JSON.stringify(row.execution) : null };
+  const [inserted] = await db<MessageRow>('messages')
+    .insert(values as unknown as MessageRow)
+    .returning('*');
   await db('conversations').where({ id: row.conversation_id }).update({ updated_at: db.fn.now() });
   return inserted!;
 }

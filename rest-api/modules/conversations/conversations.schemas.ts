@@ -28,7 +28,9 @@ export const ListMessagesSchema = z.object({ params: z.object({ id: IdParam }), 
 export const PostMessageSchema = z.object({
   params: z.object({ id: IdParam }),
   body: z.strictObject({
-    role: Role.describe('`user` from a person; `assistant` or `system` from a service account (API key) — anything else is 403'),
+    role: Role.describe(
+      '`user` from a person; `assistant` or `system` from a service account (API key); `tool` only from code runs — anything else is 403',
+    ),
     content: Content,
     attachmentIds: z
       .array(z.uuid())
@@ -56,6 +58,23 @@ export const ConversationSchema = z
   })
   .meta({ id: 'Conversation' });
 
+/** A code run as its `tool` message carries it (shared/documents/conversationDocument.ts › DocumentExecution). */
+export const MessageExecutionSchema = z
+  .object({
+    id: z.uuid().describe('The run (`GET /api/code/executions/{id}`, for whoever ran it)'),
+    language: z.string(),
+    code: z.string(),
+    stdout: z.string(),
+    stderr: z.string(),
+    exitCode: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    durationMs: z.number().int(),
+    limit: z.enum(['time', 'memory', 'output', 'processes']).nullable().describe('The limit that stopped the run, if one did'),
+    truncated: z.object({ stdout: z.boolean(), stderr: z.boolean() }),
+    sourceMessageId: z.uuid().nullable().describe('The message whose code block ran, if it was one'),
+  })
+  .meta({ id: 'MessageExecution' });
+
 export const MessageSchema = z
   .object({
     id: z.uuid(),
@@ -67,6 +86,7 @@ export const MessageSchema = z
     editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may (null for a service account’s own edits)'),
     editedAt: z.iso.datetime().nullable().describe('When the text was last edited; null if never'),
     attachments: z.array(AttachmentSchema).describe('In upload order; download each at `/api/attachments/{id}`'),
+    execution: MessageExecutionSchema.nullable().describe('On `tool` messages: the code run it records; null otherwise'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
   })

@@ -29,6 +29,7 @@ export async function findMessageToChange(trx: Knex, props: MessageChange, actio
   authorizeOnMessage(props.actor, action, accessFacts(conversation), {
     authorId: message.author_id,
     serviceAccountId: message.service_account_id,
+    role: message.role,
   });
   return message;
 }

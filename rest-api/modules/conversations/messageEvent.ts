@@ -21,5 +21,6 @@ export function busMessage(row: MessageRow & { attachments: AttachmentRow[] }): 
       contentType: attachment.content_type,
       size: Number(attachment.size),
     })),
+    execution: row.execution,
   };
 }
