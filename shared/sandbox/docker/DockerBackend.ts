@@ -77,6 +77,11 @@ export class DockerBackend implements SandboxBackend {
     if (this.isClosed) throw new Error('DockerBackend is closed');
     const startedAt = performance.now();
     const container = await this.createContainer(request);
+    // close() came while the engine was creating it: close() could not see it, so nobody would kill it.
+    if (this.isClosed) {
+      await this.remove(container);
+      throw new Error('DockerBackend is closed');
+    }
     const running = this.runAndRemove(container, request, startedAt);
     this.running.set(container, running);
     try {
