@@ -17,8 +17,12 @@ const WORKER_EXEC_ARGV = [
 ];
 const READY_TIMEOUT_MS = 30_000;
 const STDERR_TAIL_CHARS = 4_096;
-/** What V8 and Node print when a process dies of an out-of-memory in its own heap. */
-const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed/i;
+/**
+ * What V8 prints when it aborts the whole process over memory: one allocation larger than the isolate's
+ * heap (`new Array(1e8).fill(0)`: "is_heap_oom", SIGABRT) or larger than V8 allows at all
+ * (`'x'.repeat(2 ** 27).split('')`: "invalid size error", SIGTRAP). isolated-vm cannot catch these.
+ */
+const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed|is_heap_oom|invalid size error/i;
 
 /** A run's result as the worker (or its death) decided it; the backend adds the duration. */
 export type WorkerRunOutcome = Omit<RunResult, 'durationMs'>;
@@ -74,12 +78,12 @@ export class IsolateWorkerProcess {
     this.child = child;
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-      this.log.warn({ pid: child.pid, stderr: chunk.slice(0, 2_000) }, 'isolate worker wrote to stderr');
     });
     child.on('message', (message: unknown) => {
       if (isWorkerMessage(message)) this.onMessage(message);
     });
-    child.on('exit', (code, signal) => this.onChildExit(code, signal));
+    // 'close', not 'exit': only then has all of stderr (a V8 abort's last words) been read.
+    child.on('close', (code, signal) => this.onChildExit(code, signal));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`isolate worker did not start within ${READY_TIMEOUT_MS} ms`));
@@ -152,13 +156,16 @@ export class IsolateWorkerProcess {
 
   private onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isDead = true;
+    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
     if (this.inFlight) {
-      const outcome = OUT_OF_MEMORY.test(this.stderrTail)
-        ? { ...lostRun(signal, 'the worker ran out of memory'), limit: 'memory' as const }
+      // An out-of-memory is the program's limit, not a signal sent to it.
+      const outcome = isOutOfMemory
+        ? { ...lostRun(null, 'the worker ran out of memory'), limit: 'memory' as const }
         : lostRun(signal, `the worker stopped (${signal ?? `exit code ${code}`})`);
       this.finishRun(this.inFlight.id, outcome);
     }
-    this.log.info({ pid: this.child?.pid, code, signal }, 'isolate worker exited');
+    const stderr = this.stderrTail.trim() || undefined;
+    this.log[stderr ? 'warn' : 'info']({ pid: this.child?.pid, code, signal, isOutOfMemory, stderr }, 'isolate worker exited');
     this.markExited();
     this.onExit(this);
   }
