@@ -1,5 +1,6 @@
 /**
- * JavaScript and TypeScript in isolated-vm isolates, in a pool of worker processes.
+ * JavaScript and TypeScript in isolated-vm isolates, in a pool of worker processes. What a program sees
+ * (console, `stdin` and `readLine()`, timers, top-level await) is described in isolatePrelude.js.
  *
  * Threat model. The program is hostile and knows it runs in V8.
  * Defended against:

@@ -1,7 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { IsolateBackend } from './IsolateBackend.ts';
 import { expectStillAnswers, isolateWorkerPids, runCode, silentLog, waitUntil } from './isolateBackend.fixtures.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** A process that starts a backend with two workers, says so, then idles until killed. */
+const BACKEND_HOST = `
+import { IsolateBackend } from './shared/sandbox/isolate/IsolateBackend.ts';
+import { createLogger } from './shared/logger.ts';
+await new IsolateBackend({ workers: 2, log: createLogger({ LOG_LEVEL: 'silent', LOG_PRETTY: false }) }).start();
+process.stdout.write('started\\n');
+setInterval(() => {}, 60_000);
+`;
 
 /** The pool of worker processes: queueing, replacing dead workers, the kill backstop, closing. */
 describe('IsolateBackend workers', () => {
@@ -77,6 +89,21 @@ describe('IsolateBackend workers', () => {
     await expectStillAnswers(backend);
     expect(isolateWorkerPids()).not.toContain(frozen);
   });
+
+  it('leaves no worker behind when the process that owns the backend is SIGKILLed', async () => {
+    const host = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', BACKEND_HOST], { cwd: PROJECT_ROOT, env: {} });
+    try {
+      let printed = '';
+      host.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+      await waitUntil(() => printed.includes('started'), 'the backend host has started its workers', 40_000);
+      const workers = isolateWorkerPids(host.pid);
+      expect(workers).toHaveLength(2);
+      host.kill('SIGKILL');
+      await waitUntil(() => workers.every((pid) => !existsSync(`/proc/${pid}`)), 'the orphaned workers have exited');
+    } finally {
+      host.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('kills its workers on close and refuses runs afterwards, including queued ones', async () => {
     const backend = createBackend(1);

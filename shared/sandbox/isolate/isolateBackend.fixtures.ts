@@ -38,17 +38,22 @@ export async function expectStillAnswers(backend: IsolateBackend): Promise<void>
   expect(result).toMatchObject({ stdout: '2\n', stderr: '', exitCode: 0, limit: null });
 }
 
-/** Pids of this process's isolate workers, read from /proc (the backend has no test-only accessor). */
-export function isolateWorkerPids(): number[] {
+/** Pids of the isolate workers of `parentPid` (this process by default), read from /proc: the backend has no test-only accessor. */
+export function isolateWorkerPids(parentPid = process.pid): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // Field 4 (after the parenthesised command, which may hold spaces) is the parent's pid.
-      const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
       const isWorker = readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('isolateWorker.ts');
-      if (parentPid === process.pid && isWorker && !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) pids.push(Number(entry));
+      if (
+        stat.startsWith(`${entry} `) &&
+        Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parentPid &&
+        isWorker &&
+        !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
+      )
+        pids.push(Number(entry));
     } catch {
       // The process ended while being read.
     }

@@ -174,7 +174,7 @@
     debug: (...args) => print(1, args),
     warn: (...args) => print(2, args),
     error: (...args) => print(2, args),
-    trace: (...args) => print(2, ['Trace:', ...args, cleanStack(new Error().stack).split('\n').slice(2).join('\n')]),
+    trace: (...args) => print(2, ['Trace:', ...args, '\n' + cleanStack(new Error().stack).split('\n').slice(1).join('\n')]),
   };
   Object.defineProperty(globalThis, 'console', { value: console, writable: true, configurable: true });
 
