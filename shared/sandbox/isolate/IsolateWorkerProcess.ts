@@ -1,0 +1,181 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../../logger.ts';
+import type { RunResult } from '../types.ts';
+import { isWorkerMessage, type WorkerMessage, type WorkerReady, type WorkerRunRequest } from './protocol.ts';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./isolateWorker.ts', import.meta.url));
+/** `--import tsx` is resolved from the working directory, so the worker starts in the project's root. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const WORKER_EXEC_ARGV = [
+  '--import',
+  'tsx',
+  // isolated-vm crashes with Node's startup snapshot.
+  '--no-node-snapshot',
+  // module.stripTypeScriptTypes warns once that it is experimental.
+  '--disable-warning=ExperimentalWarning',
+];
+const READY_TIMEOUT_MS = 30_000;
+const STDERR_TAIL_CHARS = 4_096;
+/**
+ * What V8 prints when it aborts the whole process over memory: one allocation larger than the isolate's
+ * heap (`new Array(1e8).fill(0)`: "is_heap_oom", SIGABRT) or larger than V8 allows at all
+ * (`'x'.repeat(2 ** 27).split('')`: "invalid size error", SIGTRAP). isolated-vm cannot catch these.
+ */
+const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed|is_heap_oom|invalid size error/i;
+
+/** A run's result as the worker (or its death) decided it; the backend adds the duration. */
+export type WorkerRunOutcome = Omit<RunResult, 'durationMs'>;
+
+interface RunInFlight {
+  id: number;
+  resolve: (outcome: WorkerRunOutcome) => void;
+  backstop: NodeJS.Timeout;
+}
+
+/**
+ * One forked isolate worker, seen from the API process. It never loads isolated-vm here. A run that
+ * the worker does not answer in time, or that is in flight when the worker dies, still ends as a
+ * result: `time` with SIGKILL for the first, an error (or `memory` when the worker's last words were
+ * an out-of-memory) for the second.
+ */
+export class IsolateWorkerProcess {
+  private child: ChildProcess | null = null;
+  private stderrTail = '';
+  private inFlight: RunInFlight | null = null;
+  private nextRunId = 1;
+  private isDead = false;
+  /** It answered 'ready' once. */
+  hasStarted = false;
+  private readonly exited: Promise<void>;
+  private markExited: () => void = () => undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly onExit: (worker: IsolateWorkerProcess) => void,
+  ) {
+    this.exited = new Promise((resolve) => (this.markExited = resolve));
+  }
+
+  /** False once the worker died or was killed: it takes no more runs. */
+  get isUsable(): boolean {
+    return !this.isDead && this.child?.connected === true;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Forks the worker and resolves when it has loaded isolated-vm and prepared its first isolate. */
+  start(): Promise<WorkerReady> {
+    // The worker gets no environment: no secret of the API's can be read from its memory.
+    const child = fork(WORKER_ENTRY, [], {
+      cwd: PROJECT_ROOT,
+      execArgv: WORKER_EXEC_ARGV,
+      env: {},
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    this.child = child;
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+    });
+    child.on('message', (message: unknown) => {
+      if (isWorkerMessage(message)) this.onMessage(message);
+    });
+    // 'close', not 'exit': only then has all of stderr (a V8 abort's last words) been read.
+    child.on('close', (code, signal) => this.onChildExit(code, signal));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`isolate worker did not start within ${READY_TIMEOUT_MS} ms`));
+        this.kill();
+      }, READY_TIMEOUT_MS);
+      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        clearTimeout(timer);
+        reject(new Error(`isolate worker exited while starting (${signal ?? `code ${code}`}): ${this.stderrTail.trim()}`));
+      };
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      child.once('exit', onEarlyExit);
+      child.on('message', (message: unknown) => {
+        if (!isWorkerMessage(message) || message.type !== 'ready') return;
+        clearTimeout(timer);
+        child.off('exit', onEarlyExit);
+        this.hasStarted = true;
+        resolve(message);
+      });
+    });
+  }
+
+  /** Runs one program; `backstopMs` after sending it, a worker that has not answered is killed. */
+  run(request: Omit<WorkerRunRequest, 'type' | 'id'>, backstopMs: number): Promise<WorkerRunOutcome> {
+    const id = this.nextRunId++;
+    this.stderrTail = '';
+    return new Promise((resolve) => {
+      if (!this.child || !this.isUsable) return resolve(lostRun(null, 'the worker was not running'));
+      const backstop = setTimeout(() => {
+        this.log.warn({ pid: this.pid, backstopMs }, 'isolate worker did not answer in time; killing it');
+        this.finishRun(id, { ...timeLimit(), signal: 'SIGKILL' });
+        this.kill();
+      }, backstopMs);
+      this.inFlight = { id, resolve, backstop };
+      this.child.send({ type: 'run', id, ...request } satisfies WorkerRunRequest, (error) => {
+        if (!error) return;
+        this.finishRun(id, lostRun(null, `it could not be sent to the worker (${error.message})`));
+        this.kill();
+      });
+    });
+  }
+
+  kill(): void {
+    this.isDead = true;
+    this.child?.kill('SIGKILL');
+  }
+
+  /** Kills the worker and waits until it is gone. */
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.kill();
+    await this.exited;
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    if (message.type !== 'result') return;
+    const { id, stdout, stderr, exitCode, limit, truncated } = message;
+    this.finishRun(id, { stdout, stderr, exitCode, signal: null, limit, truncated });
+  }
+
+  private finishRun(id: number, outcome: WorkerRunOutcome): void {
+    // A late answer from a run the backstop already ended belongs to nobody.
+    if (this.inFlight?.id !== id) return;
+    clearTimeout(this.inFlight.backstop);
+    this.inFlight.resolve(outcome);
+    this.inFlight = null;
+  }
+
+  private onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.isDead = true;
+    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
+    if (this.inFlight) {
+      // An out-of-memory is the program's limit, not a signal sent to it.
+      const outcome = isOutOfMemory
+        ? { ...lostRun(null, 'the worker ran out of memory'), limit: 'memory' as const }
+        : lostRun(signal, `the worker stopped (${signal ?? `exit code ${code}`})`);
+      this.finishRun(this.inFlight.id, outcome);
+    }
+    const stderr = this.stderrTail.trim() || undefined;
+    this.log[stderr ? 'warn' : 'info']({ pid: this.child?.pid, code, signal, isOutOfMemory, stderr }, 'isolate worker exited');
+    this.markExited();
+    this.onExit(this);
+  }
+}
+
+function timeLimit(): WorkerRunOutcome {
+  return { stdout: '', stderr: '', exitCode: null, signal: null, limit: 'time', truncated: { stdout: false, stderr: false } };
+}
+
+function lostRun(signal: string | null, why: string): WorkerRunOutcome {
+  const stderr = `The sandbox lost this run: ${why}.\n`;
+  return { stdout: '', stderr, exitCode: null, signal, limit: null, truncated: { stdout: false, stderr: false } };
+}
