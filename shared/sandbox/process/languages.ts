@@ -1,0 +1,109 @@
+import type { Language } from '../types.ts';
+
+/** Where the program's source lands inside the sandbox (under the private /tmp, the only place a bind target may be made). */
+export const SOURCE_DIR = '/tmp';
+
+/** The Go build cache inside the sandbox; it must be the same path when warming and when running (Go keys its cache by path). */
+export const GO_CACHE_DIR = '/tmp/gocache';
+
+const MiB = 1024 * 1024;
+
+/** How one language runs inside the sandbox. */
+export interface ProcessLanguage {
+  language: Language;
+  /** Absolute path of the interpreter or tool, never one looked up on PATH (PATH may hold a pyenv shim). */
+  executable: string;
+  /** Arguments that print the version, and the pattern that picks the version out of the output. */
+  versionArgs: string[];
+  versionPattern: RegExp;
+  /** File name of the program inside SOURCE_DIR. */
+  sourceFile: string;
+  /** The command run inside the sandbox. */
+  command: string[];
+  /** Extra environment inside the sandbox. */
+  env: Record<string, string>;
+  /** RLIMIT_AS for a run with this memory limit; the memory cgroup, when there is one, is the sharper limit. */
+  addressSpaceBytes: (memoryBytes: number) => number;
+  /** Processes/threads the toolchain needs on top of the program's own budget (Go's compiler is multi-threaded). */
+  extraProcesses: number;
+  /** Recognises, in stderr, the runtime's own report of running out of memory under RLIMIT_AS. */
+  outOfMemoryPattern: RegExp | null;
+}
+
+/**
+ * Interpreters get the memory limit plus 256 MiB of address space: RLIMIT_AS counts reservations (thread stacks,
+ * malloc arenas), not use, so an exact cap would fail programs that use far less. Measured: python and ruby start in 64 MiB.
+ */
+const interpreterAddressSpace = (memoryBytes: number): number => memoryBytes + 256 * MiB;
+
+/**
+ * Go's runtime reserves ~700 MiB of address space before it runs a line (measured: a hello world fails at 640 MiB with
+ * "failed to reserve page summary memory", runs at 768 MiB; `go build` likewise), so RLIMIT_AS cannot hold Go's memory:
+ * the cgroup does. Without a cgroup a Go program may use up to this much.
+ */
+const goAddressSpace = (memoryBytes: number): number => memoryBytes + 1024 * MiB;
+
+/** Go flags shared by the cache warm-up and every run: any difference would miss the cache. */
+export const GO_ENV: Record<string, string> = {
+  GOCACHE: GO_CACHE_DIR,
+  GOPATH: '/tmp/go',
+  GOPROXY: 'off',
+  CGO_ENABLED: '0',
+  GOMAXPROCS: '2',
+};
+
+/** Build, then run: a compile error exits 1 with the compiler's message on stderr, and the build's time counts. */
+const GO_BUILD_AND_RUN = `go build -o ${SOURCE_DIR}/main ${SOURCE_DIR}/main.go || exit 1; exec ${SOURCE_DIR}/main`;
+
+export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
+  {
+    language: 'python',
+    executable: '/usr/bin/python3',
+    versionArgs: ['--version'],
+    versionPattern: /Python (\d+\.\d+\.\d+)/,
+    sourceFile: 'main.py',
+    // -I ignores PYTHON* variables and user site-packages; -S skips site (measured: 8-10 ms of startup).
+    command: ['/usr/bin/python3', '-I', '-S', `${SOURCE_DIR}/main.py`],
+    env: { PYTHONDONTWRITEBYTECODE: '1' },
+    addressSpaceBytes: interpreterAddressSpace,
+    extraProcesses: 0,
+    outOfMemoryPattern: /^MemoryError\b/m,
+  },
+  {
+    language: 'ruby',
+    executable: '/usr/bin/ruby',
+    versionArgs: ['--version'],
+    versionPattern: /ruby (\d+\.\d+\.\d+)/,
+    sourceFile: 'main.rb',
+    // --disable-gems saves ~50 ms of startup; the standard library (json, set, …) still loads.
+    command: ['/usr/bin/ruby', '--disable-gems', `${SOURCE_DIR}/main.rb`],
+    env: {},
+    addressSpaceBytes: interpreterAddressSpace,
+    extraProcesses: 0,
+    outOfMemoryPattern: /failed to allocate memory \(NoMemoryError\)/,
+  },
+  {
+    language: 'go',
+    executable: '/usr/bin/go',
+    versionArgs: ['version'],
+    versionPattern: /go(\d+\.\d+(?:\.\d+)?)/,
+    sourceFile: 'main.go',
+    command: ['/bin/sh', '-c', GO_BUILD_AND_RUN],
+    env: GO_ENV,
+    addressSpaceBytes: goAddressSpace,
+    extraProcesses: 64,
+    outOfMemoryPattern: /^fatal error: runtime: out of memory/m,
+  },
+  {
+    language: 'bash',
+    executable: '/bin/bash',
+    versionArgs: ['--version'],
+    versionPattern: /version (\d+\.\d+\.\d+)/,
+    sourceFile: 'main.sh',
+    command: ['/bin/bash', `${SOURCE_DIR}/main.sh`],
+    env: {},
+    addressSpaceBytes: interpreterAddressSpace,
+    extraProcesses: 0,
+    outOfMemoryPattern: /bash: xmalloc: .*cannot allocate/,
+  },
+];
