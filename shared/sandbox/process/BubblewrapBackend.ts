@@ -122,7 +122,7 @@ export class BubblewrapBackend implements SandboxBackend {
     const processes = limits.processes + language.extraProcesses + BWRAP_PROCESSES;
     const before = this.cgroups ? await this.cgroups.prepare(slot, { memoryBytes: limits.memoryBytes, processes }) : null;
     const outcome = await launchSandbox({
-      bwrapArgs: bwrapArgs({ language, tmpBytes: limits.fileBytes, goCacheDir: this.goCacheDir }),
+      bwrapArgs: bwrapArgs({ language, limits, goCacheDir: this.goCacheDir }),
       source: request.code,
       stdin: request.stdin,
       wallTimeMs: limits.wallTimeMs,
@@ -133,7 +133,7 @@ export class BubblewrapBackend implements SandboxBackend {
         // RLIMIT_NPROC counts every process of the uid host-wide, so concurrent runs share it: with cgroups the pids
         // cgroup is the per-run limit and this only a backstop sized for all slots; without, it is the only limit.
         processes: this.cgroups ? processes * this.options.slots : processes,
-        openFiles: limits.openFiles,
+        openFiles: language.toolchainOpenFiles ?? limits.openFiles,
         fileBytes: limits.fileBytes,
       },
       uid: this.isRoot ? this.options.sandboxUid : null,

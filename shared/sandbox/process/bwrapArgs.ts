@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { SandboxLimits } from '../types.ts';
 import { GO_CACHE_DIR, SOURCE_DIR, type ProcessLanguage } from './languages.ts';
 
 /** The descriptor the launcher hands bwrap the program's source on (stdin, stdout, stderr come first). */
@@ -12,8 +13,8 @@ const ETC_FILES = ['/etc/ld.so.cache', '/etc/localtime'].filter((file) => fs.exi
 
 export interface BwrapOptions {
   language: ProcessLanguage;
-  /** Size of the private /tmp, in bytes. */
-  tmpBytes: number;
+  /** The run's limits; /tmp is fileBytes big. */
+  limits: SandboxLimits;
   /** Host directory of the pre-warmed Go build cache, bound read-only; null when there is none. */
   goCacheDir: string | null;
   /** Bind the Go cache writable (only while warming it with our own program, never for a user's run). */
@@ -36,11 +37,11 @@ export function bwrapArgs(options: BwrapOptions): string[] {
   for (const dir of ['bin', 'lib', 'lib64', 'sbin']) args.push('--symlink', `usr/${dir}`, `/${dir}`);
   for (const file of ETC_FILES) args.push('--ro-bind', file, file);
   args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev');
-  args.push('--size', String(options.tmpBytes), '--tmpfs', '/tmp');
+  args.push('--size', String(options.limits.fileBytes), '--tmpfs', '/tmp');
   if (language.language === 'go' && options.goCacheDir) {
     args.push(options.isGoCacheWritable ? '--bind' : '--ro-bind', options.goCacheDir, GO_CACHE_DIR);
   }
   args.push('--ro-bind-data', String(SOURCE_FD), `${SOURCE_DIR}/${language.sourceFile}`);
-  args.push('--remount-ro', '/', '--chdir', '/tmp', '--', ...language.command);
+  args.push('--remount-ro', '/', '--chdir', '/tmp', '--', ...language.command(options.limits));
   return args;
 }

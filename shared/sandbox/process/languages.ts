@@ -1,4 +1,4 @@
-import type { Language } from '../types.ts';
+import type { Language, SandboxLimits } from '../types.ts';
 
 /** Where the program's source lands inside the sandbox (under the private /tmp, the only place a bind target may be made). */
 export const SOURCE_DIR = '/tmp';
@@ -19,13 +19,15 @@ export interface ProcessLanguage {
   /** File name of the program inside SOURCE_DIR. */
   sourceFile: string;
   /** The command run inside the sandbox. */
-  command: string[];
+  command: (limits: SandboxLimits) => string[];
   /** Extra environment inside the sandbox. */
   env: Record<string, string>;
   /** RLIMIT_AS for a run with this memory limit; the memory cgroup, when there is one, is the sharper limit. */
   addressSpaceBytes: (memoryBytes: number) => number;
   /** Processes/threads the toolchain needs on top of the program's own budget (Go's compiler is multi-threaded). */
   extraProcesses: number;
+  /** RLIMIT_NOFILE the toolchain needs before the program runs (the program itself gets the run's limit), or null. */
+  toolchainOpenFiles: number | null;
   /** Recognises, in stderr, the runtime's own report of running out of memory under RLIMIT_AS. */
   outOfMemoryPattern: RegExp | null;
 }
@@ -52,8 +54,14 @@ export const GO_ENV: Record<string, string> = {
   GOMAXPROCS: '2',
 };
 
-/** Build, then run: a compile error exits 1 with the compiler's message on stderr, and the build's time counts. */
-const GO_BUILD_AND_RUN = `go build -o ${SOURCE_DIR}/main ${SOURCE_DIR}/main.go || exit 1; exec ${SOURCE_DIR}/main`;
+/**
+ * Build, then run: a compile error exits 1 with the compiler's message on stderr, and the build's time counts. `go build`
+ * opens more than 64 files at once (measured: "too many open files" now and then), so the launcher gives the build
+ * GO_BUILD_OPEN_FILES and the program is lowered to the run's own limit here.
+ */
+const goBuildAndRun = (limits: SandboxLimits): string =>
+  `go build -o ${SOURCE_DIR}/main ${SOURCE_DIR}/main.go || exit 1; ulimit -n ${limits.openFiles} && exec ${SOURCE_DIR}/main`;
+const GO_BUILD_OPEN_FILES = 1024;
 
 export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
   {
@@ -63,10 +71,11 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionPattern: /Python (\d+\.\d+\.\d+)/,
     sourceFile: 'main.py',
     // -I ignores PYTHON* variables and user site-packages; -S skips site (measured: 8-10 ms of startup).
-    command: ['/usr/bin/python3', '-I', '-S', `${SOURCE_DIR}/main.py`],
+    command: () => ['/usr/bin/python3', '-I', '-S', `${SOURCE_DIR}/main.py`],
     env: { PYTHONDONTWRITEBYTECODE: '1' },
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,
+    toolchainOpenFiles: null,
     outOfMemoryPattern: /^MemoryError\b/m,
   },
   {
@@ -76,10 +85,11 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionPattern: /ruby (\d+\.\d+\.\d+)/,
     sourceFile: 'main.rb',
     // --disable-gems saves ~50 ms of startup; the standard library (json, set, …) still loads.
-    command: ['/usr/bin/ruby', '--disable-gems', `${SOURCE_DIR}/main.rb`],
+    command: () => ['/usr/bin/ruby', '--disable-gems', `${SOURCE_DIR}/main.rb`],
     env: {},
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,
+    toolchainOpenFiles: null,
     outOfMemoryPattern: /failed to allocate memory \(NoMemoryError\)/,
   },
   {
@@ -88,10 +98,11 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionArgs: ['version'],
     versionPattern: /go(\d+\.\d+(?:\.\d+)?)/,
     sourceFile: 'main.go',
-    command: ['/bin/sh', '-c', GO_BUILD_AND_RUN],
+    command: (limits) => ['/bin/sh', '-c', goBuildAndRun(limits)],
     env: GO_ENV,
     addressSpaceBytes: goAddressSpace,
     extraProcesses: 64,
+    toolchainOpenFiles: GO_BUILD_OPEN_FILES,
     outOfMemoryPattern: /^fatal error: runtime: out of memory/m,
   },
   {
@@ -100,10 +111,11 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionArgs: ['--version'],
     versionPattern: /version (\d+\.\d+\.\d+)/,
     sourceFile: 'main.sh',
-    command: ['/bin/bash', `${SOURCE_DIR}/main.sh`],
+    command: () => ['/bin/bash', `${SOURCE_DIR}/main.sh`],
     env: {},
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,
+    toolchainOpenFiles: null,
     outOfMemoryPattern: /bash: xmalloc: .*cannot allocate/,
   },
 ];

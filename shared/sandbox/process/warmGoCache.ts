@@ -5,6 +5,8 @@ import { bwrapArgs } from './bwrapArgs.ts';
 import type { ProcessLanguage } from './languages.ts';
 import { launchSandbox } from './launchSandbox.ts';
 
+const GiB = 1024 ** 3;
+
 /** Our own program, built once at start so the standard packages it uses are in the cache every run reads. */
 const WARM_UP_PROGRAM = `package main
 
@@ -37,13 +39,22 @@ func main() {
 export async function warmGoCache(go: ProcessLanguage): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinmcp-gocache-'));
   await fs.chmod(dir, 0o755);
+  const limits = {
+    wallTimeMs: 120_000,
+    cpuSeconds: 120,
+    memoryBytes: 4 * GiB,
+    outputBytes: 65_536,
+    processes: 4096,
+    openFiles: 1024,
+    fileBytes: GiB,
+  };
   const outcome = await launchSandbox({
-    bwrapArgs: bwrapArgs({ language: go, tmpBytes: 256 * 1024 * 1024, goCacheDir: dir, isGoCacheWritable: true }),
+    bwrapArgs: bwrapArgs({ language: go, limits, goCacheDir: dir, isGoCacheWritable: true }),
     source: WARM_UP_PROGRAM,
     stdin: '',
-    wallTimeMs: 120_000,
-    outputBytes: 65_536,
-    rlimits: { cpuSeconds: 120, addressSpaceBytes: 4 * 1024 ** 3, processes: 4096, openFiles: 1024, fileBytes: 256 * 1024 * 1024 },
+    wallTimeMs: limits.wallTimeMs,
+    outputBytes: limits.outputBytes,
+    rlimits: { ...limits, addressSpaceBytes: go.addressSpaceBytes(limits.memoryBytes) },
     uid: null,
     cgroupJoin: null,
   });
