@@ -3,20 +3,12 @@ import fs from 'node:fs';
 import { createLogger } from '../../logger.ts';
 import type { Language, RunResult, SandboxLimits } from '../types.ts';
 import { BubblewrapBackend } from './BubblewrapBackend.ts';
+import { DEFAULT_LIMITS } from './testLimits.ts';
+
+export { DEFAULT_LIMITS };
 
 /** The sandbox uid the tests run programs as (the config's default). */
 export const SANDBOX_UID = 65_534;
-
-/** The default limits, with a wall time that a slow, loaded 2-core machine still meets for a normal program. */
-export const DEFAULT_LIMITS: SandboxLimits = {
-  wallTimeMs: 10_000,
-  cpuSeconds: 5,
-  memoryBytes: 128 * 1024 * 1024,
-  outputBytes: 65_536,
-  processes: 64,
-  openFiles: 64,
-  fileBytes: 10 * 1024 * 1024,
-};
 
 /** A backend as the API would make it; every tool it needs must be installed (a test never skips for want of one). */
 export async function startTestBackend(): Promise<BubblewrapBackend> {
