@@ -116,6 +116,15 @@ test('Go reads the standard library from the warmed cache and runs a program tha
   expect(await runCode(backend, 'go', code)).toMatchObject({ stdout: '["A","B"]\n', stderr: '', exitCode: 0 });
 });
 
+test('Go builds a program on net/http and regexp from the precompiled standard library within the default /tmp', async () => {
+  const code = [
+    'package main',
+    'import ("fmt"; "net/http"; "regexp")',
+    'func main() { fmt.Println(http.StatusText(http.StatusTeapot), regexp.MustCompile("a+").FindString("baaad")) }',
+  ].join('\n');
+  expect(await runCode(backend, 'go', code)).toMatchObject({ stdout: "I'm a teapot aaa\n", stderr: '', exitCode: 0 });
+});
+
 test('Ruby keeps its standard library without gems: require "json" works', async () => {
   expect(await runCode(backend, 'ruby', 'require "json"\nputs JSON.generate({a: [1]})')).toMatchObject({
     stdout: '{"a":[1]}\n',

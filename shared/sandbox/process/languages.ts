@@ -45,13 +45,19 @@ const interpreterAddressSpace = (memoryBytes: number): number => memoryBytes + 2
  */
 const goAddressSpace = (memoryBytes: number): number => memoryBytes + 1024 * MiB;
 
-/** Go flags shared by the cache warm-up and every run: any difference would miss the cache. */
+/**
+ * Go settings shared by the cache warm-up and every run: any difference would miss the cache. CGO_ENABLED stays at its
+ * default on purpose: Debian's GOROOT ships the standard library precompiled with cgo, and CGO_ENABLED=0 made `net`,
+ * `crypto/x509` and everything above them recompile into the 10 MiB /tmp ("no space left on device").
+ */
 export const GO_ENV: Record<string, string> = {
   GOCACHE: GO_CACHE_DIR,
   GOPATH: '/tmp/go',
   GOPROXY: 'off',
-  CGO_ENABLED: '0',
   GOMAXPROCS: '2',
+  // Go 1.19 keeps an index of GOROOT's packages in GOCACHE; with the cache read-only, every package the warm-up did not
+  // index was reported "not in GOROOT" (measured with net/http, regexp). Without the index the build reads GOROOT itself.
+  GODEBUG: 'goindex=0',
 };
 
 /**
