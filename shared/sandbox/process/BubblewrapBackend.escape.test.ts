@@ -159,6 +159,13 @@ test('killing the parent, every process it may signal, or the host group changes
   await expectStillServes(backend);
 });
 
+test('the program holds no capabilities, cannot gain privileges and cannot make a user namespace to be root in', async () => {
+  const code = 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status\nunshare --user --map-root-user id || echo "unshare refused"';
+  const result = await runCode(backend, 'bash', code);
+  expect(result.stdout).toBe('CapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nunshare refused\n');
+  await expectStillServes(backend);
+});
+
 test("the host's environment, secrets included, is invisible inside", async () => {
   const name = 'TWINMCP_SANDBOX_TEST_SECRET';
   // eslint-disable-next-line n/no-process-env -- the test plants a secret in the API's environment to prove it does not leak

@@ -30,7 +30,9 @@ export interface BwrapOptions {
  */
 export function bwrapArgs(options: BwrapOptions): string[] {
   const { language } = options;
-  const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
+  // --disable-userns (which needs an explicit --unshare-user) stops the program making a nested user namespace and being
+  // "root" in it: measured, without it `unshare -U -r id` printed uid=0 inside — much kernel attack surface sits behind that.
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv'];
   const env: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', ...language.env };
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--ro-bind', '/usr', '/usr');
