@@ -76,6 +76,7 @@ export class BubblewrapBackend implements SandboxBackend {
     } finally {
       // A slot that would not empty is never handed out again (the drain logged it).
       if (isSlotClean) this.slotQueue.release(slot);
+      else this.slotQueue.retire();
     }
   }
 
