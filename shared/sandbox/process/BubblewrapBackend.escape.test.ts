@@ -24,11 +24,11 @@ afterAll(async () => {
   fs.rmSync(secretDir, { recursive: true, force: true });
 });
 
-test('the root holds only what the runtimes need: /usr, its symlinks, two /etc files, /proc, /dev and /tmp', async () => {
-  const code = 'import os\nprint(sorted(os.listdir("/")))\nprint(sorted(os.listdir("/etc")))';
+test('the root holds only what runtimes need: /usr (not /usr/local), its symlinks, two /etc files, /proc, /dev, /tmp', async () => {
+  const code = 'import os\nprint(sorted(os.listdir("/")))\nprint(sorted(os.listdir("/etc")))\nprint(os.listdir("/usr/local"))';
   const result = await runCode(backend, 'python', code);
   expect(result.stdout).toBe(
-    "['bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr']\n['ld.so.cache', 'localtime']\n".replace(
+    "['bin', 'dev', 'etc', 'lib', 'lib64', 'proc', 'sbin', 'tmp', 'usr']\n['ld.so.cache', 'localtime']\n[]\n".replace(
       fs.existsSync('/etc/localtime') ? '' : ", 'localtime'",
       '',
     ),

@@ -36,6 +36,8 @@ export function bwrapArgs(options: BwrapOptions): string[] {
   const env: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', ...language.env };
   for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
   args.push('--ro-bind', '/usr', '/usr');
+  // /usr/local is the host's own (here: CUDA, terraform, a docker client, config under /usr/local/etc); no runtime needs it.
+  args.push('--tmpfs', '/usr/local', '--remount-ro', '/usr/local');
   for (const dir of ['bin', 'lib', 'lib64', 'sbin']) args.push('--symlink', `usr/${dir}`, `/${dir}`);
   for (const file of ETC_FILES) args.push('--ro-bind', file, file);
   args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev');
