@@ -136,13 +136,13 @@ test('a zombie left by a program killed at the timeout is gone with it', async (
   const marker = `1000.${crypto.randomInt(1e9)}`;
   // The child exits and is never reaped: the parent becomes `sleep <marker>` (exec keeps children) and hangs past the wall time.
   const code = `import os\nif os.fork() == 0:\n    os._exit(0)\nos.execv("/bin/sleep", ["sleep", "${marker}"])`;
-  const pending = runCode(backend, 'python', code, { limits: { wallTimeMs: 3_000 } });
+  const pending = runCode(backend, 'python', code, { limits: { wallTimeMs: 6_000 } });
   // While it runs the host sees the sleeping parent and its zombie child, so the check below can see them too.
   let zombies = 0;
   await waitUntil(() => {
     zombies = hostProcessesMatching(marker).flatMap((pid) => zombieChildren(pid)).length;
     return zombies > 0;
-  }, 3_000);
+  }, 6_000);
   expect(zombies).toBe(1);
   const result = await pending;
   expect(result.limit).toBe('time');
