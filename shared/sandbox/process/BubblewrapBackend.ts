@@ -1,0 +1,160 @@
+import fs from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../../logger.ts';
+import type { Language, LanguageRuntime, LimitHit, RunRequest, RunResult, SandboxBackend } from '../types.ts';
+import { bwrapArgs } from './bwrapArgs.ts';
+import { CgroupPool, type CgroupCounters } from './CgroupPool.ts';
+import { detectRuntimes } from './detectRuntimes.ts';
+import type { ProcessLanguage } from './languages.ts';
+import { launchSandbox, type LaunchOutcome } from './launchSandbox.ts';
+import { SlotQueue } from './SlotQueue.ts';
+import { warmGoCache } from './warmGoCache.ts';
+
+export interface BubblewrapBackendOptions {
+  /** The unprivileged uid (and gid) every sandbox runs as when the API runs as root. */
+  sandboxUid: number;
+  /** Runs at once; the caller queues above it, this backend makes further runs wait for a free slot. */
+  slots: number;
+  log: Logger;
+}
+
+/** bwrap's own processes in a run's pids cgroup: the launcher that becomes bwrap, and bwrap's pid 1 in the namespace. */
+const BWRAP_PROCESSES = 2;
+
+/**
+ * Python 3, Ruby, Go and Bash as real processes under bubblewrap. As root, each run drops to `sandboxUid` before bwrap
+ * (bwrap started as root stays root inside: /etc/shadow was readable and RLIMIT_NPROC is ignored for root), joins a
+ * memory+pids cgroup slot from a pool made at start, and gets rlimits (CPU, address space, processes, open files, file
+ * size). Not as root there is no uid switch and no cgroup: rlimits and the namespaces still hold (see `describe()`).
+ */
+export class BubblewrapBackend implements SandboxBackend {
+  readonly name = 'bubblewrap';
+  private readonly isRoot = process.getuid?.() === 0;
+  private readonly slotQueue: SlotQueue;
+  private readonly languages = new Map<Language, { language: ProcessLanguage; runtime: LanguageRuntime }>();
+  private starting: Promise<void> | null = null;
+  private cgroups: CgroupPool | null = null;
+  private goCacheDir: string | null = null;
+
+  constructor(private readonly options: BubblewrapBackendOptions) {
+    this.slotQueue = new SlotQueue(options.slots);
+  }
+
+  /** One line on how runs are confined here; also logged at start. */
+  describe(): string {
+    const who = this.isRoot ? `runs as uid ${this.options.sandboxUid}` : `no uid switch (not root: runs as uid ${process.getuid?.()})`;
+    const cgroups = this.cgroups ? `memory+pids cgroups (${this.options.slots} slots)` : 'no cgroups (rlimits only)';
+    return `bubblewrap: ${who}, ${cgroups}, rlimits, all namespaces unshared`;
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.startOnce().catch((error: unknown) => {
+      this.starting = null;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  async runtimes(): Promise<LanguageRuntime[]> {
+    await this.start();
+    return [...this.languages.values()].map(({ runtime }) => runtime);
+  }
+
+  async run(request: RunRequest): Promise<RunResult> {
+    const startedAt = performance.now();
+    await this.start();
+    const entry = this.languages.get(request.language);
+    if (!entry) throw new Error(`${request.language} is not available in the bubblewrap backend`);
+    const slot = await this.slotQueue.acquire();
+    let isSlotClean = true;
+    try {
+      const { outcome, before } = await this.runInSlot(slot, entry.language, request);
+      if (this.cgroups) isSlotClean = await this.cgroups.drain(slot);
+      const after = this.cgroups ? await this.cgroups.counters(slot) : null;
+      const { killedFor: _killedFor, ...result } = outcome;
+      return { ...result, limit: limitHit(outcome, entry.language, before, after), durationMs: Math.round(performance.now() - startedAt) };
+    } finally {
+      // A slot that would not empty is never handed out again (the drain logged it).
+      if (isSlotClean) this.slotQueue.release(slot);
+      else this.slotQueue.retire();
+    }
+  }
+
+  async close(): Promise<void> {
+    const starting = this.starting;
+    this.starting = null;
+    await starting?.catch(() => undefined);
+    await this.cgroups?.remove();
+    this.cgroups = null;
+    if (this.goCacheDir) await fs.rm(this.goCacheDir, { recursive: true, force: true });
+    this.goCacheDir = null;
+    this.languages.clear();
+  }
+
+  private async startOnce(): Promise<void> {
+    const { log } = this.options;
+    await fs.access('/usr/bin/bwrap', fs.constants.X_OK).catch(() => {
+      throw new Error('bubblewrap is not installed (/usr/bin/bwrap): apt-get install bubblewrap');
+    });
+    for (const found of await detectRuntimes()) this.languages.set(found.runtime.language, found);
+    const go = this.languages.get('go');
+    if (go) {
+      try {
+        this.goCacheDir = await warmGoCache(go.language);
+      } catch (error) {
+        log.error({ err: error }, 'Go is left out: its build cache could not be warmed');
+        this.languages.delete('go');
+      }
+    }
+    if (this.isRoot) this.cgroups = await CgroupPool.create({ slots: this.options.slots, sandboxUid: this.options.sandboxUid, log });
+    else log.warn('not running as root: no uid switch and no cgroups; rlimits still apply');
+    log.info(
+      { runtimes: [...this.languages.values()].map(({ runtime }) => runtime), sandbox: this.describe() },
+      'bubblewrap backend ready',
+    );
+  }
+
+  private async runInSlot(
+    slot: number,
+    language: ProcessLanguage,
+    request: RunRequest,
+  ): Promise<{ outcome: LaunchOutcome; before: CgroupCounters | null }> {
+    const { limits } = request;
+    const processes = limits.processes + language.extraProcesses + BWRAP_PROCESSES;
+    const before = this.cgroups ? await this.cgroups.prepare(slot, { memoryBytes: limits.memoryBytes, processes }) : null;
+    const outcome = await launchSandbox({
+      bwrapArgs: bwrapArgs({ language, limits, goCacheDir: this.goCacheDir }),
+      source: request.code,
+      stdin: request.stdin,
+      wallTimeMs: limits.wallTimeMs,
+      outputBytes: limits.outputBytes,
+      rlimits: {
+        cpuSeconds: limits.cpuSeconds,
+        addressSpaceBytes: language.addressSpaceBytes(limits.memoryBytes),
+        // RLIMIT_NPROC counts every process of the uid host-wide, so concurrent runs share it: with cgroups the pids
+        // cgroup is the per-run limit and this only a backstop sized for all slots; without, it is the only limit.
+        processes: this.cgroups ? processes * this.options.slots : processes,
+        openFiles: language.toolchainOpenFiles ?? limits.openFiles,
+        fileBytes: limits.fileBytes,
+      },
+      uid: this.isRoot ? this.options.sandboxUid : null,
+      cgroupJoin: this.cgroups?.joinCommand(slot) ?? null,
+    });
+    return { outcome, before };
+  }
+}
+
+/** Which limit ended the run: ours (time, output), the cgroups' counters, or the runtime's own out-of-memory report. */
+function limitHit(
+  outcome: LaunchOutcome,
+  language: ProcessLanguage,
+  before: CgroupCounters | null,
+  after: CgroupCounters | null,
+): LimitHit | null {
+  if (outcome.killedFor === 'output') return 'output';
+  if (before && after && after.oomKills > before.oomKills) return 'memory';
+  if (before && after && after.pidsMaxHits > before.pidsMaxHits) return 'processes';
+  if (outcome.killedFor === 'time' || outcome.signal === 'SIGXCPU') return 'time';
+  if (outcome.exitCode !== 0 && language.outOfMemoryPattern?.test(outcome.stderr)) return 'memory';
+  return null;
+}

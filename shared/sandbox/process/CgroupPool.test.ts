@@ -1,0 +1,55 @@
+import { afterEach, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createLogger } from '../../logger.ts';
+import { CgroupPool } from './CgroupPool.ts';
+import { SANDBOX_UID } from './testBackend.ts';
+
+const log = createLogger({ LOG_LEVEL: 'silent', LOG_PRETTY: false });
+const poolDir = (controller: string, pid = process.pid): string => `/sys/fs/cgroup/${controller}/twinmcp-sandbox-${pid}`;
+let pool: CgroupPool | null = null;
+afterEach(async () => {
+  await pool?.remove();
+  pool = null;
+});
+
+test('makes one memory+pids pair per slot whose cgroup.procs the sandbox uid owns, and removes them all', async () => {
+  pool = await CgroupPool.create({ slots: 2, sandboxUid: SANDBOX_UID, log });
+  if (!pool) throw new Error('these tests run as root, where the pool must be made');
+  for (const controller of ['memory', 'pids']) {
+    expect(fs.readdirSync(poolDir(controller)).filter((name) => /^\d+$/.test(name))).toEqual(['0', '1']);
+    expect(fs.statSync(`${poolDir(controller)}/1/cgroup.procs`).uid).toBe(SANDBOX_UID);
+  }
+  await pool.remove();
+  pool = null;
+  for (const controller of ['memory', 'pids']) expect(fs.existsSync(poolDir(controller))).toBe(false);
+});
+
+test('a process that joined a slot by its join command is killed by drain, which waits until the slot is empty', async () => {
+  pool = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
+  if (!pool) throw new Error('these tests run as root, where the pool must be made');
+  const before = await pool.prepare(0, { memoryBytes: 64 * 1024 * 1024, processes: 8 });
+  const member = spawn('/bin/sh', ['-c', `${pool.joinCommand(0)} && exec sleep 1000`], {
+    uid: SANDBOX_UID,
+    gid: SANDBOX_UID,
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => member.on('exit', (_code, signal) => resolve(signal)));
+  const deadline = Date.now() + 10_000;
+  while ((await pool.members(0)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(await pool.members(0)).toEqual([member.pid]);
+  expect(fs.readFileSync(`${poolDir('pids')}/0/pids.max`, 'utf8').trim()).toBe('8');
+  expect(await pool.drain(0)).toBe(true);
+  expect(await exited).toBe('SIGKILL');
+  expect(await pool.members(0)).toEqual([]);
+  expect(await pool.counters(0)).toEqual(before);
+});
+
+test('a pool left behind by a dead process is removed when a new pool is made', async () => {
+  // A pid that is surely not running: a child that has exited and been reaped.
+  const gone = spawn('/bin/true');
+  await new Promise((resolve) => gone.on('exit', resolve));
+  for (const controller of ['memory', 'pids']) fs.mkdirSync(`${poolDir(controller, gone.pid)}/0`, { recursive: true });
+  pool = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
+  for (const controller of ['memory', 'pids']) expect(fs.existsSync(poolDir(controller, gone.pid))).toBe(false);
+});

@@ -1,0 +1,51 @@
+import fs from 'node:fs';
+import type { SandboxLimits } from '../types.ts';
+import { GO_CACHE_DIR, SOURCE_DIR, type ProcessLanguage } from './languages.ts';
+
+/** The descriptor the launcher hands bwrap the program's source on (stdin, stdout, stderr come first). */
+export const SOURCE_FD = 3;
+
+/**
+ * /etc files the runtimes read, bound one by one: the dynamic loader's cache (startup speed) and the time zone.
+ * Nothing else of /etc — no passwd, no shadow, no resolv.conf, no hosts.
+ */
+const ETC_FILES = ['/etc/ld.so.cache', '/etc/localtime'].filter((file) => fs.existsSync(file));
+
+export interface BwrapOptions {
+  language: ProcessLanguage;
+  /** The run's limits; /tmp is fileBytes big. */
+  limits: SandboxLimits;
+  /** Host directory of the pre-warmed Go build cache, bound read-only; null when there is none. */
+  goCacheDir: string | null;
+  /** Bind the Go cache writable (only while warming it with our own program, never for a user's run). */
+  isGoCacheWritable?: boolean;
+}
+
+/**
+ * bwrap's arguments for one run. The root is an empty tmpfs holding only /usr (Debian 12 is merged-usr, so /bin, /lib,
+ * /lib64 and /sbin are symlinks into it) and a few /etc files — never `--ro-bind / /`, which would show the project tree,
+ * DATA_DIR and secrets. Every namespace is unshared (no network but a private loopback, own pid namespace whose death
+ * kills every process in it), the environment is cleared, and the root and /dev are remounted read-only after setup so
+ * the only writable place is the size-capped /tmp.
+ */
+export function bwrapArgs(options: BwrapOptions): string[] {
+  const { language } = options;
+  // --disable-userns (which needs an explicit --unshare-user) stops the program making a nested user namespace and being
+  // "root" in it: measured, without it `unshare -U -r id` printed uid=0 inside — much kernel attack surface sits behind that.
+  const args = ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session', '--clearenv'];
+  const env: Record<string, string> = { PATH: '/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8', ...language.env };
+  for (const [name, value] of Object.entries(env)) args.push('--setenv', name, value);
+  args.push('--ro-bind', '/usr', '/usr');
+  // /usr/local is the host's own (here: CUDA, terraform, a docker client, config under /usr/local/etc); no runtime needs it.
+  args.push('--tmpfs', '/usr/local', '--remount-ro', '/usr/local');
+  for (const dir of ['bin', 'lib', 'lib64', 'sbin']) args.push('--symlink', `usr/${dir}`, `/${dir}`);
+  for (const file of ETC_FILES) args.push('--ro-bind', file, file);
+  args.push('--proc', '/proc', '--dev', '/dev', '--remount-ro', '/dev');
+  args.push('--size', String(options.limits.fileBytes), '--tmpfs', '/tmp');
+  if (language.language === 'go' && options.goCacheDir) {
+    args.push(options.isGoCacheWritable ? '--bind' : '--ro-bind', options.goCacheDir, GO_CACHE_DIR);
+  }
+  args.push('--ro-bind-data', String(SOURCE_FD), `${SOURCE_DIR}/${language.sourceFile}`);
+  args.push('--remount-ro', '/', '--chdir', '/tmp', '--', ...language.command(options.limits));
+  return args;
+}

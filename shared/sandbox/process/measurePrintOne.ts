@@ -1,0 +1,71 @@
+/**
+ * Measures Python `print(1)` through the bubblewrap backend against bare `/usr/bin/python3 -c 'print(1)'`, with the
+ * layers in between, interleaved round by round (in a random order) so that load on a shared machine hits every variant alike.
+ * Run: `node --import tsx shared/sandbox/process/measurePrintOne.ts [rounds]` (as root for the full stack).
+ * Not a test: it asserts nothing and only prints min / p50 / p90 per variant and the ratio to bare.
+ */
+import { execFile } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { createLogger } from '../../logger.ts';
+import type { SandboxLimits } from '../types.ts';
+import { BubblewrapBackend } from './BubblewrapBackend.ts';
+import { bwrapArgs } from './bwrapArgs.ts';
+import { PROCESS_LANGUAGES } from './languages.ts';
+import { launchSandbox } from './launchSandbox.ts';
+
+const exec = promisify(execFile);
+const limits: SandboxLimits = {
+  wallTimeMs: 10_000,
+  cpuSeconds: 5,
+  memoryBytes: 128 * 1024 * 1024,
+  outputBytes: 65_536,
+  processes: 64,
+  openFiles: 64,
+  fileBytes: 10 * 1024 * 1024,
+};
+const python = PROCESS_LANGUAGES.find((language) => language.language === 'python')!;
+const rounds = Number(process.argv[2] ?? 30);
+const backend = new BubblewrapBackend({ sandboxUid: 65_534, slots: 2, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
+await backend.start();
+
+/** bwrap and the launcher with its rlimits, but no uid switch and no cgroup: what the two extra layers cost. */
+const bwrapOnly = (): Promise<unknown> =>
+  launchSandbox({
+    bwrapArgs: bwrapArgs({ language: python, limits, goCacheDir: null }),
+    source: 'print(1)',
+    stdin: '',
+    wallTimeMs: limits.wallTimeMs,
+    outputBytes: limits.outputBytes,
+    rlimits: { ...limits, addressSpaceBytes: python.addressSpaceBytes(limits.memoryBytes) },
+    uid: null,
+    cgroupJoin: null,
+  });
+
+const variants: Record<string, () => Promise<unknown>> = {
+  'bare python3 -c': () => exec('/usr/bin/python3', ['-c', 'print(1)']),
+  'bare python3 -I -S -c': () => exec('/usr/bin/python3', ['-I', '-S', '-c', 'print(1)']),
+  'bwrap + rlimits (no uid, no cgroup)': bwrapOnly,
+  'backend (uid + cgroup + rlimits + bwrap)': () => backend.run({ language: 'python', code: 'print(1)', stdin: '', limits }),
+};
+const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+for (let round = 0; round < rounds + 3; round++) {
+  // A fresh order each round: a sandbox's namespaces are torn down by the kernel after it exits, which slows whatever
+  // runs next, so a fixed order would charge that to one variant.
+  const order = Object.entries(variants).sort(() => Math.random() - 0.5);
+  for (const [name, variant] of order) {
+    const startedAt = performance.now();
+    await variant();
+    // The first rounds warm the page cache and are not kept.
+    if (round >= 3) samples[name]!.push(performance.now() - startedAt);
+  }
+}
+await backend.close();
+
+const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))]!;
+const bare = samples['bare python3 -c']!;
+for (const [name, values] of Object.entries(samples)) {
+  const [min, p50, p90] = [0, 0.5, 0.9].map((q) => quantile(values, q));
+  const ratio = `${(min! / quantile(bare, 0)).toFixed(2)}× min, ${(p50! / quantile(bare, 0.5)).toFixed(2)}× p50`;
+  process.stdout.write(`${name.padEnd(44)} min ${min!.toFixed(1)} ms  p50 ${p50!.toFixed(1)} ms  p90 ${p90!.toFixed(1)} ms  (${ratio})\n`);
+}
