@@ -14,7 +14,7 @@ export interface RestAppServer extends ChildServer {
  * and rate limits under a prefix of its own, logs silenced. The app, the database and the Redis keys
  * are gone afterwards, whatever happened.
  */
-export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>): Promise<T> {
+export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
   const database = await createEmptyDatabase();
   const prefix = `${uniqueName('twinmcp-bench')}:`;
   let server: ChildServer | undefined;
@@ -29,6 +29,7 @@ export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>): P
       JWT_SECRET: crypto.randomBytes(32).toString('base64url'),
       LOG_LEVEL: 'silent',
       DATA_DIR: '/nonexistent-bench-data-dir',
+      ...env,
     });
     const base = server.url;
     return await use({ ...server, call: (method, path, options) => callJson(base, method, path, options) });

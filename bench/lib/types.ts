@@ -43,6 +43,8 @@ export interface Targets {
   p99RatioInclusive?: boolean;
   /** Collab: the subject's lost updates must be at most this. */
   maxLostUpdates?: number;
+  /** subject p50 ÷ baseline p50 must be at most this (a sandboxed run against the bare interpreter). */
+  maxP50Ratio?: number;
 }
 
 /** What a scenario's run measured: its subject, its baseline, and figures that have no baseline ratio. */
@@ -51,6 +53,8 @@ export interface ScenarioFigures {
   baseline: Measurement;
   /** One line each, for the reports (memory per document and the like). */
   notes?: string[];
+  /** Checks on figures of the run itself rather than a ratio (a p50 goal in ms, the API's own p99 under load). */
+  checks?: TargetCheck[];
 }
 
 /**
@@ -73,7 +77,7 @@ export interface Scenario {
 
 /** One target checked against a scenario's figures. */
 export interface TargetCheck {
-  name: 'throughput ratio' | 'p99 ratio' | 'lost updates';
+  name: 'throughput ratio' | 'p99 ratio' | 'lost updates' | 'p50 ratio' | 'p50 ms' | 'healthz p99 ms';
   /** e.g. `>= 0.3`, `< 4`. */
   target: string;
   actual: number;

@@ -1,4 +1,5 @@
 import type { Scenario } from '../lib/types.ts';
+import { codeConcurrent, codeJavaScript, codePython } from './codeExecution.ts';
 import { collabDocument } from './collabDocument.ts';
 import { collabFanOut } from './collabFanOut.ts';
 import { conversationGet } from './conversationGet.ts';
@@ -19,4 +20,7 @@ export const scenarios: Scenario[] = [
   collabFanOut(100),
   collabFanOut(20, 2),
   collabDocument,
+  codeJavaScript,
+  codePython,
+  codeConcurrent,
 ];
