@@ -4,10 +4,12 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createCollabServer, type CollabServer } from '../collab-server/server.ts';
 import { WEB_DIST_DIR } from '../rest-api/middleware/webClient.ts';
+import { addWorkspaceMember, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
 import { startTestApp, type TestApp } from '../test/http.ts';
+import { connected, signIn } from './pages.ts';
 
 /** The Debian package's browser; nothing here ever downloads one. */
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -111,4 +113,45 @@ export async function startStack(options: { env?: Record<string, string> } = {})
       fs.rmSync(storageDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Someone in a room: their account and their signed-in, connected page. */
+export interface RoomMember {
+  user: TestUser;
+  page: Page;
+}
+
+/** Someone to put in a room: their name, their workspace role (`member` unless said) and their screen. */
+export interface RoomPerson {
+  name: string;
+  role?: 'admin' | 'member' | 'viewer';
+  size?: { width: number; height: number };
+}
+
+/**
+ * A workspace conversation with these people in it, each signed in on a page of their own and connected
+ * to the room. The first creates the workspace (so is its admin) and the conversation; the others join
+ * the workspace with their role, straight in the database (the invitation flow has its own test).
+ */
+export async function peopleInRoom(
+  stack: Stack,
+  openPage: (size?: { width: number; height: number }) => Promise<Page>,
+  people: RoomPerson[],
+  title = 'A team conversation',
+): Promise<{ conversation: { id: string; title: string; workspaceId: string }; members: RoomMember[] }> {
+  const users = await Promise.all(people.map(({ name }) => registerUser(stack.app, { name })));
+  const [creator, ...others] = users;
+  const workspace = await createWorkspace(stack.app, creator!, `${title} team`);
+  for (const [index, user] of others.entries())
+    await addWorkspaceMember(stack.app, workspace.id, user, people[index + 1]!.role ?? 'member');
+  const conversation = await createWorkspaceConversation(stack.app, creator!, workspace.id, title);
+  const members = await Promise.all(
+    people.map(async (person, index) => {
+      const page = await openPage(person.size);
+      await signIn(page, users[index]!, `/c/${conversation.id}`);
+      await connected(page);
+      return { user: users[index]!, page };
+    }),
+  );
+  return { conversation, members };
 }

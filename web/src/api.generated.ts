@@ -1068,10 +1068,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description `user` from a person; `assistant` or `system` from a service account (API key) — anything else is 403
+                         * @description `user` from a person; `assistant` or `system` from a service account (API key); `tool` only from code runs — anything else is 403
                          * @enum {string}
                          */
-                        role: "user" | "assistant" | "system";
+                        role: "user" | "assistant" | "system" | "tool";
                         content: string;
                         /** @description Attachments you uploaded to this conversation and have not put on a message yet */
                         attachmentIds?: string[];
@@ -3284,6 +3284,345 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/code/execute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run code in the sandbox and answer its output; with `conversationId`, also post the run there as a `tool` message. JavaScript/TypeScript read stdin from the global `stdin` string or `readLine()` */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        language: "javascript" | "typescript" | "python" | "ruby" | "go" | "bash";
+                        /** @description The program, at most CODE_EXEC_CODE_BYTES (default 256 KiB) */
+                        code: string;
+                        /** @description Fed to standard input, then closed; at most CODE_EXEC_STDIN_BYTES (default 1 MiB) */
+                        stdin?: string;
+                        /** @description Wall time, compile step included; default CODE_EXEC_TIMEOUT_MS (5 s), at most CODE_EXEC_MAX_TIMEOUT_MS (30 s) */
+                        timeoutMs?: number;
+                        /**
+                         * Format: uuid
+                         * @description Post the run to this conversation as a `tool` message (write access needed)
+                         */
+                        conversationId?: string;
+                        /**
+                         * Format: uuid
+                         * @description With `conversationId`: the message whose code block this is, so the room shows the output under it
+                         */
+                        messageId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Ran (a limit that stopped the program is a result, not an error) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CodeExecution"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/code/languages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The languages this deployment runs, each with its version, backend and limits */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The languages */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CodeLanguage"][];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/code/executions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your own runs, newest first; code and output only within CODE_EXEC_RETENTION_DAYS */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    /** @description The `nextCursor` of the previous page */
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description A page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CodeExecution"][];
+                            pagination: {
+                                /** @description Pass as `cursor` for the next page; null on the last page */
+                                nextCursor: string | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/code/executions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your runs, with its code while retained */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The run */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["CodeExecutionDetail"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/service-accounts": {
         parameters: {
             query?: never;
@@ -3583,7 +3922,7 @@ export interface components {
             /** Format: uuid */
             conversationId: string;
             /** @enum {string} */
-            role: "user" | "assistant" | "system";
+            role: "user" | "assistant" | "system" | "tool";
             /**
              * Format: uuid
              * @description The person who posted it; null for a service account’s message, or once the account is gone
@@ -3607,6 +3946,35 @@ export interface components {
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
             attachments: components["schemas"]["Attachment"][];
+            /** @description On `tool` messages: the code run it records; null otherwise */
+            execution: {
+                /**
+                 * Format: uuid
+                 * @description The run (`GET /api/code/executions/{id}`, for whoever ran it)
+                 */
+                id: string;
+                language: string;
+                code: string;
+                stdout: string;
+                stderr: string;
+                exitCode: number | null;
+                signal: string | null;
+                durationMs: number;
+                /**
+                 * @description The limit that stopped the run, if one did
+                 * @enum {string|null}
+                 */
+                limit: "time" | "memory" | "output" | "processes" | null;
+                truncated: {
+                    stdout: boolean;
+                    stderr: boolean;
+                };
+                /**
+                 * Format: uuid
+                 * @description The message whose code block ran, if it was one
+                 */
+                sourceMessageId: string | null;
+            } | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -3768,7 +4136,7 @@ export interface components {
             /** Format: uuid */
             conversationId: string;
             /** @enum {string} */
-            role: "user" | "assistant" | "system";
+            role: "user" | "assistant" | "system" | "tool";
             content: string;
             /**
              * Format: date-time
@@ -3777,6 +4145,35 @@ export interface components {
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
             attachments: components["schemas"]["Attachment"][];
+            /** @description On `tool` messages: the code run it records; null otherwise */
+            execution: {
+                /**
+                 * Format: uuid
+                 * @description The run (`GET /api/code/executions/{id}`, for whoever ran it)
+                 */
+                id: string;
+                language: string;
+                code: string;
+                stdout: string;
+                stderr: string;
+                exitCode: number | null;
+                signal: string | null;
+                durationMs: number;
+                /**
+                 * @description The limit that stopped the run, if one did
+                 * @enum {string|null}
+                 */
+                limit: "time" | "memory" | "output" | "processes" | null;
+                truncated: {
+                    stdout: boolean;
+                    stderr: boolean;
+                };
+                /**
+                 * Format: uuid
+                 * @description The message whose code block ran, if it was one
+                 */
+                sourceMessageId: string | null;
+            } | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -3812,6 +4209,103 @@ export interface components {
                 /** @description Pass as `cursor` for the next page of failed jobs; null on the last page */
                 nextCursor: string | null;
             };
+        };
+        CodeExecution: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            language: "javascript" | "typescript" | "python" | "ruby" | "go" | "bash";
+            /** @description Where it ran: isolated-vm, bubblewrap or docker */
+            backend: string;
+            /** @description Null once past CODE_EXEC_RETENTION_DAYS */
+            stdout: string | null;
+            /** @description Null once past CODE_EXEC_RETENTION_DAYS */
+            stderr: string | null;
+            /** @description Null when a limit or a signal ended the run */
+            exitCode: number | null;
+            signal: string | null;
+            /** @description Wall time as the caller waited, compile step included */
+            durationMs: number;
+            /**
+             * @description The limit that stopped the run; null when it ended on its own
+             * @enum {string|null}
+             */
+            limit: "time" | "memory" | "output" | "processes" | null;
+            /** @description Which streams were cut at CODE_EXEC_OUTPUT_BYTES */
+            truncated: {
+                stdout: boolean;
+                stderr: boolean;
+            };
+            codeSha256: string;
+            /** Format: uuid */
+            conversationId: string | null;
+            /**
+             * Format: uuid
+             * @description The `tool` message the run was posted as, if it was
+             */
+            messageId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        CodeLanguage: {
+            /** @enum {string} */
+            language: "javascript" | "typescript" | "python" | "ruby" | "go" | "bash";
+            version: string;
+            backend: string;
+            limits: {
+                /** @description Default wall time */
+                timeoutMs: number;
+                /** @description Longest `timeoutMs` a run may ask for */
+                maxTimeoutMs: number;
+                cpuSeconds: number;
+                memoryBytes: number;
+                /** @description Per stream */
+                outputBytes: number;
+                processes: number;
+                openFiles: number;
+                fileBytes: number;
+                stdinBytes: number;
+                codeBytes: number;
+            };
+        };
+        CodeExecutionDetail: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            language: "javascript" | "typescript" | "python" | "ruby" | "go" | "bash";
+            /** @description Where it ran: isolated-vm, bubblewrap or docker */
+            backend: string;
+            /** @description Null once past CODE_EXEC_RETENTION_DAYS */
+            stdout: string | null;
+            /** @description Null once past CODE_EXEC_RETENTION_DAYS */
+            stderr: string | null;
+            /** @description Null when a limit or a signal ended the run */
+            exitCode: number | null;
+            signal: string | null;
+            /** @description Wall time as the caller waited, compile step included */
+            durationMs: number;
+            /**
+             * @description The limit that stopped the run; null when it ended on its own
+             * @enum {string|null}
+             */
+            limit: "time" | "memory" | "output" | "processes" | null;
+            /** @description Which streams were cut at CODE_EXEC_OUTPUT_BYTES */
+            truncated: {
+                stdout: boolean;
+                stderr: boolean;
+            };
+            codeSha256: string;
+            /** Format: uuid */
+            conversationId: string | null;
+            /**
+             * Format: uuid
+             * @description The `tool` message the run was posted as, if it was
+             */
+            messageId: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Null once past CODE_EXEC_RETENTION_DAYS */
+            code: string | null;
         };
         CreatedServiceAccount: {
             /** Format: uuid */

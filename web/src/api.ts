@@ -20,6 +20,12 @@ export type Workspace = Schemas['Workspace'];
 export type WorkspaceRole = Workspace['role'];
 export type Member = Schemas['WorkspaceMember'];
 export type Invitation = Schemas['WorkspaceInvitation'];
+/** A language the code runner takes (`POST /api/code/execute`). */
+export type CodeLanguage = Schemas['CodeLanguage']['language'];
+/** A run as `POST /api/code/execute` answers it. */
+export type CodeExecution = Schemas['CodeExecution'];
+/** A run as a `tool` message carries it (in the REST message and the document's entry alike). */
+export type MessageExecution = NonNullable<Message['execution']>;
 /** Every list answers the same page shape; this one is read off the conversations list. */
 export type Page<T> = { data: T[]; pagination: ResponseOf<'/api/conversations', 'GET'>['pagination'] };
 /** The error body every route documents. */
@@ -31,6 +37,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** From Retry-After, on 429 and 503: how long to wait before trying again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -179,5 +187,11 @@ async function send(method: string, path: string, options: { body?: unknown; acc
   }
   if (res.ok) return res;
   const payload = (await res.json().catch(() => null)) as Partial<ErrorBody> | null;
-  throw new ApiError(res.status, payload?.error?.code ?? 'http_error', payload?.error?.message ?? `HTTP ${res.status}`);
+  const retryAfter = Number(res.headers.get('Retry-After') ?? NaN);
+  throw new ApiError(
+    res.status,
+    payload?.error?.code ?? 'http_error',
+    payload?.error?.message ?? `HTTP ${res.status}`,
+    Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : undefined,
+  );
 }

@@ -1,13 +1,14 @@
 import type { Editor } from '@tiptap/core';
-import * as Y from 'yjs';
-import { api, ApiError, type AttachmentSummary, type Message, type SharedMessage } from '../api.ts';
+import { api, ApiError, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
-import { formatTime, h, replaceChildren } from '../dom.ts';
-import { createDraftEditor } from '../editor.ts';
+import { h, replaceChildren } from '../dom.ts';
+import { createDraftEditor, draftText } from '../editor.ts';
 import { AttachmentUrls } from '../files.ts';
 import type { View } from '../router.ts';
+import { runCode } from '../runCode.ts';
 import { draftAttachments } from './draftAttachments.ts';
-import { messageAttachments } from './messageAttachments.ts';
+import { MessageRunControls } from './messageContent.ts';
+import { messageList, messagesFromDocument } from './messageList.ts';
 import { roomTitle } from './roomTitle.ts';
 
 export interface RoomViewOptions {
@@ -22,7 +23,7 @@ export interface RoomViewOptions {
   renewToken?: () => Promise<boolean>;
   /** False for links that only read or comment: the draft stays read-only whatever the server says. */
   mayEdit: boolean;
-  /** Signed-in members who may post: the draft becomes a message through the REST API, with files attached. */
+  /** Signed-in members who may post: the draft becomes a message through the REST API, with files attached, and code blocks run. */
   mayPost: boolean;
   /** Shown until the live document has synced: a member's messages, or a share link's (which name no author). */
   initialMessages: Array<SharedMessage & Partial<Pick<Message, 'authorId'>>>;
@@ -34,12 +35,6 @@ export interface RoomViewOptions {
   kicker?: HTMLElement;
 }
 
-/** A message as the list shows it, from the REST API or the document alike. */
-type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & {
-  author: string | null;
-  attachments: AttachmentSummary[];
-};
-
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
   connected: 'Connected',
@@ -50,9 +45,9 @@ const STATE_LABELS: Record<ConnectionState, string> = {
 };
 
 /**
- * A conversation, live: its messages (and their files) as the document mirrors them, the shared draft
- * with everyone's carets and the files to post with it, who is here and who is typing, and the
- * connection's state.
+ * A conversation, live: its messages (and their files, and code runs) as the document mirrors them, the
+ * shared draft with everyone's carets and the files to post with it, who is here and who is typing, and
+ * the connection's state. People who may post can run the code blocks of messages and of the draft.
  */
 export function roomView(options: RoomViewOptions): View {
   const { user, knownNames } = options;
@@ -61,11 +56,16 @@ export function roomView(options: RoomViewOptions): View {
   const notice = h('div', { class: 'notice', hidden: true, role: 'alert' });
   const presenceList = h('ul', { class: 'presence', 'aria-label': 'Who is here' });
   const typingLine = h('p', { class: 'typing', 'aria-live': 'polite' });
-  const messageList = h('ol', { class: 'messages', 'aria-label': 'Messages' });
+  const { conversationId } = options;
+  const attachmentUrls = new AttachmentUrls(options.token);
+  // The run's output comes back to everyone as a `tool` message in the document, not from this answer.
+  const runControls = options.mayPost
+    ? new MessageRunControls(async (messageId, language, code) => void (await runCode({ language, code, conversationId, messageId })))
+    : undefined;
+  const messages = messageList({ knownNames, attachmentUrls, runControls });
   const editorHost = h('div', { class: 'editor-host' });
   const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
   const postError = h('p', { class: 'error', hidden: true });
-  const attachmentUrls = new AttachmentUrls(options.token);
   const composer = h(
     'section',
     { class: 'composer card' },
@@ -148,58 +148,9 @@ export function roomView(options: RoomViewOptions): View {
     typingLine.textContent = typing.length === 0 ? '' : `${typing.join(', ')} ${typing.length === 1 ? 'is' : 'are'} typing…`;
   }
 
-  function renderMessages(messages: ShownMessage[]): void {
-    replaceChildren(
-      messageList,
-      ...(messages.length === 0 ? [h('li', { class: 'empty' }, 'No messages yet. Write the first one together below.')] : []),
-      ...messages.map((message) =>
-        h(
-          'li',
-          { class: `message ${message.role}`, 'data-id': message.id },
-          h(
-            'div',
-            { class: 'meta' },
-            h('strong', {}, authorName(message.author, message.role)),
-            h('time', { dateTime: message.createdAt }, formatTime(message.createdAt)),
-            ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
-          ),
-          h('div', { class: 'content' }, message.content),
-          message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls),
-        ),
-      ),
-    );
-    // Blobs of files no longer on the page (a deleted message) go now; the others are reused.
-    attachmentUrls.keepOnly(new Set(messages.flatMap((message) => message.attachments.map((attachment) => attachment.id))));
-    messageList.scrollTop = messageList.scrollHeight;
-  }
-
-  function authorName(author: string | null, role: Message['role']): string {
-    if (role === 'assistant') return 'Assistant';
-    if (role === 'system') return 'System';
-    return (author && knownNames.get(author)) ?? 'Someone';
-  }
-
-  // The server owns `messages`; still, anything that is not a message map, or repeats an id, is not shown.
-  const messagesFromDocument = () => {
-    const entries = new Map<string, Y.Map<unknown>>();
-    for (const entry of room.messages.toArray() as unknown[]) {
-      const id: unknown = entry instanceof Y.Map ? entry.get('id') : undefined;
-      if (typeof id === 'string' && !entries.has(id)) entries.set(id, entry as Y.Map<unknown>);
-    }
-    return [...entries].map(([id, entry]) => ({
-      id,
-      role: entry.get('role') as Message['role'],
-      author: (entry.get('author') as string | null | undefined) ?? null,
-      content: typeof entry.get('content') === 'string' ? (entry.get('content') as string) : '',
-      createdAt: String(entry.get('createdAt')),
-      editedAt: typeof entry.get('editedAt') === 'string' ? (entry.get('editedAt') as string) : null,
-      attachments: attachmentsOf(entry.get('attachments')),
-    }));
-  };
-
   async function post(): Promise<void> {
     if (!editor) return;
-    const content = editor.getText({ blockSeparator: '\n' }).trim();
+    const content = draftText(editor);
     if (!content) return;
     postButton.disabled = true;
     postError.hidden = true;
@@ -218,11 +169,16 @@ export function roomView(options: RoomViewOptions): View {
     }
   }
 
-  renderMessages(
-    options.initialMessages.map((message) => ({ ...message, author: message.authorId ?? null, attachments: message.attachments ?? [] })),
+  messages.render(
+    options.initialMessages.map((message) => ({
+      ...message,
+      author: message.authorId ?? null,
+      attachments: message.attachments ?? [],
+      execution: message.execution ?? null,
+    })),
   );
-  room.provider.on('synced', () => renderMessages(messagesFromDocument()));
-  room.messages.observeDeep(() => renderMessages(messagesFromDocument()));
+  room.provider.on('synced', () => messages.render(messagesFromDocument(room.messages)));
+  room.messages.observeDeep(() => messages.render(messagesFromDocument(room.messages)));
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
@@ -234,12 +190,14 @@ export function roomView(options: RoomViewOptions): View {
     h(
       'div',
       { class: options.aside ? 'room-body with-aside' : 'room-body' },
-      h('div', { class: 'room-main' }, h('section', { class: 'card' }, messageList), composer),
+      h('div', { class: 'room-main' }, h('section', { class: 'card' }, messages.el), composer),
       options.aside,
     ),
   );
 
-  editor = createDraftEditor(editorHost, room, user);
+  // Draft runs are posted with no source message: the output shows under the block for whoever ran it.
+  const runDraftCode = options.mayPost ? (language: CodeLanguage, code: string) => runCode({ language, code, conversationId }) : undefined;
+  editor = createDraftEditor(editorHost, room, user, runDraftCode);
   editor.on('update', updatePostButton);
   renderPresence();
 
@@ -252,21 +210,6 @@ export function roomView(options: RoomViewOptions): View {
       attachmentUrls.revokeAll();
     },
   };
-}
-
-/** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
-function attachmentsOf(value: unknown): AttachmentSummary[] {
-  if (!Array.isArray(value)) return [];
-  return (value as unknown[]).filter((item): item is AttachmentSummary => {
-    if (typeof item !== 'object' || item === null) return false;
-    const fields = item as Partial<Record<keyof AttachmentSummary, unknown>>;
-    return (
-      typeof fields.id === 'string' &&
-      typeof fields.name === 'string' &&
-      typeof fields.contentType === 'string' &&
-      typeof fields.size === 'number'
-    );
-  });
 }
 
 function refusalText(reason: string | undefined): string {

@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import path from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { bearer } from '../test/factories.ts';
+import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
+
+/**
+ * Running code from the conversation, in real Chromium against both servers and the real sandbox: a
+ * message's code block runs and its output reaches everyone in the room, under the block and as the
+ * run's `tool` message; a draft's block runs too; viewers get no Run button; a refusal is explained.
+ */
+describe('web client: running code blocks', () => {
+  let stack: Stack;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    stack = await startStack();
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
+    await stack?.close();
+  });
+
+  async function openPage(size?: { width: number; height: number }): Promise<Page> {
+    const context = await stack.newContext(size);
+    // A run may wait for the sandbox to start (forked workers, the first Python), well within this.
+    context.setDefaultTimeout(15_000);
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  const runCard = (page: Page) => page.locator('.message.tool .run-card');
+  const draftBlock = (page: Page) => page.locator('.draft-editor .code-block');
+
+  async function postMessage(conversationId: string, author: { accessToken: string }, content: string): Promise<string> {
+    const res = await stack.app.request
+      .post(`/api/conversations/${conversationId}/messages`)
+      .set(bearer(author))
+      .send({ role: 'user', content });
+    if (res.status !== 201) throw new Error(`post failed: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.data.id as string;
+  }
+
+  it('runs a message’s Python block: everyone sees 42 under the block and the run’s card; a viewer has no Run button', async () => {
+    const { conversation, members } = await peopleInRoom(
+      stack,
+      openPage,
+      [{ name: 'Ada' }, { name: 'Bob', size: PHONE }, { name: 'Vic', role: 'viewer' }],
+      'Numbers',
+    );
+    const [ada, bob, vic] = members.map((member) => member.page) as [Page, Page, Page];
+    const messageId = await postMessage(conversation.id, members[0]!.user, 'Try this:\n```python\nprint(6 * 7)\n```\nIt should print 42.');
+    const block = (page: Page): Locator => page.locator(`.message[data-id="${messageId}"] .code-block`);
+    await block(vic).waitFor();
+    await block(bob).getByRole('button', { name: 'Run' }).waitFor();
+    expect(await block(vic).locator('.code-language').textContent()).toBe('python');
+    expect(await vic.getByRole('button', { name: 'Run' }).count()).toBe(0);
+
+    await block(ada).getByRole('button', { name: 'Run' }).click();
+    for (const page of [ada, bob, vic]) {
+      await block(page).locator('.run-stdout', { hasText: '42' }).waitFor();
+      await runCard(page).locator('.run-stdout', { hasText: '42' }).waitFor();
+    }
+    expect(await runCard(bob).locator('.run-ending').textContent()).toBe('exit 0');
+    expect(await runCard(bob).locator('.run-language').textContent()).toBe('Python');
+    expect(await runCard(bob).locator('.run-code pre').textContent()).toBe('print(6 * 7)');
+    expect(await block(ada).getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
+    await screenshot(ada, 'code-run-message-desktop');
+    await screenshot(bob, 'code-run-message-phone');
+
+    const stored = await stack.app.services.db('messages').where({ conversation_id: conversation.id, role: 'tool' }).first();
+    expect(stored.execution).toMatchObject({ language: 'python', stdout: '42\n', exitCode: 0, sourceMessageId: messageId });
+  }, 60_000);
+
+  it('runs a draft block in the language picked for it: its output under the block for whoever ran it, the card for everyone', async () => {
+    const { members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }, { name: 'Bob', size: PHONE }], 'Draft code');
+    const [ada, bob] = members.map((member) => member.page) as [Page, Page];
+
+    // A fence with no language: the block offers a picker, and picking writes the language for everyone.
+    await ada.locator('.draft-editor').click();
+    await ada.keyboard.type('``` ');
+    await ada.keyboard.type('import sys');
+    await ada.keyboard.press('Enter');
+    await ada.keyboard.type('print("half done")');
+    await ada.keyboard.press('Enter');
+    await ada.keyboard.type('print("giving up", file=sys.stderr)');
+    await ada.keyboard.press('Enter');
+    await ada.keyboard.type('sys.exit(3)');
+    expect(await draftBlock(ada).getByRole('button', { name: 'Run' }).isDisabled()).toBe(true);
+    await draftBlock(ada).getByLabel('Language to run as').selectOption('python');
+    await draftBlock(bob).locator('.code-language', { hasText: 'python' }).waitFor();
+    expect(await draftBlock(ada).getByLabel('Language to run as').isHidden()).toBe(true);
+
+    await draftBlock(ada).getByRole('button', { name: 'Run' }).click();
+    await draftBlock(ada).locator('.run-ending', { hasText: 'exit 3' }).waitFor();
+    expect(await draftBlock(ada).locator('.run-stdout').textContent()).toBe('half done\n');
+    expect(await draftBlock(ada).locator('.run-stderr').textContent()).toBe('giving up\n');
+    for (const page of [ada, bob]) {
+      await runCard(page).locator('.run-ending', { hasText: 'exit 3' }).waitFor();
+      await runCard(page).locator('.run-stderr', { hasText: 'giving up' }).waitFor();
+    }
+    // The output under a draft block is the runner's own; the others have the card.
+    expect(await draftBlock(bob).locator('.run-output').count()).toBe(0);
+    expect(await draftBlock(bob).textContent()).toContain('sys.exit(3)');
+    await screenshot(ada, 'code-run-draft-desktop');
+
+    // Posted, the draft's block is a fenced block of the message, runnable there.
+    await ada.getByRole('button', { name: 'Post draft' }).click();
+    const posted = bob.locator('.message.user .code-block[data-language="python"]');
+    await posted.getByRole('button', { name: 'Run' }).waitFor();
+    expect(await posted.locator('pre code').textContent()).toBe(
+      'import sys\nprint("half done")\nprint("giving up", file=sys.stderr)\nsys.exit(3)',
+    );
+  }, 60_000);
+
+  it('explains a refused run: busy runners with when to try again', async () => {
+    const { conversation, members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }], 'Busy');
+    const page = members[0]!.page;
+    await postMessage(conversation.id, members[0]!.user, '```sh\necho hi\n```');
+    // The queue being full is a matter of load; here the answer is stood in for, as the server words it.
+    await page.route('**/api/code/execute', (route) =>
+      route.fulfill({
+        status: 503,
+        headers: { 'Retry-After': '7', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ error: { code: 'busy', message: 'Too many runs are waiting on this node; try again shortly' } }),
+      }),
+    );
+    await page.locator('.message .code-block').getByRole('button', { name: 'Run' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Every code runner is busy. Try again in 7 s.' }).waitFor();
+    expect(await page.locator('.message .code-block').getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
+    expect(await runCard(page).count()).toBe(0);
+  }, 30_000);
+});
