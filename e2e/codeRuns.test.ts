@@ -14,7 +14,8 @@ describe('web client: running code blocks', () => {
   const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
-    stack = await startStack();
+    // Few runs per person, so a test can use up its budget for real (each test's people are new).
+    stack = await startStack({ env: { RATE_LIMIT_CODE_EXEC_PER_USER: '4' } });
   }, 60_000);
   afterAll(async () => {
     await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
@@ -114,21 +115,19 @@ describe('web client: running code blocks', () => {
     );
   }, 60_000);
 
-  it('explains a refused run: busy runners with when to try again', async () => {
-    const { conversation, members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }], 'Busy');
-    const page = members[0]!.page;
-    await postMessage(conversation.id, members[0]!.user, '```sh\necho hi\n```');
-    // The queue being full is a matter of load; here the answer is stood in for, as the server words it.
-    await page.route('**/api/code/execute', (route) =>
-      route.fulfill({
-        status: 503,
-        headers: { 'Retry-After': '7', 'Content-Type': 'application/json' },
-        body: JSON.stringify({ error: { code: 'busy', message: 'Too many runs are waiting on this node; try again shortly' } }),
-      }),
-    );
-    await page.locator('.message .code-block').getByRole('button', { name: 'Run' }).click();
-    await page.getByRole('alert').filter({ hasText: 'Every code runner is busy. Try again in 7 s.' }).waitFor();
-    expect(await page.locator('.message .code-block').getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
-    expect(await runCard(page).count()).toBe(0);
+  it('explains a refused run: too many runs, with when to try again', async () => {
+    const { conversation, members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }], 'Eager');
+    const [ada] = members as [(typeof members)[number]];
+    await postMessage(conversation.id, ada.user, '```sh\necho hi\n```');
+    // Ada uses up her runs for this minute through the API; the page's run is then refused by the server.
+    for (let run = 0; run < 4; run++) {
+      const res = await stack.app.request.post('/api/code/execute').set(bearer(ada.user)).send({ language: 'javascript', code: '1' });
+      expect(res.status).toBe(201);
+    }
+    await ada.page.locator('.message .code-block').getByRole('button', { name: 'Run' }).click();
+    const alert = ada.page.getByRole('alert').filter({ hasText: /You have run code too often\. Try again in \d+ s\./ });
+    await alert.waitFor();
+    expect(await ada.page.locator('.message .code-block').getByRole('button', { name: 'Run' }).isEnabled()).toBe(true);
+    expect(await runCard(ada.page).count()).toBe(0);
   }, 30_000);
 });
