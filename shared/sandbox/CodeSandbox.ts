@@ -32,7 +32,7 @@ export class CodeSandbox {
       const docker = new DockerBackend({ socketPath: config.CODE_EXEC_DOCKER_SOCKET, images: config.CODE_EXEC_DOCKER_IMAGES, log: child });
       return new CodeSandbox(new Map(LANGUAGES.map((language) => [language, docker])));
     }
-    const isolates = new IsolateBackend({ workers: config.CODE_EXEC_JS_WORKERS, log: child });
+    const isolates = new IsolateBackend({ workers: config.CODE_EXEC_JS_WORKERS, sandboxUid: config.CODE_EXEC_SANDBOX_UID, log: child });
     const processes = new BubblewrapBackend({ sandboxUid: config.CODE_EXEC_SANDBOX_UID, slots: config.CODE_EXEC_CONCURRENCY, log: child });
     return new CodeSandbox(
       new Map<Language, SandboxBackend>([

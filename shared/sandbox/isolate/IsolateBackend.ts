@@ -25,7 +25,7 @@
  * - Output floods: each stream is capped and the run is stopped the moment a cap is passed.
  * Not defended against (the isolate is not a process sandbox; use the bubblewrap or Docker backend for that):
  * - A bug in V8 or isolated-vm that lets code out of the isolate: the worker is an ordinary process with the
- *   API's uid, filesystem and network.
+ *   API's filesystem and network — though not root: when the API runs as root, workers run as `sandboxUid`.
  * - Timing side channels (SharedArrayBuffer and high-resolution timers are available) against other runs.
  * - CPU time as distinct from wall time: the wall limit bounds it (one isolate runs on one thread); `cpuSeconds`,
  *   `processes`, `openFiles` and `fileBytes` do not apply to an isolate.
@@ -46,6 +46,8 @@ const RESPAWN_RETRY_MS = 1_000;
 export interface IsolateBackendOptions {
   /** Worker processes, each running one program at a time. */
   workers: number;
+  /** When the API runs as root, the workers run as this unprivileged uid and gid instead. */
+  sandboxUid?: number;
   log: Logger;
 }
 
@@ -141,7 +143,8 @@ export class IsolateBackend implements SandboxBackend {
   }
 
   private async spawnWorker(): Promise<void> {
-    const worker = new IsolateWorkerProcess(this.log, (exited) => this.onWorkerExit(exited));
+    const asRoot = process.getuid?.() === 0;
+    const worker = new IsolateWorkerProcess(this.log, (exited) => this.onWorkerExit(exited), asRoot ? this.options.sandboxUid : undefined);
     this.workers.add(worker);
     const ready = await worker.start();
     this.versions ??= ready;

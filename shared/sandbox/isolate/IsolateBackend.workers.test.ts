@@ -18,8 +18,8 @@ setInterval(() => {}, 60_000);
 /** The pool of worker processes: queueing, replacing dead workers, the kill backstop, closing. */
 describe('IsolateBackend workers', () => {
   const backends: IsolateBackend[] = [];
-  function createBackend(workers: number): IsolateBackend {
-    const backend = new IsolateBackend({ workers, log: silentLog });
+  function createBackend(workers: number, sandboxUid?: number): IsolateBackend {
+    const backend = new IsolateBackend({ workers, sandboxUid, log: silentLog });
     backends.push(backend);
     return backend;
   }
@@ -36,6 +36,19 @@ describe('IsolateBackend workers', () => {
     const nativeAddon = /isolated-vm[^/\n]*\.node$/m;
     expect(readFileSync(`/proc/${worker}/maps`, 'utf8')).toMatch(nativeAddon);
     expect(readFileSync('/proc/self/maps', 'utf8')).not.toMatch(nativeAddon);
+  });
+
+  it('runs its workers as the unprivileged sandbox uid when the API runs as root (its own uid otherwise)', async () => {
+    const backend = createBackend(1, 65_534);
+    await expectStillAnswers(backend);
+    const [worker] = isolateWorkerPids();
+    const uids = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m
+      .exec(readFileSync(`/proc/${worker}/status`, 'utf8'))!
+      .slice(1)
+      .map(Number);
+    const expected = process.getuid!() === 0 ? 65_534 : process.getuid!();
+    // Real, effective and saved: none left at root to switch back to.
+    expect(uids).toEqual([expected, expected, expected]);
   });
 
   it('queues more runs than workers and completes them all, counting the wait in durationMs', async () => {

@@ -53,6 +53,8 @@ export class IsolateWorkerProcess {
   constructor(
     private readonly log: Logger,
     private readonly onExit: (worker: IsolateWorkerProcess) => void,
+    /** The uid (and gid) the worker runs as, when this process may switch (it runs as root); else its own. */
+    private readonly uid?: number,
   ) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
   }
@@ -74,6 +76,8 @@ export class IsolateWorkerProcess {
       execArgv: WORKER_EXEC_ARGV,
       env: {},
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Defence in depth: code that got out of its isolate would be an unprivileged process, not root.
+      ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
     });
     this.child = child;
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
