@@ -18,7 +18,9 @@ export interface BubblewrapBackendOptions {
   log: Logger;
 }
 
-/** bwrap's own processes in a run's pids cgroup: the launcher that becomes bwrap, and bwrap's pid 1 in the namespace. */
+/** Room under RLIMIT_NPROC for the sandbox uid's other processes on the host, when the pids cgroup holds each run. */
+const HOST_PROCESS_BACKSTOP = 1024;
+/** Processes in a run's pids cgroup besides the program's: the launcher that becomes bwrap, and the sandbox's pid-1 shell. */
 const BWRAP_PROCESSES = 2;
 
 /**
@@ -131,9 +133,10 @@ export class BubblewrapBackend implements SandboxBackend {
       rlimits: {
         cpuSeconds: limits.cpuSeconds,
         addressSpaceBytes: language.addressSpaceBytes(limits.memoryBytes),
-        // RLIMIT_NPROC counts every process of the uid host-wide, so concurrent runs share it: with cgroups the pids
-        // cgroup is the per-run limit and this only a backstop sized for all slots; without, it is the only limit.
-        processes: this.cgroups ? processes * this.options.slots : processes,
+        // RLIMIT_NPROC counts every process of the uid host-wide (every slot, every API process on the host, anything
+        // else running as that uid): with cgroups the pids cgroup is the per-run limit and this only a loose backstop
+        // (measured: processes × slots made other runs fail to clone while a bomb ran); without, it is the only limit.
+        processes: this.cgroups ? processes * this.options.slots + HOST_PROCESS_BACKSTOP : processes,
         openFiles: language.toolchainOpenFiles ?? limits.openFiles,
         fileBytes: limits.fileBytes,
       },

@@ -11,6 +11,16 @@ export const SOURCE_FD = 3;
  */
 const ETC_FILES = ['/etc/ld.so.cache', '/etc/localtime'].filter((file) => fs.existsSync(file));
 
+/**
+ * Pid 1 of the sandbox: a shell that runs the program as its child, reaps whatever is orphaned inside while it waits, and
+ * exits with the program's status (128+n for signal n). It replaces bwrap's own init, which hands the status to the
+ * outer bwrap through an eventfd before it exits, so the outer bwrap exits unreaped of it and every run left a zombie
+ * bwrap to the host's init (measured: 20 in 20 runs; an init that does not reap — Node as a container's pid 1 — would
+ * keep them). With --as-pid-1 the outer bwrap waits for this shell itself. `; exit $?` keeps dash from exec'ing the
+ * program in its place.
+ */
+const SANDBOX_INIT = ['/bin/sh', '-c', '"$@"; exit $?', 'sandbox-init'];
+
 export interface BwrapOptions {
   language: ProcessLanguage;
   /** The run's limits; /tmp is fileBytes big. */
@@ -46,6 +56,6 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     args.push(options.isGoCacheWritable ? '--bind' : '--ro-bind', options.goCacheDir, GO_CACHE_DIR);
   }
   args.push('--ro-bind-data', String(SOURCE_FD), `${SOURCE_DIR}/${language.sourceFile}`);
-  args.push('--remount-ro', '/', '--chdir', '/tmp', '--', ...language.command(options.limits));
+  args.push('--remount-ro', '/', '--chdir', '/tmp', '--as-pid-1', '--', ...SANDBOX_INIT, ...language.command(options.limits));
   return args;
 }
