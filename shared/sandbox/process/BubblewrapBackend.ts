@@ -6,7 +6,7 @@ import { bwrapArgs } from './bwrapArgs.ts';
 import { CgroupPool, type CgroupCounters } from './CgroupPool.ts';
 import { detectRuntimes } from './detectRuntimes.ts';
 import type { ProcessLanguage } from './languages.ts';
-import { launchSandbox, type LaunchOutcome } from './launchSandbox.ts';
+import { SandboxLauncher, type LaunchOutcome, type LauncherTarget } from './SandboxLauncher.ts';
 import { SlotQueue } from './SlotQueue.ts';
 import { warmGoCache } from './warmGoCache.ts';
 
@@ -18,7 +18,9 @@ export interface BubblewrapBackendOptions {
   log: Logger;
 }
 
-/** bwrap's own processes in a run's pids cgroup: the launcher that becomes bwrap, and bwrap's pid 1 in the namespace. */
+/** Room under RLIMIT_NPROC for the sandbox uid's other processes on the host, when the pids cgroup holds each run. */
+const HOST_PROCESS_BACKSTOP = 1024;
+/** Processes in a run's pids cgroup besides the program's: the launcher that becomes bwrap, and the sandbox's pid-1 shell. */
 const BWRAP_PROCESSES = 2;
 
 /**
@@ -35,6 +37,8 @@ export class BubblewrapBackend implements SandboxBackend {
   private starting: Promise<void> | null = null;
   private cgroups: CgroupPool | null = null;
   private goCacheDir: string | null = null;
+  /** Per slot, the next run's launcher, spawned (and in the slot's cgroups) ahead of the run. */
+  private readonly parked = new Map<number, SandboxLauncher>();
 
   constructor(private readonly options: BubblewrapBackendOptions) {
     this.slotQueue = new SlotQueue(options.slots);
@@ -70,6 +74,7 @@ export class BubblewrapBackend implements SandboxBackend {
     try {
       const { outcome, before } = await this.runInSlot(slot, entry.language, request);
       if (this.cgroups) isSlotClean = await this.cgroups.drain(slot);
+      if (isSlotClean && this.starting) this.park(slot);
       const after = this.cgroups ? await this.cgroups.counters(slot) : null;
       const { killedFor: _killedFor, ...result } = outcome;
       return { ...result, limit: limitHit(outcome, entry.language, before, after), durationMs: Math.round(performance.now() - startedAt) };
@@ -84,6 +89,8 @@ export class BubblewrapBackend implements SandboxBackend {
     const starting = this.starting;
     this.starting = null;
     await starting?.catch(() => undefined);
+    for (const launcher of this.parked.values()) launcher.discard();
+    this.parked.clear();
     await this.cgroups?.remove();
     this.cgroups = null;
     if (this.goCacheDir) await fs.rm(this.goCacheDir, { recursive: true, force: true });
@@ -108,6 +115,7 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     if (this.isRoot) this.cgroups = await CgroupPool.create({ slots: this.options.slots, sandboxUid: this.options.sandboxUid, log });
     else log.warn('not running as root: no uid switch and no cgroups; rlimits still apply');
+    for (let slot = 0; slot < this.options.slots; slot++) this.park(slot);
     log.info(
       { runtimes: [...this.languages.values()].map(({ runtime }) => runtime), sandbox: this.describe() },
       'bubblewrap backend ready',
@@ -122,8 +130,13 @@ export class BubblewrapBackend implements SandboxBackend {
     const { limits } = request;
     const processes = limits.processes + language.extraProcesses + BWRAP_PROCESSES;
     const before = this.cgroups ? await this.cgroups.prepare(slot, { memoryBytes: limits.memoryBytes, processes }) : null;
-    const outcome = await launchSandbox({
+    const parked = this.parked.get(slot);
+    this.parked.delete(slot);
+    const launcher = parked?.isUsable ? parked : SandboxLauncher.spawn(this.launcherTarget(slot));
+    if (launcher !== parked) parked?.discard();
+    const outcome = await launcher.run({
       bwrapArgs: bwrapArgs({ language, limits, goCacheDir: this.goCacheDir }),
+      commandScript: language.commandScript(limits),
       source: request.code,
       stdin: request.stdin,
       wallTimeMs: limits.wallTimeMs,
@@ -131,16 +144,25 @@ export class BubblewrapBackend implements SandboxBackend {
       rlimits: {
         cpuSeconds: limits.cpuSeconds,
         addressSpaceBytes: language.addressSpaceBytes(limits.memoryBytes),
-        // RLIMIT_NPROC counts every process of the uid host-wide, so concurrent runs share it: with cgroups the pids
-        // cgroup is the per-run limit and this only a backstop sized for all slots; without, it is the only limit.
-        processes: this.cgroups ? processes * this.options.slots : processes,
+        // RLIMIT_NPROC counts every process of the uid host-wide (every slot, every API process on the host, anything
+        // else running as that uid): with cgroups the pids cgroup is the per-run limit and this only a loose backstop
+        // (measured: processes × slots made other runs fail to clone while a bomb ran); without, it is the only limit.
+        processes: this.cgroups ? processes * this.options.slots + HOST_PROCESS_BACKSTOP : processes,
         openFiles: language.toolchainOpenFiles ?? limits.openFiles,
         fileBytes: limits.fileBytes,
       },
-      uid: this.isRoot ? this.options.sandboxUid : null,
-      cgroupJoin: this.cgroups?.joinCommand(slot) ?? null,
     });
     return { outcome, before };
+  }
+
+  /** Spawns the slot's next launcher now, so that joining the cgroups is paid while nobody waits. */
+  private park(slot: number): void {
+    this.parked.get(slot)?.discard();
+    this.parked.set(slot, SandboxLauncher.spawn(this.launcherTarget(slot)));
+  }
+
+  private launcherTarget(slot: number): LauncherTarget {
+    return { uid: this.isRoot ? this.options.sandboxUid : null, cgroupJoin: this.cgroups?.joinCommand(slot) ?? null };
   }
 }
 

@@ -8,6 +8,7 @@ import type { RunResult } from '../types.ts';
 import { BubblewrapBackend } from './BubblewrapBackend.ts';
 import { DEFAULT_LIMITS } from './testLimits.ts';
 
+// sandboxUid is ignored when not root: the sandbox runs as whoever runs this.
 const backend = new BubblewrapBackend({ sandboxUid: 65_534, slots: 1, log: createLogger({ LOG_LEVEL: 'info', LOG_PRETTY: false }) });
 await backend.start();
 const programs = {

@@ -6,23 +6,39 @@ import { CgroupPool } from './CgroupPool.ts';
 import { SANDBOX_UID } from './testBackend.ts';
 
 const log = createLogger({ LOG_LEVEL: 'silent', LOG_PRETTY: false });
-const poolDir = (controller: string, pid = process.pid): string => `/sys/fs/cgroup/${controller}/twinmcp-sandbox-${pid}`;
+/** The pools of process `pid` (one per CgroupPool it made). */
+const poolDirs = (controller: string, pid = process.pid): string[] =>
+  fs
+    .readdirSync(`/sys/fs/cgroup/${controller}`)
+    .filter((name) => name.startsWith(`twinmcp-sandbox-${pid}-`))
+    .map((name) => `/sys/fs/cgroup/${controller}/${name}`);
 let pool: CgroupPool | null = null;
 afterEach(async () => {
   await pool?.remove();
   pool = null;
 });
 
+test('two pools of one process are kept apart: removing one leaves the other whole', async () => {
+  const first = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
+  pool = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
+  expect(poolDirs('memory')).toHaveLength(2);
+  await first?.remove();
+  expect(poolDirs('memory')).toHaveLength(1);
+  expect(await pool?.members(0)).toEqual([]);
+});
+
 test('makes one memory+pids pair per slot whose cgroup.procs the sandbox uid owns, and removes them all', async () => {
   pool = await CgroupPool.create({ slots: 2, sandboxUid: SANDBOX_UID, log });
   if (!pool) throw new Error('these tests run as root, where the pool must be made');
   for (const controller of ['memory', 'pids']) {
-    expect(fs.readdirSync(poolDir(controller)).filter((name) => /^\d+$/.test(name))).toEqual(['0', '1']);
-    expect(fs.statSync(`${poolDir(controller)}/1/cgroup.procs`).uid).toBe(SANDBOX_UID);
+    const [dir, ...others] = poolDirs(controller);
+    expect(others).toEqual([]);
+    expect(fs.readdirSync(dir!).filter((name) => /^\d+$/.test(name))).toEqual(['0', '1']);
+    expect(fs.statSync(`${dir}/1/cgroup.procs`).uid).toBe(SANDBOX_UID);
   }
   await pool.remove();
   pool = null;
-  for (const controller of ['memory', 'pids']) expect(fs.existsSync(poolDir(controller))).toBe(false);
+  for (const controller of ['memory', 'pids']) expect(poolDirs(controller)).toEqual([]);
 });
 
 test('a process that joined a slot by its join command is killed by drain, which waits until the slot is empty', async () => {
@@ -38,7 +54,7 @@ test('a process that joined a slot by its join command is killed by drain, which
   const deadline = Date.now() + 10_000;
   while ((await pool.members(0)).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(await pool.members(0)).toEqual([member.pid]);
-  expect(fs.readFileSync(`${poolDir('pids')}/0/pids.max`, 'utf8').trim()).toBe('8');
+  expect(fs.readFileSync(`${poolDirs('pids')[0]}/0/pids.max`, 'utf8').trim()).toBe('8');
   expect(await pool.drain(0)).toBe(true);
   expect(await exited).toBe('SIGKILL');
   expect(await pool.members(0)).toEqual([]);
@@ -49,7 +65,9 @@ test('a pool left behind by a dead process is removed when a new pool is made', 
   // A pid that is surely not running: a child that has exited and been reaped.
   const gone = spawn('/bin/true');
   await new Promise((resolve) => gone.on('exit', resolve));
-  for (const controller of ['memory', 'pids']) fs.mkdirSync(`${poolDir(controller, gone.pid)}/0`, { recursive: true });
+  for (const controller of ['memory', 'pids']) {
+    fs.mkdirSync(`/sys/fs/cgroup/${controller}/twinmcp-sandbox-${gone.pid}-1/0`, { recursive: true });
+  }
   pool = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
-  for (const controller of ['memory', 'pids']) expect(fs.existsSync(poolDir(controller, gone.pid))).toBe(false);
+  for (const controller of ['memory', 'pids']) expect(poolDirs(controller, gone.pid)).toEqual([]);
 });

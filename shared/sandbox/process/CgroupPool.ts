@@ -5,6 +5,7 @@ import { waitUntil } from './waitUntil.ts';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const POOL_PREFIX = 'twinmcp-sandbox-';
+let poolsMade = 0;
 /** How long a slot may take to empty after its sandbox was killed (the pid namespace dies asynchronously). */
 const DRAIN_TIMEOUT_MS = 10_000;
 
@@ -24,7 +25,7 @@ export interface CgroupLimits {
 
 /**
  * A pool of cgroup v1 memory+pids pairs, one per concurrent run, made once at start under
- * /sys/fs/cgroup/{memory,pids}/twinmcp-sandbox-<pid>/<slot> (making and removing one per run doubled a run's cost,
+ * /sys/fs/cgroup/{memory,pids}/twinmcp-sandbox-<pid>-<n>/<slot> (making and removing one per run doubled a run's cost,
  * measured 12-15 ms). The launcher joins a slot itself before it execs bwrap, so the untrusted program never runs
  * outside it; for that the slot's cgroup.procs is owned by the sandbox uid. A slot is emptied (every process killed,
  * cgroup.procs polled until empty) after each run and reset before the next.
@@ -44,7 +45,8 @@ export class CgroupPool {
       return null;
     }
     await removeStalePools(log);
-    const pool = new CgroupPool(`${POOL_PREFIX}${process.pid}`, slots, log);
+    // The pid names the owner (so a dead owner's pool can be found); the counter keeps two pools of one process apart.
+    const pool = new CgroupPool(`${POOL_PREFIX}${process.pid}-${++poolsMade}`, slots, log);
     try {
       for (let slot = 0; slot < slots; slot++) {
         for (const controller of ['memory', 'pids'] as const) {
@@ -105,8 +107,8 @@ export class CgroupPool {
         return pids.length === 0;
       }, DRAIN_TIMEOUT_MS);
       return true;
-    } catch {
-      this.log.error({ slot, pids: await this.members(slot) }, 'sandbox cgroup would not empty');
+    } catch (error) {
+      this.log.error({ err: error, slot }, 'sandbox cgroup would not empty');
       return false;
     }
   }
@@ -164,7 +166,7 @@ async function removeStalePools(log: Logger): Promise<void> {
     const root = path.join(CGROUP_ROOT, controller);
     const names = await fs.readdir(root).catch(() => [] as string[]);
     for (const name of names) {
-      const owner = Number(name.startsWith(POOL_PREFIX) ? name.slice(POOL_PREFIX.length) : NaN);
+      const owner = Number(name.startsWith(POOL_PREFIX) ? name.slice(POOL_PREFIX.length).split('-')[0] : NaN);
       if (!Number.isInteger(owner) || isAlive(owner)) continue;
       const dir = path.join(root, name);
       for (const slot of await fs.readdir(dir).catch(() => [] as string[])) {

@@ -18,8 +18,11 @@ export interface ProcessLanguage {
   versionPattern: RegExp;
   /** File name of the program inside SOURCE_DIR. */
   sourceFile: string;
-  /** The command run inside the sandbox. */
-  command: (limits: SandboxLimits) => string[];
+  /**
+   * Shell commands the sandbox's pid-1 shell sources to run the program (as its child: never `exec`, which would make
+   * the program pid 1, where it would ignore signals it has no handler for and reap nothing).
+   */
+  commandScript: (limits: SandboxLimits) => string;
   /** Extra environment inside the sandbox. */
   env: Record<string, string>;
   /** RLIMIT_AS for a run with this memory limit; the memory cgroup, when there is one, is the sharper limit. */
@@ -66,7 +69,7 @@ export const GO_ENV: Record<string, string> = {
  * GO_BUILD_OPEN_FILES and the program is lowered to the run's own limit here.
  */
 const goBuildAndRun = (limits: SandboxLimits): string =>
-  `go build -o ${SOURCE_DIR}/main ${SOURCE_DIR}/main.go || exit 1; ulimit -n ${limits.openFiles} && exec ${SOURCE_DIR}/main`;
+  `go build -o ${SOURCE_DIR}/main ${SOURCE_DIR}/main.go || exit 1\nulimit -n ${limits.openFiles} && ${SOURCE_DIR}/main`;
 const GO_BUILD_OPEN_FILES = 1024;
 
 export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
@@ -77,7 +80,7 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionPattern: /Python (\d+\.\d+\.\d+)/,
     sourceFile: 'main.py',
     // -I ignores PYTHON* variables and user site-packages; -S skips site (measured: 8-10 ms of startup).
-    command: () => ['/usr/bin/python3', '-I', '-S', `${SOURCE_DIR}/main.py`],
+    commandScript: () => `/usr/bin/python3 -I -S ${SOURCE_DIR}/main.py`,
     env: { PYTHONDONTWRITEBYTECODE: '1' },
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,
@@ -91,7 +94,7 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionPattern: /ruby (\d+\.\d+\.\d+)/,
     sourceFile: 'main.rb',
     // --disable-gems saves ~50 ms of startup; the standard library (json, set, …) still loads.
-    command: () => ['/usr/bin/ruby', '--disable-gems', `${SOURCE_DIR}/main.rb`],
+    commandScript: () => `/usr/bin/ruby --disable-gems ${SOURCE_DIR}/main.rb`,
     env: {},
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,
@@ -104,7 +107,7 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionArgs: ['version'],
     versionPattern: /go(\d+\.\d+(?:\.\d+)?)/,
     sourceFile: 'main.go',
-    command: (limits) => ['/bin/sh', '-c', goBuildAndRun(limits)],
+    commandScript: goBuildAndRun,
     env: GO_ENV,
     addressSpaceBytes: goAddressSpace,
     extraProcesses: 64,
@@ -117,7 +120,7 @@ export const PROCESS_LANGUAGES: readonly ProcessLanguage[] = [
     versionArgs: ['--version'],
     versionPattern: /version (\d+\.\d+\.\d+)/,
     sourceFile: 'main.sh',
-    command: () => ['/bin/bash', `${SOURCE_DIR}/main.sh`],
+    commandScript: () => `/bin/bash ${SOURCE_DIR}/main.sh`,
     env: {},
     addressSpaceBytes: interpreterAddressSpace,
     extraProcesses: 0,

@@ -11,8 +11,9 @@ import { createLogger } from '../../logger.ts';
 import type { SandboxLimits } from '../types.ts';
 import { BubblewrapBackend } from './BubblewrapBackend.ts';
 import { bwrapArgs } from './bwrapArgs.ts';
+import { CgroupPool } from './CgroupPool.ts';
 import { PROCESS_LANGUAGES } from './languages.ts';
-import { launchSandbox } from './launchSandbox.ts';
+import { launchSandbox } from './SandboxLauncher.ts';
 
 const exec = promisify(execFile);
 const limits: SandboxLimits = {
@@ -29,23 +30,29 @@ const rounds = Number(process.argv[2] ?? 30);
 const backend = new BubblewrapBackend({ sandboxUid: 65_534, slots: 2, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
 await backend.start();
 
-/** bwrap and the launcher with its rlimits, but no uid switch and no cgroup: what the two extra layers cost. */
-const bwrapOnly = (): Promise<unknown> =>
-  launchSandbox({
-    bwrapArgs: bwrapArgs({ language: python, limits, goCacheDir: null }),
-    source: 'print(1)',
-    stdin: '',
-    wallTimeMs: limits.wallTimeMs,
-    outputBytes: limits.outputBytes,
-    rlimits: { ...limits, addressSpaceBytes: python.addressSpaceBytes(limits.memoryBytes) },
-    uid: null,
-    cgroupJoin: null,
-  });
+/** bwrap and the launcher with its rlimits, optionally as the sandbox uid and in a cgroup slot of a pool of our own. */
+const pool = await CgroupPool.create({ slots: 1, sandboxUid: 65_534, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
+await pool?.prepare(0, { memoryBytes: limits.memoryBytes, processes: limits.processes + 2 });
+const launch = (uid: number | null, cgroupJoin: string | null): Promise<unknown> =>
+  launchSandbox(
+    { uid, cgroupJoin },
+    {
+      bwrapArgs: bwrapArgs({ language: python, limits, goCacheDir: null }),
+      commandScript: python.commandScript(limits),
+      source: 'print(1)',
+      stdin: '',
+      wallTimeMs: limits.wallTimeMs,
+      outputBytes: limits.outputBytes,
+      rlimits: { ...limits, addressSpaceBytes: python.addressSpaceBytes(limits.memoryBytes) },
+    },
+  );
 
 const variants: Record<string, () => Promise<unknown>> = {
   'bare python3 -c': () => exec('/usr/bin/python3', ['-c', 'print(1)']),
   'bare python3 -I -S -c': () => exec('/usr/bin/python3', ['-I', '-S', '-c', 'print(1)']),
-  'bwrap + rlimits (no uid, no cgroup)': bwrapOnly,
+  'bwrap + rlimits (no uid, no cgroup)': () => launch(null, null),
+  'bwrap + rlimits + uid (no cgroup)': () => launch(65_534, null),
+  'bwrap + rlimits + uid + cgroup join': () => launch(65_534, pool?.joinCommand(0) ?? null),
   'backend (uid + cgroup + rlimits + bwrap)': () => backend.run({ language: 'python', code: 'print(1)', stdin: '', limits }),
 };
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
@@ -61,6 +68,7 @@ for (let round = 0; round < rounds + 3; round++) {
   }
 }
 await backend.close();
+await pool?.remove();
 
 const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))]!;
 const bare = samples['bare python3 -c']!;

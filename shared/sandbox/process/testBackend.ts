@@ -30,8 +30,12 @@ export function runCode(
   return backend.run({ language, code, stdin: options.stdin ?? '', limits: { ...DEFAULT_LIMITS, ...options.limits } });
 }
 
-/** After an attack, the backend still runs an ordinary program. */
+/**
+ * After an attack, nothing of the sandbox uid was left to the host's init (a killed sandbox's processes must be reaped
+ * inside it, not orphaned as zombies), and the backend still runs an ordinary program.
+ */
 export async function expectStillServes(backend: BubblewrapBackend): Promise<void> {
+  expect(orphansOfSandboxUid()).toEqual([]);
   const result = await runCode(backend, 'python', 'print(1)');
   expect(result).toMatchObject({ stdout: '1\n', exitCode: 0, limit: null });
 }
@@ -48,4 +52,20 @@ export function hostProcessesMatching(marker: string): number[] {
     }
   }
   return pids;
+}
+
+/** Processes of the sandbox uid whose parent is the host's init: what a sandbox torn down in the wrong order leaves. */
+function orphansOfSandboxUid(): string[] {
+  const found: string[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = fs.readFileSync(`/proc/${entry}/status`, 'utf8');
+      const field = (name: string): string => new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? '';
+      if (field('Uid') === String(SANDBOX_UID) && field('PPid') === '1') found.push(`${entry} ${field('Name')} ${field('State')}`);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bwrapArgs } from './bwrapArgs.ts';
 import type { ProcessLanguage } from './languages.ts';
-import { launchSandbox } from './launchSandbox.ts';
+import { launchSandbox } from './SandboxLauncher.ts';
 
 const GiB = 1024 ** 3;
 
@@ -48,16 +48,18 @@ export async function warmGoCache(go: ProcessLanguage): Promise<string> {
     openFiles: 1024,
     fileBytes: GiB,
   };
-  const outcome = await launchSandbox({
-    bwrapArgs: bwrapArgs({ language: go, limits, goCacheDir: dir, isGoCacheWritable: true }),
-    source: WARM_UP_PROGRAM,
-    stdin: '',
-    wallTimeMs: limits.wallTimeMs,
-    outputBytes: limits.outputBytes,
-    rlimits: { ...limits, addressSpaceBytes: go.addressSpaceBytes(limits.memoryBytes) },
-    uid: null,
-    cgroupJoin: null,
-  });
+  const outcome = await launchSandbox(
+    { uid: null, cgroupJoin: null },
+    {
+      bwrapArgs: bwrapArgs({ language: go, limits, goCacheDir: dir, isGoCacheWritable: true }),
+      commandScript: go.commandScript(limits),
+      source: WARM_UP_PROGRAM,
+      stdin: '',
+      wallTimeMs: limits.wallTimeMs,
+      outputBytes: limits.outputBytes,
+      rlimits: { ...limits, addressSpaceBytes: go.addressSpaceBytes(limits.memoryBytes) },
+    },
+  );
   if (outcome.exitCode !== 0) {
     await fs.rm(dir, { recursive: true, force: true });
     throw new Error(`warming the Go build cache failed: ${outcome.stderr.slice(0, 500)}`);
