@@ -210,7 +210,8 @@ describe('code execution API under pressure', () => {
   it('refuses a run with 503 busy and Retry-After while the node’s slots and queue are full, and keeps answering', async () => {
     const [first, second] = [await registerUser(t), await registerUser(t)];
     // then(): supertest sends a request only once it is awaited or then-ed.
-    const long = as.post(first, '/api/code/execute', { language: 'javascript', code: 'while (true) {}', timeoutMs: 3_000 }).then((res) => res);
+    const hold = { language: 'javascript', code: 'while (true) {}', timeoutMs: 3_000 };
+    const long = as.post(first, '/api/code/execute', hold).then((res) => res);
     const deadline = Date.now() + 10_000;
     while (!(await running())) {
       if (Date.now() > deadline) throw new Error('the long run never started');
