@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { bearer } from '../test/factories.ts';
 import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
 
@@ -11,24 +11,15 @@ import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './h
  */
 describe('web client: running code blocks', () => {
   let stack: Stack;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     // Few runs per person, so a test can use up its budget for real (each test's people are new).
-    stack = await startStack({ env: { RATE_LIMIT_CODE_EXEC_PER_USER: '4' } });
+    // A run may wait for the sandbox to start (forked workers, the first Python): pages wait up to 15 s.
+    stack = await startStack({ env: { RATE_LIMIT_CODE_EXEC_PER_USER: '4' }, pageTimeoutMs: 15_000 });
   }, 60_000);
   afterAll(async () => {
-    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
     await stack?.close();
   });
-
-  async function openPage(size?: { width: number; height: number }): Promise<Page> {
-    const context = await stack.newContext(size);
-    // A run may wait for the sandbox to start (forked workers, the first Python), well within this.
-    context.setDefaultTimeout(15_000);
-    contexts.push(context);
-    return context.newPage();
-  }
 
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
   const runCard = (page: Page) => page.locator('.message.tool .run-card');
@@ -46,7 +37,6 @@ describe('web client: running code blocks', () => {
   it('runs a message’s Python block: everyone sees 42 under the block and the run’s card; a viewer has no Run button', async () => {
     const { conversation, members } = await peopleInRoom(
       stack,
-      openPage,
       [{ name: 'Ada' }, { name: 'Bob', size: PHONE }, { name: 'Vic', role: 'viewer' }],
       'Numbers',
     );
@@ -75,7 +65,7 @@ describe('web client: running code blocks', () => {
   }, 60_000);
 
   it('runs a draft block in the language picked for it: its output under the block for whoever ran it, the card for everyone', async () => {
-    const { members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }, { name: 'Bob', size: PHONE }], 'Draft code');
+    const { members } = await peopleInRoom(stack, [{ name: 'Ada' }, { name: 'Bob', size: PHONE }], 'Draft code');
     const [ada, bob] = members.map((member) => member.page) as [Page, Page];
 
     // A fence with no language: the block offers a picker, and picking writes the language for everyone.
@@ -116,7 +106,7 @@ describe('web client: running code blocks', () => {
   }, 60_000);
 
   it('explains a refused run: too many runs, with when to try again', async () => {
-    const { conversation, members } = await peopleInRoom(stack, openPage, [{ name: 'Ada' }], 'Eager');
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Ada' }], 'Eager');
     const [ada] = members as [(typeof members)[number]];
     await postMessage(conversation.id, ada.user, '```sh\necho hi\n```');
     // Ada uses up her runs for this minute through the API; the page's run is then refused by the server.

@@ -39,6 +39,8 @@ export interface Stack {
   browser: Browser;
   /** A fresh browser profile (its own localStorage) at a desktop or phone size. */
   newContext(size?: { width: number; height: number }): Promise<BrowserContext>;
+  /** A page in a fresh profile, waiting at most the stack's `pageTimeoutMs` for anything; closed with the browser. */
+  openPage(size?: { width: number; height: number }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -81,7 +83,7 @@ async function freePort(): Promise<number> {
  * default, the page's own host on COLLAB_PORT). Attachments go to a fresh directory, removed on close;
  * `env` sets anything else (a small ATTACHMENT_MAX_BYTES, say).
  */
-export async function startStack(options: { env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(options: { env?: Record<string, string>; pageTimeoutMs?: number } = {}): Promise<Stack> {
   ensureWebClientBuilt();
   const collabPort = await freePort();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinmcp-e2e-objects-'));
@@ -93,17 +95,23 @@ export async function startStack(options: { env?: Record<string, string> } = {})
   const baseUrl = `http://127.0.0.1:${(rest.address() as net.AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const newContext = (size = DESKTOP) =>
+    browser.newContext({
+      baseURL: baseUrl,
+      viewport: size,
+      ...(size.width < 640 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
+    });
   return {
     app,
     collab,
     baseUrl,
     browser,
-    newContext: (size = DESKTOP) =>
-      browser.newContext({
-        baseURL: baseUrl,
-        viewport: size,
-        ...(size.width < 640 ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } : {}),
-      }),
+    newContext,
+    async openPage(size) {
+      const context = await newContext(size);
+      context.setDefaultTimeout(options.pageTimeoutMs ?? 10_000);
+      return context.newPage();
+    },
     async close() {
       await browser.close().catch(() => undefined);
       rest.closeAllConnections();
@@ -135,7 +143,6 @@ export interface RoomPerson {
  */
 export async function peopleInRoom(
   stack: Stack,
-  openPage: (size?: { width: number; height: number }) => Promise<Page>,
   people: RoomPerson[],
   title = 'A team conversation',
 ): Promise<{ conversation: { id: string; title: string; workspaceId: string }; members: RoomMember[] }> {
@@ -147,7 +154,7 @@ export async function peopleInRoom(
   const conversation = await createWorkspaceConversation(stack.app, creator!, workspace.id, title);
   const members = await Promise.all(
     people.map(async (person, index) => {
-      const page = await openPage(person.size);
+      const page = await stack.openPage(person.size);
       await signIn(page, users[index]!, `/c/${conversation.id}`);
       await connected(page);
       return { user: users[index]!, page };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   addWorkspaceMember,
   bearer,
@@ -18,22 +18,15 @@ import { connected, isSamePageLoad, markPageLoad, seesText, signIn } from './pag
  */
 describe('web client: live title and view counts', () => {
   let stack: Stack;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     stack = await startStack();
   }, 60_000);
   afterAll(async () => {
-    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
     await stack?.close();
   });
 
-  async function openPage(size?: { width: number; height: number }): Promise<Page> {
-    const context = await stack.newContext(size);
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context.newPage();
-  }
+  const openPage = (size?: { width: number; height: number }) => stack.openPage(size);
 
   const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name, exact: true });
   const titleField = (page: Page) => page.getByRole('textbox', { name: 'Conversation title' });

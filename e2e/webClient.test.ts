@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { buffer } from 'node:stream/consumers';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { signAccessToken } from '@shared/auth.ts';
 import {
   addWorkspaceMember,
@@ -26,23 +26,16 @@ const ATTACHMENT_MAX_BYTES = 64 * 1024;
  */
 describe('web client in Chromium', () => {
   let stack: Stack;
-  const contexts: BrowserContext[] = [];
 
   beforeAll(async () => {
     // A small cap, so a refused upload is quick to provoke.
     stack = await startStack({ env: { ATTACHMENT_MAX_BYTES: String(ATTACHMENT_MAX_BYTES) } });
   }, 60_000);
   afterAll(async () => {
-    await Promise.all(contexts.map((context) => context.close().catch(() => undefined)));
     await stack?.close();
   });
 
-  async function openPage(size?: { width: number; height: number }): Promise<Page> {
-    const context = await stack.newContext(size);
-    context.setDefaultTimeout(10_000);
-    contexts.push(context);
-    return context.newPage();
-  }
+  const openPage = (size?: { width: number; height: number }) => stack.openPage(size);
 
   const draft = (page: Page) => page.locator('.draft-editor');
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });

@@ -81,6 +81,7 @@ describe('collab messages mirror the messages table', () => {
           createdAt: message.createdAt,
           editedAt: null,
           attachments: [],
+          execution: null,
         },
       ]);
     }

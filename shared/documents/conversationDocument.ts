@@ -1,7 +1,7 @@
 import type * as Y from 'yjs';
 import type { MessageRole } from '../access/message.ts';
 import { isCanonicalId } from '../ids.ts';
-import type { LimitHit } from '../sandbox/types.ts';
+import type { RunResult } from '../sandbox/types.ts';
 
 /**
  * The shape of a conversation's collaborative document, `conversation:<uuid>`: the title, the draft the
@@ -38,19 +38,11 @@ export interface DocumentAttachment {
  * A code run as a `tool` message carries it (a plain JSON value in the entry, like attachments): what
  * ran and what it printed, so everyone in the room sees the same output under the code.
  */
-export interface DocumentExecution {
+export interface DocumentExecution extends RunResult {
   /** The run's id (`GET /api/code/executions/:id`, for the person who ran it). */
   id: string;
   language: string;
   code: string;
-  stdout: string;
-  stderr: string;
-  exitCode: number | null;
-  signal: string | null;
-  durationMs: number;
-  /** Which limit stopped it, if one did. */
-  limit: LimitHit | null;
-  truncated: { stdout: boolean; stderr: boolean };
   /** The message whose code block ran, when it was one (the web client shows the output under that block). */
   sourceMessageId: string | null;
 }

@@ -1,4 +1,4 @@
-import type { Config } from '../config.ts';
+import { parseConfig, type Config } from '../config.ts';
 import type { SandboxLimits } from './types.ts';
 
 /** The limits of one run from the deployment's configuration; `timeoutMs` is the caller's wish, already capped. */
@@ -12,4 +12,9 @@ export function limitsFromConfig(config: Config, timeoutMs?: number): SandboxLim
     openFiles: config.CODE_EXEC_OPEN_FILES,
     fileBytes: config.CODE_EXEC_FILE_BYTES,
   };
+}
+
+/** The limits a deployment gets when it sets none, with `overrides`: for tests and measurements. */
+export function defaultLimits(overrides: Partial<SandboxLimits> = {}): SandboxLimits {
+  return { ...limitsFromConfig(parseConfig({})), ...overrides };
 }

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { NotFoundError } from '@shared/errors.ts';
 import { consumeOrThrow, createRateLimiter } from '@shared/rateLimit.ts';
+import { limitsFromConfig } from '@shared/sandbox/limits.ts';
 import type { Services } from '@shared/services.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
 import { presentPage } from '../../http/pagination.ts';
@@ -70,15 +71,11 @@ export function codeRoutes(api: ApiRouter, services: Services, registry: Registr
       responses: { 200: { description: 'The languages', schema: dataOf(z.array(LanguageSchema)) } },
     },
     async (_req, res) => {
+      const { wallTimeMs, ...perRun } = limitsFromConfig(config);
       const limits = {
-        timeoutMs: config.CODE_EXEC_TIMEOUT_MS,
+        timeoutMs: wallTimeMs,
         maxTimeoutMs: config.CODE_EXEC_MAX_TIMEOUT_MS,
-        cpuSeconds: config.CODE_EXEC_CPU_SECONDS,
-        memoryBytes: config.CODE_EXEC_MEMORY_MB * 1024 * 1024,
-        outputBytes: config.CODE_EXEC_OUTPUT_BYTES,
-        processes: config.CODE_EXEC_PROCESSES,
-        openFiles: config.CODE_EXEC_OPEN_FILES,
-        fileBytes: config.CODE_EXEC_FILE_BYTES,
+        ...perRun,
         stdinBytes: config.CODE_EXEC_STDIN_BYTES,
         codeBytes: config.CODE_EXEC_CODE_BYTES,
       };

@@ -63,6 +63,7 @@ describe.each([
           createdAt: message.createdAt,
           editedAt: null,
           attachments: [],
+          execution: null,
         },
       });
     });

@@ -174,6 +174,7 @@ describe.each(['postgres', 'pglite'] as const)('conversations on %s', (backend) 
           editedBy: null,
           editedAt: null,
           attachments: [],
+          execution: null,
           createdAt: expect.any(String),
           updatedAt: expect.any(String),
         },

@@ -49,6 +49,8 @@ export function presentSharedMessage(row: MessageRow) {
     editedAt: row.edited_at?.toISOString() ?? null,
     // Downloadable with the view's share token as the bearer.
     attachments: (row.attachments ?? []).map(presentAttachment),
+    // A code run's output is part of the conversation; who ran it is not shown, as for any message.
+    execution: row.execution,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

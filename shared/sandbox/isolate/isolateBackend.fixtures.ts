@@ -3,6 +3,7 @@ import { expect } from '@jest/globals';
 import { createLogger } from '../../logger.ts';
 import type { Language, RunResult, SandboxLimits } from '../types.ts';
 import type { IsolateBackend } from './IsolateBackend.ts';
+import { defaultLimits } from '../limits.ts';
 
 /** Test helpers for the isolate backend's suites. */
 
@@ -10,16 +11,7 @@ export const silentLog = createLogger({ LOG_LEVEL: 'silent', LOG_PRETTY: false }
 
 /** The configuration's defaults, with a wall time that a loaded 2-core machine meets for trivial programs. */
 export function testLimits(overrides: Partial<SandboxLimits> = {}): SandboxLimits {
-  return {
-    wallTimeMs: 5_000,
-    cpuSeconds: 5,
-    memoryBytes: 64 * 1024 * 1024,
-    outputBytes: 65_536,
-    processes: 64,
-    openFiles: 64,
-    fileBytes: 10 * 1024 * 1024,
-    ...overrides,
-  };
+  return defaultLimits({ memoryBytes: 64 * 1024 * 1024, ...overrides });
 }
 
 export interface RunOptions {

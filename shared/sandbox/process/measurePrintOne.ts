@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { createLogger } from '../../logger.ts';
-import type { SandboxLimits } from '../types.ts';
+import { DEFAULT_LIMITS } from './testLimits.ts';
 import { BubblewrapBackend } from './BubblewrapBackend.ts';
 import { bwrapArgs } from './bwrapArgs.ts';
 import { CgroupPool } from './CgroupPool.ts';
@@ -16,15 +16,7 @@ import { PROCESS_LANGUAGES } from './languages.ts';
 import { launchSandbox } from './SandboxLauncher.ts';
 
 const exec = promisify(execFile);
-const limits: SandboxLimits = {
-  wallTimeMs: 10_000,
-  cpuSeconds: 5,
-  memoryBytes: 128 * 1024 * 1024,
-  outputBytes: 65_536,
-  processes: 64,
-  openFiles: 64,
-  fileBytes: 10 * 1024 * 1024,
-};
+const limits = DEFAULT_LIMITS;
 const python = PROCESS_LANGUAGES.find((language) => language.language === 'python')!;
 const rounds = Number(process.argv[2] ?? 30);
 const backend = new BubblewrapBackend({ sandboxUid: 65_534, slots: 2, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
