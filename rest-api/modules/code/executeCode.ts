@@ -61,8 +61,8 @@ export async function executeCode(deps: Deps, props: Props): Promise<ExecutionRo
   metrics.record(props.language, sandbox.backendName(props.language), result);
 
   const keep = config.CODE_EXEC_RETENTION_DAYS > 0;
-  const { execution, message } = await db.transaction(async (trx) => {
-    const row = await insertExecution(trx, {
+  const record = (trx: Knex) =>
+    insertExecution(trx, {
       user_id: props.actor.id,
       conversation_id: props.conversationId ?? null,
       language: props.language,
@@ -79,14 +79,19 @@ export async function executeCode(deps: Deps, props: Props): Promise<ExecutionRo
       truncated_stderr: result.truncated.stderr,
       purged_at: keep ? null : new Date(),
     });
-    if (!props.conversationId) return { execution: row, message: undefined };
+  // The live answer always carries the output, kept or not.
+  const answer = (row: ExecutionRow) => ({ ...row, stdout: result.stdout, stderr: result.stderr });
+  // A run for nobody else is one statement (no BEGIN and COMMIT round trips on the path of every run).
+  if (!props.conversationId) return answer(await record(db));
+
+  const { execution, message } = await db.transaction(async (trx) => {
+    const row = await record(trx);
     const posted = await postRun(trx, props, row, result);
     return { execution: { ...row, message_id: posted.id }, message: posted };
   });
   // Only what committed reaches open documents.
-  if (message) await bus.publish('message.created', { conversationId: message.conversation_id, message: busMessage(message) });
-  // The live answer always carries the output, kept or not.
-  return { ...execution, stdout: result.stdout, stderr: result.stderr };
+  await bus.publish('message.created', { conversationId: message.conversation_id, message: busMessage(message) });
+  return answer(execution);
 }
 
 function checkSizes(config: Config, props: Props): void {

@@ -20,6 +20,8 @@ export interface BubblewrapBackendOptions {
 
 /** Room under RLIMIT_NPROC for the sandbox uid's other processes on the host, when the pids cgroup holds each run. */
 const HOST_PROCESS_BACKSTOP = 1024;
+/** How long the backend waits, idle after a run, before spawning the launchers that are due. */
+const IDLE_PARK_DELAY_MS = 50;
 /** Processes in a run's pids cgroup besides the program's: the launcher that becomes bwrap, and the sandbox's pid-1 shell. */
 const BWRAP_PROCESSES = 2;
 
@@ -37,6 +39,8 @@ export class BubblewrapBackend implements SandboxBackend {
   private starting: Promise<void> | null = null;
   private cgroups: CgroupPool | null = null;
   private goCacheDir: string | null = null;
+  /** Slots whose next launcher is due (parkLater). */
+  private readonly dueLaunchers = new Set<number>();
   /** Per slot, the next run's launcher, spawned (and in the slot's cgroups) ahead of the run. */
   private readonly parked = new Map<number, SandboxLauncher>();
 
@@ -74,7 +78,7 @@ export class BubblewrapBackend implements SandboxBackend {
     try {
       const { outcome, before } = await this.runInSlot(slot, entry.language, request);
       if (this.cgroups) isSlotClean = await this.cgroups.drain(slot);
-      if (isSlotClean && this.starting) this.park(slot);
+      if (isSlotClean && this.starting) this.parkLater(slot);
       const after = this.cgroups ? await this.cgroups.counters(slot) : null;
       const { killedFor: _killedFor, ...result } = outcome;
       return { ...result, limit: limitHit(outcome, entry.language, before, after), durationMs: Math.round(performance.now() - startedAt) };
@@ -91,6 +95,7 @@ export class BubblewrapBackend implements SandboxBackend {
     await starting?.catch(() => undefined);
     for (const launcher of this.parked.values()) launcher.discard();
     this.parked.clear();
+    this.dueLaunchers.clear();
     await this.cgroups?.remove();
     this.cgroups = null;
     if (this.goCacheDir) await fs.rm(this.goCacheDir, { recursive: true, force: true });
@@ -134,7 +139,7 @@ export class BubblewrapBackend implements SandboxBackend {
     this.parked.delete(slot);
     const launcher = parked?.isUsable ? parked : SandboxLauncher.spawn(this.launcherTarget(slot));
     if (launcher !== parked) parked?.discard();
-    const outcome = await launcher.run({
+    const running = launcher.run({
       bwrapArgs: bwrapArgs({ language, limits, goCacheDir: this.goCacheDir }),
       commandScript: language.commandScript(limits),
       source: request.code,
@@ -152,11 +157,33 @@ export class BubblewrapBackend implements SandboxBackend {
         fileBytes: limits.fileBytes,
       },
     });
-    return { outcome, before };
+    // While this program runs, the event loop is free: the right moment to fork the other slots' launchers.
+    this.parkPending();
+    return { outcome: await running, before };
+  }
+
+  /**
+   * Marks the slot's next launcher as due, rather than spawning it at once: a spawn forks this whole
+   * process (measured: several ms of a busy API's event loop), and right after a run that would delay its
+   * answer. It is spawned while the next run's program executes (runInSlot), or when the backend has been
+   * idle a moment; with one slot there is no other run to wait for, so it is spawned now.
+   */
+  private parkLater(slot: number): void {
+    if (this.options.slots === 1) return this.park(slot);
+    this.dueLaunchers.add(slot);
+    setTimeout(() => this.parkPending(), IDLE_PARK_DELAY_MS).unref();
+  }
+
+  /** Spawns every launcher that is due. */
+  private parkPending(): void {
+    if (!this.starting) return;
+    for (const slot of this.dueLaunchers) this.park(slot);
+    this.dueLaunchers.clear();
   }
 
   /** Spawns the slot's next launcher now, so that joining the cgroups is paid while nobody waits. */
   private park(slot: number): void {
+    this.dueLaunchers.delete(slot);
     this.parked.get(slot)?.discard();
     this.parked.set(slot, SandboxLauncher.spawn(this.launcherTarget(slot)));
   }
