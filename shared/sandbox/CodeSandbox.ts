@@ -33,7 +33,13 @@ export class CodeSandbox {
       return new CodeSandbox(new Map(LANGUAGES.map((language) => [language, docker])));
     }
     const isolates = new IsolateBackend({ workers: config.CODE_EXEC_JS_WORKERS, sandboxUid: config.CODE_EXEC_SANDBOX_UID, log: child });
-    const processes = new BubblewrapBackend({ sandboxUid: config.CODE_EXEC_SANDBOX_UID, slots: config.CODE_EXEC_CONCURRENCY, log: child });
+    const processes = new BubblewrapBackend({
+      sandboxUid: config.CODE_EXEC_SANDBOX_UID,
+      slots: config.CODE_EXEC_CONCURRENCY,
+      fileBytes: config.CODE_EXEC_FILE_BYTES,
+      programBytes: config.CODE_EXEC_CODE_BYTES,
+      log: child,
+    });
     return new CodeSandbox(
       new Map<Language, SandboxBackend>([
         ['javascript', isolates],

@@ -1,11 +1,14 @@
 import fs from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../logger.ts';
+import { parseConfig } from '../../config.ts';
+import { defaultLimits } from '../limits.ts';
 import type { Language, LanguageRuntime, LimitHit, RunRequest, RunResult, SandboxBackend } from '../types.ts';
-import { bwrapArgs } from './bwrapArgs.ts';
+import type { SandboxShape } from './bwrapArgs.ts';
 import { CgroupPool, type CgroupCounters } from './CgroupPool.ts';
 import { detectRuntimes } from './detectRuntimes.ts';
 import type { ProcessLanguage } from './languages.ts';
+import { runScript } from './runScript.ts';
 import { SandboxLauncher, type LaunchOutcome, type LauncherTarget } from './SandboxLauncher.ts';
 import { SlotQueue } from './SlotQueue.ts';
 import { warmGoCache } from './warmGoCache.ts';
@@ -15,14 +18,24 @@ export interface BubblewrapBackendOptions {
   sandboxUid: number;
   /** Runs at once; the caller queues above it, this backend makes further runs wait for a free slot. */
   slots: number;
+  /**
+   * Size of /tmp in the sandboxes started ahead of their runs (the configuration's fileBytes, the same every run); a run
+   * asking for another size gets a sandbox started for it. Default: the default configuration's.
+   */
+  fileBytes?: number;
+  /**
+   * The largest program a run brings, in bytes (the configuration's CODE_EXEC_CODE_BYTES): the sandboxes started ahead
+   * have room for it in /tmp on top of fileBytes; a larger one gets a sandbox started for it. Default: the default configuration's.
+   */
+  programBytes?: number;
   log: Logger;
 }
 
 /** Room under RLIMIT_NPROC for the sandbox uid's other processes on the host, when the pids cgroup holds each run. */
 const HOST_PROCESS_BACKSTOP = 1024;
-/** How long the backend waits, idle after a run, before spawning the launchers that are due. */
+/** How long the backend waits, idle after a run, before starting the sandboxes that are due. */
 const IDLE_PARK_DELAY_MS = 50;
-/** Processes in a run's pids cgroup besides the program's: the launcher that becomes bwrap, and the sandbox's pid-1 shell. */
+/** Processes in a run's pids cgroup besides the program's: the launcher that became bwrap, and the sandbox's pid-1 shell. */
 const BWRAP_PROCESSES = 2;
 
 /**
@@ -39,13 +52,19 @@ export class BubblewrapBackend implements SandboxBackend {
   private starting: Promise<void> | null = null;
   private cgroups: CgroupPool | null = null;
   private goCacheDir: string | null = null;
-  /** Slots whose next launcher is due (parkLater). */
+  /** Slots whose next sandbox is due (parkLater). */
   private readonly dueLaunchers = new Set<number>();
-  /** Per slot, the next run's launcher, spawned (and in the slot's cgroups) ahead of the run. */
+  /** Per slot, the next run's sandbox, started (in the slot's cgroups, namespaces and mounts made) ahead of the run. */
   private readonly parked = new Map<number, SandboxLauncher>();
+  /** The shape of the sandboxes started ahead: the configuration's fileBytes and largest program. */
+  private readonly parkedShape: { fileBytes: number; programBytes: number };
 
   constructor(private readonly options: BubblewrapBackendOptions) {
     this.slotQueue = new SlotQueue(options.slots);
+    this.parkedShape = {
+      fileBytes: options.fileBytes ?? defaultLimits().fileBytes,
+      programBytes: options.programBytes ?? parseConfig({}).CODE_EXEC_CODE_BYTES,
+    };
   }
 
   /** One line on how runs are confined here; also logged at start. */
@@ -93,7 +112,8 @@ export class BubblewrapBackend implements SandboxBackend {
     const starting = this.starting;
     this.starting = null;
     await starting?.catch(() => undefined);
-    for (const launcher of this.parked.values()) launcher.discard();
+    // Each ends before the cgroups are drained: a drain that killed bwrap before its pid-1 shell would orphan the shell.
+    await Promise.all([...this.parked.values()].map((launcher) => launcher.discard()));
     this.parked.clear();
     this.dueLaunchers.clear();
     await this.cgroups?.remove();
@@ -135,17 +155,21 @@ export class BubblewrapBackend implements SandboxBackend {
     const { limits } = request;
     const processes = limits.processes + language.extraProcesses + BWRAP_PROCESSES;
     const before = this.cgroups ? await this.cgroups.prepare(slot, { memoryBytes: limits.memoryBytes, processes }) : null;
-    const parked = this.parked.get(slot);
+    // Its sandbox, if still due, is started after this run: one started during it would join its cgroups and be drained with it.
+    this.dueLaunchers.delete(slot);
+    let launcher = this.parked.get(slot);
     this.parked.delete(slot);
-    const launcher = parked?.isUsable ? parked : SandboxLauncher.spawn(this.launcherTarget(slot));
-    if (launcher !== parked) parked?.discard();
-    const running = launcher.run({
-      bwrapArgs: bwrapArgs({ language, limits, goCacheDir: this.goCacheDir }),
-      commandScript: language.commandScript(limits),
+    const programBytes = Buffer.byteLength(request.code);
+    if (!launcher?.isUsable || launcher.shape.fileBytes !== limits.fileBytes || launcher.shape.programBytes < programBytes) {
+      // An unfit sandbox must be gone before another joins the slot: it would count against the run's pids.max.
+      await launcher?.discard();
+      const shape = this.shape(limits.fileBytes, Math.max(programBytes, this.parkedShape.programBytes));
+      launcher = SandboxLauncher.spawn(this.launcherTarget(slot), shape);
+    }
+    const script = runScript({
+      language,
+      limits,
       source: request.code,
-      stdin: request.stdin,
-      wallTimeMs: limits.wallTimeMs,
-      outputBytes: limits.outputBytes,
       rlimits: {
         cpuSeconds: limits.cpuSeconds,
         addressSpaceBytes: language.addressSpaceBytes(limits.memoryBytes),
@@ -157,16 +181,17 @@ export class BubblewrapBackend implements SandboxBackend {
         fileBytes: limits.fileBytes,
       },
     });
-    // While this program runs, the event loop is free: the right moment to fork the other slots' launchers.
+    const running = launcher.run({ script, stdin: request.stdin, wallTimeMs: limits.wallTimeMs, outputBytes: limits.outputBytes });
+    // While this program runs, the event loop is free: the right moment to start the other slots' sandboxes.
     this.parkPending();
     return { outcome: await running, before };
   }
 
   /**
-   * Marks the slot's next launcher as due, rather than spawning it at once: a spawn forks this whole
-   * process (measured: several ms of a busy API's event loop), and right after a run that would delay its
-   * answer. It is spawned while the next run's program executes (runInSlot), or when the backend has been
-   * idle a moment; with one slot there is no other run to wait for, so it is spawned now.
+   * Marks the slot's next sandbox as due, rather than starting it at once: a spawn forks this whole process
+   * (measured: several ms of a busy API's event loop) and bwrap's setup takes CPU, and right after a run that would
+   * delay its answer. It is started while the next run's program executes (runInSlot), or when the backend has been
+   * idle a moment; with one slot there is no other run to wait for, so it is started now.
    */
   private parkLater(slot: number): void {
     if (this.options.slots === 1) return this.park(slot);
@@ -174,18 +199,24 @@ export class BubblewrapBackend implements SandboxBackend {
     setTimeout(() => this.parkPending(), IDLE_PARK_DELAY_MS).unref();
   }
 
-  /** Spawns every launcher that is due. */
+  /** Starts every sandbox that is due. */
   private parkPending(): void {
     if (!this.starting) return;
     for (const slot of this.dueLaunchers) this.park(slot);
     this.dueLaunchers.clear();
   }
 
-  /** Spawns the slot's next launcher now, so that joining the cgroups is paid while nobody waits. */
+  /** Starts the slot's next sandbox now, so that joining the cgroups and bwrap's setup are paid while nobody waits. */
   private park(slot: number): void {
     this.dueLaunchers.delete(slot);
-    this.parked.get(slot)?.discard();
-    this.parked.set(slot, SandboxLauncher.spawn(this.launcherTarget(slot)));
+    // A slot's sandbox is only replaced once it was used (run) or is gone (close): nothing is left to discard.
+    if (this.parked.has(slot)) return;
+    const { fileBytes, programBytes } = this.parkedShape;
+    this.parked.set(slot, SandboxLauncher.spawn(this.launcherTarget(slot), this.shape(fileBytes, programBytes)));
+  }
+
+  private shape(fileBytes: number, programBytes: number): SandboxShape {
+    return { fileBytes, programBytes, goCacheDir: this.goCacheDir };
   }
 
   private launcherTarget(slot: number): LauncherTarget {

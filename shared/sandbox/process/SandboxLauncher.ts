@@ -3,17 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { OutputCollector } from '../OutputCollector.ts';
-import { BWRAP_ARGS_FD, COMMAND_FD, RLIMITS_FD, SANDBOX_INIT, SOURCE_FD } from './bwrapArgs.ts';
-
-/** Resource limits set with the shell's `ulimit` right before it execs bwrap; they hold for every process in the sandbox. */
-export interface Rlimits {
-  cpuSeconds: number;
-  addressSpaceBytes: number;
-  /** RLIMIT_NPROC: counted per uid across the whole host, not per sandbox (see BubblewrapBackend). */
-  processes: number;
-  openFiles: number;
-  fileBytes: number;
-}
+import { BWRAP_ARGS_FD, bwrapArgs, PROGRAM_STDIN_FD, SANDBOX_INIT, type SandboxShape } from './bwrapArgs.ts';
+import { LAUNCHER_FAILURE, LAUNCHER_FAILURE_STATUS } from './runScript.ts';
 
 /** Who the launcher runs as and where it lives: fixed when it is spawned, before the run is known. */
 export interface LauncherTarget {
@@ -24,15 +15,11 @@ export interface LauncherTarget {
 }
 
 export interface LaunchOptions {
-  /** bwrap's options (bwrapArgs); the command is always SANDBOX_INIT. */
-  bwrapArgs: string[];
-  /** The script SANDBOX_INIT sources (the language's commandScript). */
-  commandScript: string;
-  source: string;
+  /** The script the sandbox's pid-1 shell reads (runScript): program, environment, rlimits, command. */
+  script: string;
   stdin: string;
   wallTimeMs: number;
   outputBytes: number;
-  rlimits: Rlimits;
 }
 
 export interface LaunchOutcome {
@@ -45,47 +32,27 @@ export interface LaunchOutcome {
   killedFor: 'time' | 'output' | null;
 }
 
-/** Printed by the launcher when it cannot set the sandbox up: a backend failure, not the program's. */
-export const LAUNCHER_FAILURE = 'twinmcp-sandbox-launcher: setup failed';
-const LAUNCHER_FAILURE_STATUS = 125;
-/** If bwrap has not exited this long after its namespace was killed, its whole process group is killed. */
+/** If bwrap has not exited this long after its namespace was killed (or a discarded sandbox was told to end), its group is killed. */
 const GROUP_KILL_GRACE_MS = 1_000;
 /** After the sandbox exits, how long its pipes may stay open before we close them. */
 const PIPE_GRACE_MS = 2_000;
 
 /**
- * One shell, started as the sandbox uid (libuv's setgroups(0) + setgid + setuid: no setpriv exec), joins the cgroups,
- * then waits for the run's rlimits on RLIMITS_FD, sets them with `ulimit` (no prlimit exec) and execs bwrap with its
- * options from BWRAP_ARGS_FD. Joining a cgroup v1 costs ~9 ms at the median (measured: the migration waits for an RCU
- * grace period unless one just passed), so the backend spawns the next run's launcher ahead, while no one waits.
- * Core dumps are off (a core_pattern pipe would run a host helper as root).
+ * One shell, started as the sandbox uid (libuv's setgroups(0) + setgid + setuid: no setpriv exec), joins the cgroups
+ * and execs bwrap at once, with its options from BWRAP_ARGS_FD: the namespaces, mounts and pid-1 shell are made before
+ * the run is known, and the sandbox then waits for the run's script on its stdin. Joining a cgroup v1 costs ~9 ms at the
+ * median (measured: the migration waits for an RCU grace period unless one just passed) and bwrap's setup ~4 ms, so
+ * the backend spawns the next run's sandbox ahead, while no one waits.
  */
 function launcherScript(cgroupJoin: string | null): string {
   const fail = `{ echo '${LAUNCHER_FAILURE}' >&2; exit ${LAUNCHER_FAILURE_STATUS}; }`;
-  const limits = [
-    'ulimit -c 0',
-    // Soft below hard: the program gets SIGXCPU at the limit (reported as 'time') rather than an anonymous SIGKILL.
-    'ulimit -S -t "$cpu"',
-    'ulimit -H -t $((cpu + 1))',
-    'ulimit -v "$as"',
-    'ulimit -p "$nproc"',
-    'ulimit -n "$nofile"',
-    'ulimit -f "$fsize"',
-  ];
-  return [
-    cgroupJoin ? `{ ${cgroupJoin}; } || ${fail}` : '',
-    // Closed unread when the launcher is discarded: then it just exits.
-    `read -r cpu as nproc nofile fsize <&${RLIMITS_FD} || exit ${LAUNCHER_FAILURE_STATUS}`,
-    `{ ${limits.join(' && ')}; } || ${fail}`,
-    `exec ${RLIMITS_FD}<&-`,
-    `exec /usr/bin/bwrap --args ${BWRAP_ARGS_FD} -- "$@"`,
-  ].join('\n');
+  return [cgroupJoin ? `{ ${cgroupJoin}; } || ${fail}` : '', `exec /usr/bin/bwrap --args ${BWRAP_ARGS_FD} -- "$@"`].join('\n');
 }
 
 /**
- * A spawned launcher waiting for its run. `run` feeds it the run's rlimits, bwrap options, command, source and stdin,
- * collects capped output, and kills the whole sandbox (its pid namespace) at the wall time or the first byte past the
- * output cap. Nothing the program does makes `run` reject.
+ * A sandbox started ahead and waiting for its run. `run` hands it the run's script and stdin, collects capped output,
+ * and kills the whole sandbox (its pid namespace) at the wall time or the first byte past the output cap. Nothing the
+ * program does makes `run` reject.
  */
 export class SandboxLauncher {
   private readonly child: ChildProcess;
@@ -94,23 +61,37 @@ export class SandboxLauncher {
   private spawnError: Error | null = null;
   private hasExited = false;
   private isUsed = false;
+  private groupKillTimer: NodeJS.Timeout | undefined;
 
-  private constructor(target: LauncherTarget) {
+  private constructor(
+    target: LauncherTarget,
+    /** What the sandbox was built with; a run that needs another shape cannot use it. */
+    readonly shape: SandboxShape,
+  ) {
     this.child = spawn('/bin/sh', ['-c', launcherScript(target.cgroupJoin), 'twinmcp-sandbox', ...SANDBOX_INIT], {
       cwd: '/',
       env: { PATH: '/usr/bin:/bin' },
       detached: true,
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       ...(target.uid === null ? {} : { uid: target.uid, gid: target.uid }),
     });
     this.child.on('error', (error) => (this.spawnError = error));
     this.child.on('exit', () => (this.hasExited = true));
     this.child.stderr?.on('data', (chunk: Buffer) => this.earlyStderr.push(chunk));
-    this.closed = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+    this.closed = new Promise((resolve) => {
+      this.child.on('close', (code, signal) => resolve({ code, signal }));
+      this.child.on('error', () => resolve({ code: null, signal: null }));
+    });
+    feed(
+      this.pipe(BWRAP_ARGS_FD),
+      bwrapArgs(shape)
+        .map((arg) => `${arg}\0`)
+        .join(''),
+    );
   }
 
-  static spawn(target: LauncherTarget): SandboxLauncher {
-    return new SandboxLauncher(target);
+  static spawn(target: LauncherTarget, shape: SandboxShape): SandboxLauncher {
+    return new SandboxLauncher(target, shape);
   }
 
   /** False once it has run, died or failed to start: take a fresh one then. */
@@ -118,11 +99,18 @@ export class SandboxLauncher {
     return !this.isUsed && !this.hasExited && !this.spawnError;
   }
 
-  /** Ends a launcher that will not be used. */
-  discard(): void {
+  /**
+   * Ends a sandbox that will not be used, and answers once it is gone. Its pid-1 shell reads an empty script and exits,
+   * and bwrap with it; killing bwrap first would leave that shell to the host's init. Only a sandbox that does not end
+   * so is killed.
+   */
+  async discard(): Promise<void> {
     this.isUsed = true;
     for (const stream of this.child.stdio) stream?.destroy();
-    if (this.child.pid && !this.hasExited) signalQuietly(-this.child.pid);
+    const timer = setTimeout(() => this.kill(), GROUP_KILL_GRACE_MS);
+    await this.closed;
+    clearTimeout(timer);
+    clearTimeout(this.groupKillTimer);
   }
 
   async run(options: LaunchOptions): Promise<LaunchOutcome> {
@@ -130,16 +118,10 @@ export class SandboxLauncher {
     this.isUsed = true;
     const { child } = this;
     let killedFor: LaunchOutcome['killedFor'] = null;
-    let groupKillTimer: NodeJS.Timeout | undefined;
     const kill = (reason: 'time' | 'output'): void => {
-      if (killedFor || !child.pid) return;
+      if (killedFor) return;
       killedFor = reason;
-      // Kill bwrap's child (pid 1 of the namespace, which takes every process in it) rather than bwrap itself: bwrap then
-      // reaps it and exits. Killing bwrap first left its child a zombie of the host's init (measured: 10 in 10 runs).
-      const namespaceInit = childrenOf(child.pid);
-      for (const pid of namespaceInit) signalQuietly(pid);
-      if (namespaceInit.length === 0) signalQuietly(-child.pid);
-      else groupKillTimer = setTimeout(() => signalQuietly(-child.pid!), GROUP_KILL_GRACE_MS);
+      this.kill();
     };
     const stdout = new OutputCollector(options.outputBytes, () => kill('output'));
     const stderr = new OutputCollector(options.outputBytes, () => kill('output'));
@@ -147,15 +129,8 @@ export class SandboxLauncher {
     child.stderr!.removeAllListeners('data');
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const { rlimits } = options;
-    const rlimitLine = [rlimits.cpuSeconds, Math.ceil(rlimits.addressSpaceBytes / 1024), rlimits.processes, rlimits.openFiles];
-    // Node types stdio as a 5-tuple; the array holds all seven pipes asked for.
-    const pipes: readonly (Readable | Writable | null | undefined)[] = child.stdio;
-    feed(pipes[RLIMITS_FD], `${[...rlimitLine, Math.ceil(rlimits.fileBytes / 512)].join(' ')}\n`);
-    feed(pipes[BWRAP_ARGS_FD], options.bwrapArgs.map((arg) => `${arg}\0`).join(''));
-    feed(pipes[COMMAND_FD], `${options.commandScript}\n`);
-    feed(pipes[SOURCE_FD], options.source);
-    feed(child.stdin, options.stdin);
+    feed(child.stdin, options.script);
+    feed(this.pipe(PROGRAM_STDIN_FD), options.stdin);
     const wallTimer = setTimeout(() => kill('time'), options.wallTimeMs);
     // A pipe held open past the sandbox's death must not hang the run.
     const pipeTimer = new Promise<void>((resolve) => child.once('exit', () => resolve()))
@@ -164,7 +139,7 @@ export class SandboxLauncher {
     void pipeTimer;
     const { code, signal } = await this.closed;
     clearTimeout(wallTimer);
-    clearTimeout(groupKillTimer);
+    clearTimeout(this.groupKillTimer);
     if (this.spawnError) throw this.spawnError;
     const stderrText = stderr.text();
     if (code === LAUNCHER_FAILURE_STATUS && stderrText.includes(LAUNCHER_FAILURE)) {
@@ -178,11 +153,31 @@ export class SandboxLauncher {
       ...exitStatus(code, signal),
     };
   }
+
+  /**
+   * Kills bwrap's child (pid 1 of the namespace, which takes every process in it) rather than bwrap itself: bwrap then
+   * reaps it and exits. Killing bwrap first left its child a zombie of the host's init (measured: 10 in 10 runs). The
+   * whole process group goes if bwrap is still there a moment later, or at once when there is no namespace yet.
+   */
+  private kill(): void {
+    const { pid } = this.child;
+    if (!pid || this.hasExited || this.groupKillTimer) return;
+    const namespaceInit = childrenOf(pid);
+    for (const child of namespaceInit) signalQuietly(child);
+    if (namespaceInit.length === 0) signalQuietly(-pid);
+    else this.groupKillTimer = setTimeout(() => signalQuietly(-pid), GROUP_KILL_GRACE_MS);
+  }
+
+  /** One of the extra pipes (Node types stdio as a 5-tuple of streams). */
+  private pipe(fd: number): Readable | Writable | null | undefined {
+    const pipes: readonly (Readable | Writable | null | undefined)[] = this.child.stdio;
+    return pipes[fd];
+  }
 }
 
-/** Spawns a launcher and runs it at once (when nothing could be spawned ahead). */
-export function launchSandbox(target: LauncherTarget, options: LaunchOptions): Promise<LaunchOutcome> {
-  return SandboxLauncher.spawn(target).run(options);
+/** Starts a sandbox and hands it its run at once (when none was started ahead, or the run needs another shape). */
+export function launchSandbox(target: LauncherTarget, shape: SandboxShape, options: LaunchOptions): Promise<LaunchOutcome> {
+  return SandboxLauncher.spawn(target, shape).run(options);
 }
 
 /** Pids of `pid`'s children (none when it has not forked yet or is gone). */

@@ -1,6 +1,6 @@
 import type { Language, SandboxLimits } from '../types.ts';
 
-/** Where the program's source lands inside the sandbox (under the private /tmp, the only place a bind target may be made). */
+/** Where the program lands inside the sandbox: the private /tmp, the only writable place. */
 export const SOURCE_DIR = '/tmp';
 
 /** The Go build cache inside the sandbox; it must be the same path when warming and when running (Go keys its cache by path). */
@@ -19,7 +19,7 @@ export interface ProcessLanguage {
   /** File name of the program inside SOURCE_DIR. */
   sourceFile: string;
   /**
-   * Shell commands the sandbox's pid-1 shell sources to run the program (as its child: never `exec`, which would make
+   * Shell commands the sandbox's pid-1 shell runs the program with (as its child: never `exec`, which would make
    * the program pid 1, where it would ignore signals it has no handler for and reap nothing).
    */
   commandScript: (limits: SandboxLimits) => string;
@@ -65,7 +65,7 @@ export const GO_ENV: Record<string, string> = {
 
 /**
  * Build, then run: a compile error exits 1 with the compiler's message on stderr, and the build's time counts. `go build`
- * opens more than 64 files at once (measured: "too many open files" now and then), so the launcher gives the build
+ * opens more than 64 files at once (measured: "too many open files" now and then), so the run's script gives the build
  * GO_BUILD_OPEN_FILES and the program is lowered to the run's own limit here.
  */
 const goBuildAndRun = (limits: SandboxLimits): string =>

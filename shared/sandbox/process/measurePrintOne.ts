@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import { createLogger } from '../../logger.ts';
 import { DEFAULT_LIMITS } from './testLimits.ts';
 import { BubblewrapBackend } from './BubblewrapBackend.ts';
-import { bwrapArgs } from './bwrapArgs.ts';
 import { CgroupPool } from './CgroupPool.ts';
 import { PROCESS_LANGUAGES } from './languages.ts';
+import { runScript } from './runScript.ts';
 import { launchSandbox } from './SandboxLauncher.ts';
 
 const exec = promisify(execFile);
@@ -22,30 +22,32 @@ const rounds = Number(process.argv[2] ?? 30);
 const backend = new BubblewrapBackend({ sandboxUid: 65_534, slots: 2, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
 await backend.start();
 
-/** bwrap and the launcher with its rlimits, optionally as the sandbox uid and in a cgroup slot of a pool of our own. */
+/**
+ * A sandbox started on the spot and handed its run at once (the backend's path when no sandbox was started ahead),
+ * optionally as the sandbox uid and in a cgroup slot of a pool of our own.
+ */
 const pool = await CgroupPool.create({ slots: 1, sandboxUid: 65_534, log: createLogger({ LOG_LEVEL: 'warn', LOG_PRETTY: false }) });
 await pool?.prepare(0, { memoryBytes: limits.memoryBytes, processes: limits.processes + 2 });
+const script = runScript({
+  language: python,
+  limits,
+  source: 'print(1)',
+  rlimits: { ...limits, addressSpaceBytes: python.addressSpaceBytes(limits.memoryBytes) },
+});
 const launch = (uid: number | null, cgroupJoin: string | null): Promise<unknown> =>
   launchSandbox(
     { uid, cgroupJoin },
-    {
-      bwrapArgs: bwrapArgs({ language: python, limits, goCacheDir: null }),
-      commandScript: python.commandScript(limits),
-      source: 'print(1)',
-      stdin: '',
-      wallTimeMs: limits.wallTimeMs,
-      outputBytes: limits.outputBytes,
-      rlimits: { ...limits, addressSpaceBytes: python.addressSpaceBytes(limits.memoryBytes) },
-    },
+    { fileBytes: limits.fileBytes, programBytes: 4096, goCacheDir: null },
+    { script, stdin: '', wallTimeMs: limits.wallTimeMs, outputBytes: limits.outputBytes },
   );
 
 const variants: Record<string, () => Promise<unknown>> = {
   'bare python3 -c': () => exec('/usr/bin/python3', ['-c', 'print(1)']),
   'bare python3 -I -S -c': () => exec('/usr/bin/python3', ['-I', '-S', '-c', 'print(1)']),
-  'bwrap + rlimits (no uid, no cgroup)': () => launch(null, null),
-  'bwrap + rlimits + uid (no cgroup)': () => launch(65_534, null),
-  'bwrap + rlimits + uid + cgroup join': () => launch(65_534, pool?.joinCommand(0) ?? null),
-  'backend (uid + cgroup + rlimits + bwrap)': () => backend.run({ language: 'python', code: 'print(1)', stdin: '', limits }),
+  'fresh sandbox (no uid, no cgroup)': () => launch(null, null),
+  'fresh sandbox + uid (no cgroup)': () => launch(65_534, null),
+  'fresh sandbox + uid + cgroup join': () => launch(65_534, pool?.joinCommand(0) ?? null),
+  'backend (sandbox started ahead)': () => backend.run({ language: 'python', code: 'print(1)', stdin: '', limits }),
 };
 const samples: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
 for (let round = 0; round < rounds + 3; round++) {

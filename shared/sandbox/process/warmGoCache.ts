@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bwrapArgs } from './bwrapArgs.ts';
 import type { ProcessLanguage } from './languages.ts';
+import { runScript } from './runScript.ts';
 import { launchSandbox } from './SandboxLauncher.ts';
 
 const GiB = 1024 ** 3;
@@ -50,14 +50,17 @@ export async function warmGoCache(go: ProcessLanguage): Promise<string> {
   };
   const outcome = await launchSandbox(
     { uid: null, cgroupJoin: null },
+    { fileBytes: limits.fileBytes, programBytes: Buffer.byteLength(WARM_UP_PROGRAM), goCacheDir: dir, isGoCacheWritable: true },
     {
-      bwrapArgs: bwrapArgs({ language: go, limits, goCacheDir: dir, isGoCacheWritable: true }),
-      commandScript: go.commandScript(limits),
-      source: WARM_UP_PROGRAM,
+      script: runScript({
+        language: go,
+        limits,
+        source: WARM_UP_PROGRAM,
+        rlimits: { ...limits, addressSpaceBytes: go.addressSpaceBytes(limits.memoryBytes) },
+      }),
       stdin: '',
       wallTimeMs: limits.wallTimeMs,
       outputBytes: limits.outputBytes,
-      rlimits: { ...limits, addressSpaceBytes: go.addressSpaceBytes(limits.memoryBytes) },
     },
   );
   if (outcome.exitCode !== 0) {
