@@ -42,6 +42,8 @@ const MIN_MEMORY_MIB = 8;
 /** How long past the wall time a worker may take to answer (IPC, disposing an isolate) before it is killed. */
 const BACKSTOP_GRACE_MS = 1_000;
 const RESPAWN_RETRY_MS = 1_000;
+/** Workers a run may be handed to when each dies before the program reaches it. */
+const MAX_ATTEMPTS = 3;
 
 export interface IsolateBackendOptions {
   /** Worker processes, each running one program at a time. */
@@ -54,6 +56,8 @@ export interface IsolateBackendOptions {
 interface QueuedRun {
   request: RunRequest & { language: 'javascript' | 'typescript' };
   queuedAt: number;
+  /** Workers that died before this run reached them. */
+  attempts: number;
   resolve: (result: RunResult) => void;
   reject: (error: Error) => void;
 }
@@ -107,7 +111,7 @@ export class IsolateBackend implements SandboxBackend {
     await this.start();
     if (this.isClosed) throw new Error('the isolate backend is closed');
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request: { ...request, language }, queuedAt, resolve, reject });
+      this.waiting.push({ request: { ...request, language }, queuedAt, attempts: 0, resolve, reject });
       this.dispatch();
     });
   }
@@ -137,7 +141,14 @@ export class IsolateBackend implements SandboxBackend {
       },
       limits.wallTimeMs + BACKSTOP_GRACE_MS,
     );
-    queued.resolve({ ...outcome, durationMs: performance.now() - queued.queuedAt });
+    const { neverStarted, ...result } = outcome;
+    if (neverStarted && !this.isClosed && queued.attempts < MAX_ATTEMPTS) {
+      // The worker died before the program reached it: the run goes first to the next worker, as if just queued.
+      queued.attempts += 1;
+      this.waiting.unshift(queued);
+    } else {
+      queued.resolve({ ...result, durationMs: performance.now() - queued.queuedAt });
+    }
     if (worker.isUsable && !this.isClosed) this.idle.push(worker);
     this.dispatch();
   }

@@ -75,6 +75,17 @@ describe('IsolateBackend workers', () => {
     expect(results.map((result) => result.stdout)).toEqual(['42\n', '42\n', '42\n', '42\n']);
   });
 
+  it('gives a run whose worker was killed before the program reached it to the next worker, instead of failing it', async () => {
+    const backend = createBackend(1);
+    await backend.start();
+    const [victim] = isolateWorkerPids();
+    // The backend has not noticed yet: the run is handed to the dead worker, then to its replacement.
+    process.kill(victim!, 'SIGKILL');
+    const result = await runCode(backend, 'console.log(6 * 7)');
+    expect(result).toMatchObject({ stdout: '42\n', stderr: '', exitCode: 0, limit: null });
+    expect(isolateWorkerPids()).not.toContain(victim);
+  });
+
   it('answers a run whose worker is killed mid-run with an error, then runs the next one on a new worker', async () => {
     const backend = createBackend(1);
     await backend.start();

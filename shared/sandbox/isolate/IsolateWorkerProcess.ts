@@ -25,12 +25,15 @@ const STDERR_TAIL_CHARS = 4_096;
 const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed|is_heap_oom|invalid size error/i;
 
 /** A run's result as the worker (or its death) decided it; the backend adds the duration. */
-export type WorkerRunOutcome = Omit<RunResult, 'durationMs'>;
+/** How a run ended; `neverStarted` when the worker was gone before the run reached it (the caller may retry it elsewhere). */
+export type WorkerRunOutcome = Omit<RunResult, 'durationMs'> & { neverStarted?: true };
 
 interface RunInFlight {
   id: number;
   resolve: (outcome: WorkerRunOutcome) => void;
   backstop: NodeJS.Timeout;
+  /** The worker said it received the run. */
+  started: boolean;
 }
 
 /**
@@ -117,16 +120,16 @@ export class IsolateWorkerProcess {
     const id = this.nextRunId++;
     this.stderrTail = '';
     return new Promise((resolve) => {
-      if (!this.child || !this.isUsable) return resolve(lostRun(null, 'the worker was not running'));
+      if (!this.child || !this.isUsable) return resolve({ ...lostRun(null, 'the worker was not running'), neverStarted: true });
       const backstop = setTimeout(() => {
         this.log.warn({ pid: this.pid, backstopMs }, 'isolate worker did not answer in time; killing it');
         this.finishRun(id, { ...timeLimit(), signal: 'SIGKILL' });
         this.kill();
       }, backstopMs);
-      this.inFlight = { id, resolve, backstop };
+      this.inFlight = { id, resolve, backstop, started: false };
       this.child.send({ type: 'run', id, ...request } satisfies WorkerRunRequest, (error) => {
         if (!error) return;
-        this.finishRun(id, lostRun(null, `it could not be sent to the worker (${error.message})`));
+        this.finishRun(id, { ...lostRun(null, `it could not be sent to the worker (${error.message})`), neverStarted: true });
         this.kill();
       });
     });
@@ -145,6 +148,7 @@ export class IsolateWorkerProcess {
   }
 
   private onMessage(message: WorkerMessage): void {
+    if (message.type === 'started' && this.inFlight?.id === message.id) this.inFlight.started = true;
     if (message.type !== 'result') return;
     const { id, stdout, stderr, exitCode, limit, truncated } = message;
     this.finishRun(id, { stdout, stderr, exitCode, signal: null, limit, truncated });
@@ -161,7 +165,10 @@ export class IsolateWorkerProcess {
   private onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isDead = true;
     const isOutOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
-    if (this.inFlight) {
+    if (this.inFlight && !this.inFlight.started) {
+      // Killed before the run reached it (an idle worker killed from outside): the program never ran.
+      this.finishRun(this.inFlight.id, { ...lostRun(signal, 'the worker stopped before it began'), neverStarted: true });
+    } else if (this.inFlight) {
       // An out-of-memory is the program's limit, not a signal sent to it.
       const outcome = isOutOfMemory
         ? { ...lostRun(null, 'the worker ran out of memory'), limit: 'memory' as const }

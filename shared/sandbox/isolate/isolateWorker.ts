@@ -59,6 +59,7 @@ function isRunRequest(message: unknown): message is WorkerRunRequest {
 
 process.on('message', (message: unknown) => {
   if (!isRunRequest(message)) return;
+  send({ type: 'started', id: message.id });
   void run(message)
     .catch((error: unknown): WorkerRunResult => {
       const stderr = `The sandbox failed to run the program: ${error instanceof Error ? error.message : String(error)}\n`;

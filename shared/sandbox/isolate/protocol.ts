@@ -30,6 +30,15 @@ export interface WorkerReady {
   node: string;
 }
 
+/**
+ * Worker → host: the run arrived and is starting. Until then a worker that dies has not touched the
+ * program, so the host gives the run to another worker instead of failing it.
+ */
+export interface WorkerRunStarted {
+  type: 'started';
+  id: number;
+}
+
 /** Worker → host: how a run ended. */
 export interface WorkerRunResult {
   type: 'result';
@@ -41,11 +50,11 @@ export interface WorkerRunResult {
   truncated: { stdout: boolean; stderr: boolean };
 }
 
-export type WorkerMessage = WorkerReady | WorkerRunResult;
+export type WorkerMessage = WorkerReady | WorkerRunStarted | WorkerRunResult;
 
 /** The worker is ours, but a message is still checked before the host trusts its shape. */
 export function isWorkerMessage(message: unknown): message is WorkerMessage {
   if (typeof message !== 'object' || message === null || !('type' in message)) return false;
   if (message.type === 'ready') return 'v8' in message && typeof message.v8 === 'string';
-  return message.type === 'result' && 'id' in message && typeof message.id === 'number';
+  return (message.type === 'result' || message.type === 'started') && 'id' in message && typeof message.id === 'number';
 }
