@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import {
-  addWorkspaceMember,
-  bearer,
-  createConversation,
-  createWorkspace,
-  createWorkspaceConversation,
-  registerUser,
-} from '../test/factories.ts';
-import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
+import { bearer, createConversation, registerUser } from '../test/factories.ts';
+import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
 import { connected, isSamePageLoad, markPageLoad, seesText, signIn } from './pages.ts';
 
 /**
@@ -36,15 +29,8 @@ describe('web client: live title and view counts', () => {
   it('renames the conversation from its heading, and another member’s page shows the new title without reloading', async () => {
     // Bob's page learns of the rename only through the document's `title`, which the collab server keeps
     // equal to the table's (its title mirror, conversation.renamed → `title`): this test needs that mirror.
-    const ada = await registerUser(stack.app, { name: 'Ada' });
-    const bob = await registerUser(stack.app, { name: 'Bob' });
-    const workspace = await createWorkspace(stack.app, ada, 'Titles team');
-    await addWorkspaceMember(stack.app, workspace.id, bob, 'member');
-    const conversation = await createWorkspaceConversation(stack.app, ada, workspace.id, 'Draft plan');
-    const [adaPage, bobPage] = [await openPage(), await openPage(PHONE)];
-    await signIn(adaPage, ada, `/c/${conversation.id}`);
-    await signIn(bobPage, bob, `/c/${conversation.id}`);
-    await Promise.all([connected(adaPage), connected(bobPage)]);
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Ada' }, { name: 'Bob', size: PHONE }], 'Draft plan');
+    const [adaPage, bobPage] = members.map((member) => member.page) as [Page, Page];
     await markPageLoad(bobPage);
 
     await heading(adaPage, 'Draft plan').getByRole('button').click();

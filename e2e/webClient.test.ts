@@ -4,16 +4,8 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { signAccessToken } from '@shared/auth.ts';
-import {
-  addWorkspaceMember,
-  bearer,
-  createConversation,
-  createWorkspace,
-  createWorkspaceConversation,
-  registerUser,
-  type TestUser,
-} from '../test/factories.ts';
-import { PHONE, SCREENSHOT_DIR, startStack, type Stack } from './harness.ts';
+import { bearer, createConversation, registerUser, type TestUser } from '../test/factories.ts';
+import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
 import { connected, seesText, signIn } from './pages.ts';
 
 /** The e2e stack's attachment cap. */
@@ -276,15 +268,8 @@ describe('web client in Chromium', () => {
   }, 30_000);
 
   it('attaches by picker and by drag-and-drop, shows both files to members and share viewers, and says why one was refused', async () => {
-    const ada = await registerUser(stack.app, { name: 'Ada' });
-    const bob = await registerUser(stack.app, { name: 'Bob' });
-    const workspace = await createWorkspace(stack.app, ada, 'Files team');
-    await addWorkspaceMember(stack.app, workspace.id, bob, 'member');
-    const conversation = await createWorkspaceConversation(stack.app, ada, workspace.id, 'Moodboard');
-    const [adaPage, bobPage] = [await openPage(), await openPage(PHONE)];
-    await signIn(adaPage, ada, `/c/${conversation.id}`);
-    await signIn(bobPage, bob, `/c/${conversation.id}`);
-    await Promise.all([connected(adaPage), connected(bobPage)]);
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Ada' }, { name: 'Bob', size: PHONE }], 'Moodboard');
+    const [{ user: ada, page: adaPage }, { page: bobPage }] = members as [(typeof members)[number], (typeof members)[number]];
     const chip = (name: string, state: string) => adaPage.locator(`.chip[data-state="${state}"]`, { hasText: name });
 
     // A picture through the file picker, a text file dropped on the draft, and one file over the cap.
