@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { TEST_REDIS_URL, createEmptyDatabase, deleteRedisKeys, uniqueName } from '../test/services.ts';
+import { startRestApp } from './lib/servers.ts';
 import { REPO_ROOT, startServer, type ChildServer } from './lib/childServer.ts';
 import { uploadFileAsForm } from './lib/multipartUpload.ts';
 
@@ -159,33 +159,16 @@ try {
 
 /** The REST app in its own process on a fresh database, with a user and a conversation to upload to. */
 async function startApi(env: Record<string, string>) {
-  const database = await createEmptyDatabase();
-  const prefix = `${uniqueName('twinmcp-bench')}:`;
-  cleanups.push(async () => {
-    await database.drop();
-    await deleteRedisKeys(prefix);
-  });
-  const app = await startServer('app', {
-    NODE_ENV: 'production',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    DATABASE_URL: database.url,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: prefix,
-    JWT_SECRET: crypto.randomBytes(32).toString('base64url'),
-    LOG_LEVEL: 'silent',
-    DATA_DIR: path.join(work, 'data'),
-    ATTACHMENT_MAX_BYTES: String(SIZE + MIB),
-    ...env,
-  });
-  children.push(app);
-  const session = await call(`${app.url}/api/auth/register`, {
-    email: `bench-${crypto.randomUUID()}@example.com`,
-    password: 'bench password 1',
-    name: 'Bench',
-  });
-  const token = session.accessToken as string;
-  const conversation = (await call(`${app.url}/api/conversations`, { title: 'uploads' }, token)).data as { id: string };
+  const app = await startRestApp({ DATA_DIR: path.join(work, 'data'), ATTACHMENT_MAX_BYTES: String(SIZE + MIB), ...env });
+  cleanups.push(() => app.close());
+  const { data: session } = (await app.call('POST', '/api/auth/register', {
+    body: { email: `bench-${crypto.randomUUID()}@example.com`, password: 'bench password 1', name: 'Bench' },
+    expect: 201,
+  })) as { data: { accessToken: string } };
+  const token = session.accessToken;
+  const { data: conversation } = (await app.call('POST', '/api/conversations', { token, body: { title: 'uploads' }, expect: 201 })) as {
+    data: { id: string };
+  };
   const url = `${app.url}/api/conversations/${conversation.id}/attachments`;
   return {
     async upload(): Promise<number> {
@@ -196,16 +179,6 @@ async function startApi(env: Record<string, string>) {
       return res.ms;
     },
   };
-}
-
-async function call(url: string, body: unknown, token?: string): Promise<Record<string, unknown>> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as Record<string, unknown>;
 }
 
 function round1(value: number): number {

@@ -9,15 +9,19 @@ export interface RestAppServer extends ChildServer {
 }
 
 /**
- * Runs `use` against the real REST app, configured as production is: NODE_ENV=production, a fresh
- * PostgreSQL database (migrated by the app at start, as `npm run start:api` does), Redis for the bus
- * and rate limits under a prefix of its own, logs silenced. The app, the database and the Redis keys
- * are gone afterwards, whatever happened.
+ * Starts the real REST app, configured as production is: NODE_ENV=production, a fresh PostgreSQL
+ * database (migrated by the app at start, as `npm run start:api` does), Redis for the bus and rate
+ * limits under a prefix of its own, logs silenced; `env` adds to or overrides that. `close()` stops it
+ * and removes the database and the Redis keys; if it fails to start, they are removed at once.
  */
-export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+export async function startRestApp(env: Record<string, string> = {}): Promise<RestAppServer & { close(): Promise<void> }> {
   const database = await createEmptyDatabase();
   const prefix = `${uniqueName('twinmcp-bench')}:`;
-  let server: ChildServer | undefined;
+  const cleanUp = async () => {
+    await database.drop();
+    await deleteRedisKeys(prefix);
+  };
+  let server: ChildServer;
   try {
     server = await startServer('app', {
       NODE_ENV: 'production',
@@ -31,12 +35,28 @@ export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>, en
       DATA_DIR: '/nonexistent-bench-data-dir',
       ...env,
     });
-    const base = server.url;
-    return await use({ ...server, call: (method, path, options) => callJson(base, method, path, options) });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  const base = server.url;
+  return {
+    ...server,
+    call: (method, path, options) => callJson(base, method, path, options),
+    async close() {
+      await server.stop();
+      await cleanUp();
+    },
+  };
+}
+
+/** Runs `use` against the real REST app (startRestApp); the app, its database and Redis keys are gone afterwards, whatever happened. */
+export async function withRestApp<T>(use: (app: RestAppServer) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const app = await startRestApp(env);
+  try {
+    return await use(app);
   } finally {
-    await server?.stop();
-    await database.drop();
-    await deleteRedisKeys(prefix);
+    await app.close();
   }
 }
 
