@@ -182,6 +182,43 @@ const ConfigSchema = z
         z.array(z.string().regex(/^(javascript|typescript|python|ruby|go|bash)=\S+$/, 'must be language=image pairs separated by commas')),
       )
       .transform((pairs) => Object.fromEntries(pairs.map((pair) => pair.split('=', 2) as [string, string]))),
+    /** OpenAI API key. Set: OpenAI transcribes, speaks and describes images ahead of the local engines. */
+    OPENAI_API_KEY: z.string().min(1).optional(),
+    /** OpenAI-compatible API base URL (Azure OpenAI, a proxy, a local server). Default https://api.openai.com/v1. */
+    OPENAI_BASE_URL: url(['http', 'https']).optional(),
+    /** OpenAI model for speech to text. Default whisper-1. */
+    OPENAI_TRANSCRIBE_MODEL: z.string().min(1).default('whisper-1'),
+    /** OpenAI model for text to speech. Default tts-1. */
+    OPENAI_TTS_MODEL: z.string().min(1).default('tts-1'),
+    /** OpenAI model that describes images. Default gpt-4o-mini. */
+    OPENAI_VISION_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    /** Google service-account key file. Set: Google Speech, Text-to-Speech and Vision serve after OpenAI, before the local engines. */
+    GOOGLE_APPLICATION_CREDENTIALS: z.string().min(1).optional(),
+    /** host:port of the Google APIs (a private endpoint or regional host). Unset: each client library's default. */
+    GOOGLE_API_ENDPOINT: z
+      .string()
+      .regex(/^[\w.-]+(:\d+)?$/, 'must be host or host:port')
+      .optional(),
+    /** Longest a cloud engine may take for one request before the local engine answers instead, in ms. Default 15000. */
+    CLOUD_ENGINE_TIMEOUT_MS: integer(100, 600_000, 'an integer from 100 to 600000').default(15_000),
+    /** Largest audio upload, in bytes (OpenAI's cap). Default 26214400 (25 MiB). */
+    VOICE_MAX_BYTES: positiveInt.default(26_214_400),
+    /** Longest recording transcribed, in seconds; longer ones are refused (400). Default 600. */
+    VOICE_MAX_SECONDS: integer(1, 86_400, 'a number of seconds (1-86400)').default(600),
+    /** Recordings longer than this, in seconds, are transcribed by the job queue (202, then progress). Default 60. */
+    VOICE_SYNC_SECONDS: integer(1, 86_400, 'a number of seconds (1-86400)').default(60),
+    /** Largest image upload, in bytes. Default 20971520 (20 MiB). */
+    IMAGE_MAX_BYTES: positiveInt.default(20_971_520),
+    /** Largest image decoded, in pixels (width × height); a bigger one (a decompression bomb) is refused unread. Default 100000000. */
+    IMAGE_MAX_PIXELS: positiveInt.default(100_000_000),
+    /** Images bigger than this, in bytes, are analysed by the job queue (202, then progress). Default 8388608 (8 MiB). */
+    IMAGE_SYNC_BYTES: positiveInt.default(8_388_608),
+    /** tesseract.js OCR workers. Default 1. */
+    OCR_WORKERS: integer(1, 16, 'an integer from 1 to 16').default(1),
+    /** Images an OCR worker reads before it is replaced (tesseract.js workers grow). Default 50. */
+    OCR_WORKER_RECYCLE_AFTER: integer(1, 100_000, 'an integer from 1 to 100000').default(50),
+    /** Requests to voice and image endpoints one user may make per minute. Default 60. */
+    RATE_LIMIT_MEDIA_PER_USER: positiveInt.default(60),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
