@@ -90,6 +90,20 @@ describe('streaming transcription at /api/voice/stream', () => {
     expect(client.messages[0]).toMatchObject({ type: 'error', error: { code: 'start_expected' } });
   });
 
+  it('closes a socket that never sends start', async () => {
+    const quick = http.createServer(a.t.app);
+    attachVoiceStream(quick, a.t.services, { startTimeoutMs: 200 });
+    await new Promise<void>((resolve) => quick.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = await connect(`ws://127.0.0.1:${(quick.address() as AddressInfo).port}${VOICE_STREAM_PATH}`);
+      expect((await client.closed).code).toBe(1008);
+      expect(client.messages).toEqual([{ type: 'error', error: { code: 'start_timeout', message: expect.any(String) } }]);
+    } finally {
+      quick.closeAllConnections();
+      await new Promise((resolve) => quick.close(resolve));
+    }
+  });
+
   it('refuses an upgrade on any other path', async () => {
     const port = (server.address() as AddressInfo).port;
     await expect(connect(`ws://127.0.0.1:${port}/api/elsewhere`)).rejects.toThrow();

@@ -42,7 +42,7 @@ const StopFrame = z.object({ type: z.literal('stop') });
  * transcription, exactly as an upload would be (stored, cached, engines in order), answered as
  * `{ type: 'final', data }` before a normal close.
  */
-export function attachVoiceStream(server: http.Server, services: Services): WebSocketServer {
+export function attachVoiceStream(server: http.Server, services: Services, options: { startTimeoutMs?: number } = {}): WebSocketServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
   server.on('upgrade', (req, socket, head) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -51,7 +51,7 @@ export function attachVoiceStream(server: http.Server, services: Services): WebS
       if (server.listenerCount('upgrade') === 1) socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => new VoiceStreamSession(ws, services).begin());
+    wss.handleUpgrade(req, socket, head, (ws) => new VoiceStreamSession(ws, services).begin(options.startTimeoutMs ?? START_TIMEOUT_MS));
   });
   server.once('close', () => wss.close());
   return wss;
@@ -74,10 +74,10 @@ class VoiceStreamSession {
     private readonly services: Services,
   ) {}
 
-  begin(): void {
+  begin(startTimeoutMs: number): void {
     const startTimer = setTimeout(
-      () => this.fail(new AppError(408, 'start_timeout', 'No start frame within 10 seconds'), 1008),
-      START_TIMEOUT_MS,
+      () => this.fail(new AppError(408, 'start_timeout', `No start frame within ${startTimeoutMs} ms`), 1008),
+      startTimeoutMs,
     );
     this.ws.on('message', (data, isBinary) => {
       this.onMessage(data, isBinary).catch((error: unknown) => this.fail(error));
