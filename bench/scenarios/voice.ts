@@ -7,8 +7,10 @@ import { promisify } from 'node:util';
 import { summarize } from '../lib/latency.ts';
 import { withRestApp, type RestAppServer } from '../lib/servers.ts';
 import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
+import { pcmToWav } from '../../shared/voice/wav.ts';
 
 const run = promisify(execFile);
+const execFileBuffer = promisify(execFile);
 
 /** About thirty seconds of speech when flite says them one after the other. */
 export const VOICE_BENCH_SENTENCES = [
@@ -62,13 +64,20 @@ async function speakSentences(dir: string): Promise<string> {
   return output;
 }
 
-/** The same WAV with `extraSamples` of silence more at its end: other bytes, the same speech once trimmed. */
-async function variant(wav: Buffer, extraSamples: number): Promise<Buffer> {
-  const pcm = Buffer.concat([wav.subarray(44), Buffer.alloc(extraSamples * 2)]);
-  const header = Buffer.from(wav.subarray(0, 44));
-  header.writeUInt32LE(36 + pcm.length, 4);
-  header.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([header, pcm]);
+/** The recording as WAV with `extraSamples` of silence more at its end: other bytes, the same speech once trimmed. */
+const variant = (pcm: Buffer, extraSamples: number) => pcmToWav(Buffer.concat([pcm, Buffer.alloc(extraSamples * 2)]));
+
+/** A WAV file's samples as raw 16 kHz mono s16le PCM. */
+async function pcmOf(file: string): Promise<Buffer> {
+  const { stdout } = await execFileBuffer(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-i', file, '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'],
+    {
+      encoding: 'buffer',
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
+  return stdout;
 }
 
 async function signUp(app: RestAppServer): Promise<string> {
@@ -126,15 +135,15 @@ export const voiceTranscription: Scenario = {
   async run(load) {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinmcp-bench-voice-'));
     try {
-      const wav = await fs.readFile(await speakSentences(dir));
+      const wav = await pcmOf(await speakSentences(dir));
       const runs = runsFor(load);
       const results: Transcribed[] = [];
       await withRestApp(
         async (app) => {
           const token = await signUp(app);
           // Warm-up: the first decode and model load read their files from disk.
-          await transcribeThroughApi(app, token, await variant(wav, 1));
-          for (let i = 0; i < runs; i++) results.push(await transcribeThroughApi(app, token, await variant(wav, 2 + i)));
+          await transcribeThroughApi(app, token, variant(wav, 1));
+          for (let i = 0; i < runs; i++) results.push(await transcribeThroughApi(app, token, variant(wav, 2 + i)));
         },
         { RATE_LIMIT_MEDIA_PER_USER: '100000' },
       );
