@@ -51,8 +51,8 @@ export async function annotateWithGoogle(
       text: (result.fullTextAnnotation?.text ?? whole?.description ?? '').trim(),
       words: words.map((word) => ({
         text: word.description ?? '',
-        // Google gives no per-word confidence in textAnnotations.
-        confidence: Math.round((word.confidence ?? word.score ?? 1) * 1000) / 10,
+        // textAnnotations' confidence is deprecated and left 0 (unset): Google then stands by the word.
+        confidence: Math.round((word.confidence || word.score || 1) * 1000) / 10,
         box: pixelBox(word.boundingPoly?.vertices ?? [], image.scale, image.scale),
       })),
     },
