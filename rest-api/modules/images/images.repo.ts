@@ -68,11 +68,15 @@ export function findAnalysisForUser(db: Knex, userId: string, id: string): Promi
   return db<ImageAnalysisRow>('image_analyses').where({ id, user_id: userId }).first();
 }
 
-/** A finished analysis of the same bytes for the same features (features in canonical order), if any. */
+/**
+ * A finished analysis of the same bytes for the same features (features in canonical order), if any.
+ * One a cloud engine failed in is not reused: the next upload gets another chance at the better engine.
+ */
 export function findCachedAnalysis(db: Knex, sha256: string, features: readonly ImageFeature[]): Promise<ImageAnalysisRow | undefined> {
   return db<ImageAnalysisRow>('image_analyses')
     .where({ sha256, status: 'done' })
     .andWhereRaw('features = ?::text[]', [`{${features.join(',')}}`])
+    .andWhereRaw("fallbacks = '[]'::jsonb")
     .orderBy('completed_at', 'desc')
     .first();
 }
