@@ -99,7 +99,10 @@ export class VisionEngines {
     const fromGoogle = once(() => this.annotateWithGoogle(toCloud, metadata, features));
     const run = async <T>(feature: ImageFeature, chain: Array<Engine<T> | undefined>): Promise<T | undefined> => {
       if (!wants(feature)) return undefined;
-      const result = await withFallback(chain.filter((engine): engine is Engine<T> => engine !== undefined), fallback);
+      const result = await withFallback(
+        chain.filter((engine): engine is Engine<T> => engine !== undefined),
+        fallback,
+      );
       engines[feature] = result.engine;
       fallbacks.push(...result.fallbacks);
       await finished();
@@ -114,7 +117,10 @@ export class VisionEngines {
         googleEngine((found) => found.text),
         { name: 'tesseract', run: () => recognizeText(this.ocr, bytes, metadata, maxPixels) },
       ]),
-      run('objects', [googleEngine((found) => found.objects), { name: 'centernet', run: () => this.objects.detect(bytes, metadata, maxPixels) }]),
+      run('objects', [
+        googleEngine((found) => found.objects),
+        { name: 'centernet', run: () => this.objects.detect(bytes, metadata, maxPixels) },
+      ]),
     ]);
     const openai = this.openai;
     const described = await run('description', [
@@ -124,7 +130,13 @@ export class VisionEngines {
       },
       { name: 'local', run: async () => ({ description: describeLocally(metadata, { text: text?.text, objects }), labels: [] }) },
     ]);
-    const googleLabels = this.google && (wants('text') || wants('objects')) ? await fromGoogle().then((found) => found.labels, () => []) : [];
+    const googleLabels =
+      this.google && (wants('text') || wants('objects'))
+        ? await fromGoogle().then(
+            (found) => found.labels,
+            () => [],
+          )
+        : [];
     return {
       metadata,
       thumbnail,

@@ -75,7 +75,9 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
     const orphans = isRecorded ? written : [upload.key, ...written];
     await Promise.all(
       orphans.map((key) =>
-        deps.storage.delete(key).catch((cleanupError: unknown) => deps.log.error({ err: cleanupError, key }, 'could not delete the object of a refused image')),
+        deps.storage
+          .delete(key)
+          .catch((cleanupError: unknown) => deps.log.error({ err: cleanupError, key }, 'could not delete the object of a refused image')),
       ),
     );
     throw error;

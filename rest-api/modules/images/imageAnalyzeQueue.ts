@@ -38,7 +38,10 @@ export function createImageAnalyzeQueue(deps: AnalysisDeps & { db: Db }) {
       } catch (error) {
         const isFinal = error instanceof AppError || isLastAttempt;
         if (!isFinal) throw error;
-        const failure = error instanceof AppError ? { code: error.code, message: error.message } : { code: 'analysis_failed', message: 'The analysis failed' };
+        const failure =
+          error instanceof AppError
+            ? { code: error.code, message: error.message }
+            : { code: 'analysis_failed', message: 'The analysis failed' };
         log.warn({ err: error, analysisId }, 'image analysis failed');
         deps.metrics.failed(failure.code);
         await updateAnalysis(deps.db, analysisId, { status: 'failed', error: failure, completed_at: new Date() });

@@ -35,7 +35,8 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
   const engines = new VisionEngines(config, log);
   services.beforeClose(() => engines.close());
   // Tests start engines on first use; a server loads the OCR model and the object model while it starts.
-  if (config.NODE_ENV !== 'test') void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
+  if (config.NODE_ENV !== 'test')
+    void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
   const metrics = createImageMetrics(registry);
   const deps = { db, storage, jobs, config, engines, metrics, log };
   jobs.define(createImageAnalyzeQueue(deps));
