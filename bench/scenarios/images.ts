@@ -1,0 +1,146 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createWorker, OEM } from 'tesseract.js';
+import { ENGLISH_LANG_PATH } from '@shared/vision/ocr/OcrPool.ts';
+import { PHOTO_WITH_PERSON, textImage } from '../../test/images.ts';
+import { summarize } from '../lib/latency.ts';
+import { withRestApp, type RestAppServer } from '../lib/servers.ts';
+import type { LoadSettings, Measurement, Scenario } from '../lib/types.ts';
+
+/** Every request of a run is one analysis: the per-user limit must not refuse any. */
+const IMAGES_BENCH_ENV = { RATE_LIMIT_MEDIA_PER_USER: '100000000' };
+
+async function signUp(app: RestAppServer): Promise<string> {
+  const { data } = (await app.call('POST', '/api/auth/register', {
+    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
+    expect: 201,
+  })) as { data: { accessToken: string } };
+  return data.accessToken;
+}
+
+/** Runs `once` again and again, one at a time, for the warm-up and then the measured seconds; the measured latencies. */
+async function repeat(label: string, load: LoadSettings, once: () => Promise<void>, prepare: () => Promise<void> = async () => undefined) {
+  const runFor = async (seconds: number) => {
+    const latencies: number[] = [];
+    const until = performance.now() + seconds * 1_000;
+    while (performance.now() < until) {
+      await prepare();
+      const started = performance.now();
+      await once();
+      latencies.push(performance.now() - started);
+    }
+    return latencies;
+  };
+  await runFor(load.warmupSeconds);
+  const latencies = await runFor(load.durationSeconds);
+  const measurement: Measurement = {
+    label,
+    requestsPerSecond: latencies.length / load.durationSeconds,
+    latencyMs: summarize(latencies),
+    requests: latencies.length,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    durationSeconds: load.durationSeconds,
+    connections: 1,
+  };
+  return measurement;
+}
+
+/** POSTs an image to /api/image/analyze and checks it was analysed (not cached) in the request. */
+async function analyze(app: RestAppServer, token: string, bytes: Buffer, features: string): Promise<void> {
+  const form = new FormData();
+  form.append('image', new Blob([new Uint8Array(bytes)]), 'bench.img');
+  const res = await fetch(`${app.url}/api/image/analyze?features=${features}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  const body = (await res.json()) as { data?: { cached: boolean; status: string } };
+  if (res.status !== 200 || body.data?.cached !== false) throw new Error(`analyze answered ${res.status} ${JSON.stringify(body)}`);
+}
+
+/** The app with a storage directory of its own, removed afterwards. */
+async function withImagesApp<T>(use: (app: RestAppServer, token: string) => Promise<T>): Promise<T> {
+  const storageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinmcp-bench-images-'));
+  try {
+    return await withRestApp(async (app) => use(app, await signUp(app)), { ...IMAGES_BENCH_ENV, STORAGE_DIR: storageDir });
+  } finally {
+    await fs.rm(storageDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * OCR of a two-line text image (1000×260 PNG) through the API (upload, storage, the tesseract.js pool,
+ * the record in PostgreSQL) against tesseract.js alone on the same image, one at a time, both asking
+ * for words with boxes. Each upload differs by one pixel, so the cache never answers. Goal: p50 ≤ 1.2×.
+ */
+export const imagesOcr: Scenario = {
+  id: 'images-ocr',
+  title: 'POST /api/image/analyze?features=text, one client, against bare tesseract.js',
+  targets: { maxP50Ratio: 1.2 },
+  async run(load) {
+    const image = await textImage(1000, 260, [
+      { text: 'Quarterly budget review', x: 30, y: 100, fontSize: 56 },
+      { text: 'Room 42 at noon on Friday', x: 30, y: 200, fontSize: 48 },
+    ]);
+    const raw = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+    let variant = image;
+    let counter = 0;
+    // A different corner pixel each time: new bytes (no cache hit), the same text.
+    const nextVariant = async () => {
+      const pixels = Buffer.from(raw.data);
+      pixels[0] = counter++ % 256;
+      pixels[1] = Math.floor(counter / 256) % 256;
+      variant = await sharp(pixels, { raw: raw.info }).png().toBuffer();
+    };
+    const subject = await withImagesApp((app, token) =>
+      repeat('REST app, tesseract.js pool', load, () => analyze(app, token, variant, 'text'), nextVariant),
+    );
+    const worker = await createWorker('eng', OEM.LSTM_ONLY, { langPath: ENGLISH_LANG_PATH, gzip: true, cacheMethod: 'none' });
+    try {
+      const baseline = await repeat('bare tesseract.js worker', load, async () => {
+        await worker.recognize(image, {}, { blocks: true, text: true });
+      });
+      return { subject, baseline };
+    } finally {
+      await worker.terminate();
+    }
+  },
+};
+
+/**
+ * A WebP thumbnail of a 12-megapixel JPEG (4000×3000, ~3 MB) through the API (features
+ * metadata,thumbnail: upload, storage of the original and the thumbnail, the record) against sharp
+ * alone making the same thumbnail from the same bytes. Each upload carries a different JPEG comment,
+ * so the cache never answers and the pixels are the same. Goal: p50 ≤ 1.2×.
+ */
+export const imagesThumbnail: Scenario = {
+  id: 'images-thumbnail',
+  title: 'POST /api/image/analyze?features=metadata,thumbnail, 12 MP JPEG, one client, against bare sharp',
+  targets: { maxP50Ratio: 1.2 },
+  async run(load) {
+    const photo = await sharp(PHOTO_WITH_PERSON).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    let variant = photo;
+    let counter = 0;
+    const nextVariant = async () => {
+      // A COM segment right after the start-of-image marker: new bytes, nothing more to decode.
+      const comment = Buffer.from(`bench ${counter++}`);
+      const segment = Buffer.alloc(4);
+      segment.writeUInt16BE(0xfffe, 0);
+      segment.writeUInt16BE(comment.length + 2, 2);
+      variant = Buffer.concat([photo.subarray(0, 2), segment, comment, photo.subarray(2)]);
+    };
+    const subject = await withImagesApp((app, token) =>
+      repeat('REST app, sharp', load, () => analyze(app, token, variant, 'metadata,thumbnail'), nextVariant),
+    );
+    const baseline = await repeat('bare sharp', load, async () => {
+      await sharp(photo).metadata();
+      await sharp(photo).rotate().resize(512, 512, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
+    });
+    return { subject, baseline, notes: [`the JPEG is ${(photo.length / 1_048_576).toFixed(1)} MiB`] };
+  },
+};
