@@ -102,9 +102,14 @@ export const imagesOcr: Scenario = {
     );
     const worker = await createWorker('eng', OEM.LSTM_ONLY, { langPath: ENGLISH_LANG_PATH, gzip: true, cacheMethod: 'none' });
     try {
-      const baseline = await repeat('bare tesseract.js worker', load, async () => {
-        await worker.recognize(image, {}, { blocks: true, text: true });
-      });
+      const baseline = await repeat(
+        'bare tesseract.js worker',
+        load,
+        async () => {
+          await worker.recognize(variant, {}, { blocks: true, text: true });
+        },
+        nextVariant,
+      );
       return { subject, baseline };
     } finally {
       await worker.terminate();
@@ -113,7 +118,7 @@ export const imagesOcr: Scenario = {
 };
 
 /**
- * A WebP thumbnail of a 12-megapixel JPEG (4000×3000, ~3 MB) through the API (features
+ * A WebP thumbnail of a 12-megapixel JPEG (4000×3000 with grain, a few MB, like a phone's photo) through the API (features
  * metadata,thumbnail: upload, storage of the original and the thumbnail, the record) against sharp
  * alone making the same thumbnail from the same bytes. Each upload carries a different JPEG comment,
  * so the cache never answers and the pixels are the same. Goal: p50 ≤ 1.2×.
@@ -123,7 +128,10 @@ export const imagesThumbnail: Scenario = {
   title: 'POST /api/image/analyze?features=metadata,thumbnail, 12 MP JPEG, one client, against bare sharp',
   targets: { maxP50Ratio: 1.2 },
   async run(load) {
-    const photo = await sharp(PHOTO_WITH_PERSON).resize(4000, 3000, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    // Upscaled, the screenshot is smooth and compresses far better than a photo: grain makes it one (~3 MB).
+    const { data, info } = await sharp(PHOTO_WITH_PERSON).resize(4000, 3000, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const grain = Buffer.from(data.map((value) => Math.min(255, value + crypto.randomInt(24))));
+    const photo = await sharp(grain, { raw: info }).jpeg({ quality: 90 }).toBuffer();
     let variant = photo;
     let counter = 0;
     const nextVariant = async () => {
@@ -137,10 +145,17 @@ export const imagesThumbnail: Scenario = {
     const subject = await withImagesApp((app, token) =>
       repeat('REST app, sharp', load, () => analyze(app, token, variant, 'metadata,thumbnail'), nextVariant),
     );
-    const baseline = await repeat('bare sharp', load, async () => {
-      await sharp(photo).metadata();
-      await sharp(photo).rotate().resize(512, 512, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
-    });
+    // As in the app, where every upload is new bytes: libvips' cache must not answer the baseline's repeats.
+    sharp.cache(false);
+    const baseline = await repeat(
+      'bare sharp',
+      load,
+      async () => {
+        await sharp(variant).metadata();
+        await sharp(variant).rotate().resize(512, 512, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
+      },
+      nextVariant,
+    );
     return { subject, baseline, notes: [`the JPEG is ${(photo.length / 1_048_576).toFixed(1)} MiB`] };
   },
 };

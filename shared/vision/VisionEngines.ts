@@ -78,15 +78,17 @@ export class VisionEngines {
   /**
    * Analyses an image for `features`. Refuses before decoding anything an image with too many pixels
    * (413 `image_too_large`) or bytes that are no image (400 `image_invalid`); a truncated file fails
-   * with `image_invalid` when its pixels are needed. `onProgress` hears 0–1 as features finish.
+   * with `image_invalid` when its pixels are needed. `onProgress` hears 0–1 as features finish;
+   * `header` is what readImageHeader already said of these bytes, if the caller asked it.
    */
   async analyze(
     bytes: Buffer,
     features: readonly ImageFeature[],
-    onProgress: (fraction: number) => Promise<void> = async () => undefined,
+    options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
   ): Promise<ImageAnalysisResult> {
     const maxPixels = this.config.IMAGE_MAX_PIXELS;
-    const metadata = await readImageHeader(bytes, maxPixels);
+    const metadata = options.header ?? (await readImageHeader(bytes, maxPixels));
+    const onProgress = options.onProgress ?? (async () => undefined);
     const wants = (feature: ImageFeature) => features.includes(feature);
     const engines: ImageAnalysisResult['engines'] = { ...(wants('metadata') ? { metadata: 'sharp' } : {}) };
     const fallbacks: EngineFailure[] = [];
