@@ -75,6 +75,7 @@ describe('image analysis with OpenAI configured', () => {
       fallbacks: [{ engine: 'openai', reason: `no answer within ${DEADLINE_MS} ms` }],
     });
     expect(elapsed).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 1_500);
+    // Generous above: the point is an answer at the deadline rather than none; the machine may be busy.
+    expect(elapsed).toBeLessThan(DEADLINE_MS + 3_000);
   }, 30_000);
 });
