@@ -4007,6 +4007,276 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/image/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse an image (multipart `image`): metadata, a WebP thumbnail, text with word boxes, objects, a description. The same bytes are analysed once (`cached`). Larger than IMAGE_SYNC_BYTES: 202, then poll GET /api/image/analyses/{id} */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Keep the image as an attachment of this conversation (you must be allowed to post there) */
+                    conversationId?: string;
+                    /** @description Comma-separated, from metadata, thumbnail, text, objects, description; default all */
+                    features?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description At most 20971520 bytes of image/jpeg, image/png, image/webp, image/gif, image/tiff, image/avif, image/heic, image/heif, as sniffed from the bytes (the part's Content-Type is ignored).
+                         */
+                        image: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Analysed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description Queued: `status` pending or running, `progress` 0–1 */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description No file, a malformed multipart body, or parts beside the file */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file is over the size limit; nothing is kept */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file’s bytes are of a type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/image/analyses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your image analyses: its progress while queued, then its result */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The analysis */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/image/analyses/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thumbnail of an analysed image (WebP, no EXIF). Bearer: the access token of its owner or of a reader of its conversation, or the share token of a share view of that conversation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The WebP bytes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/webp": string;
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/service-accounts": {
         parameters: {
             query?: never;
@@ -4329,7 +4599,7 @@ export interface components {
              */
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
-            attachments: components["schemas"]["Attachment"][];
+            attachments: components["schemas"]["MessageAttachment"][];
             /** @description On `tool` messages: the code run it records; null otherwise */
             execution: {
                 /**
@@ -4364,7 +4634,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        Attachment: {
+        MessageAttachment: {
             /** Format: uuid */
             id: string;
             /** @description The uploaded file’s name, sanitized; for display only */
@@ -4376,6 +4646,28 @@ export interface components {
             sha256: string;
             /** Format: date-time */
             createdAt: string;
+            /** @description The analysis of the image, when it was analysed */
+            analysis: {
+                /** Format: uuid */
+                id: string;
+                width: number;
+                height: number;
+                thumbnailUrl: string | null;
+                text: string;
+                objects: {
+                    label: string;
+                    /** @description 0–1 */
+                    score: number;
+                    /** @description Pixels of the oriented original */
+                    box: {
+                        x: number;
+                        y: number;
+                        width: number;
+                        height: number;
+                    };
+                }[];
+                description: string;
+            } | null;
         };
         Workspace: {
             /** Format: uuid */
@@ -4528,7 +4820,7 @@ export interface components {
              */
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
-            attachments: components["schemas"]["Attachment"][];
+            attachments: components["schemas"]["MessageAttachment"][];
             /** @description On `tool` messages: the code run it records; null otherwise */
             execution: {
                 /**
@@ -4562,6 +4854,19 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        Attachment: {
+            /** Format: uuid */
+            id: string;
+            /** @description The uploaded file’s name, sanitized; for display only */
+            name: string;
+            /** @description Sniffed from the bytes, not taken from the client */
+            contentType: string;
+            size: number;
+            /** @description Hex SHA-256 of the bytes */
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
         };
         JobOverview: {
             data: {
@@ -4731,6 +5036,81 @@ export interface components {
             name: string;
             engine: string;
             language: string;
+        };
+        ImageAnalysis: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "done" | "failed";
+            progress: number;
+            metadata: {
+                format: string;
+                /** @description With the EXIF orientation applied */
+                width: number;
+                height: number;
+                exif?: {
+                    orientation?: number;
+                    make?: string;
+                    model?: string;
+                    takenAt?: string;
+                    modifiedAt?: string;
+                    /** @description Whether the original carried a GPS position; it is never reported, and the thumbnail has none */
+                    hasGps: boolean;
+                };
+            } | null;
+            /** @description WebP, at most 512 px a side, without EXIF */
+            thumbnailUrl: string | null;
+            text: string;
+            words: {
+                text: string;
+                /** @description 0–100 */
+                confidence: number;
+                /** @description Pixels of the oriented original */
+                box: {
+                    x: number;
+                    y: number;
+                    width: number;
+                    height: number;
+                };
+            }[];
+            objects: {
+                label: string;
+                /** @description 0–1 */
+                score: number;
+                /** @description Pixels of the oriented original */
+                box: {
+                    x: number;
+                    y: number;
+                    width: number;
+                    height: number;
+                };
+            }[];
+            /** @description What the image shows, from a cloud engine; empty on the local engines */
+            labels: string[];
+            description: string;
+            /** @description The engine that produced each feature: sharp, tesseract, centernet, local, openai, google */
+            engines: {
+                metadata?: string;
+                thumbnail?: string;
+                text?: string;
+                objects?: string;
+                description?: string;
+            };
+            /** @description Cloud engines that failed first, and why */
+            fallbacks: {
+                engine: string;
+                reason: string;
+            }[];
+            /** @description True when an earlier analysis of the same bytes answered, and no engine ran */
+            cached: boolean;
+            /** Format: uuid */
+            attachmentId: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
         };
         CreatedServiceAccount: {
             /** Format: uuid */
