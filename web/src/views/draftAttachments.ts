@@ -28,6 +28,8 @@ export interface DraftAttachments {
   isUploading(): boolean;
   /** Drops every chip but those still uploading: after posting, the rest were sent or refused. */
   clear(): void;
+  /** Files from elsewhere (dropped beside pictures on the conversation), uploaded like chosen ones. */
+  add(files: File[]): void;
 }
 
 const STATE_TEXT: Record<Exclude<ChipState, 'failed'>, string> = { uploading: 'Uploading…', ready: 'Ready' };
@@ -121,6 +123,7 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
       replaceChildren(list, ...chips.map((chip) => chip.el));
       options.onChange();
     },
+    add,
   };
 }
 
