@@ -8,6 +8,7 @@ import * as attachments from './20261129010000_attachments.ts';
 import * as jobs from './20261129020000_jobs.ts';
 import * as serviceAccounts from './20261129030000_service_accounts.ts';
 import * as codeExecutions from './20261129040000_code_executions.ts';
+import * as voiceTranscriptions from './20261129050000_voice_transcriptions.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -23,6 +24,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129020000_jobs': jobs,
   '20261129030000_service_accounts': serviceAccounts,
   '20261129040000_code_executions': codeExecutions,
+  '20261129050000_voice_transcriptions': voiceTranscriptions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -19,6 +19,7 @@ import { shareRoutes } from './modules/shares/shares.routes.ts';
 import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { codeRoutes } from './modules/code/code.routes.ts';
+import { voiceRoutes } from './modules/voice/voice.routes.ts';
 import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.routes.ts';
 import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
@@ -60,6 +61,7 @@ export function createApp(services: Services): express.Express {
   attachmentRoutes(api, services);
   opsRoutes(api, services);
   codeRoutes(api, services, metrics);
+  voiceRoutes(api, services, metrics);
   serviceAccountRoutes(api, services, serviceAccountKeys);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);

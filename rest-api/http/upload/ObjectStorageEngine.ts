@@ -76,7 +76,9 @@ function readHead(stream: Readable, bytes: number): Promise<{ head: Buffer; isCo
       resolve({ head: Buffer.concat(chunks, length), isComplete });
     };
     const onReadable = () => {
-      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null;) {
+      // At most what the head still lacks: read() alone hands over all that is buffered, which for a body
+      // that arrived whole ends the stream here, and the rest could not be put back (unshift after end).
+      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read(bytes - length) as Buffer | null) !== null;) {
         chunks.push(chunk);
         length += chunk.length;
       }

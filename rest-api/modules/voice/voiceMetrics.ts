@@ -1,0 +1,31 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+
+export type VoiceOperation = 'transcribe' | 'synthesize' | 'stream';
+export type VoiceOutcome = 'ok' | 'cached' | 'queued' | 'error';
+
+export interface VoiceMetrics {
+  record(operation: VoiceOperation, engine: string, outcome: VoiceOutcome, seconds?: number): void;
+}
+
+/** Voice requests by operation, the engine that answered and how they ended, and how long engines took. */
+export function createVoiceMetrics(registry: Registry): VoiceMetrics {
+  const requests = new Counter({
+    name: 'voice_requests_total',
+    help: 'Voice requests by operation (transcribe, synthesize, stream), engine and outcome (ok, cached, queued, error)',
+    labelNames: ['operation', 'engine', 'outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'voice_engine_duration_seconds',
+    help: 'Time voice engines took per request, decoding included',
+    labelNames: ['operation', 'engine'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+    registers: [registry],
+  });
+  return {
+    record(operation, engine, outcome, seconds) {
+      requests.inc({ operation, engine, outcome });
+      if (seconds !== undefined) duration.observe({ operation, engine }, seconds);
+    },
+  };
+}
