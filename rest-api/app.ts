@@ -20,6 +20,7 @@ import { attachmentRoutes } from './modules/attachments/attachments.routes.ts';
 import { opsRoutes } from './modules/ops/ops.routes.ts';
 import { codeRoutes } from './modules/code/code.routes.ts';
 import { voiceRoutes } from './modules/voice/voice.routes.ts';
+import { imageRoutes } from './modules/images/images.routes.ts';
 import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.routes.ts';
 import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
@@ -62,6 +63,7 @@ export function createApp(services: Services): express.Express {
   opsRoutes(api, services);
   codeRoutes(api, services, metrics);
   voiceRoutes(api, services, metrics);
+  imageRoutes(api, services, metrics);
   serviceAccountRoutes(api, services, serviceAccountKeys);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);

@@ -46,12 +46,14 @@ export class ObjectStorageEngine implements multer.StorageEngine {
       const { head, isComplete } = await readHead(source, SNIFF_BYTES);
       const sniffed = await sniffContentType(head, isComplete, this.spec.accept);
       const key = this.spec.key(req);
-      if (!isComplete) source.unshift(head);
       const guard = new UploadGuard(this.spec.maxBytes, sniffed.isText);
       // pipe, not pipeline: pipeline would destroy busboy's stream with the guard's 413/415, and multer
       // answers a file stream's error at once — before `put` has removed what it wrote. The source's
       // own errors (a client gone, a broken form) still end the upload.
       source.once('error', (error) => guard.destroy(error));
+      // The head goes to the guard first, not back into the source: by now busboy may have ended the
+      // source ('end' emitted), and a file just over SNIFF_BYTES then lost its head to unshift and was stored empty.
+      if (!isComplete) guard.write(head);
       const stored = await this.spec.storage.put(key, (isComplete ? Readable.from([head]) : source).pipe(guard), {
         contentType: sniffed.contentType,
       });

@@ -1,4 +1,5 @@
 import { fileTypeFromBuffer } from 'file-type';
+import { ValidationError } from '@shared/errors.ts';
 import { unsupportedMediaType } from './uploadErrors.ts';
 import type { UploadSpec } from './UploadSpec.ts';
 
@@ -35,6 +36,8 @@ export function accepts(accept: UploadSpec['accept'], type: string): boolean {
 export async function sniffContentType(head: Buffer, isComplete: boolean, accept: UploadSpec['accept']): Promise<SniffedType> {
   const detected = (await fileTypeFromBuffer(head))?.mime;
   const takesText = accepts(accept, TEXT);
+  // Where text is not taken, an empty file is a missing file (400), not a file of the wrong type.
+  if (head.length === 0 && isComplete && !takesText && accept !== 'any') throw new ValidationError('The file is empty');
   if (detected && accepts(accept, detected)) return { contentType: detected, isText: false };
   if ((!detected || TEXTUAL.test(detected)) && takesText && new TextChecker().accepts(head, isComplete)) {
     return { contentType: TEXT, isText: true };

@@ -1,7 +1,8 @@
+import type { AttachmentAnalysis } from '../images/findAnalysesOfAttachments.ts';
 import type { AttachmentRow } from './attachments.repo.ts';
 
 /** An attachment as clients see it; where it is stored and who uploaded it stay private. */
-export function presentAttachment(row: AttachmentRow) {
+export function presentAttachment(row: AttachmentRow & { analysis?: AttachmentAnalysis | null }) {
   return {
     id: row.id,
     name: row.name,
@@ -9,5 +10,7 @@ export function presentAttachment(row: AttachmentRow) {
     size: Number(row.size),
     sha256: row.sha256,
     createdAt: row.created_at.toISOString(),
+    // Messages' attachments carry their analysis (withAttachments); a fresh upload has none to tell.
+    ...(row.analysis !== undefined ? { analysis: row.analysis } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdParam } from '../../http/schemas.ts';
+import { AttachmentAnalysisSchema } from '../images/images.schemas.ts';
 
 /**
  * What an attachment may be, by its sniffed type: images, audio, video, PDF, plain text and office
@@ -36,3 +37,8 @@ export const AttachmentSchema = z
     createdAt: z.iso.datetime(),
   })
   .meta({ id: 'Attachment' });
+
+/** An attachment as a message carries it: with what was found in it, for an image analysed with POST /api/image/analyze. */
+export const MessageAttachmentSchema = AttachmentSchema.extend({
+  analysis: AttachmentAnalysisSchema.nullable().describe('The analysis of the image, when it was analysed'),
+}).meta({ id: 'MessageAttachment' });

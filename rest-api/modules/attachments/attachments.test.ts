@@ -185,11 +185,11 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       const second = await uploaded(a.t, owner, conversation.id, SAMPLES.pdf, 'two.pdf');
       const posted = await postMessage(owner, conversation.id, [second.id, first.id]);
       expect(posted.status).toBe(201);
-      expect(posted.body.data.attachments).toEqual([first, second]);
+      expect(posted.body.data.attachments).toEqual([first, second].map((a) => ({ ...a, analysis: null })));
       const listed = await a.t.request.get(`/api/conversations/${conversation.id}/messages`).set(bearer(owner));
-      expect(listed.body.data[0].attachments).toEqual([first, second]);
+      expect(listed.body.data[0].attachments).toEqual([first, second].map((a) => ({ ...a, analysis: null })));
       const read = await a.t.request.get(`/api/conversations/${conversation.id}/messages/${posted.body.data.id}`).set(bearer(owner));
-      expect(read.body.data.attachments).toEqual([first, second]);
+      expect(read.body.data.attachments).toEqual([first, second].map((a) => ({ ...a, analysis: null })));
     });
 
     it("answers 404 for another conversation's or uploader's attachment, 409 for one already on a message, and posts nothing", async () => {
@@ -233,7 +233,7 @@ describe('attachments on the embedded default: PGlite and a local directory', ()
       .post(`/api/conversations/${conversation.id}/messages`)
       .set(bearer(owner))
       .send({ role: 'user', content: 'plan attached', attachmentIds: [file.id] });
-    expect(posted.body.data.attachments).toEqual([file]);
+    expect(posted.body.data.attachments).toEqual([{ ...file, analysis: null }]);
     const res = await a.t.request.get(`/api/attachments/${file.id}`).set(bearer(owner)).buffer(true);
     expect({ status: res.status, type: res.headers['content-type'], size: Number(res.headers['content-length']) }).toEqual({
       status: 200,

@@ -156,7 +156,9 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
     },
     async (req, res) => {
       const message = await postMessage(db, bus, { actor: req.principal, conversationId: req.input.params.id, ...req.input.body });
-      res.status(201).json({ data: presentMessage(message) });
+      // Read back with withAttachments: an analysed image's attachment carries its analysis.
+      const [withAnalyses] = message.attachments.length > 0 ? await withAttachments(db, [message]) : [message];
+      res.status(201).json({ data: presentMessage(withAnalyses!) });
     },
   );
 

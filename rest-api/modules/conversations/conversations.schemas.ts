@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { MESSAGE_ROLES } from '@shared/access/index.ts';
 import { pageQuery } from '../../http/pagination.ts';
 import { IdParam, Text } from '../../http/schemas.ts';
-import { AttachmentSchema, MAX_ATTACHMENTS_PER_MESSAGE } from '../attachments/attachments.schemas.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MessageAttachmentSchema } from '../attachments/attachments.schemas.ts';
 
 // Titles and contents are stored verbatim: escaping is the renderer's job, never the store's.
 // PostgreSQL text cannot hold U+0000, so it is refused here rather than failing as a 500 at insert.
@@ -85,7 +85,7 @@ export const MessageSchema = z
     content: z.string(),
     editedBy: z.uuid().nullable().describe('Who last edited the text: only its author may (null for a service account’s own edits)'),
     editedAt: z.iso.datetime().nullable().describe('When the text was last edited; null if never'),
-    attachments: z.array(AttachmentSchema).describe('In upload order; download each at `/api/attachments/{id}`'),
+    attachments: z.array(MessageAttachmentSchema).describe('In upload order; download each at `/api/attachments/{id}`'),
     execution: MessageExecutionSchema.nullable().describe('On `tool` messages: the code run it records; null otherwise'),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),

@@ -1,0 +1,89 @@
+import type { Actor } from '@shared/auth.ts';
+import type { Config } from '@shared/config.ts';
+import type { Db } from '@shared/db.ts';
+import { AppError } from '@shared/errors.ts';
+import type { Jobs } from '@shared/jobs/Jobs.ts';
+import { readImageHeader } from '@shared/vision/decodeImage.ts';
+import type { ImageFeature } from '@shared/vision/VisionEngines.ts';
+import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
+import { createAttachment } from '../attachments/createAttachment.ts';
+import { imageAnalyzeQueueRef } from './imageAnalyzeQueue.ts';
+import { findCachedAnalysis, insertAnalysis, type AnalysisResultFields, type ImageAnalysisRow } from './images.repo.ts';
+import { readObject, runAnalysis, type AnalysisDeps } from './runAnalysis.ts';
+
+interface Deps extends AnalysisDeps {
+  db: Db;
+  jobs: Jobs;
+  config: Pick<Config, 'IMAGE_MAX_PIXELS' | 'IMAGE_SYNC_BYTES'>;
+}
+
+interface Props {
+  actor: Actor;
+  /** The image, already in storage (under the conversation's attachments when `conversationId` is set). */
+  upload: StoredUpload;
+  /** In canonical order. */
+  features: ImageFeature[];
+  /** Keep the image as an attachment of this conversation. */
+  conversationId?: string;
+}
+
+/**
+ * Analyses an uploaded image: from an earlier analysis of the same bytes when there is one (no
+ * engine runs), else in the request, or on the job queue when it is bigger than IMAGE_SYNC_BYTES
+ * (`pending` is then true). An image with too many pixels or bytes that are no image is refused
+ * before anything is recorded, and its object deleted: a refused upload leaves nothing behind.
+ */
+export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: ImageAnalysisRow; pending: boolean }> {
+  const { actor, upload, features, conversationId } = props;
+  const written: string[] = [];
+  let isRecorded = false;
+  try {
+    const bytes = await readObject(deps.storage, upload.key);
+    if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
+    await readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS);
+    const cached = await findCachedAnalysis(deps.db, upload.sha256, features);
+    const isLarge = !cached && upload.size > deps.config.IMAGE_SYNC_BYTES;
+    let fields: Partial<AnalysisResultFields> = {};
+    if (cached) {
+      fields = resultOf(cached);
+      deps.metrics.cached();
+    } else if (!isLarge) {
+      fields = await runAnalysis(deps, bytes, features, 'request');
+      if (fields.thumbnail_key) written.push(fields.thumbnail_key);
+    }
+    // createAttachment deletes the object itself when it cannot record it.
+    isRecorded = Boolean(conversationId);
+    const attachment = conversationId ? await createAttachment(deps, { actor, conversationId, file: upload }) : undefined;
+    const row = await deps.db.transaction(async (trx) => {
+      const inserted = await insertAnalysis(trx, {
+        user_id: actor.id,
+        conversation_id: conversationId ?? null,
+        attachment_id: attachment?.id ?? null,
+        sha256: upload.sha256,
+        features,
+        storage_key: upload.key,
+        ...fields,
+        ...(isLarge ? { status: 'pending' } : { status: 'done', progress: 1, cached: Boolean(cached), completed_at: new Date() }),
+      });
+      if (isLarge) await deps.jobs.enqueue(imageAnalyzeQueueRef, { analysisId: inserted.id }, { trx });
+      return inserted;
+    });
+    isRecorded = true;
+    return { row, pending: isLarge };
+  } catch (error) {
+    deps.metrics.failed(error instanceof AppError ? error.code : 'internal_error');
+    const orphans = isRecorded ? written : [upload.key, ...written];
+    await Promise.all(
+      orphans.map((key) =>
+        deps.storage.delete(key).catch((cleanupError: unknown) => deps.log.error({ err: cleanupError, key }, 'could not delete the object of a refused image')),
+      ),
+    );
+    throw error;
+  }
+}
+
+/** What an analysis found, to copy into another analysis of the same bytes. */
+function resultOf(row: ImageAnalysisRow): AnalysisResultFields {
+  const { metadata, thumbnail_key, text, words, objects, labels, description, engines, fallbacks } = row;
+  return { metadata, thumbnail_key, text, words, objects, labels, description, engines, fallbacks };
+}

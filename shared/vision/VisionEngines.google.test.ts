@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as grpc from '@grpc/grpc-js';
+import { startGoogleVision, type GoogleVisionStandIn } from '../../test/standIns/googleVision.ts';
+import { textImage } from '../../test/images.ts';
+import { createLogger } from '../logger.ts';
+import { parseConfig } from '../config.ts';
+import { VisionEngines } from './VisionEngines.ts';
+
+describe('VisionEngines with Google Vision configured', () => {
+  let google: GoogleVisionStandIn;
+  let engines: VisionEngines;
+  beforeAll(async () => {
+    google = await startGoogleVision();
+    const config = parseConfig({ LOG_LEVEL: 'silent', GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json', GOOGLE_API_ENDPOINT: google.endpoint });
+    // grpc-js sends no call credentials over an insecure channel, so the stand-in is reached with
+    // insecure channel credentials in place of the service account's (the key file is never read).
+    engines = new VisionEngines(config, createLogger(config), {
+      keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS!,
+      apiEndpoint: '127.0.0.1',
+      port: google.port,
+      sslCreds: grpc.credentials.createInsecure(),
+    });
+  });
+  afterAll(async () => {
+    await engines?.close();
+    await google?.close();
+  });
+
+  it('takes text, objects and labels from Google in one call, boxes in the original’s pixels', async () => {
+    // 4096 wide: Google gets a copy at most 2048 wide, so its boxes are scaled back by 2.
+    const image = await textImage(4096, 1024, [{ text: 'INVOICE', x: 40, y: 120, fontSize: 80 }]);
+    const result = await engines.analyze(image, ['metadata', 'text', 'objects', 'description']);
+    expect(result.engines).toEqual({ metadata: 'sharp', text: 'google', objects: 'google', description: 'local' });
+    expect(result.fallbacks).toEqual([]);
+    expect(result.text).toBe('INVOICE');
+    expect(result.words).toEqual([{ text: 'INVOICE', confidence: 100, box: { x: 20, y: 40, width: 200, height: 60 } }]);
+    expect(result.objects).toEqual([{ label: 'dog', score: 0.91, box: { x: 2048, y: 512, width: 2048, height: 512 } }]);
+    expect(result.labels).toEqual(['Dog', 'Paper']);
+    expect(result.description).toBe('Local analysis: a 4096×1024 PNG image showing a dog; text reads “INVOICE”.');
+    expect(google.received).toEqual([
+      { features: ['DOCUMENT_TEXT_DETECTION', 'OBJECT_LOCALIZATION', 'LABEL_DETECTION'], imageBytes: expect.any(Number), authorization: undefined },
+    ]);
+  });
+});
