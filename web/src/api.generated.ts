@@ -3623,6 +3623,660 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/voice/transcribe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Transcribe a recording (multipart `audio`: wav, ogg/opus, webm/opus, mp3 or m4a). Up to VOICE_SYNC_SECONDS it is done in the request (200); longer ones go to the job queue (202, then GET the transcription). The same bytes are never transcribed twice */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description BCP-47 language of the speech; default en-US (the local engine knows US English only) */
+                    language?: string;
+                    /** @description Keep the audio as an attachment of this conversation (you must be able to post there) */
+                    conversationId?: string;
+                    /** @description With `conversationId`: post the transcript as a message with the audio attached */
+                    post?: "true" | "false";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description At most 26214400 bytes of any type, as sniffed from the bytes (the part's Content-Type is ignored).
+                         */
+                        audio: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Transcribed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoiceTranscription"];
+                        };
+                    };
+                };
+                /** @description Long: queued, `status` pending; GET it for progress and the result */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoiceTranscription"];
+                        };
+                    };
+                };
+                /** @description No file, a malformed multipart body, or parts beside the file */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file is over the size limit; nothing is kept */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file’s bytes are of a type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voice/transcriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your transcriptions: its state, progress and, once done, the text and segments */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The transcription */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["VoiceTranscription"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voice/synthesize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Speak a text (at most 5,000 characters) as WAV, Ogg/Opus or MP3 (`format`, else `Accept`). `X-Voice-Engine` names the engine; `X-Voice-Fallbacks` lists cloud engines that failed first */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description What to say, 1 to 5000 characters */
+                        text: string;
+                        /** @description A voice id from GET /api/voice/voices; default the engine’s own */
+                        voice?: string;
+                        /**
+                         * @description Default from `Accept` (audio/ogg, audio/mpeg), else wav
+                         * @enum {string}
+                         */
+                        format?: "wav" | "ogg" | "mp3";
+                    };
+                };
+            };
+            responses: {
+                /** @description The speech */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "audio/wav": string;
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/voice/voices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The voices the configured engines offer, the preferred engine’s first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The voices */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Voice"][];
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/image/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse an image (multipart `image`): metadata, a WebP thumbnail, text with word boxes, objects, a description. The same bytes are analysed once (`cached`). Larger than IMAGE_SYNC_BYTES: 202, then poll GET /api/image/analyses/{id} */
+        post: {
+            parameters: {
+                query?: {
+                    /** @description Keep the image as an attachment of this conversation (you must be allowed to post there) */
+                    conversationId?: string;
+                    /** @description Comma-separated, from metadata, thumbnail, text, objects, description; default all */
+                    features?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "multipart/form-data": {
+                        /**
+                         * Format: binary
+                         * @description At most 20971520 bytes of image/jpeg, image/png, image/webp, image/gif, image/tiff, image/avif, image/heic, image/heif, as sniffed from the bytes (the part's Content-Type is ignored).
+                         */
+                        image: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Analysed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description Queued: `status` pending or running, `progress` 0–1 */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description No file, a malformed multipart body, or parts beside the file */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file is over the size limit; nothing is kept */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The file’s bytes are of a type this route does not accept */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Too many attempts; see Retry-After */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/image/analyses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your image analyses: its progress while queued, then its result */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The analysis */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["ImageAnalysis"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed; also a service account’s API key, which this route does not take */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/image/analyses/{id}/thumbnail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The thumbnail of an analysed image (WebP, no EXIF). Bearer: the access token of its owner or of a reader of its conversation, or the share token of a share view of that conversation */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description A UUID; any case is accepted and the canonical lower-case form is used */
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The WebP bytes */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/webp": string;
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/service-accounts": {
         parameters: {
             query?: never;
@@ -3945,7 +4599,7 @@ export interface components {
              */
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
-            attachments: components["schemas"]["Attachment"][];
+            attachments: components["schemas"]["MessageAttachment"][];
             /** @description On `tool` messages: the code run it records; null otherwise */
             execution: {
                 /**
@@ -3980,7 +4634,7 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
         };
-        Attachment: {
+        MessageAttachment: {
             /** Format: uuid */
             id: string;
             /** @description The uploaded file’s name, sanitized; for display only */
@@ -3992,6 +4646,28 @@ export interface components {
             sha256: string;
             /** Format: date-time */
             createdAt: string;
+            /** @description The analysis of the image, when it was analysed */
+            analysis: {
+                /** Format: uuid */
+                id: string;
+                width: number;
+                height: number;
+                thumbnailUrl: string | null;
+                text: string;
+                objects: {
+                    label: string;
+                    /** @description 0–1 */
+                    score: number;
+                    /** @description Pixels of the oriented original */
+                    box: {
+                        x: number;
+                        y: number;
+                        width: number;
+                        height: number;
+                    };
+                }[];
+                description: string;
+            } | null;
         };
         Workspace: {
             /** Format: uuid */
@@ -4144,7 +4820,7 @@ export interface components {
              */
             editedAt: string | null;
             /** @description In upload order; download each at `/api/attachments/{id}` */
-            attachments: components["schemas"]["Attachment"][];
+            attachments: components["schemas"]["MessageAttachment"][];
             /** @description On `tool` messages: the code run it records; null otherwise */
             execution: {
                 /**
@@ -4178,6 +4854,19 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+        };
+        Attachment: {
+            /** Format: uuid */
+            id: string;
+            /** @description The uploaded file’s name, sanitized; for display only */
+            name: string;
+            /** @description Sniffed from the bytes, not taken from the client */
+            contentType: string;
+            size: number;
+            /** @description Hex SHA-256 of the bytes */
+            sha256: string;
+            /** Format: date-time */
+            createdAt: string;
         };
         JobOverview: {
             data: {
@@ -4306,6 +4995,122 @@ export interface components {
             createdAt: string;
             /** @description Null once past CODE_EXEC_RETENTION_DAYS */
             code: string | null;
+        };
+        VoiceTranscription: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "done" | "failed";
+            progress: number;
+            text: string;
+            language: string;
+            /** @description Length of the recording once silence at both ends is trimmed */
+            durationMs: number;
+            /** @description openai, google or pocketsphinx; null until done */
+            engine: string | null;
+            /** @description Engines that failed before the one that answered */
+            fallbacks: {
+                engine: string;
+                reason: string;
+            }[];
+            segments: {
+                startMs: number;
+                endMs: number;
+                text: string;
+            }[];
+            /** @description The same bytes were transcribed before: no engine ran */
+            cached: boolean;
+            /** Format: uuid */
+            attachmentId: string | null;
+            /** Format: uuid */
+            messageId: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        Voice: {
+            id: string;
+            name: string;
+            engine: string;
+            language: string;
+        };
+        ImageAnalysis: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "pending" | "running" | "done" | "failed";
+            progress: number;
+            metadata: {
+                format: string;
+                /** @description With the EXIF orientation applied */
+                width: number;
+                height: number;
+                exif?: {
+                    orientation?: number;
+                    make?: string;
+                    model?: string;
+                    takenAt?: string;
+                    modifiedAt?: string;
+                    /** @description Whether the original carried a GPS position; it is never reported, and the thumbnail has none */
+                    hasGps: boolean;
+                };
+            } | null;
+            /** @description WebP, at most 512 px a side, without EXIF */
+            thumbnailUrl: string | null;
+            text: string;
+            words: {
+                text: string;
+                /** @description 0–100 */
+                confidence: number;
+                /** @description Pixels of the oriented original */
+                box: {
+                    x: number;
+                    y: number;
+                    width: number;
+                    height: number;
+                };
+            }[];
+            objects: {
+                label: string;
+                /** @description 0–1 */
+                score: number;
+                /** @description Pixels of the oriented original */
+                box: {
+                    x: number;
+                    y: number;
+                    width: number;
+                    height: number;
+                };
+            }[];
+            /** @description What the image shows, from a cloud engine; empty on the local engines */
+            labels: string[];
+            description: string;
+            /** @description The engine that produced each feature: sharp, tesseract, centernet, local, openai, google */
+            engines: {
+                metadata?: string;
+                thumbnail?: string;
+                text?: string;
+                objects?: string;
+                description?: string;
+            };
+            /** @description Cloud engines that failed first, and why */
+            fallbacks: {
+                engine: string;
+                reason: string;
+            }[];
+            /** @description True when an earlier analysis of the same bytes answered, and no engine ran */
+            cached: boolean;
+            /** Format: uuid */
+            attachmentId: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
         };
         CreatedServiceAccount: {
             /** Format: uuid */
