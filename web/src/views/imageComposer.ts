@@ -116,7 +116,7 @@ export function imageComposer(options: {
       'label',
       { class: 'button image-button', title: 'Show the conversation a picture: its text and objects are found' },
       input,
-      '🖼 Add image',
+      'Add image',
     ),
     el: list,
   };

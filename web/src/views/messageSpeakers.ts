@@ -105,7 +105,7 @@ export class MessageSpeakers {
     button.setAttribute('aria-pressed', String(state !== 'idle'));
     button.setAttribute('aria-busy', String(state === 'loading'));
     button.setAttribute('aria-label', state === 'idle' ? 'Read aloud' : 'Stop reading');
-    button.textContent = state === 'idle' ? '🔊 Listen' : state === 'loading' ? '… Stop' : '■ Stop';
+    button.textContent = state === 'idle' ? 'Read aloud' : 'Stop';
   }
 }
 

@@ -6,8 +6,10 @@ import { startRecording, type Recording } from '../media/voiceRecording.ts';
 type MicState = 'idle' | 'starting' | 'recording' | 'transcribing';
 
 export interface MicButton {
-  /** The button, and under it the recording's state, the partial transcript and any error. */
+  /** The button and the recording's state (elapsed time, transcribing). */
   el: HTMLElement;
+  /** The partial transcript while speaking, and any error: shown above the composer's buttons. */
+  panel: HTMLElement;
   /** Dictation needs a draft this person may edit. */
   setEnabled(enabled: boolean): void;
   destroy(): void;
@@ -33,7 +35,7 @@ export function micButton(options: { editor: () => Editor | undefined; language:
     button.dataset.state = state;
     button.disabled = !supported || (state === 'idle' && !enabled) || state === 'starting' || state === 'transcribing';
     button.setAttribute('aria-pressed', String(state === 'recording'));
-    button.textContent = state === 'recording' ? '■ Stop' : '🎤 Dictate';
+    button.textContent = state === 'recording' ? 'Stop' : 'Dictate';
     button.setAttribute('aria-label', state === 'recording' ? 'Stop recording' : 'Dictate into the draft');
     button.title = supported ? 'Speak, and the words go into the shared draft' : 'This browser cannot record audio';
     if (state === 'recording' && recording) status.textContent = `Recording ${elapsed(Date.now() - recording.startedAt)}`;
@@ -101,7 +103,8 @@ export function micButton(options: { editor: () => Editor | undefined; language:
   render();
 
   return {
-    el: h('div', { class: 'voice-input' }, h('div', { class: 'voice-row' }, button, status), partial, error),
+    el: h('div', { class: 'voice-row' }, button, status),
+    panel: h('div', { class: 'voice-panel' }, partial, error),
     setEnabled(value) {
       enabled = value;
       render();

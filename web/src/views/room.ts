@@ -97,8 +97,8 @@ export function roomView(options: RoomViewOptions): View {
     composer.append(
       attachments.el,
       images.el,
-      mic.el,
-      h('div', { class: 'composer-actions' }, attachments.picker, images.button, postError, postButton),
+      mic.panel,
+      h('div', { class: 'composer-actions' }, attachments.picker, mic.el, images.button, postError, postButton),
     );
   else
     composer.append(
