@@ -203,7 +203,7 @@ describe('web client: voice and pictures', () => {
     await seesAnalysedPicture(guest, 'invoice.png');
   }, 120_000);
 
-  it('takes a picture pasted into the draft or dropped on the conversation', async () => {
+  it('takes a picture pasted into the draft or dropped on the conversation or the composer', async () => {
     const { members } = await peopleInRoom(stack, [{ name: 'Gus' }, { name: 'Hal' }], 'Pasted pictures');
     const [gus, hal] = members.map((member) => member.page) as [Page, Page];
     const bytes = (await fs.readFile(await picture('source.png'))).toString('base64');
@@ -219,17 +219,32 @@ describe('web client: voice and pictures', () => {
     }, bytes);
     await seesAnalysedPicture(hal, 'pasted.png');
 
-    await gus.evaluate((base64) => {
-      const file = new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], 'dropped.png', { type: 'image/png' });
-      const transfer = new DataTransfer();
-      transfer.items.add(file);
-      const target = document.querySelector('.messages')!;
-      for (const type of ['dragenter', 'dragover', 'drop'])
-        target.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    }, bytes);
+    await dropFiles(gus, '.messages', [{ name: 'dropped.png', type: 'image/png', base64: bytes }]);
     await seesAnalysedPicture(hal, 'dropped.png');
-    // A picture goes as a message of its own, never as a file of the draft; the draft itself is untouched.
+    // Nothing went to the draft: a picture is a message of its own.
     expect(await gus.locator('.chips:not(.image-uploads) .chip').count()).toBe(0);
     expect((await draftText(gus)).trim()).toBe('');
+
+    // Dropped on the composer beside another file: the picture is analysed and posted, the other file waits in the draft.
+    const notes = Buffer.from('Bring the invoices.\n').toString('base64');
+    await dropFiles(gus, '.draft-editor', [
+      { name: 'composer.png', type: 'image/png', base64: bytes },
+      { name: 'notes.txt', type: 'text/plain', base64: notes },
+    ]);
+    await seesAnalysedPicture(hal, 'composer.png');
+    await gus.locator('.chips:not(.image-uploads) .chip[data-state="ready"]', { hasText: 'notes.txt' }).waitFor();
+    expect(await gus.locator('.chips:not(.image-uploads) .chip').count()).toBe(1);
   }, 120_000);
 });
+
+/** Drops files on the element as a person would from their desktop: a real DataTransfer on drag events. */
+async function dropFiles(page: Page, selector: string, files: Array<{ name: string; type: string; base64: string }>): Promise<void> {
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const data = new DataTransfer();
+    for (const file of list)
+      data.items.add(new File([Uint8Array.from(atob(file.base64), (c) => c.charCodeAt(0))], file.name, { type: file.type }));
+    return data;
+  }, files);
+  const target = page.locator(selector);
+  for (const type of ['dragenter', 'dragover', 'drop']) await target.dispatchEvent(type, { dataTransfer });
+}

@@ -28,8 +28,6 @@ export interface DraftAttachments {
   isUploading(): boolean;
   /** Drops every chip but those still uploading: after posting, the rest were sent or refused. */
   clear(): void;
-  /** Files from elsewhere (dropped beside pictures on the conversation), uploaded like chosen ones. */
-  add(files: File[]): void;
 }
 
 const STATE_TEXT: Record<Exclude<ChipState, 'failed'>, string> = { uploading: 'Uploading…', ready: 'Ready' };
@@ -40,7 +38,13 @@ const STATE_TEXT: Record<Exclude<ChipState, 'failed'>, string> = { uploading: 'U
  * message is posted. A refused file (too large, a type the server does not take) says why on its chip
  * and is never posted. `onChange` runs whenever a chip's state changes.
  */
-export function draftAttachments(options: { conversationId: string; dropZone: HTMLElement; onChange(): void }): DraftAttachments {
+export function draftAttachments(options: {
+  conversationId: string;
+  dropZone: HTMLElement;
+  onChange(): void;
+  /** Takes the dropped files it wants (pictures, to be analysed) and answers the rest, which become chips. */
+  claimDropped?: (files: File[]) => File[];
+}): DraftAttachments {
   let chips: Chip[] = [];
   const list = h('ul', { class: 'chips', 'aria-label': 'Files to post', 'aria-live': 'polite' });
   const input = h('input', { type: 'file', multiple: true, class: 'visually-hidden' });
@@ -106,7 +110,7 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
     options.onChange();
   }
 
-  acceptDrops(options.dropZone, add);
+  acceptDrops(options.dropZone, (files) => add(options.claimDropped ? options.claimDropped(files) : files));
 
   return {
     el: list,
@@ -123,7 +127,6 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
       replaceChildren(list, ...chips.map((chip) => chip.el));
       options.onChange();
     },
-    add,
   };
 }
 

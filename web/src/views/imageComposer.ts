@@ -17,6 +17,8 @@ export interface ImageComposer {
   button: HTMLElement;
   /** The images on their way: name, progress, or why one was refused. */
   el: HTMLElement;
+  /** Of files dropped on the composer, takes the pictures and answers the rest (for the draft's attachments). */
+  claimImages(files: File[]): File[];
 }
 
 /**
@@ -24,13 +26,13 @@ export interface ImageComposer {
  * Each is analysed and kept with the conversation (`POST /api/image/analyze?conversationId=`), with its
  * progress shown (the upload, then the analysis when the server queued it), then posted at once as a
  * message carrying it, which shows the thumbnail, the text found and the objects to everyone.
- * Dropped files that are not pictures go on to `otherFiles` (the draft's attachments).
+ * Drops on the composer itself are its own (it hands the pictures over through `claimImages`).
  */
 export function imageComposer(options: {
   conversationId: string;
   zone: HTMLElement;
+  composer: HTMLElement;
   analyses: AnalysisLookup;
-  otherFiles(files: File[]): void;
 }): ImageComposer {
   const list = h('ul', { class: 'chips image-uploads', 'aria-label': 'Pictures being analysed', 'aria-live': 'polite' });
   const input = h('input', { type: 'file', accept: 'image/*', multiple: true, class: 'visually-hidden', 'aria-label': 'Add image' });
@@ -106,10 +108,7 @@ export function imageComposer(options: {
     );
   }
 
-  acceptImages(options.zone, (images, others) => {
-    add(images);
-    if (others.length > 0) options.otherFiles(others);
-  });
+  acceptImages(options.zone, options.composer, add);
 
   return {
     button: h(
@@ -119,17 +118,21 @@ export function imageComposer(options: {
       'Add image',
     ),
     el: list,
+    claimImages(files) {
+      add(files.filter(isImage));
+      return files.filter((file) => !isImage(file));
+    },
   };
 }
 
 const isImage = (file: File) => file.type.startsWith('image/');
 
 /**
- * Pictures pasted into, or dropped anywhere on, the zone. Taken in the capture phase and only when the
- * paste or drop holds a picture, so text still pastes into the draft and other files still reach the
- * composer's own drop handling (through `take`'s second list).
+ * Pictures pasted into the zone, or dropped on it outside the composer (whose own drop handling takes
+ * them through `claimImages`). Taken in the capture phase and only when the paste or drop holds a
+ * picture, so text still pastes into the draft.
  */
-function acceptImages(zone: HTMLElement, take: (images: File[], others: File[]) => void): void {
+function acceptImages(zone: HTMLElement, composer: HTMLElement, take: (images: File[]) => void): void {
   zone.addEventListener(
     'paste',
     (event) => {
@@ -137,27 +140,19 @@ function acceptImages(zone: HTMLElement, take: (images: File[], others: File[]) 
       if (!files.some(isImage)) return;
       event.preventDefault();
       event.stopPropagation();
-      take(files.filter(isImage), []);
+      take(files.filter(isImage));
     },
     { capture: true },
   );
-  // Lets a file drop land anywhere on the zone, not only on the composer.
+  const outsideComposer = (event: Event) => !(event.target instanceof Node && composer.contains(event.target));
+  // Lets a picture land anywhere on the conversation, not only on the composer.
   zone.addEventListener('dragover', (event) => {
-    if (event.dataTransfer?.types.includes('Files')) event.preventDefault();
+    if (outsideComposer(event) && event.dataTransfer?.types.includes('Files')) event.preventDefault();
   });
-  zone.addEventListener(
-    'drop',
-    (event) => {
-      const files = [...(event.dataTransfer?.files ?? [])];
-      if (!files.some(isImage)) return;
-      event.preventDefault();
-      event.stopPropagation();
-      zone.querySelectorAll('.drop-active').forEach((element) => element.classList.remove('drop-active'));
-      take(
-        files.filter(isImage),
-        files.filter((file) => !isImage(file)),
-      );
-    },
-    { capture: true },
-  );
+  zone.addEventListener('drop', (event) => {
+    const files = [...(event.dataTransfer?.files ?? [])];
+    if (!outsideComposer(event) || !files.some(isImage)) return;
+    event.preventDefault();
+    take(files.filter(isImage));
+  });
 }

@@ -85,14 +85,20 @@ export function roomView(options: RoomViewOptions): View {
     h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine),
     editorHost,
   );
+  // Pictures are posted as messages of their own at once, whether chosen, pasted or dropped anywhere on the conversation.
+  const roomMain = h('div', { class: 'room-main' });
+  const images = options.mayPost ? imageComposer({ conversationId, zone: roomMain, composer, analyses }) : undefined;
   // The files are this person's own (each upload is theirs until posted); only the draft's text is shared.
   const attachments = options.mayPost
-    ? draftAttachments({ conversationId: options.conversationId, dropZone: composer, onChange: updatePostButton })
+    ? draftAttachments({
+        conversationId: options.conversationId,
+        dropZone: composer,
+        onChange: updatePostButton,
+        claimDropped: (files) => images?.claimImages(files) ?? files,
+      })
     : undefined;
-  // Dictation types into the shared draft; pictures are posted as messages of their own at once.
+  // Dictation types into the shared draft.
   const mic = options.mayPost ? micButton({ editor: () => editor, language: DICTATION_LANGUAGE, token: options.token }) : undefined;
-  const roomMain = h('div', { class: 'room-main' });
-  const images = attachments && imageComposer({ conversationId, zone: roomMain, analyses, otherFiles: (files) => attachments.add(files) });
   if (attachments && images && mic)
     composer.append(
       attachments.el,
