@@ -4,6 +4,7 @@ import { loadConfig } from '@shared/config.ts';
 import { createServices } from '@shared/services.ts';
 import { closeHttpServer, handleShutdown } from '@shared/lifecycle.ts';
 import { createApp } from './rest-api/app.ts';
+import { attachVoiceStream } from './rest-api/modules/voice/voiceStream.ts';
 import { createCollabServer } from './collab-server/server.ts';
 
 /**
@@ -14,6 +15,7 @@ import { createCollabServer } from './collab-server/server.ts';
 const config = loadConfig();
 const services = await createServices(config);
 const rest = http.createServer(createApp(services));
+attachVoiceStream(rest, services);
 await services.jobs.start();
 services.sandbox.warmUp(services.log);
 const collab = createCollabServer(services);

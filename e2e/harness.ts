@@ -9,6 +9,7 @@ import { createCollabServer, type CollabServer } from '../collab-server/server.t
 import { WEB_DIST_DIR } from '../rest-api/middleware/webClient.ts';
 import { addWorkspaceMember, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../test/factories.ts';
 import { startTestApp, type TestApp } from '../test/http.ts';
+import { attachVoiceStream } from '../rest-api/modules/voice/voiceStream.ts';
 import { connected, signIn } from './pages.ts';
 
 /** The Debian package's browser; nothing here ever downloads one. */
@@ -98,6 +99,7 @@ export async function startStack(
   const collab = createCollabServer(app.services);
   await collab.listen(collabPort, '127.0.0.1');
   const rest = http.createServer(app.app);
+  attachVoiceStream(rest, app.services);
   await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(rest.address() as net.AddressInfo).port}`;
   const browser = await chromium.launch({

@@ -3,6 +3,7 @@ import { loadConfig } from '@shared/config.ts';
 import { createServices } from '@shared/services.ts';
 import { closeHttpServer, handleShutdown } from '@shared/lifecycle.ts';
 import { createApp } from './app.ts';
+import { attachVoiceStream } from './modules/voice/voiceStream.ts';
 
 /** Runs the REST API alone, against PostgreSQL. `npm start` runs it beside the collab server instead. */
 const config = loadConfig();
@@ -12,6 +13,7 @@ if (!config.DATABASE_URL) {
 }
 const services = await createServices(config);
 const server = http.createServer(createApp(services));
+attachVoiceStream(server, services);
 await services.jobs.start();
 services.sandbox.warmUp(services.log);
 server.listen(config.PORT, config.HOST, () => {

@@ -126,6 +126,14 @@ export class VoiceEngines {
     return { ...result.value, engine: result.engine, fallbacks: result.fallbacks };
   }
 
+  /**
+   * Transcribes with the local engine alone: for partial transcripts while a recording streams in, where
+   * a cloud round trip every second would cost too much.
+   */
+  transcribeLocally(pcm: Buffer, options: { signal?: AbortSignal } = {}): Promise<Transcript> {
+    return this.overChunks(pcm, (chunk) => transcribeWithPocketsphinx(this.tools.pocketsphinx, chunk, options));
+  }
+
   /** Speaks `text` in `format`; `voice` is the engine's own (unknown ones get its default). */
   async synthesize(text: string, options: { voice?: string; format: AudioFormat; signal?: AbortSignal }): Promise<SpeechResult> {
     const { format } = options;

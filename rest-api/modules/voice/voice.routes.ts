@@ -22,7 +22,7 @@ import {
   type TranscribeQuery,
 } from './voice.schemas.ts';
 import { voiceEnginesOf } from './voiceEngines.ts';
-import { createVoiceMetrics } from './voiceMetrics.ts';
+import { registerVoiceMetrics } from './voiceMetrics.ts';
 import { createVoiceTranscribeQueue } from './voiceTranscribeQueue.ts';
 
 const tag = 'voice';
@@ -40,7 +40,7 @@ function formatOf(req: Request, format?: AudioFormat): AudioFormat {
 /** Speech to text, text to speech and the voices on offer; the engines are the deployment's (shared/voice). */
 export function voiceRoutes(api: ApiRouter, services: Services, registry: Registry): void {
   const { db, config, storage } = services;
-  const metrics = createVoiceMetrics(registry);
+  const metrics = registerVoiceMetrics(services, registry);
   services.jobs.define(createVoiceTranscribeQueue(services, metrics));
   // One budget for voice and images: both keep a core busy per request.
   const perUser = createRateLimiter(

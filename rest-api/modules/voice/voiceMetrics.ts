@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Services } from '@shared/services.ts';
 
 export type VoiceOperation = 'transcribe' | 'synthesize' | 'stream';
 export type VoiceOutcome = 'ok' | 'cached' | 'queued' | 'error';
@@ -28,4 +29,17 @@ export function createVoiceMetrics(registry: Registry): VoiceMetrics {
       if (seconds !== undefined) duration.observe({ operation, engine }, seconds);
     },
   };
+}
+
+const metricsByServices = new WeakMap<Services, VoiceMetrics>();
+const NO_METRICS: VoiceMetrics = { record: () => undefined };
+
+/** The voice metrics the app registered for these services (voiceRoutes), for the stream that is attached beside it. */
+export const voiceMetricsOf = (services: Services): VoiceMetrics => metricsByServices.get(services) ?? NO_METRICS;
+
+/** Creates the voice metrics in the app's registry and remembers them for these services. */
+export function registerVoiceMetrics(services: Services, registry: Registry): VoiceMetrics {
+  const metrics = createVoiceMetrics(registry);
+  metricsByServices.set(services, metrics);
+  return metrics;
 }
