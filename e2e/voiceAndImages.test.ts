@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Page, WebSocket } from 'playwright-core';
+import { chromium, type Page, type WebSocket } from 'playwright-core';
 import sharp from 'sharp';
 import { bearer, type TestUser } from '../test/factories.ts';
 import { createMediaDir, removeMediaDir, speak } from '../test/media.ts';
-import { PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
+import { CHROMIUM_FLAGS, CHROMIUM_PATH, PHONE, SCREENSHOT_DIR, peopleInRoom, startStack, type Stack } from './harness.ts';
+import { connected, signIn } from './pages.ts';
 
 /** What the fake microphone says, once (`%noloop`), then silence. */
 const DICTATED = 'hello world';
@@ -42,7 +43,13 @@ describe('web client: voice and pictures', () => {
   });
 
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
-  const draftText = (page: Page) => page.locator('.draft-editor').innerText();
+  /** The draft's text as the page shows it, without the other people's carets and their name labels. */
+  const draftText = (page: Page) =>
+    page.locator('.draft-editor').evaluate((editor) => {
+      const copy = editor.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll('[class*="caret"]').forEach((caret) => caret.remove());
+      return copy.textContent ?? '';
+    });
 
   async function postMessage(conversationId: string, author: TestUser, content: string): Promise<string> {
     const res = await stack.app.request
@@ -136,6 +143,33 @@ describe('web client: voice and pictures', () => {
     expect((await upload).status()).toBe(200);
     await cy.locator('.draft-editor', { hasText: /hello world/i }).waitFor();
   }, 90_000);
+
+  it('says so when the microphone is refused, and records nothing', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Ida' }], 'No microphone');
+    // The stack's browser accepts every prompt (--use-fake-ui-for-media-stream); this one refuses them, as a person saying no.
+    const refusing = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: [...CHROMIUM_FLAGS, '--use-fake-device-for-media-stream', '--deny-permission-prompts'],
+      headless: true,
+    });
+    try {
+      const ida = await (await refusing.newContext({ baseURL: stack.baseUrl })).newPage();
+      ida.setDefaultTimeout(30_000);
+      await signIn(ida, members[0]!.user, `/c/${conversation.id}`);
+      await connected(ida);
+      const sockets: WebSocket[] = [];
+      ida.on('websocket', (socket) => void sockets.push(socket));
+
+      await ida.locator('.draft-editor').click();
+      await ida.getByRole('button', { name: 'Dictate into the draft' }).click();
+      await ida.getByRole('alert').filter({ hasText: 'Microphone access was denied.' }).waitFor();
+      expect(await ida.getByRole('button', { name: 'Dictate into the draft' }).isEnabled()).toBe(true);
+      expect(await ida.locator('.voice-status').textContent()).toBe('');
+      expect(sockets.filter((socket) => socket.url().includes('/api/voice/stream'))).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
+  }, 60_000);
 
   it('reads a message aloud, one at a time, and stops on a second press', async () => {
     const { conversation, members } = await peopleInRoom(stack, [{ name: 'Dee' }], 'Listening');

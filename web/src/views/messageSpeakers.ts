@@ -102,7 +102,6 @@ export class MessageSpeakers {
   private render(speaker: Speaker): void {
     const { button, state } = speaker;
     button.dataset.state = state;
-    button.setAttribute('aria-pressed', String(state !== 'idle'));
     button.setAttribute('aria-busy', String(state === 'loading'));
     button.setAttribute('aria-label', state === 'idle' ? 'Read aloud' : 'Stop reading');
     button.textContent = state === 'idle' ? 'Read aloud' : 'Stop';

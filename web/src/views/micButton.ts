@@ -26,21 +26,23 @@ export function micButton(options: { editor: () => Editor | undefined; language:
   let recording: Recording | undefined;
   let ticker: ReturnType<typeof setInterval> | undefined;
   const supported = typeof MediaRecorder !== 'undefined' && navigator.mediaDevices?.getUserMedia !== undefined;
-  const button = h('button', { type: 'button', class: 'mic-button', 'aria-pressed': 'false' });
-  const status = h('span', { class: 'voice-status', role: 'status' });
+  const button = h('button', { type: 'button', class: 'mic-button' });
+  // The state is announced; the running time is only shown (a live region ticking every second is noise).
+  const stateText = h('span', { role: 'status' });
+  const clock = h('span', { class: 'voice-elapsed', 'aria-hidden': 'true' });
+  const status = h('span', { class: 'voice-status' }, stateText, clock);
   const partial = h('p', { class: 'voice-partial', 'aria-live': 'polite', 'aria-label': 'What was heard so far', hidden: true });
   const error = h('p', { class: 'error voice-error', role: 'alert', hidden: true });
 
   function render(): void {
     button.dataset.state = state;
     button.disabled = !supported || (state === 'idle' && !enabled) || state === 'starting' || state === 'transcribing';
-    button.setAttribute('aria-pressed', String(state === 'recording'));
     button.textContent = state === 'recording' ? 'Stop' : 'Dictate';
     button.setAttribute('aria-label', state === 'recording' ? 'Stop recording' : 'Dictate into the draft');
     button.title = supported ? 'Speak, and the words go into the shared draft' : 'This browser cannot record audio';
-    if (state === 'recording' && recording) status.textContent = `Recording ${elapsed(Date.now() - recording.startedAt)}`;
-    else
-      status.textContent = { idle: '', starting: 'Starting the microphone…', recording: 'Recording', transcribing: 'Transcribing…' }[state];
+    const words = { idle: '', starting: 'Starting the microphone…', recording: 'Recording', transcribing: 'Transcribing…' }[state];
+    if (stateText.textContent !== words) stateText.textContent = words;
+    clock.textContent = state === 'recording' && recording ? ` ${elapsed(Date.now() - recording.startedAt)}` : '';
   }
 
   function showError(message: string | null): void {
