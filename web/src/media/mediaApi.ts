@@ -1,17 +1,11 @@
-import { ApiError, send, withSession } from '../api.ts';
-import type { ImageAnalysis, JobStatus, Transcription } from './types.ts';
+import { api, ApiError, send, withSession } from '../api.ts';
+import type { ImageAnalysis, Transcription } from './types.ts';
 
 /** How often a queued transcription or analysis is asked about while it runs. */
 const POLL_EVERY_MS = 500;
 
-/** A JSON route of the voice and image API, as the signed-in user; the answer's `data`. */
-async function callJson<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await withSession((accessToken) => send(method, path, { body, accessToken, accept: 'application/json' }));
-  return ((await res.json()) as { data: T }).data;
-}
-
 /** Asks `get` again until the job is done or failed, telling `onProgress` (0..1) meanwhile; a failure throws its error. */
-async function untilFinished<T extends { status: JobStatus; progress: number; error: { code: string; message: string } | null }>(
+async function untilFinished<T extends Pick<Transcription, 'status' | 'progress' | 'error'>>(
   first: T,
   get: () => Promise<T>,
   onProgress?: (progress: number) => void,
@@ -36,12 +30,9 @@ export async function transcribeRecording(
   const form = new FormData();
   const extension = recording.type.includes('ogg') ? 'ogg' : 'webm';
   form.append('audio', recording, `recording.${extension}`);
-  const first = await callJson<Transcription>('POST', `/api/voice/transcribe?language=${encodeURIComponent(language)}`, form);
-  return untilFinished(
-    first,
-    () => callJson<Transcription>('GET', `/api/voice/transcriptions/${encodeURIComponent(first.id)}`),
-    onProgress,
-  );
+  const { data: first } = await api('POST', '/api/voice/transcribe', { query: { language }, body: form });
+  const get = async () => (await api('GET', '/api/voice/transcriptions/{id}', { params: { id: first.id } })).data;
+  return untilFinished(first, get, onProgress);
 }
 
 /** `text` read aloud by the server (`POST /api/voice/synthesize`), as WAV bytes. */
@@ -69,11 +60,8 @@ export async function analyzeImage(
 ): Promise<ImageAnalysis> {
   const path = `/api/image/analyze?conversationId=${encodeURIComponent(conversationId)}`;
   const first = await withSession((accessToken) => uploadWithProgress(path, 'image', file, accessToken, onProgress));
-  return untilFinished(
-    first,
-    () => callJson<ImageAnalysis>('GET', `/api/image/analyses/${encodeURIComponent(first.id)}`),
-    (fraction) => onProgress({ phase: 'analyzing', fraction }),
-  );
+  const get = async () => (await api('GET', '/api/image/analyses/{id}', { params: { id: first.id } })).data;
+  return untilFinished(first, get, (fraction) => onProgress({ phase: 'analyzing', fraction }));
 }
 
 function uploadWithProgress(
