@@ -84,7 +84,14 @@ async function freePort(): Promise<number> {
  * default, the page's own host on COLLAB_PORT). Attachments go to a fresh directory, removed on close;
  * `env` sets anything else (a small ATTACHMENT_MAX_BYTES, say).
  */
-export async function startStack(options: { env?: Record<string, string>; pageTimeoutMs?: number } = {}): Promise<Stack> {
+export async function startStack(
+  options: {
+    env?: Record<string, string>;
+    pageTimeoutMs?: number;
+    /** Added to CHROMIUM_FLAGS (a fake microphone, say). */
+    chromiumArgs?: string[];
+  } = {},
+): Promise<Stack> {
   ensureWebClientBuilt();
   const collabPort = await freePort();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinmcp-e2e-objects-'));
@@ -95,7 +102,11 @@ export async function startStack(options: { env?: Record<string, string>; pageTi
   attachVoiceStream(rest, app.services);
   await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(rest.address() as net.AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_FLAGS, headless: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_FLAGS, ...(options.chromiumArgs ?? [])],
+    headless: true,
+  });
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const newContext = (size = DESKTOP) =>
     browser.newContext({

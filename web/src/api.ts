@@ -123,12 +123,21 @@ export async function api<P extends ApiPath, M extends MethodOf<P>>(
 ): Promise<ResponseOf<P, M>> {
   const parts = (options ?? {}) as UrlParts;
   const url = routeUrl(path, parts);
+  return withSession((accessToken) => request(method, url, parts.body, accessToken));
+}
+
+/**
+ * Runs `call` with the access token; an expired one is refreshed and the call retried once, and a
+ * session gone for good sends the app back to sign-in. What `api()` does, for calls it cannot type
+ * (binary answers, upload progress, routes not yet in the generated types).
+ */
+export async function withSession<T>(call: (accessToken: string | undefined) => Promise<T>): Promise<T> {
   try {
     try {
-      return await request(method, url, parts.body, session.get()?.accessToken);
+      return await call(session.get()?.accessToken);
     } catch (error) {
       if (!(error instanceof ApiError && error.code === 'token_expired') || !(await refreshSession())) throw error;
-      return await request(method, url, parts.body, session.get()?.accessToken);
+      return await call(session.get()?.accessToken);
     }
   } catch (error) {
     // The session is gone for good (expired refresh, revoked family): the app goes back to sign-in.
@@ -173,7 +182,12 @@ export async function requestBlob(path: string, accessToken: string): Promise<Bl
   return res.blob();
 }
 
-async function send(method: string, path: string, options: { body?: unknown; accessToken?: string; accept: string }): Promise<Response> {
+/** One HTTP call with a bearer token; a refusal becomes an ApiError with the server's code and message. */
+export async function send(
+  method: string,
+  path: string,
+  options: { body?: unknown; accessToken?: string; accept: string },
+): Promise<Response> {
   const { body, accessToken } = options;
   const isForm = body instanceof FormData;
   const headers: Record<string, string> = { Accept: options.accept };

@@ -34,12 +34,15 @@ export class AttachmentUrls {
 
   constructor(private readonly token: () => Promise<string>) {}
 
-  /** The object URL of an attachment's bytes; rejects with the server's ApiError when it cannot be read. */
-  get(id: string): Promise<string> {
+  /**
+   * The object URL of an attachment's bytes (or, given `path`, of the bytes there under the key `id`: an
+   * image analysis's thumbnail, read with the same token); rejects with the server's ApiError when it cannot be read.
+   */
+  get(id: string, path = `/api/attachments/${encodeURIComponent(id)}`): Promise<string> {
     let url = this.urls.get(id);
     if (!url) {
       url = this.token()
-        .then((token) => requestBlob(`/api/attachments/${encodeURIComponent(id)}`, token))
+        .then((token) => requestBlob(path, token))
         .then((blob) => {
           const objectUrl = URL.createObjectURL(blob);
           // Revoked while in flight (the message went away, or the page did): never hand it out.

@@ -35,6 +35,9 @@ export async function conversationView(conversationId: string): Promise<View> {
     mayEdit: conversation.policies.update === true,
     mayPost: conversation.policies.postMessage === true,
     initialMessages: messages.data,
+    mayListen: true,
+    fetchMessageAttachments: async (messageId) =>
+      (await api('GET', '/api/conversations/{id}/messages/{messageId}', { params: { id: conversation.id, messageId } })).data.attachments,
     knownNames,
     kicker: h('a', { href: conversation.workspaceId ? `/?workspace=${conversation.workspaceId}` : '/', class: 'back' }, '← Conversations'),
     aside: shares?.el,

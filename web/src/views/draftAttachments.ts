@@ -38,7 +38,13 @@ const STATE_TEXT: Record<Exclude<ChipState, 'failed'>, string> = { uploading: 'U
  * message is posted. A refused file (too large, a type the server does not take) says why on its chip
  * and is never posted. `onChange` runs whenever a chip's state changes.
  */
-export function draftAttachments(options: { conversationId: string; dropZone: HTMLElement; onChange(): void }): DraftAttachments {
+export function draftAttachments(options: {
+  conversationId: string;
+  dropZone: HTMLElement;
+  onChange(): void;
+  /** Takes the dropped files it wants (pictures, to be analysed) and answers the rest, which become chips. */
+  claimDropped?: (files: File[]) => File[];
+}): DraftAttachments {
   let chips: Chip[] = [];
   const list = h('ul', { class: 'chips', 'aria-label': 'Files to post', 'aria-live': 'polite' });
   const input = h('input', { type: 'file', multiple: true, class: 'visually-hidden' });
@@ -104,7 +110,7 @@ export function draftAttachments(options: { conversationId: string; dropZone: HT
     options.onChange();
   }
 
-  acceptDrops(options.dropZone, add);
+  acceptDrops(options.dropZone, (files) => add(options.claimDropped ? options.claimDropped(files) : files));
 
   return {
     el: list,

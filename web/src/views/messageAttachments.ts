@@ -1,18 +1,27 @@
 import { ApiError, type AttachmentSummary } from '../api.ts';
 import { h } from '../dom.ts';
 import { formatBytes, isInlineImage, type AttachmentUrls } from '../files.ts';
+import type { AttachmentAnalysis } from '../media/types.ts';
+import { analysedPicture } from './analysedPicture.ts';
 
 /**
- * A message's files: pictures inline at thumbnail size (their name as alt text), anything else as a
- * download link with its name and size. Bytes come through `urls` (fetched with the bearer token).
+ * A message's files: analysed pictures with what was found in them, other pictures inline at thumbnail
+ * size (their name as alt text), anything else as a download link with its name and size. Bytes come
+ * through `urls` (fetched with the bearer token); `analysisOf` tells a picture's analysis when known.
  */
-export function messageAttachments(attachments: readonly AttachmentSummary[], urls: AttachmentUrls): HTMLElement {
+export function messageAttachments<A extends AttachmentSummary>(
+  attachments: readonly A[],
+  urls: AttachmentUrls,
+  analysisOf: (attachment: A) => AttachmentAnalysis | undefined = () => undefined,
+): HTMLElement {
   return h(
     'ul',
     { class: 'attachments', 'aria-label': 'Attachments' },
-    ...attachments.map((attachment) =>
-      h('li', {}, ...(isInlineImage(attachment) ? [picture(attachment, urls)] : downloadLink(attachment, urls))),
-    ),
+    ...attachments.map((attachment) => {
+      const analysis = analysisOf(attachment);
+      if (analysis) return h('li', { class: 'analysed' }, analysedPicture(attachment, analysis, urls));
+      return h('li', {}, ...(isInlineImage(attachment) ? [picture(attachment, urls)] : downloadLink(attachment, urls)));
+    }),
   );
 }
 

@@ -2,14 +2,19 @@ import * as Y from 'yjs';
 import type { AttachmentSummary, Message, MessageExecution } from '../api.ts';
 import { formatTime, h, replaceChildren } from '../dom.ts';
 import type { AttachmentUrls } from '../files.ts';
+import type { AnalysisLookup } from '../media/analysisLookup.ts';
+import type { AttachmentAnalysis } from '../media/types.ts';
+import { thumbnailKey } from './analysedPicture.ts';
 import { messageAttachments } from './messageAttachments.ts';
 import { messageContent, type MessageRunControls } from './messageContent.ts';
+import type { MessageSpeakers } from './messageSpeakers.ts';
 import { runOutput } from './runOutput.ts';
 
 /** A message as the list shows it, from the REST API or the document alike. */
 export type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt' | 'editedAt'> & {
   author: string | null;
-  attachments: AttachmentSummary[];
+  /** With the analysis of an analysed picture, when the message's source carries it. */
+  attachments: Array<AttachmentSummary & { analysis?: AttachmentAnalysis | null }>;
   /** On `tool` messages: the code run they record. */
   execution: MessageExecution | null;
 };
@@ -20,11 +25,21 @@ export interface MessageListOptions {
   attachmentUrls: AttachmentUrls;
   /** Run buttons on code blocks, for people who may post; none for everyone else. */
   runControls?: MessageRunControls;
+  /** "Read aloud" buttons, for signed-in people (the server reads the text for them). */
+  speakers?: MessageSpeakers;
+  /** What analysed pictures show: found text, objects and their boxes. */
+  analyses?: AnalysisLookup;
 }
 
 /** The conversation's messages: text with runnable code blocks, files, and `tool` messages as run cards. */
-export function messageList(options: MessageListOptions): { el: HTMLOListElement; render(messages: ShownMessage[]): void } {
-  const { knownNames, attachmentUrls, runControls } = options;
+export function messageList(options: MessageListOptions): {
+  el: HTMLOListElement;
+  render(messages: ShownMessage[]): void;
+  /** Renders the last messages again (an analysis arrived). */
+  refresh(): void;
+} {
+  const { knownNames, attachmentUrls, runControls, speakers, analyses } = options;
+  let shown: ShownMessage[] = [];
   const el = h('ol', { class: 'messages', 'aria-label': 'Messages' });
 
   function authorName(author: string | null, role: Message['role']): string {
@@ -34,8 +49,17 @@ export function messageList(options: MessageListOptions): { el: HTMLOListElement
   }
 
   function render(messages: ShownMessage[]): void {
+    shown = messages;
     const latestRuns = latestRunsBySource(messages);
+    for (const message of messages) for (const attachment of message.attachments) analyses?.remember(attachment.id, attachment.analysis);
+    const thumbnails: string[] = [];
+    const analysisOf = (messageId: string) => (attachment: ShownMessage['attachments'][number]) => {
+      const analysis = analyses?.find(messageId, attachment) ?? attachment.analysis ?? undefined;
+      if (analysis) thumbnails.push(thumbnailKey(analysis));
+      return analysis;
+    };
     runControls?.startRender();
+    speakers?.startRender();
     replaceChildren(
       el,
       ...(messages.length === 0 ? [h('li', { class: 'empty' }, 'No messages yet. Write the first one together below.')] : []),
@@ -50,21 +74,25 @@ export function messageList(options: MessageListOptions): { el: HTMLOListElement
             message.execution && h('span', { class: 'ran' }, 'ran code'),
             h('time', { dateTime: message.createdAt }, formatTime(message.createdAt)),
             ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
+            !message.execution && message.content.trim() !== '' && speakers?.buttonFor(message.id, message.content),
           ),
           message.execution
             ? h('div', { class: 'run-card' }, runOutput(message.execution, { code: message.execution.code }))
             : messageContent(message, latestRuns.get(message.id), runControls),
-          message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls),
+          message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls, analysisOf(message.id)),
         ),
       ),
     );
     runControls?.endRender();
+    speakers?.endRender();
     // Blobs of files no longer on the page (a deleted message) go now; the others are reused.
-    attachmentUrls.keepOnly(new Set(messages.flatMap((message) => message.attachments.map((attachment) => attachment.id))));
+    attachmentUrls.keepOnly(
+      new Set([...messages.flatMap((message) => message.attachments.map((attachment) => attachment.id)), ...thumbnails]),
+    );
     el.scrollTop = el.scrollHeight;
   }
 
-  return { el, render };
+  return { el, render, refresh: () => render(shown) };
 }
 
 /** For each message whose code ran, the latest run of each of its blocks, by the block's code. */
@@ -102,10 +130,13 @@ export function messagesFromDocument(messages: Y.Array<Y.Map<unknown>>): ShownMe
   }));
 }
 
-/** A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped. */
-function attachmentsOf(value: unknown): AttachmentSummary[] {
+/**
+ * A document entry's `attachments`: a JSON array the server writes; anything malformed in it is skipped.
+ * An `analysis` in it is taken when it has the shape a picture's analysis has.
+ */
+function attachmentsOf(value: unknown): ShownMessage['attachments'] {
   if (!Array.isArray(value)) return [];
-  return (value as unknown[]).filter((item): item is AttachmentSummary => {
+  const files = (value as unknown[]).filter((item): item is AttachmentSummary => {
     if (typeof item !== 'object' || item === null) return false;
     const fields = item as Partial<Record<keyof AttachmentSummary, unknown>>;
     return (
@@ -115,6 +146,19 @@ function attachmentsOf(value: unknown): AttachmentSummary[] {
       typeof fields.size === 'number'
     );
   });
+  return files.map((file) => ({ ...file, analysis: documentAnalysis((file as { analysis?: unknown }).analysis) }));
+}
+
+function documentAnalysis(value: unknown): AttachmentAnalysis | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const fields = value as Partial<Record<keyof AttachmentAnalysis, unknown>>;
+  const isAnalysis =
+    typeof fields.id === 'string' &&
+    typeof fields.width === 'number' &&
+    typeof fields.height === 'number' &&
+    typeof fields.text === 'string' &&
+    Array.isArray(fields.objects);
+  return isAnalysis ? ({ description: '', thumbnailUrl: null, ...value } as AttachmentAnalysis) : null;
 }
 
 /** A document entry's `execution` (shared/documents/conversationDocument.ts › DocumentExecution); malformed reads as none. */

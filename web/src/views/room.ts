@@ -4,11 +4,15 @@ import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from
 import { h, replaceChildren } from '../dom.ts';
 import { createDraftEditor, draftText } from '../editor.ts';
 import { AttachmentUrls } from '../files.ts';
+import { AnalysisLookup, type FetchMessageAttachments } from '../media/analysisLookup.ts';
 import type { View } from '../router.ts';
 import { runCode } from '../runCode.ts';
 import { draftAttachments } from './draftAttachments.ts';
+import { imageComposer } from './imageComposer.ts';
 import { MessageRunControls } from './messageContent.ts';
 import { messageList, messagesFromDocument } from './messageList.ts';
+import { MessageSpeakers } from './messageSpeakers.ts';
+import { micButton } from './micButton.ts';
 import { roomTitle } from './roomTitle.ts';
 
 export interface RoomViewOptions {
@@ -29,11 +33,18 @@ export interface RoomViewOptions {
   initialMessages: Array<SharedMessage & Partial<Pick<Message, 'authorId'>>>;
   /** Names of message authors known from elsewhere (workspace members, yourself). */
   knownNames: Map<string, string>;
+  /** Signed-in people: each message has a button that reads it aloud (the server speaks it). */
+  mayListen?: boolean;
+  /** A message's attachments from the REST API, where an analysed picture's analysis is found. */
+  fetchMessageAttachments?: FetchMessageAttachments;
   /** Extra panels beside the conversation (share links). */
   aside?: HTMLElement;
   /** A line above the title (breadcrumbs, link permission). */
   kicker?: HTMLElement;
 }
+
+/** What dictation is transcribed as (the local engine knows English only). */
+const DICTATION_LANGUAGE = 'en-US';
 
 const STATE_LABELS: Record<ConnectionState, string> = {
   connecting: 'Connecting…',
@@ -62,7 +73,9 @@ export function roomView(options: RoomViewOptions): View {
   const runControls = options.mayPost
     ? new MessageRunControls(async (messageId, language, code) => void (await runCode({ language, code, conversationId, messageId })))
     : undefined;
-  const messages = messageList({ knownNames, attachmentUrls, runControls });
+  const speakers = options.mayListen ? new MessageSpeakers() : undefined;
+  const analyses = new AnalysisLookup({ fetchMessage: options.fetchMessageAttachments, onFound: () => messages.refresh() });
+  const messages = messageList({ knownNames, attachmentUrls, runControls, speakers, analyses });
   const editorHost = h('div', { class: 'editor-host' });
   const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
   const postError = h('p', { class: 'error', hidden: true });
@@ -72,11 +85,27 @@ export function roomView(options: RoomViewOptions): View {
     h('div', { class: 'composer-head' }, h('h2', {}, 'Shared draft'), typingLine),
     editorHost,
   );
+  // Pictures are posted as messages of their own at once, whether chosen, pasted or dropped anywhere on the conversation.
+  const roomMain = h('div', { class: 'room-main' });
+  const images = options.mayPost ? imageComposer({ conversationId, zone: roomMain, composer, analyses }) : undefined;
   // The files are this person's own (each upload is theirs until posted); only the draft's text is shared.
   const attachments = options.mayPost
-    ? draftAttachments({ conversationId: options.conversationId, dropZone: composer, onChange: updatePostButton })
+    ? draftAttachments({
+        conversationId: options.conversationId,
+        dropZone: composer,
+        onChange: updatePostButton,
+        claimDropped: (files) => images?.claimImages(files) ?? files,
+      })
     : undefined;
-  if (attachments) composer.append(attachments.el, h('div', { class: 'composer-actions' }, attachments.picker, postError, postButton));
+  // Dictation types into the shared draft.
+  const mic = options.mayPost ? micButton({ editor: () => editor, language: DICTATION_LANGUAGE, token: options.token }) : undefined;
+  if (attachments && images && mic)
+    composer.append(
+      attachments.el,
+      images.el,
+      mic.panel,
+      h('div', { class: 'composer-actions' }, attachments.picker, mic.el, images.button, postError, postButton),
+    );
   else
     composer.append(
       h(
@@ -128,6 +157,7 @@ export function roomView(options: RoomViewOptions): View {
     // Files still uploading would miss the message: posting waits for them (a failed one is left out).
     postButton.disabled =
       !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected' || attachments?.isUploading() === true;
+    mic?.setEnabled(editor?.isEditable === true && room.state === 'connected');
   }
 
   function renderPresence(): void {
@@ -182,17 +212,13 @@ export function roomView(options: RoomViewOptions): View {
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
+  roomMain.append(h('section', { class: 'card' }, messages.el), composer);
   const title = roomTitle({ title: options.title, liveTitle: room.title, rename: options.rename });
   const el = h(
     'div',
     { class: 'room' },
     h('header', { class: 'room-head' }, options.kicker, h('div', { class: 'title-row' }, title.el, status), presenceList, notice),
-    h(
-      'div',
-      { class: options.aside ? 'room-body with-aside' : 'room-body' },
-      h('div', { class: 'room-main' }, h('section', { class: 'card' }, messages.el), composer),
-      options.aside,
-    ),
+    h('div', { class: options.aside ? 'room-body with-aside' : 'room-body' }, roomMain, options.aside),
   );
 
   // Draft runs are posted with no source message: the output shows under the block for whoever ran it.
@@ -205,6 +231,8 @@ export function roomView(options: RoomViewOptions): View {
     el,
     destroy() {
       title.destroy();
+      mic?.destroy();
+      speakers?.destroy();
       editor?.destroy();
       room.destroy();
       attachmentUrls.revokeAll();
