@@ -51,12 +51,16 @@ export class ObjectStorageEngine implements multer.StorageEngine {
       // answers a file stream's error at once — before `put` has removed what it wrote. The source's
       // own errors (a client gone, a broken form) still end the upload.
       source.once('error', (error) => guard.destroy(error));
-      // The head goes to the guard first, not back into the source: by now busboy may have ended the
-      // source ('end' emitted), and a file just over SNIFF_BYTES then lost its head to unshift and was stored empty.
-      if (!isComplete) guard.write(head);
-      const stored = await this.spec.storage.put(key, (isComplete ? Readable.from([head]) : source).pipe(guard), {
-        contentType: sniffed.contentType,
-      });
+      // The head goes to the guard first, not back into the source: a body that arrived whole may have
+      // ended the source by now ('end' emitted), and unshift after the end lost the head — a file just
+      // over SNIFF_BYTES was stored empty. An ended source has nothing left to pipe, so the guard ends.
+      let body: Readable;
+      if (isComplete) body = Readable.from([head]).pipe(guard);
+      else {
+        guard.write(head);
+        body = source.readableEnded ? guard.end() : source.pipe(guard);
+      }
+      const stored = await this.spec.storage.put(key, body, { contentType: sniffed.contentType });
       return { storageKey: key, sha256: stored.sha256, size: stored.size, mimetype: sniffed.contentType };
     } catch (error) {
       if (sourceError) throw sourceError;
@@ -78,9 +82,7 @@ function readHead(stream: Readable, bytes: number): Promise<{ head: Buffer; isCo
       resolve({ head: Buffer.concat(chunks, length), isComplete });
     };
     const onReadable = () => {
-      // At most what the head still lacks: read() alone hands over all that is buffered, which for a body
-      // that arrived whole ends the stream here, and the rest could not be put back (unshift after end).
-      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read(bytes - length) as Buffer | null) !== null;) {
+      for (let chunk: Buffer | null; length < bytes && (chunk = stream.read() as Buffer | null) !== null;) {
         chunks.push(chunk);
         length += chunk.length;
       }

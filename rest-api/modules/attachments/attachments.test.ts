@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SNIFF_BYTES } from '../../http/upload/sniffContentType.ts';
 import { expectError } from '../../../test/assertions.ts';
 import {
   addWorkspaceMember,
@@ -72,6 +73,19 @@ describe.each(DRIVERS)('attachments on %s storage', (driver) => {
       });
       expect(await a.storedKeys(`attachments/${conversation.id}/`)).toEqual([row.storage_key]);
       expect(await a.tempFiles()).toEqual([]);
+    });
+
+    it('stores whole a file of any size around the sniffed head, however it arrives', async () => {
+      const conversation = await createConversation(a.t, owner);
+      for (const size of [SNIFF_BYTES - 1, SNIFF_BYTES, SNIFF_BYTES + 1, 2 * SNIFF_BYTES + 7]) {
+        const bytes = jpegOfSize(size);
+        const res = await uploadFile(a.t, owner, conversation.id, bytes, { filename: 'photo.jpg', contentType: 'image/jpeg' });
+        expect(res.status).toBe(201);
+        expect(res.body.data).toMatchObject({ size, sha256: sha256(bytes) });
+        const row = await a.t.services.db('attachments').where({ id: res.body.data.id }).first();
+        const stored = await a.t.services.storage.get(row.storage_key);
+        expect(sha256(Buffer.concat(await stored.body.toArray()))).toBe(sha256(bytes));
+      }
     });
 
     it('takes the type from the bytes, never from the client', async () => {
