@@ -38,7 +38,13 @@ describe('long recordings', () => {
     // Trimmed of the last silence: 19 half minutes and a sentence.
     expect(res.body.data.durationMs).toBeGreaterThan(570_000);
 
-    const { data, seen } = await waitForTranscription(a.t, owner, res.body.data.id, (d) => d.status === 'done' || d.status === 'failed');
+    const { data, seen } = await waitForTranscription(
+      a.t,
+      owner,
+      res.body.data.id,
+      (d) => d.status === 'done' || d.status === 'failed',
+      540_000,
+    );
     expect(data).toMatchObject({ status: 'done', progress: 1, engine: 'pocketsphinx', error: null });
     expect(seen.some((s) => s.status === 'running' && s.progress > 0 && s.progress < 1)).toBe(true);
     // One sentence every thirty seconds (less the trimmed lead-in), each found in its own half minute, in order.
@@ -49,7 +55,7 @@ describe('long recordings', () => {
     expect(data.segments.at(-1).endMs).toBeGreaterThan(data.durationMs - 2_000);
     expect(data.segments.at(-1).endMs).toBeLessThanOrEqual(data.durationMs + 500);
     expect(wordsOf(data.text).filter((word) => word === 'fox').length).toBeGreaterThanOrEqual(15);
-  }, 180_000);
+  }, 600_000);
 
   it('refuses a recording over VOICE_MAX_SECONDS with 400 and keeps nothing', async () => {
     const elevenMinutes = await concatenate(
