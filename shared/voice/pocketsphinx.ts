@@ -7,8 +7,8 @@ import { pcmToWav } from './wav.ts';
 
 /**
  * Search pruning: at most 3000 active HMMs and 5 word exits per frame, 2 Gaussians per codebook. On 30 s of
- * flite speech this took the decode from about 9 s to 6 s on a busy two-core machine, and the word error
- * rate from 40 % to 36 % (bench/scenarios/voice.ts): the defaults keep hypotheses this model never picks.
+ * flite speech this cut the decode by about a third (9 s to 6 s on a busy two-core machine) for a word error
+ * rate no worse within run-to-run noise (36–43 % pruned, 37–40 % not; bench/scenarios/voice.ts).
  */
 const SEARCH_LIMITS = ['-maxhmmpf', '3000', '-maxwpf', '5', '-topn', '2'];
 
