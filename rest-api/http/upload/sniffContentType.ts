@@ -37,7 +37,9 @@ export async function sniffContentType(head: Buffer, isComplete: boolean, accept
   const detected = (await fileTypeFromBuffer(head))?.mime;
   const takesText = accepts(accept, TEXT);
   // Where text is not taken, an empty file is a missing file (400), not a file of the wrong type.
-  if (head.length === 0 && isComplete && !takesText && accept !== 'any') throw new ValidationError('The file is empty');
+  if (head.length === 0 && isComplete && !takesText && accept !== 'any') {
+    throw new ValidationError('The file is empty', undefined, 'empty_file');
+  }
   if (detected && accepts(accept, detected)) return { contentType: detected, isText: false };
   if ((!detected || TEXTUAL.test(detected)) && takesText && new TextChecker().accepts(head, isComplete)) {
     return { contentType: TEXT, isText: true };

@@ -113,7 +113,7 @@ describe('image analysis API', () => {
     });
 
     it('an empty file, no file, or an unknown feature: 400', async () => {
-      expectError(await analyze(a.t, user, Buffer.alloc(0)), 400, 'validation_failed');
+      expectError(await analyze(a.t, user, Buffer.alloc(0)), 400, 'empty_file');
       expectError(await a.t.request.post('/api/image/analyze').set(bearer(user)), 400, 'validation_failed');
       expectError(await analyze(a.t, user, await textImage(10, 10, []), { features: 'text,faces' }), 400, 'validation_failed');
       expect(await storedFor(user)).toEqual(NOTHING);

@@ -1,14 +1,10 @@
 import type { Actor } from '@shared/auth.ts';
-import { ValidationError } from '@shared/errors.ts';
 import type { Services } from '@shared/services.ts';
 import type { VoiceEngines } from '@shared/voice/VoiceEngines.ts';
 import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
-import { accepts } from '../../http/upload/sniffContentType.ts';
-import { unsupportedMediaType } from '../../http/upload/uploadErrors.ts';
 import { createAttachment } from '../attachments/createAttachment.ts';
 import { postTranscript } from './postTranscript.ts';
 import { insertTranscription, findCachedTranscription, type NewTranscription, type TranscriptionRow } from './voice.repo.ts';
-import { VOICE_UPLOAD_TYPES } from './voice.schemas.ts';
 import { withStoredFile } from './voiceAudio.ts';
 import type { VoiceMetrics } from './voiceMetrics.ts';
 import { VOICE_TRANSCRIBE } from './voiceTranscribeQueue.ts';
@@ -41,8 +37,6 @@ export async function transcribeUpload(deps: Deps, props: Props): Promise<{ row:
   const { upload, language, actor } = props;
   let recorded = false;
   try {
-    if (upload.size === 0) throw new ValidationError('The audio file is empty', undefined, 'empty_file');
-    if (!accepts(VOICE_UPLOAD_TYPES, upload.contentType)) throw unsupportedMediaType(upload.contentType);
     const started = performance.now();
     const base: NewTranscription = {
       user_id: actor.id,

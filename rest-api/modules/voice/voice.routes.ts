@@ -20,6 +20,7 @@ import {
   TranscriptionSchema,
   VoiceSchema,
   type TranscribeQuery,
+  VOICE_UPLOAD_TYPES,
 } from './voice.schemas.ts';
 import { voiceEnginesOf } from './voiceEngines.ts';
 import { registerVoiceMetrics } from './voiceMetrics.ts';
@@ -72,8 +73,7 @@ export function voiceRoutes(api: ApiRouter, services: Services, registry: Regist
       upload: {
         field: 'audio',
         maxBytes: config.VOICE_MAX_BYTES,
-        // Sniffed here, refused in the command: an empty file is 400 there, not the sniffer's 415.
-        accept: 'any',
+        accept: VOICE_UPLOAD_TYPES,
         storage,
         key: (req) => {
           const { conversationId } = queryOf(req);
