@@ -4,6 +4,7 @@ import { collabDocument } from './collabDocument.ts';
 import { collabFanOut } from './collabFanOut.ts';
 import { conversationGet } from './conversationGet.ts';
 import { shareView } from './shareView.ts';
+import { voiceTranscription } from './voice.ts';
 
 /**
  * Every benchmark, run in this order by `npm run bench` (or pick some: `npm run bench -- <id> …`).
@@ -23,4 +24,5 @@ export const scenarios: Scenario[] = [
   codeJavaScript,
   codePython,
   codeConcurrent,
+  voiceTranscription,
 ];
