@@ -41,9 +41,7 @@ export async function up(knex: Knex): Promise<void> {
   // The cache lookup: a finished analysis of these bytes for these features.
   await knex.raw("create index image_analyses_cache_index on image_analyses (sha256, features) where status = 'done'");
   await knex.raw('create index image_analyses_attachment_id_index on image_analyses (attachment_id) where attachment_id is not null');
-  await knex.raw(
-    'create index image_analyses_conversation_id_index on image_analyses (conversation_id) where conversation_id is not null',
-  );
+  await knex.raw('create index image_analyses_conversation_id_index on image_analyses (conversation_id) where conversation_id is not null');
   await knex.raw('create index image_analyses_user_id_index on image_analyses (user_id)');
 }
 

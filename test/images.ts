@@ -24,7 +24,9 @@ export interface DrawnText {
 /** A white image with black DejaVu Sans lines on it, rendered by sharp (librsvg) to PNG. */
 export function textImage(width: number, height: number, lines: DrawnText[]): Promise<Buffer> {
   const texts = lines
-    .map((line) => `<text x="${line.x}" y="${line.y}" font-family="DejaVu Sans" font-size="${line.fontSize}" fill="#000">${line.text}</text>`)
+    .map(
+      (line) => `<text x="${line.x}" y="${line.y}" font-family="DejaVu Sans" font-size="${line.fontSize}" fill="#000">${line.text}</text>`,
+    )
     .join('');
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><rect width="100%" height="100%" fill="#fff"/>${texts}</svg>`;
   return sharp(Buffer.from(svg)).png().toBuffer();
@@ -32,7 +34,9 @@ export function textImage(width: number, height: number, lines: DrawnText[]): Pr
 
 /** A PNG of one colour, `width`×`height`: tiny on disk however many pixels it claims. */
 export function plainPng(width: number, height: number, colour = '#3366aa'): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, background: colour } }).png({ compressionLevel: 9 }).toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: colour } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 }
 
 /**

@@ -3,6 +3,7 @@ import { codeConcurrent, codeJavaScript, codePython } from './codeExecution.ts';
 import { collabDocument } from './collabDocument.ts';
 import { collabFanOut } from './collabFanOut.ts';
 import { conversationGet } from './conversationGet.ts';
+import { imagesOcr, imagesThumbnail } from './images.ts';
 import { shareView } from './shareView.ts';
 import { voiceTranscription } from './voice.ts';
 
@@ -25,4 +26,6 @@ export const scenarios: Scenario[] = [
   codePython,
   codeConcurrent,
   voiceTranscription,
+  imagesOcr,
+  imagesThumbnail,
 ];

@@ -11,7 +11,11 @@ describe('VisionEngines with Google Vision configured', () => {
   let engines: VisionEngines;
   beforeAll(async () => {
     google = await startGoogleVision();
-    const config = parseConfig({ LOG_LEVEL: 'silent', GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json', GOOGLE_API_ENDPOINT: google.endpoint });
+    const config = parseConfig({
+      LOG_LEVEL: 'silent',
+      GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json',
+      GOOGLE_API_ENDPOINT: google.endpoint,
+    });
     // grpc-js sends no call credentials over an insecure channel, so the stand-in is reached with
     // insecure channel credentials in place of the service account's (the key file is never read).
     engines = new VisionEngines(config, createLogger(config), {
@@ -38,7 +42,11 @@ describe('VisionEngines with Google Vision configured', () => {
     expect(result.labels).toEqual(['Dog', 'Paper']);
     expect(result.description).toBe('Local analysis: a 4096×1024 PNG image showing a dog; text reads “INVOICE”.');
     expect(google.received).toEqual([
-      { features: ['DOCUMENT_TEXT_DETECTION', 'OBJECT_LOCALIZATION', 'LABEL_DETECTION'], imageBytes: expect.any(Number), authorization: undefined },
+      {
+        features: ['DOCUMENT_TEXT_DETECTION', 'OBJECT_LOCALIZATION', 'LABEL_DETECTION'],
+        imageBytes: expect.any(Number),
+        authorization: undefined,
+      },
     ]);
   });
 });

@@ -88,12 +88,12 @@ describe('VisionEngines on the local engines', () => {
       height: 300,
       exif: { orientation: 6, make: 'TestCam', model: 'Model 7', hasGps: true },
     });
-    const thumbnail = await sharp(result.thumbnail!).metadata();
+    const thumbnail = await sharp(result.thumbnail).metadata();
     expect(thumbnail).toMatchObject({ format: 'webp', width: 200, height: 300 });
     expect(thumbnail.exif).toBeUndefined();
     expect(thumbnail.orientation).toBeUndefined();
     // Oriented: the band along the stored image's top is now down its right side.
-    const { data } = await sharp(result.thumbnail!).raw().toBuffer({ resolveWithObject: true });
+    const { data } = await sharp(result.thumbnail).raw().toBuffer({ resolveWithObject: true });
     const pixel = (x: number, y: number) => [...data.subarray((y * 200 + x) * 3, (y * 200 + x) * 3 + 3)];
     expect(pixel(195, 150)[0]).toBeGreaterThan(200);
     expect(pixel(195, 150)[1]).toBeLessThan(60);

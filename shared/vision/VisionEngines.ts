@@ -78,15 +78,17 @@ export class VisionEngines {
   /**
    * Analyses an image for `features`. Refuses before decoding anything an image with too many pixels
    * (413 `image_too_large`) or bytes that are no image (400 `image_invalid`); a truncated file fails
-   * with `image_invalid` when its pixels are needed. `onProgress` hears 0–1 as features finish.
+   * with `image_invalid` when its pixels are needed. `onProgress` hears 0–1 as features finish;
+   * `header` is what readImageHeader already said of these bytes, if the caller asked it.
    */
   async analyze(
     bytes: Buffer,
     features: readonly ImageFeature[],
-    onProgress: (fraction: number) => Promise<void> = async () => undefined,
+    options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
   ): Promise<ImageAnalysisResult> {
     const maxPixels = this.config.IMAGE_MAX_PIXELS;
-    const metadata = await readImageHeader(bytes, maxPixels);
+    const metadata = options.header ?? (await readImageHeader(bytes, maxPixels));
+    const onProgress = options.onProgress ?? (async () => undefined);
     const wants = (feature: ImageFeature) => features.includes(feature);
     const engines: ImageAnalysisResult['engines'] = { ...(wants('metadata') ? { metadata: 'sharp' } : {}) };
     const fallbacks: EngineFailure[] = [];
@@ -99,7 +101,10 @@ export class VisionEngines {
     const fromGoogle = once(() => this.annotateWithGoogle(toCloud, metadata, features));
     const run = async <T>(feature: ImageFeature, chain: Array<Engine<T> | undefined>): Promise<T | undefined> => {
       if (!wants(feature)) return undefined;
-      const result = await withFallback(chain.filter((engine): engine is Engine<T> => engine !== undefined), fallback);
+      const result = await withFallback(
+        chain.filter((engine): engine is Engine<T> => engine !== undefined),
+        fallback,
+      );
       engines[feature] = result.engine;
       fallbacks.push(...result.fallbacks);
       await finished();
@@ -114,7 +119,10 @@ export class VisionEngines {
         googleEngine((found) => found.text),
         { name: 'tesseract', run: () => recognizeText(this.ocr, bytes, metadata, maxPixels) },
       ]),
-      run('objects', [googleEngine((found) => found.objects), { name: 'centernet', run: () => this.objects.detect(bytes, metadata, maxPixels) }]),
+      run('objects', [
+        googleEngine((found) => found.objects),
+        { name: 'centernet', run: () => this.objects.detect(bytes, metadata, maxPixels) },
+      ]),
     ]);
     const openai = this.openai;
     const described = await run('description', [
@@ -124,7 +132,13 @@ export class VisionEngines {
       },
       { name: 'local', run: async () => ({ description: describeLocally(metadata, { text: text?.text, objects }), labels: [] }) },
     ]);
-    const googleLabels = this.google && (wants('text') || wants('objects')) ? await fromGoogle().then((found) => found.labels, () => []) : [];
+    const googleLabels =
+      this.google && (wants('text') || wants('objects'))
+        ? await fromGoogle().then(
+            (found) => found.labels,
+            () => [],
+          )
+        : [];
     return {
       metadata,
       thumbnail,

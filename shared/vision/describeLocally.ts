@@ -4,7 +4,20 @@ import type { DetectedObject } from './types.ts';
 /** Longest stretch of the found text quoted in a description. */
 const QUOTED_CHARS = 120;
 
-const PLURALS: Record<string, string> = { person: 'people', bus: 'buses', knife: 'knives', mouse: 'mice', 'wine glass': 'wine glasses', couch: 'couches', sandwich: 'sandwiches', 'hot dog': 'hot dogs', bench: 'benches', toothbrush: 'toothbrushes', skis: 'skis', scissors: 'scissors' };
+const PLURALS: Record<string, string> = {
+  person: 'people',
+  bus: 'buses',
+  knife: 'knives',
+  mouse: 'mice',
+  'wine glass': 'wine glasses',
+  couch: 'couches',
+  sandwich: 'sandwiches',
+  'hot dog': 'hot dogs',
+  bench: 'benches',
+  toothbrush: 'toothbrushes',
+  skis: 'skis',
+  scissors: 'scissors',
+};
 const NUMBERS = ['no', 'a', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
 
 /**
@@ -16,7 +29,9 @@ export function describeLocally(metadata: ImageMetadata, found: { text?: string;
   for (const object of found.objects ?? []) counts.set(object.label, (counts.get(object.label) ?? 0) + 1);
   const things = [...counts.entries()]
     .sort((a, b) => b[1] - a[1])
-    .map(([label, count]) => (count === 1 ? `${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}` : `${NUMBERS[count] ?? count} ${PLURALS[label] ?? `${label}s`}`));
+    .map(([label, count]) =>
+      count === 1 ? `${/^[aeiou]/.test(label) ? 'an' : 'a'} ${label}` : `${NUMBERS[count] ?? count} ${PLURALS[label] ?? `${label}s`}`,
+    );
   const kind = metadata.exif?.make || metadata.exif?.model ? 'photo' : 'image';
   let sentence = `Local analysis: a ${metadata.width}×${metadata.height} ${metadata.format.toUpperCase()} ${kind}`;
   if (things.length > 0) sentence += ` showing ${listed(things)}`;

@@ -12,7 +12,15 @@ export interface ExifSummary {
   hasGps: boolean;
 }
 
-const TAG = { make: 0x010f, model: 0x0110, orientation: 0x0112, dateTime: 0x0132, exifIfd: 0x8769, gpsIfd: 0x8825, dateTimeOriginal: 0x9003 };
+const TAG = {
+  make: 0x010f,
+  model: 0x0110,
+  orientation: 0x0112,
+  dateTime: 0x0132,
+  exifIfd: 0x8769,
+  gpsIfd: 0x8825,
+  dateTimeOriginal: 0x9003,
+};
 const ASCII = 2;
 const SHORT = 3;
 const LONG = 4;
@@ -64,7 +72,7 @@ export function parseExif(exif: Buffer | undefined): ExifSummary | undefined {
 
   const ifd0 = readIfd(u32(4) ?? tiff.length);
   const exifPointer = numberOf(ifd0.get(TAG.exifIfd));
-  const exifIfd = exifPointer ? readIfd(exifPointer) : new Map();
+  const exifIfd = exifPointer ? readIfd(exifPointer) : readIfd(tiff.length);
   const summary: ExifSummary = {
     orientation: numberOf(ifd0.get(TAG.orientation)),
     make: stringOf(ifd0.get(TAG.make)),

@@ -55,14 +55,41 @@ export async function startGoogleVision(): Promise<GoogleVisionStandIn> {
         return {
           fullTextAnnotation: { text: 'INVOICE\n' },
           textAnnotations: [
-            { description: 'INVOICE\n', boundingPoly: { vertices: [{ x: 10, y: 20 }, { x: 110, y: 20 }, { x: 110, y: 50 }, { x: 10, y: 50 }] } },
-            { description: 'INVOICE', boundingPoly: { vertices: [{ x: 10, y: 20 }, { x: 110, y: 20 }, { x: 110, y: 50 }, { x: 10, y: 50 }] } },
+            {
+              description: 'INVOICE\n',
+              boundingPoly: {
+                vertices: [
+                  { x: 10, y: 20 },
+                  { x: 110, y: 20 },
+                  { x: 110, y: 50 },
+                  { x: 10, y: 50 },
+                ],
+              },
+            },
+            {
+              description: 'INVOICE',
+              boundingPoly: {
+                vertices: [
+                  { x: 10, y: 20 },
+                  { x: 110, y: 20 },
+                  { x: 110, y: 50 },
+                  { x: 10, y: 50 },
+                ],
+              },
+            },
           ],
           localizedObjectAnnotations: [
             {
               name: 'Dog',
               score: 0.91,
-              boundingPoly: { normalizedVertices: [{ x: 0.5, y: 0.5 }, { x: 1, y: 0.5 }, { x: 1, y: 1 }, { x: 0.5, y: 1 }] },
+              boundingPoly: {
+                normalizedVertices: [
+                  { x: 0.5, y: 0.5 },
+                  { x: 1, y: 0.5 },
+                  { x: 1, y: 1 },
+                  { x: 0.5, y: 1 },
+                ],
+              },
             },
           ],
           labelAnnotations: [

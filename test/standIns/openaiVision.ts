@@ -41,8 +41,10 @@ export async function startOpenAIVision(options: { mode?: OpenAIVisionMode; desc
     received: [],
     close: async () => undefined,
   };
-  const server = http.createServer(async (req, res) => {
-    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const server = http.createServer((req, res) => void answer(req, res));
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse) {
+    const reply = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return reply(404, { error: { message: `no route ${req.url}` } });
@@ -74,7 +76,7 @@ export async function startOpenAIVision(options: { mode?: OpenAIVisionMode; desc
       ],
       usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
     });
-  });
+  }
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

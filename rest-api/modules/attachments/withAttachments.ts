@@ -5,7 +5,7 @@ import { listAttachmentsOfMessages, type AttachmentRow } from './attachments.rep
 /** An attachment with the analysis of its image, when it was analysed as one. */
 export type AttachmentWithAnalysis = AttachmentRow & { analysis: AttachmentAnalysis | null };
 
-/** Messages with their attachments (`attachments`, in upload order, each with its image analysis), read in two queries for the whole page. */
+/** Messages with their attachments (`attachments`, in upload order, each with its image's analysis), in two queries for the whole page. */
 export async function withAttachments<M extends { id: string }>(
   db: Knex,
   messages: M[],

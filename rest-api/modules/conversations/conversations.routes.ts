@@ -158,7 +158,7 @@ export function conversationRoutes(api: ApiRouter, { db, bus, storage, log }: Se
       const message = await postMessage(db, bus, { actor: req.principal, conversationId: req.input.params.id, ...req.input.body });
       // Read back with withAttachments: an analysed image's attachment carries its analysis.
       const [withAnalyses] = message.attachments.length > 0 ? await withAttachments(db, [message]) : [message];
-      res.status(201).json({ data: presentMessage(withAnalyses!) });
+      res.status(201).json({ data: presentMessage(withAnalyses) });
     },
   );
 

@@ -21,6 +21,8 @@ interface Props {
   actor: Actor;
   /** The image, already in storage (under the conversation's attachments when `conversationId` is set). */
   upload: StoredUpload;
+  /** The upload's bytes, when the route kept them; else they are read back from storage. */
+  bytes?: Buffer;
   /** In canonical order. */
   features: ImageFeature[];
   /** Keep the image as an attachment of this conversation. */
@@ -38,17 +40,19 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   const written: string[] = [];
   let isRecorded = false;
   try {
-    const bytes = await readObject(deps.storage, upload.key);
+    const bytes = props.bytes ?? (await readObject(deps.storage, upload.key));
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
-    await readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS);
-    const cached = await findCachedAnalysis(deps.db, upload.sha256, features);
+    const [header, cached] = await Promise.all([
+      readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
+      findCachedAnalysis(deps.db, upload.sha256, features),
+    ]);
     const isLarge = !cached && upload.size > deps.config.IMAGE_SYNC_BYTES;
     let fields: Partial<AnalysisResultFields> = {};
     if (cached) {
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      fields = await runAnalysis(deps, bytes, features, 'request');
+      fields = await runAnalysis(deps, bytes, features, 'request', { header });
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     // createAttachment deletes the object itself when it cannot record it.
@@ -75,7 +79,9 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
     const orphans = isRecorded ? written : [upload.key, ...written];
     await Promise.all(
       orphans.map((key) =>
-        deps.storage.delete(key).catch((cleanupError: unknown) => deps.log.error({ err: cleanupError, key }, 'could not delete the object of a refused image')),
+        deps.storage
+          .delete(key)
+          .catch((cleanupError: unknown) => deps.log.error({ err: cleanupError, key }, 'could not delete the object of a refused image')),
       ),
     );
     throw error;

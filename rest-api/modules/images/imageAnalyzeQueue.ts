@@ -28,17 +28,22 @@ export function createImageAnalyzeQueue(deps: AnalysisDeps & { db: Db }) {
       await updateAnalysis(deps.db, analysisId, { status: 'running', progress: 0 });
       try {
         const bytes = await readObject(deps.storage, row.storage_key);
-        const fields = await runAnalysis(deps, bytes, row.features, 'job', async (fraction) => {
-          // Never quite 1 before the result is recorded: a reader seeing 1 may expect the result.
-          await updateAnalysis(deps.db, analysisId, { progress: Math.min(0.99, fraction) });
-          await progress({ percent: fraction * 100 });
+        const fields = await runAnalysis(deps, bytes, row.features, 'job', {
+          onProgress: async (fraction) => {
+            // Never quite 1 before the result is recorded: a reader seeing 1 may expect the result.
+            await updateAnalysis(deps.db, analysisId, { progress: Math.min(0.99, fraction) });
+            await progress({ percent: fraction * 100 });
+          },
         });
         await updateAnalysis(deps.db, analysisId, { ...fields, status: 'done', progress: 1, completed_at: new Date() });
         return { analysed: true };
       } catch (error) {
         const isFinal = error instanceof AppError || isLastAttempt;
         if (!isFinal) throw error;
-        const failure = error instanceof AppError ? { code: error.code, message: error.message } : { code: 'analysis_failed', message: 'The analysis failed' };
+        const failure =
+          error instanceof AppError
+            ? { code: error.code, message: error.message }
+            : { code: 'analysis_failed', message: 'The analysis failed' };
         log.warn({ err: error, analysisId }, 'image analysis failed');
         deps.metrics.failed(failure.code);
         await updateAnalysis(deps.db, analysisId, { status: 'failed', error: failure, completed_at: new Date() });

@@ -40,7 +40,11 @@ describe('image analysis with OpenAI configured', () => {
       fallbacks: [],
     });
     const request = openai.received.at(-1)!;
-    expect(request).toMatchObject({ authorization: `Bearer ${openai.apiKey}`, model: 'gpt-4o-mini', prompt: expect.stringMatching(/JSON/) });
+    expect(request).toMatchObject({
+      authorization: `Bearer ${openai.apiKey}`,
+      model: 'gpt-4o-mini',
+      prompt: expect.stringMatching(/JSON/),
+    });
     const sent = Buffer.from(request.imageUrl.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
     const sentMetadata = await sharp(sent).metadata();
     // Oriented, and the photo's GPS position never leaves the server.
@@ -71,6 +75,7 @@ describe('image analysis with OpenAI configured', () => {
       fallbacks: [{ engine: 'openai', reason: `no answer within ${DEADLINE_MS} ms` }],
     });
     expect(elapsed).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
-    expect(elapsed).toBeLessThan(DEADLINE_MS + 1_500);
+    // Generous above: the point is an answer at the deadline rather than none; the machine may be busy.
+    expect(elapsed).toBeLessThan(DEADLINE_MS + 3_000);
   }, 30_000);
 });

@@ -37,7 +37,10 @@ export type AnalysisResultFields = Pick<
   'metadata' | 'thumbnail_key' | 'text' | 'words' | 'objects' | 'labels' | 'description' | 'engines' | 'fallbacks'
 >;
 
-type NewAnalysis = Pick<ImageAnalysisRow, 'user_id' | 'conversation_id' | 'attachment_id' | 'sha256' | 'features' | 'status' | 'storage_key'> &
+type NewAnalysis = Pick<
+  ImageAnalysisRow,
+  'user_id' | 'conversation_id' | 'attachment_id' | 'sha256' | 'features' | 'status' | 'storage_key'
+> &
   Partial<Pick<ImageAnalysisRow, 'cached' | 'progress' | 'completed_at'>> &
   Partial<AnalysisResultFields>;
 
@@ -51,13 +54,13 @@ function toColumns<T extends Record<string, unknown>>(fields: T): Record<string,
 }
 
 export async function insertAnalysis(db: Knex, row: NewAnalysis): Promise<ImageAnalysisRow> {
-  const [inserted] = await db('image_analyses').insert(toColumns(row)).returning('*');
-  return inserted as ImageAnalysisRow;
+  const [inserted] = await db<ImageAnalysisRow>('image_analyses').insert(toColumns(row)).returning('*');
+  return inserted!;
 }
 
 export async function updateAnalysis(db: Knex, id: string, fields: Partial<ImageAnalysisRow>): Promise<ImageAnalysisRow | undefined> {
-  const [updated] = await db('image_analyses').where({ id }).update(toColumns(fields)).returning('*');
-  return updated as ImageAnalysisRow | undefined;
+  const [updated] = await db<ImageAnalysisRow>('image_analyses').where({ id }).update(toColumns(fields)).returning('*');
+  return updated;
 }
 
 export function findAnalysis(db: Knex, id: string): Promise<ImageAnalysisRow | undefined> {

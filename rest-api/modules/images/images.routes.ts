@@ -13,6 +13,7 @@ import { findConversationForActor } from '../conversations/findConversationForAc
 import { analyzeImage } from './analyzeImage.ts';
 import { createImageAnalyzeQueue } from './imageAnalyzeQueue.ts';
 import { newImageKey } from './imageKeys.ts';
+import { KeepUploadedBytes } from './KeepUploadedBytes.ts';
 import { createImageMetrics } from './imageMetrics.ts';
 import { findAnalysisForUser } from './images.repo.ts';
 import { AnalysisIdSchema, AnalyzeImageSchema, IMAGE_TYPES, ImageAnalysisSchema } from './images.schemas.ts';
@@ -35,9 +36,11 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
   const engines = new VisionEngines(config, log);
   services.beforeClose(() => engines.close());
   // Tests start engines on first use; a server loads the OCR model and the object model while it starts.
-  if (config.NODE_ENV !== 'test') void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
+  if (config.NODE_ENV !== 'test')
+    void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
   const metrics = createImageMetrics(registry);
   const deps = { db, storage, jobs, config, engines, metrics, log };
+  const uploads = new KeepUploadedBytes(storage);
   jobs.define(createImageAnalyzeQueue(deps));
 
   const perUser = createRateLimiter(
@@ -70,7 +73,7 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
         field: 'image',
         maxBytes: config.IMAGE_MAX_BYTES,
         accept: IMAGE_TYPES,
-        storage,
+        storage: uploads,
         key: (req) => {
           const { conversationId } = queryOf(req);
           return conversationId ? newAttachmentKey(conversationId) : newImageKey(req.actor!.id);
@@ -83,7 +86,9 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
     },
     async (req, res) => {
       const { features, conversationId } = req.input.query;
-      const { row, pending } = await analyzeImage(deps, { actor: req.actor, upload: req.upload!, features, conversationId });
+      const upload = req.upload!;
+      const bytes = uploads.take(upload.key);
+      const { row, pending } = await analyzeImage(deps, { actor: req.actor, upload, bytes, features, conversationId });
       res.status(pending ? 202 : 200).json({ data: presentAnalysis(row) });
     },
   );

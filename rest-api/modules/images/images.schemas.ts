@@ -3,7 +3,16 @@ import { IMAGE_FEATURES, type ImageFeature } from '@shared/vision/VisionEngines.
 import { IdParam } from '../../http/schemas.ts';
 
 /** What the analyze route takes, by type sniffed from the bytes: what sharp decodes here. */
-export const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/tiff', 'image/avif', 'image/heic', 'image/heif'] as const;
+export const IMAGE_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/tiff',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+] as const;
 
 const Features = z
   .string()
@@ -17,7 +26,7 @@ const Features = z
       return z.NEVER;
     }
     // Canonical order: the cache matches on the set, however the client listed it.
-    return IMAGE_FEATURES.filter((feature) => asked.includes(feature)) as ImageFeature[];
+    return IMAGE_FEATURES.filter((feature): feature is ImageFeature => asked.includes(feature));
   })
   .describe(`Comma-separated, from ${IMAGE_FEATURES.join(', ')}; default all`);
 
@@ -31,7 +40,9 @@ export type AnalyzeImageQuery = z.infer<typeof AnalyzeImageSchema>['query'];
 
 export const AnalysisIdSchema = z.object({ params: z.object({ id: IdParam }) });
 
-const BoxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() }).describe('Pixels of the oriented original');
+const BoxSchema = z
+  .object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })
+  .describe('Pixels of the oriented original');
 const DetectedObjectSchema = z.object({ label: z.string(), score: z.number().describe('0–1'), box: BoxSchema });
 
 export const ImageAnalysisSchema = z

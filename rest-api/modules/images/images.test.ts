@@ -25,7 +25,9 @@ describe('image analysis API', () => {
   async function storedFor(user: TestUser) {
     return {
       objects: await a.storedKeys(`images/${user.id}/`),
-      rows: Number((await a.t.services.db('image_analyses').where({ user_id: user.id }).count<[{ count: string }]>('* as count'))[0]!.count),
+      rows: Number(
+        (await a.t.services.db('image_analyses').where({ user_id: user.id }).count<[{ count: string }]>('* as count'))[0]!.count,
+      ),
     };
   }
   const NOTHING = { objects: [], rows: 0 };
@@ -118,7 +120,12 @@ describe('image analysis API', () => {
     });
 
     it('21 MiB: 413', async () => {
-      const big = Buffer.concat([await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } }).jpeg().toBuffer(), crypto.randomBytes(21 * 1024 * 1024)]);
+      const big = Buffer.concat([
+        await sharp({ create: { width: 8, height: 8, channels: 3, background: '#fff' } })
+          .jpeg()
+          .toBuffer(),
+        crypto.randomBytes(21 * 1024 * 1024),
+      ]);
       expectError(await analyze(a.t, user, big), 413, 'payload_too_large');
       expect(await storedFor(user)).toEqual(NOTHING);
     });
@@ -151,7 +158,9 @@ describe('image analysis API', () => {
       .send({ role: 'user', content: 'see', attachmentIds: [attachmentId] });
     expect(posted.status).toBe(201);
     const expected = { id, width: 640, height: 160, thumbnailUrl, text: 'Team photo', objects: [], description: '' };
-    expect(posted.body.data.attachments).toEqual([expect.objectContaining({ id: attachmentId, contentType: 'image/png', analysis: expected })]);
+    expect(posted.body.data.attachments).toEqual([
+      expect.objectContaining({ id: attachmentId, contentType: 'image/png', analysis: expected }),
+    ]);
     const listed = await a.t.request.get(`/api/conversations/${conversation.id}/messages`).set(bearer(owner));
     expect(listed.body.data[0].attachments[0].analysis).toEqual(expected);
 

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Logger } from '@shared/logger.ts';
 import type { ObjectStorage } from '@shared/storage/index.ts';
+import type { ImageMetadata } from '@shared/vision/decodeImage.ts';
 import type { ImageFeature, VisionEngines } from '@shared/vision/VisionEngines.ts';
 import type { ImageMetrics } from './imageMetrics.ts';
 import { newThumbnailKey } from './imageKeys.ts';
@@ -28,10 +29,10 @@ export async function runAnalysis(
   bytes: Buffer,
   features: readonly ImageFeature[],
   mode: 'request' | 'job',
-  onProgress?: (fraction: number) => Promise<void>,
+  options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
 ): Promise<AnalysisResultFields> {
   const started = performance.now();
-  const result = await deps.engines.analyze(bytes, features, onProgress);
+  const result = await deps.engines.analyze(bytes, features, options);
   let thumbnailKey: string | null = null;
   if (result.thumbnail) {
     thumbnailKey = newThumbnailKey();

@@ -29,7 +29,10 @@ export async function annotateWithGoogle(
     ...(options.objects ? [{ type: 'OBJECT_LOCALIZATION' as const, maxResults: 20 }] : []),
     ...(options.labels ? [{ type: 'LABEL_DETECTION' as const, maxResults: 10 }] : []),
   ];
-  const [response] = await client.batchAnnotateImages({ requests: [{ image: { content: image.jpeg }, features }] }, { timeout: options.timeoutMs });
+  const [response] = await client.batchAnnotateImages(
+    { requests: [{ image: { content: image.jpeg }, features }] },
+    { timeout: options.timeoutMs },
+  );
   const result = response.responses?.[0];
   if (!result) throw new Error('Google Vision answered no result');
   if (result.error?.message) throw new Error(`Google Vision: ${result.error.message}`);

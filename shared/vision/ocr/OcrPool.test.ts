@@ -26,7 +26,9 @@ describe('OcrPool', () => {
   }, 60_000);
 
   it('serves requests beyond its size in turn, on the workers it has', async () => {
-    const images = await Promise.all(['one', 'two', 'three'].map((word) => textImage(400, 120, [{ text: word, x: 20, y: 80, fontSize: 56 }])));
+    const images = await Promise.all(
+      ['one', 'two', 'three'].map((word) => textImage(400, 120, [{ text: word, x: 20, y: 80, fontSize: 56 }])),
+    );
     const pages = await Promise.all(images.map((image) => pool.recognize(image)));
     expect(pages.map(({ page }) => page.text.trim())).toEqual(['one', 'two', 'three']);
   }, 60_000);

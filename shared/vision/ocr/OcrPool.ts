@@ -8,7 +8,10 @@ import type { Logger } from '../../logger.ts';
  * (not a URL) makes tesseract.js read the file instead of fetching it; without langPath it would
  * download from jsdelivr.
  */
-export const ENGLISH_LANG_PATH = path.join(path.dirname(createRequire(import.meta.url).resolve('@tesseract.js-data/eng')), '4.0.0_best_int');
+export const ENGLISH_LANG_PATH = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@tesseract.js-data/eng')),
+  '4.0.0_best_int',
+);
 
 interface PooledWorker {
   /** Increasing per pool, so tests and logs can tell a replacement from the worker it replaced. */

@@ -1,0 +1,183 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { createWorker, OEM } from 'tesseract.js';
+import { ENGLISH_LANG_PATH } from '@shared/vision/ocr/OcrPool.ts';
+import { PHOTO_WITH_PERSON, textImage } from '../../test/images.ts';
+import { summarize } from '../lib/latency.ts';
+import { withRestApp, type RestAppServer } from '../lib/servers.ts';
+import type { LoadSettings, Measurement, Scenario } from '../lib/types.ts';
+
+/** Every request of a run is one analysis: the per-user limit must not refuse any. */
+const IMAGES_BENCH_ENV = { RATE_LIMIT_MEDIA_PER_USER: '100000000' };
+
+async function signUp(app: RestAppServer): Promise<string> {
+  const { data } = (await app.call('POST', '/api/auth/register', {
+    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
+    expect: 201,
+  })) as { data: { accessToken: string } };
+  return data.accessToken;
+}
+
+/** Runs `once` again and again, one at a time, for the warm-up and then the measured seconds; the measured latencies. */
+async function repeat(label: string, load: LoadSettings, once: () => Promise<void>, prepare: () => Promise<void> = async () => undefined) {
+  const runFor = async (seconds: number) => {
+    const latencies: number[] = [];
+    const until = performance.now() + seconds * 1_000;
+    while (performance.now() < until) {
+      await prepare();
+      const started = performance.now();
+      await once();
+      latencies.push(performance.now() - started);
+    }
+    return latencies;
+  };
+  await runFor(load.warmupSeconds);
+  const latencies = await runFor(load.durationSeconds);
+  const measurement: Measurement = {
+    label,
+    requestsPerSecond: latencies.length / load.durationSeconds,
+    latencyMs: summarize(latencies),
+    requests: latencies.length,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    durationSeconds: load.durationSeconds,
+    connections: 1,
+  };
+  return measurement;
+}
+
+/** POSTs an image (a Blob made before the clock starts) to /api/image/analyze and checks it was analysed (not cached) in the request. */
+async function analyze(app: RestAppServer, token: string, image: Blob, features: string): Promise<void> {
+  const form = new FormData();
+  form.append('image', image, 'bench.img');
+  const res = await fetch(`${app.url}/api/image/analyze?features=${features}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  const body = (await res.json()) as { data?: { cached: boolean; status: string } };
+  if (res.status !== 200 || body.data?.cached !== false) throw new Error(`analyze answered ${res.status} ${JSON.stringify(body)}`);
+}
+
+/** The bytes as a Blob for fetch; copying a few MB into one is the client's cost, made outside the timing. */
+const blobs = new WeakMap<Buffer, Blob>();
+function blobOf(bytes: Buffer): Blob {
+  let blob = blobs.get(bytes);
+  if (!blob) blobs.set(bytes, (blob = new Blob([new Uint8Array(bytes)])));
+  return blob;
+}
+
+/** The app with a storage directory of its own, removed afterwards. */
+async function withImagesApp<T>(use: (app: RestAppServer, token: string) => Promise<T>): Promise<T> {
+  const storageDir = await fs.mkdtemp(path.join(os.tmpdir(), 'twinmcp-bench-images-'));
+  try {
+    return await withRestApp(async (app) => use(app, await signUp(app)), { ...IMAGES_BENCH_ENV, STORAGE_DIR: storageDir });
+  } finally {
+    await fs.rm(storageDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * OCR of a two-line text image (1000×260 PNG) through the API (upload, storage, the tesseract.js pool,
+ * the record in PostgreSQL) against tesseract.js alone on the same image, one at a time, both asking
+ * for words with boxes. Each upload differs by one pixel, so the cache never answers. Goal: p50 ≤ 1.2×.
+ */
+export const imagesOcr: Scenario = {
+  id: 'images-ocr',
+  title: 'POST /api/image/analyze?features=text, one client, against bare tesseract.js',
+  targets: { maxP50Ratio: 1.2 },
+  async run(load) {
+    const image = await textImage(1000, 260, [
+      { text: 'Quarterly budget review', x: 30, y: 100, fontSize: 56 },
+      { text: 'Room 42 at noon on Friday', x: 30, y: 200, fontSize: 48 },
+    ]);
+    const raw = await sharp(image).raw().toBuffer({ resolveWithObject: true });
+    let variant = image;
+    let counter = 0;
+    // A different corner pixel each time: new bytes (no cache hit), the same text.
+    const nextVariant = async () => {
+      const pixels = Buffer.from(raw.data);
+      pixels[0] = counter++ % 256;
+      pixels[1] = Math.floor(counter / 256) % 256;
+      variant = await sharp(pixels, { raw: raw.info }).png().toBuffer();
+      blobOf(variant);
+    };
+    const subject = await withImagesApp((app, token) =>
+      repeat('REST app, tesseract.js pool', load, () => analyze(app, token, blobOf(variant), 'text'), nextVariant),
+    );
+    const worker = await createWorker('eng', OEM.LSTM_ONLY, { langPath: ENGLISH_LANG_PATH, gzip: true, cacheMethod: 'none' });
+    try {
+      const baseline = await repeat(
+        'bare tesseract.js worker',
+        load,
+        async () => {
+          await worker.recognize(variant, {}, { blocks: true, text: true });
+        },
+        nextVariant,
+      );
+      return { subject, baseline };
+    } finally {
+      await worker.terminate();
+    }
+  },
+};
+
+/**
+ * A WebP thumbnail of a 12-megapixel JPEG (4000×3000 with grain, a few MB, like a phone's photo) through the API (features
+ * metadata,thumbnail: upload, storage of the original and the thumbnail, the record) against sharp
+ * alone making the same thumbnail from the same bytes. Each upload carries a different JPEG comment,
+ * so the cache never answers and the pixels are the same. Goal: p50 ≤ 1.2×.
+ */
+export const imagesThumbnail: Scenario = {
+  id: 'images-thumbnail',
+  title: 'POST /api/image/analyze?features=metadata,thumbnail, 12 MP JPEG, one client, against bare sharp',
+  targets: { maxP50Ratio: 1.2 },
+  async run(load) {
+    // Upscaled, the screenshot is smooth and compresses far better than a photo: grain makes it one (~3 MB).
+    const { data, info } = await sharp(PHOTO_WITH_PERSON).resize(4000, 3000, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const grain = Buffer.from(data.map((value) => Math.min(255, value + crypto.randomInt(24))));
+    const photo = await sharp(grain, { raw: info }).jpeg({ quality: 90 }).toBuffer();
+    let variant = photo;
+    let counter = 0;
+    const nextVariant = async () => {
+      // A COM segment right after the start-of-image marker: new bytes, nothing more to decode.
+      const comment = Buffer.from(`bench ${counter++}`);
+      const segment = Buffer.alloc(4);
+      segment.writeUInt16BE(0xfffe, 0);
+      segment.writeUInt16BE(comment.length + 2, 2);
+      variant = Buffer.concat([photo.subarray(0, 2), segment, comment, photo.subarray(2)]);
+      blobOf(variant);
+    };
+    let uploadOnly!: Measurement;
+    const subject = await withImagesApp(async (app, token) => {
+      // The same request without the thumbnail: what receiving, hashing and storing the bytes costs by itself.
+      uploadOnly = await repeat(
+        'REST app, metadata only',
+        { ...load, warmupSeconds: 1 },
+        () => analyze(app, token, blobOf(variant), 'metadata'),
+        nextVariant,
+      );
+      return repeat('REST app, sharp', load, () => analyze(app, token, blobOf(variant), 'metadata,thumbnail'), nextVariant);
+    });
+    // As in the app, where every upload is new bytes: libvips' cache must not answer the baseline's repeats.
+    sharp.cache(false);
+    const baseline = await repeat(
+      'bare sharp',
+      load,
+      async () => {
+        await sharp(variant).metadata();
+        await sharp(variant).rotate().resize(512, 512, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
+      },
+      nextVariant,
+    );
+    const notes = [
+      `the JPEG is ${(photo.length / 1_048_576).toFixed(1)} MiB`,
+      `the same upload with features=metadata (no pixels decoded): p50 ${uploadOnly.latencyMs.p50.toFixed(1)} ms`,
+    ];
+    return { subject, baseline, notes };
+  },
+};
