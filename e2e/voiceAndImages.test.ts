@@ -269,6 +269,23 @@ describe('web client: voice and pictures', () => {
     await gus.locator('.chips:not(.image-uploads) .chip[data-state="ready"]', { hasText: 'notes.txt' }).waitFor();
     expect(await gus.locator('.chips:not(.image-uploads) .chip').count()).toBe(1);
   }, 120_000);
+
+  it('says why a picture was refused, posts nothing, and lets the person dismiss it', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Jo' }], 'Not a picture');
+    const [jo] = members.map((member) => member.page) as [Page];
+    await jo.locator('.image-button input[type="file"]').setInputFiles({
+      name: 'holiday.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('These are words, not pixels.\n'),
+    });
+    const refused = jo.locator('.image-upload[data-state="failed"]', { hasText: 'holiday.png' });
+    await refused.getByRole('alert').waitFor();
+    expect(await refused.getByRole('alert').textContent()).not.toBe('');
+    const res = await stack.app.request.get(`/api/conversations/${conversation.id}/messages`).set(bearer(members[0]!.user));
+    expect(res.body.data).toEqual([]);
+    await refused.getByRole('button', { name: 'Dismiss holiday.png' }).click();
+    expect(await jo.locator('.image-upload').count()).toBe(0);
+  }, 60_000);
 });
 
 /** Drops files on the element as a person would from their desktop: a real DataTransfer on drag events. */
