@@ -138,6 +138,7 @@ describe('web client: voice and pictures', () => {
 
     await cy.locator('.draft-editor').click();
     await cy.getByRole('button', { name: 'Dictate into the draft' }).click();
+    await cy.locator('.voice-partial.stream-lost', { hasText: 'No live transcript' }).waitFor();
     await cy.locator('.voice-status', { hasText: /^Recording 0:0[2-9]$/ }).waitFor();
     await cy.getByRole('button', { name: 'Stop recording' }).click();
     expect((await upload).status()).toBe(200);

@@ -61,11 +61,16 @@ export function micButton(options: { editor: () => Editor | undefined; language:
         language: options.language,
         token: options.token,
         onPartial(text) {
+          if (partial.classList.contains('stream-lost')) return;
           partial.hidden = text === '';
           partial.textContent = text;
         },
-        // The recording goes on and is uploaded at the end; nothing for the person to do.
-        onStreamLost: () => partial.classList.add('stream-lost'),
+        // The recording goes on and is uploaded at the end; nothing for the person to do but know it.
+        onStreamLost() {
+          partial.classList.add('stream-lost');
+          partial.hidden = false;
+          partial.textContent = 'No live transcript: the recording is transcribed when you stop.';
+        },
       });
     } catch (failure) {
       state = 'idle';
