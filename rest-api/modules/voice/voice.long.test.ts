@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { expectError } from '../../../test/assertions.ts';
-import { registerUser, type TestUser } from '../../../test/factories.ts';
+import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { concatenate, createMediaDir, removeMediaDir, silence, speak } from '../../../test/media.ts';
 import { startAttachmentsApp, type AttachmentsApp } from '../attachments/attachments.fixtures.ts';
 import { transcribe, waitForTranscription, wordsOf } from './voice.fixtures.ts';
@@ -38,7 +38,13 @@ describe('long recordings', () => {
     // Trimmed of the last silence: 19 half minutes and a sentence.
     expect(res.body.data.durationMs).toBeGreaterThan(570_000);
 
-    const { data, seen } = await waitForTranscription(a.t, owner, res.body.data.id, (d) => d.status === 'done' || d.status === 'failed');
+    const { data, seen } = await waitForTranscription(
+      a.t,
+      owner,
+      res.body.data.id,
+      (d) => d.status === 'done' || d.status === 'failed',
+      540_000,
+    );
     expect(data).toMatchObject({ status: 'done', progress: 1, engine: 'pocketsphinx', error: null });
     expect(seen.some((s) => s.status === 'running' && s.progress > 0 && s.progress < 1)).toBe(true);
     // One sentence every thirty seconds (less the trimmed lead-in), each found in its own half minute, in order.
@@ -49,7 +55,24 @@ describe('long recordings', () => {
     expect(data.segments.at(-1).endMs).toBeGreaterThan(data.durationMs - 2_000);
     expect(data.segments.at(-1).endMs).toBeLessThanOrEqual(data.durationMs + 500);
     expect(wordsOf(data.text).filter((word) => word === 'fox').length).toBeGreaterThanOrEqual(15);
-  }, 180_000);
+  }, 600_000);
+
+  it('posts the transcript of a queued recording to the conversation once it is done', async () => {
+    const conversation = await createConversation(a.t, owner);
+    const res = await transcribe(a.t, owner, halfMinute, { conversationId: conversation.id, post: 'true' });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ attachmentId: expect.any(String), messageId: null });
+    const { data } = await waitForTranscription(a.t, owner, res.body.data.id, (d) => d.status === 'done' || d.status === 'failed', 240_000);
+    expect(data).toMatchObject({ status: 'done', messageId: expect.any(String) });
+    const messages = await a.t.request.get(`/api/conversations/${conversation.id}/messages`).set(bearer(owner));
+    expect(messages.body.data).toEqual([
+      expect.objectContaining({
+        id: data.messageId,
+        content: data.text,
+        attachments: [expect.objectContaining({ id: data.attachmentId })],
+      }),
+    ]);
+  }, 300_000);
 
   it('refuses a recording over VOICE_MAX_SECONDS with 400 and keeps nothing', async () => {
     const elevenMinutes = await concatenate(

@@ -71,7 +71,7 @@ describe('streaming transcription at /api/voice/stream', () => {
     // Kept as any transcription is: its owner can read it back.
     const res = await a.t.request.get(`/api/voice/transcriptions/${final.data.id}`).set({ Authorization: `Bearer ${user.accessToken}` });
     expect(res.body.data.text).toBe(final.data.text);
-  });
+  }, 120_000);
 
   it('answers a bad token with an error frame and closes', async () => {
     const client = await connect(url);
@@ -101,6 +101,27 @@ describe('streaming transcription at /api/voice/stream', () => {
     } finally {
       quick.closeAllConnections();
       await new Promise((resolve) => quick.close(resolve));
+    }
+  });
+
+  it('ends a stream past VOICE_MAX_BYTES with 413 and close 1009', async () => {
+    const small = await startAttachmentsApp('local', { env: { VOICE_MAX_BYTES: '10000' } });
+    const smallServer = http.createServer(small.t.app);
+    attachVoiceStream(smallServer, small.t.services);
+    await new Promise<void>((resolve) => smallServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const someone = await registerUser(small.t);
+      const client = await connect(`ws://127.0.0.1:${(smallServer.address() as AddressInfo).port}${VOICE_STREAM_PATH}`);
+      client.ws.send(JSON.stringify({ type: 'start', token: someone.accessToken }));
+      await client.waitFor('ready');
+      client.ws.send(Buffer.alloc(6000));
+      client.ws.send(Buffer.alloc(6000));
+      expect((await client.closed).code).toBe(1009);
+      expect(client.messages.at(-1)).toMatchObject({ type: 'error', error: { code: 'payload_too_large' } });
+    } finally {
+      smallServer.closeAllConnections();
+      await new Promise((resolve) => smallServer.close(resolve));
+      await small.close();
     }
   });
 
