@@ -1,4 +1,4 @@
-import { ImageAnnotatorClient } from '@google-cloud/vision';
+import type { ImageAnnotatorClient } from '@google-cloud/vision';
 import type OpenAI from 'openai';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
@@ -60,7 +60,8 @@ export class VisionEngines {
   readonly ocr: OcrPool;
   readonly objects: ObjectDetector;
   private readonly openai?: OpenAI;
-  private readonly google?: ImageAnnotatorClient;
+  private readonly googleOptions?: GoogleClientOptions;
+  private google?: Promise<ImageAnnotatorClient>;
 
   constructor(
     private readonly config: VisionConfig,
@@ -71,8 +72,7 @@ export class VisionEngines {
     this.ocr = new OcrPool({ size: config.OCR_WORKERS, recycleAfter: config.OCR_WORKER_RECYCLE_AFTER, log });
     this.objects = new ObjectDetector(log);
     this.openai = createOpenAI(config);
-    const google = googleOptions ?? googleClientOptions(config);
-    if (google) this.google = new ImageAnnotatorClient({ ...google });
+    this.googleOptions = googleOptions ?? googleClientOptions(config);
   }
 
   /**
@@ -111,7 +111,7 @@ export class VisionEngines {
       return result.value;
     };
     const googleEngine = <T>(pick: (found: GoogleAnnotations) => T): Engine<T> | undefined =>
-      this.google ? { name: 'google', run: async () => pick(await fromGoogle()) } : undefined;
+      this.googleOptions ? { name: 'google', run: async () => pick(await fromGoogle()) } : undefined;
 
     const [thumbnail, text, objects] = await Promise.all([
       run('thumbnail', [{ name: 'sharp', run: () => makeThumbnail(bytes, maxPixels) }]),
@@ -133,7 +133,7 @@ export class VisionEngines {
       { name: 'local', run: async () => ({ description: describeLocally(metadata, { text: text?.text, objects }), labels: [] }) },
     ]);
     const googleLabels =
-      this.google && (wants('text') || wants('objects'))
+      this.googleOptions && (wants('text') || wants('objects'))
         ? await fromGoogle().then(
             (found) => found.labels,
             () => [],
@@ -158,11 +158,14 @@ export class VisionEngines {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ocr.close(), this.objects.close(), this.google?.close()]);
+    await Promise.all([this.ocr.close(), this.objects.close(), this.google?.then((client) => client.close())]);
   }
 
   private async annotateWithGoogle(image: () => Promise<CloudImage>, metadata: ImageMetadata, features: readonly ImageFeature[]) {
-    return annotateWithGoogle(this.google!, await image(), metadata, {
+    // Imported on first use: loading the Google client library takes a second or two, which
+    // deployments without Google (and every test) need not pay.
+    this.google ??= import('@google-cloud/vision').then(({ ImageAnnotatorClient }) => new ImageAnnotatorClient({ ...this.googleOptions }));
+    return annotateWithGoogle(await this.google, await image(), metadata, {
       text: features.includes('text'),
       objects: features.includes('objects'),
       labels: true,
