@@ -71,6 +71,21 @@ describe('web client: voice and pictures', () => {
     return file;
   }
 
+  /** Records every text the page's `selector` element shows from now on, so a short-lived one is still seen. */
+  async function watchTexts(page: Page, selector: string): Promise<void> {
+    await page.evaluate((sel) => {
+      const seen: string[] = [];
+      (window as unknown as { seenTexts: string[] }).seenTexts = seen;
+      const element = document.querySelector(sel)!;
+      new MutationObserver(() => seen.push(element.textContent ?? '')).observe(element, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    }, selector);
+  }
+  const seenTexts = (page: Page) => page.evaluate(() => (window as unknown as { seenTexts: string[] }).seenTexts);
+
   /** Records every state an upload chip of the page goes through, so a quick one is still seen. */
   async function watchUploadStates(page: Page): Promise<void> {
     await page.evaluate(() => {
@@ -114,8 +129,11 @@ describe('web client: voice and pictures', () => {
     expect(await partial.isVisible()).toBe(true);
     await screenshot(ada, 'voice-dictating-desktop');
 
+    await watchTexts(ada, '.voice-status');
     await ada.getByRole('button', { name: 'Stop recording' }).click();
     await bob.locator('.draft-editor', { hasText: /hello world/i }).waitFor();
+    // Between the two it said it was transcribing.
+    expect(await seenTexts(ada)).toContain('Transcribing…');
     await ada.getByRole('button', { name: 'Dictate into the draft' }).waitFor();
     expect(await draftText(ada)).toMatch(/^Notes: hello world$/i);
     expect(await draftText(bob)).toBe(await draftText(ada));
