@@ -11,7 +11,8 @@ const NOTHING_HEARD = '🎤 (no speech heard)';
  * conversations module's own command: the open document and other viewers receive it live, as any post.
  */
 export async function postTranscript(db: Knex, bus: Bus, row: TranscriptionRow): Promise<TranscriptionRow> {
-  if (!row.conversation_id || !row.attachment_id) return row;
+  // Posted already (a retried job): once is enough.
+  if (!row.conversation_id || !row.attachment_id || row.message_id) return row;
   const message = await postMessage(db, bus, {
     actor: { type: 'user', id: row.user_id },
     conversationId: row.conversation_id,

@@ -59,7 +59,9 @@ describe('long recordings', () => {
 
   it('posts the transcript of a queued recording to the conversation once it is done', async () => {
     const conversation = await createConversation(a.t, owner);
-    const res = await transcribe(a.t, owner, halfMinute, { conversationId: conversation.id, post: 'true' });
+    // Two sentences thirty seconds apart: over VOICE_SYNC_SECONDS once the silence at the end is trimmed.
+    const minute = await concatenate(dir, [halfMinute, halfMinute], 'minute.wav');
+    const res = await transcribe(a.t, owner, minute, { conversationId: conversation.id, post: 'true' });
     expect(res.status).toBe(202);
     expect(res.body.data).toMatchObject({ attachmentId: expect.any(String), messageId: null });
     const { data } = await waitForTranscription(a.t, owner, res.body.data.id, (d) => d.status === 'done' || d.status === 'failed', 240_000);

@@ -42,17 +42,16 @@ export function createVoiceTranscribeQueue(services: Services, metrics: VoiceMet
           };
           return { ...(await engines.transcribe(audio.pcm, { language: row.language, signal, onProgress })), durationMs: audio.durationMs };
         });
-        const done = await updateTranscription(db, row.id, {
-          status: 'done',
-          progress: 1,
+        // The transcript first, then the message, then `done`: whoever sees `done` sees the message too.
+        const transcribed = await updateTranscription(db, row.id, {
           text: result.text,
           segments: result.segments,
           duration_ms: result.durationMs,
           engine: result.engine,
           fallbacks: result.fallbacks,
-          completed_at: new Date(),
         });
-        if (post) await postTranscript(db, bus, done);
+        if (post) await postTranscript(db, bus, transcribed);
+        await updateTranscription(db, row.id, { status: 'done', progress: 1, completed_at: new Date() });
         metrics.record('transcribe', result.engine, 'ok', (performance.now() - started) / 1000);
         return { engine: result.engine, segments: result.segments.length };
       } catch (error) {
