@@ -89,16 +89,21 @@ export class OcrPool {
   private release(pooled: PooledWorker): void {
     if (pooled.jobs >= this.options.recycleAfter || this.closed) {
       void pooled.worker.terminate().catch((error: unknown) => this.options.log.warn({ err: error }, 'OCR worker did not terminate'));
-      this.started--;
       this.options.log.debug({ workerId: pooled.id, jobs: pooled.jobs }, 'OCR worker recycled');
-      const next = this.waiting.shift();
-      if (next && !this.closed) {
-        this.started++;
-        this.startWorker().then(next.resolve, (error: unknown) => {
-          this.started--;
-          next.reject(error);
-        });
+      if (this.closed) {
+        this.started--;
+        return;
       }
+      // The replacement starts now rather than when the next image asks: loading the model takes
+      // ~0.5 s, which then overlaps the wait between requests.
+      this.startWorker().then(
+        (fresh) => this.release(fresh),
+        (error: unknown) => {
+          this.started--;
+          this.options.log.error({ err: error }, 'OCR worker did not start');
+          this.waiting.shift()?.reject(error);
+        },
+      );
       return;
     }
     const next = this.waiting.shift();
