@@ -71,6 +71,21 @@ describe('web client: voice and pictures', () => {
     return file;
   }
 
+  /** Records every text the page's `selector` element shows from now on, so a short-lived one is still seen. */
+  async function watchTexts(page: Page, selector: string): Promise<void> {
+    await page.evaluate((sel) => {
+      const seen: string[] = [];
+      (window as unknown as { seenTexts: string[] }).seenTexts = seen;
+      const element = document.querySelector(sel)!;
+      new MutationObserver(() => seen.push(element.textContent ?? '')).observe(element, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
+    }, selector);
+  }
+  const seenTexts = (page: Page) => page.evaluate(() => (window as unknown as { seenTexts: string[] }).seenTexts);
+
   /** Records every state an upload chip of the page goes through, so a quick one is still seen. */
   async function watchUploadStates(page: Page): Promise<void> {
     await page.evaluate(() => {
@@ -114,8 +129,11 @@ describe('web client: voice and pictures', () => {
     expect(await partial.isVisible()).toBe(true);
     await screenshot(ada, 'voice-dictating-desktop');
 
+    await watchTexts(ada, '.voice-status');
     await ada.getByRole('button', { name: 'Stop recording' }).click();
     await bob.locator('.draft-editor', { hasText: /hello world/i }).waitFor();
+    // Between the two it said it was transcribing.
+    expect(await seenTexts(ada)).toContain('Transcribing…');
     await ada.getByRole('button', { name: 'Dictate into the draft' }).waitFor();
     expect(await draftText(ada)).toMatch(/^Notes: hello world$/i);
     expect(await draftText(bob)).toBe(await draftText(ada));
@@ -138,6 +156,7 @@ describe('web client: voice and pictures', () => {
 
     await cy.locator('.draft-editor').click();
     await cy.getByRole('button', { name: 'Dictate into the draft' }).click();
+    await cy.locator('.voice-partial.stream-lost', { hasText: 'No live transcript' }).waitFor();
     await cy.locator('.voice-status', { hasText: /^Recording 0:0[2-9]$/ }).waitFor();
     await cy.getByRole('button', { name: 'Stop recording' }).click();
     expect((await upload).status()).toBe(200);
@@ -269,6 +288,23 @@ describe('web client: voice and pictures', () => {
     await gus.locator('.chips:not(.image-uploads) .chip[data-state="ready"]', { hasText: 'notes.txt' }).waitFor();
     expect(await gus.locator('.chips:not(.image-uploads) .chip').count()).toBe(1);
   }, 120_000);
+
+  it('says why a picture was refused, posts nothing, and lets the person dismiss it', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Jo' }], 'Not a picture');
+    const [jo] = members.map((member) => member.page) as [Page];
+    await jo.locator('.image-button input[type="file"]').setInputFiles({
+      name: 'holiday.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('These are words, not pixels.\n'),
+    });
+    const refused = jo.locator('.image-upload[data-state="failed"]', { hasText: 'holiday.png' });
+    await refused.getByRole('alert').waitFor();
+    expect(await refused.getByRole('alert').textContent()).not.toBe('');
+    const res = await stack.app.request.get(`/api/conversations/${conversation.id}/messages`).set(bearer(members[0]!.user));
+    expect(res.body.data).toEqual([]);
+    await refused.getByRole('button', { name: 'Dismiss holiday.png' }).click();
+    expect(await jo.locator('.image-upload').count()).toBe(0);
+  }, 60_000);
 });
 
 /** Drops files on the element as a person would from their desktop: a real DataTransfer on drag events. */

@@ -25,7 +25,7 @@ export interface Recording {
   /** When it started (Date.now()). */
   startedAt: number;
   /** Stops the microphone and resolves to the final transcript: streamed, or uploaded when the stream failed. */
-  stop(onTranscribing: () => void): Promise<Transcription>;
+  stop(): Promise<Transcription>;
   /** Stops the microphone and drops everything. */
   cancel(): void;
 }
@@ -65,12 +65,11 @@ export async function startRecording(options: RecordingOptions): Promise<Recordi
 
   return {
     startedAt,
-    async stop(onTranscribing) {
+    async stop() {
       // The last chunk comes with the stop event's dataavailable, before `stop`.
       if (recorder.state !== 'inactive') recorder.stop();
       await stopped;
       release();
-      onTranscribing();
       if (stream && !stream.hasFailed) {
         try {
           return await stream.finish(Date.now() - startedAt + FINAL_GRACE_MS);

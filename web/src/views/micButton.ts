@@ -3,6 +3,9 @@ import { ApiError } from '../api.ts';
 import { h } from '../dom.ts';
 import { startRecording, type Recording } from '../media/voiceRecording.ts';
 
+/** Dictation stops by itself here: VOICE_MAX_SECONDS' default, past which the server refuses a recording. */
+const MAX_DICTATION_MS = 600_000;
+
 type MicState = 'idle' | 'starting' | 'recording' | 'transcribing';
 
 export interface MicButton {
@@ -61,11 +64,16 @@ export function micButton(options: { editor: () => Editor | undefined; language:
         language: options.language,
         token: options.token,
         onPartial(text) {
+          if (partial.classList.contains('stream-lost')) return;
           partial.hidden = text === '';
           partial.textContent = text;
         },
-        // The recording goes on and is uploaded at the end; nothing for the person to do.
-        onStreamLost: () => partial.classList.add('stream-lost'),
+        // The recording goes on and is uploaded at the end; nothing for the person to do but know it.
+        onStreamLost() {
+          partial.classList.add('stream-lost');
+          partial.hidden = false;
+          partial.textContent = 'No live transcript: the recording is transcribed when you stop.';
+        },
       });
     } catch (failure) {
       state = 'idle';
@@ -74,26 +82,29 @@ export function micButton(options: { editor: () => Editor | undefined; language:
       return;
     }
     state = 'recording';
-    ticker = setInterval(render, 250);
+    ticker = setInterval(() => {
+      if (recording && Date.now() - recording.startedAt >= MAX_DICTATION_MS) void stop();
+      else render();
+    }, 250);
     render();
   }
 
   async function stop(): Promise<void> {
     const current = recording;
     if (!current) return;
+    // Taken at once, so a second press (or the time limit) while the recorder winds down stops nothing twice.
+    recording = undefined;
     clearInterval(ticker);
+    state = 'transcribing';
+    render();
     try {
-      const transcript = await current.stop(() => {
-        state = 'transcribing';
-        render();
-      });
+      const transcript = await current.stop();
       const text = transcript.text.trim();
       if (text) insertAtCursor(options.editor(), text);
       else showError('Nothing was heard. Try again closer to the microphone.');
     } catch (failure) {
       showError(transcriptionRefusal(failure));
     } finally {
-      recording = undefined;
       state = 'idle';
       partial.hidden = true;
       partial.classList.remove('stream-lost');
