@@ -10,6 +10,7 @@ import { createRequireOperator } from './middleware/requireOperator.ts';
 import { createErrorHandler, notFoundHandler, requireJsonBody } from './middleware/errorHandler.ts';
 import { recordRequestMetrics } from './middleware/metrics.ts';
 import { requestLogger } from './middleware/requestLogger.ts';
+import { createLimitMediaPerUser } from './middleware/limitMediaPerUser.ts';
 import { serveWebClient } from './middleware/webClient.ts';
 import { healthRoutes } from './modules/health/health.routes.ts';
 import { authRoutes } from './modules/auth/auth.routes.ts';
@@ -62,8 +63,9 @@ export function createApp(services: Services): express.Express {
   attachmentRoutes(api, services);
   opsRoutes(api, services);
   codeRoutes(api, services, metrics);
-  voiceRoutes(api, services, metrics);
-  imageRoutes(api, services, metrics);
+  const limitMedia = createLimitMediaPerUser(services);
+  voiceRoutes(api, services, metrics, limitMedia);
+  imageRoutes(api, services, metrics, limitMedia);
   serviceAccountRoutes(api, services, serviceAccountKeys);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);

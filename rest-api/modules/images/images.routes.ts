@@ -2,7 +2,6 @@ import type { Request, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { NotFoundError } from '@shared/errors.ts';
-import { consumeOrThrow, createRateLimiter } from '@shared/rateLimit.ts';
 import type { Services } from '@shared/services.ts';
 import { VisionEngines } from '@shared/vision/VisionEngines.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
@@ -30,7 +29,7 @@ const queryOf = (req: Request) => (req.input as z.infer<typeof AnalyzeImageSchem
  * Images shown to the product: metadata, a thumbnail, the text in them, the objects, a description —
  * by local engines (sharp, tesseract.js, centernet), and by OpenAI and Google Vision when configured.
  */
-export function imageRoutes(api: ApiRouter, services: Services, registry: Registry): void {
+export function imageRoutes(api: ApiRouter, services: Services, registry: Registry, limitMedia: RequestHandler): void {
   const { db, storage, config, jobs } = services;
   const log = services.log.child({ module: 'images' });
   const engines = new VisionEngines(config, log);
@@ -43,14 +42,6 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
   const uploads = new KeepUploadedBytes(storage);
   jobs.define(createImageAnalyzeQueue(deps));
 
-  const perUser = createRateLimiter(
-    { name: 'media-user', points: config.RATE_LIMIT_MEDIA_PER_USER, durationSeconds: 60 },
-    { redis: services.redis, prefix: config.REDIS_PREFIX },
-  );
-  const limitAnalyses: RequestHandler = async (req, _res, next) => {
-    await consumeOrThrow(perUser, req.actor!.id);
-    next();
-  };
   // Before a byte of the body is read: nobody streams into a conversation what they may not post there.
   const mayAttach: RequestHandler = async (req, _res, next) => {
     const { conversationId } = queryOf(req);
@@ -68,7 +59,7 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
         'The same bytes are analysed once (`cached`). Larger than IMAGE_SYNC_BYTES: 202, then poll GET /api/image/analyses/{id}',
       request: AnalyzeImageSchema,
       errors: [404, 413, 429],
-      before: [limitAnalyses, mayAttach],
+      before: [limitMedia, mayAttach],
       upload: {
         field: 'image',
         maxBytes: config.IMAGE_MAX_BYTES,

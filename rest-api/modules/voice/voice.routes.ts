@@ -3,7 +3,6 @@ import type { Request, RequestHandler } from 'express';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { NotFoundError } from '@shared/errors.ts';
-import { consumeOrThrow, createRateLimiter } from '@shared/rateLimit.ts';
 import type { Services } from '@shared/services.ts';
 import { AUDIO_CONTENT_TYPES, type AudioFormat } from '@shared/voice/types.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
@@ -39,19 +38,10 @@ function formatOf(req: Request, format?: AudioFormat): AudioFormat {
 }
 
 /** Speech to text, text to speech and the voices on offer; the engines are the deployment's (shared/voice). */
-export function voiceRoutes(api: ApiRouter, services: Services, registry: Registry): void {
+export function voiceRoutes(api: ApiRouter, services: Services, registry: Registry, limitMedia: RequestHandler): void {
   const { db, config, storage } = services;
   const metrics = registerVoiceMetrics(services, registry);
   services.jobs.define(createVoiceTranscribeQueue(services, metrics));
-  // One budget for voice and images: both keep a core busy per request.
-  const perUser = createRateLimiter(
-    { name: 'media-user', points: config.RATE_LIMIT_MEDIA_PER_USER, durationSeconds: 60 },
-    { redis: services.redis, prefix: config.REDIS_PREFIX },
-  );
-  const limitMedia: RequestHandler = async (req, _res, next) => {
-    await consumeOrThrow(perUser, req.actor!.id);
-    next();
-  };
   // Before a byte of the body is read: nobody streams into a conversation they may not post in.
   const mayAttach: RequestHandler = async (req, _res, next) => {
     const { conversationId } = queryOf(req);
