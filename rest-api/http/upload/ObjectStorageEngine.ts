@@ -51,16 +51,18 @@ export class ObjectStorageEngine implements multer.StorageEngine {
       // answers a file stream's error at once — before `put` has removed what it wrote. The source's
       // own errors (a client gone, a broken form) still end the upload.
       source.once('error', (error) => guard.destroy(error));
-      // The head goes to the guard first, not back into the source: a body that arrived whole may have
-      // ended the source by now ('end' emitted), and unshift after the end lost the head — a file just
-      // over SNIFF_BYTES was stored empty. An ended source has nothing left to pipe, so the guard ends.
-      let body: Readable;
-      if (isComplete) body = Readable.from([head]).pipe(guard);
-      else {
-        guard.write(head);
-        body = source.readableEnded ? guard.end() : source.pipe(guard);
-      }
-      const stored = await this.spec.storage.put(key, body, { contentType: sniffed.contentType });
+      // The guard can fail (413) before `put` has attached to it — the store awaits its own set-up first,
+      // and a cap smaller than the head fails on the first write. Unheard, that error crashed the process;
+      // this listener only keeps it heard: `put` still fails with it, as a destroyed stream's stored error.
+      guard.on('error', () => {});
+      // A source that has ended by now gave all it had to the head (readHead reads what is buffered):
+      // the head is the whole file. Putting it back would be an unshift after the end, which loses it —
+      // a file just over SNIFF_BYTES that arrived in one piece was stored empty.
+      const whole = isComplete || source.readableEnded;
+      if (!whole) source.unshift(head);
+      const stored = await this.spec.storage.put(key, (whole ? Readable.from([head]) : source).pipe(guard), {
+        contentType: sniffed.contentType,
+      });
       return { storageKey: key, sha256: stored.sha256, size: stored.size, mimetype: sniffed.contentType };
     } catch (error) {
       if (sourceError) throw sourceError;
