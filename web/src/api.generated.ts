@@ -3652,7 +3652,7 @@ export interface paths {
                     "multipart/form-data": {
                         /**
                          * Format: binary
-                         * @description At most 26214400 bytes of any type, as sniffed from the bytes (the part's Content-Type is ignored).
+                         * @description At most 26214400 bytes of audio/*, video/webm, video/mp4, video/ogg, application/ogg, as sniffed from the bytes (the part's Content-Type is ignored).
                          */
                         audio: string;
                     };
