@@ -1,9 +1,8 @@
 import type { ImageAnnotatorClient } from '@google-cloud/vision';
-import type OpenAI from 'openai';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import { googleClientOptions, type GoogleClientOptions } from '../cloud/google.ts';
-import { createOpenAI } from '../cloud/openai.ts';
+import { createOpenAI, type LazyOpenAI } from '../cloud/openai.ts';
 import { withFallback, type EngineFailure, type Engine } from '../cloud/withFallback.ts';
 import { annotateWithGoogle, type GoogleAnnotations } from './cloud/annotateWithGoogle.ts';
 import { cloudImage, type CloudImage } from './cloud/cloudImage.ts';
@@ -59,7 +58,7 @@ type VisionConfig = Pick<
 export class VisionEngines {
   readonly ocr: OcrPool;
   readonly objects: ObjectDetector;
-  private readonly openai?: OpenAI;
+  private readonly openai?: LazyOpenAI;
   private readonly googleOptions?: GoogleClientOptions;
   private google?: Promise<ImageAnnotatorClient>;
 
@@ -128,7 +127,8 @@ export class VisionEngines {
     const described = await run('description', [
       openai && {
         name: 'openai',
-        run: async (signal: AbortSignal) => describeWithOpenAI(openai, this.config.OPENAI_VISION_MODEL, (await toCloud()).jpeg, signal),
+        run: async (signal: AbortSignal) =>
+          describeWithOpenAI(await openai(), this.config.OPENAI_VISION_MODEL, (await toCloud()).jpeg, signal),
       },
       { name: 'local', run: async () => ({ description: describeLocally(metadata, { text: text?.text, objects }), labels: [] }) },
     ]);

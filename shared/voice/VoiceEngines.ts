@@ -1,7 +1,6 @@
-import type OpenAI from 'openai';
 import type { Config } from '../config.ts';
 import { googleClientOptions, type GoogleClientOptions } from '../cloud/google.ts';
-import { createOpenAI } from '../cloud/openai.ts';
+import { createOpenAI, type LazyOpenAI } from '../cloud/openai.ts';
 import { withFallback, type Engine, type EngineFailure } from '../cloud/withFallback.ts';
 import type { Logger } from '../logger.ts';
 import { chunkAudio } from './chunkAudio.ts';
@@ -71,7 +70,7 @@ type Settings = Pick<
  */
 export class VoiceEngines {
   readonly tools: LocalTools;
-  private readonly openai?: OpenAI;
+  private readonly openai?: LazyOpenAI;
   private readonly google?: GoogleVoice;
   private readonly parallelChunks: number;
 
@@ -109,7 +108,7 @@ export class VoiceEngines {
         name: 'openai',
         run: (s) =>
           this.overChunks(pcm, (chunk) =>
-            transcribeWithOpenAI(openai, this.config.OPENAI_TRANSCRIBE_MODEL, chunk, { language, signal: s }),
+            openai().then((client) => transcribeWithOpenAI(client, this.config.OPENAI_TRANSCRIBE_MODEL, chunk, { language, signal: s })),
           ),
       });
     }
@@ -143,7 +142,7 @@ export class VoiceEngines {
     if (openai) {
       engines.push({
         name: 'openai',
-        run: (signal) => synthesizeWithOpenAI(openai, this.config.OPENAI_TTS_MODEL, text, { voice, format, signal }),
+        run: async (signal) => synthesizeWithOpenAI(await openai(), this.config.OPENAI_TTS_MODEL, text, { voice, format, signal }),
       });
     }
     if (google) engines.push({ name: 'google', run: (signal) => google.synthesize(text, { voice, format, signal }) });

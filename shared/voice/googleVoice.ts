@@ -1,5 +1,5 @@
-import { SpeechClient } from '@google-cloud/speech';
-import { TextToSpeechClient } from '@google-cloud/text-to-speech';
+import type { SpeechClient } from '@google-cloud/speech';
+import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
 import type { GoogleClientOptions } from '../cloud/google.ts';
 import type { AudioFormat, Segment, Transcript, Voice } from './types.ts';
 import { SAMPLE_RATE } from './wav.ts';
@@ -15,20 +15,30 @@ export const GOOGLE_VOICES: Voice[] = [
 
 const GOOGLE_ENCODINGS: Record<AudioFormat, 'LINEAR16' | 'OGG_OPUS' | 'MP3'> = { wav: 'LINEAR16', ogg: 'OGG_OPUS', mp3: 'MP3' };
 
-/** The two Google clients, built once per set of options (each holds a gRPC channel). */
+/**
+ * The two Google clients, built once per set of options (each holds a gRPC channel), on first use: the
+ * client libraries take ~0.7 s to load, which deployments without Google need not pay.
+ */
 export class GoogleVoice {
-  private readonly speech: SpeechClient;
-  private readonly tts: TextToSpeechClient;
+  private speechClient?: Promise<SpeechClient>;
+  private ttsClient?: Promise<TextToSpeechClient>;
 
-  constructor(options: GoogleClientOptions) {
-    // The clients' option type is an open record; ours names the fields we set.
-    this.speech = new SpeechClient({ ...options });
-    this.tts = new TextToSpeechClient({ ...options });
+  constructor(private readonly options: GoogleClientOptions) {}
+
+  // The clients' option type is an open record; ours names the fields we set.
+  private speech(): Promise<SpeechClient> {
+    return (this.speechClient ??= import('@google-cloud/speech').then(({ SpeechClient }) => new SpeechClient({ ...this.options })));
+  }
+
+  private tts(): Promise<TextToSpeechClient> {
+    return (this.ttsClient ??= import('@google-cloud/text-to-speech').then(
+      ({ TextToSpeechClient }) => new TextToSpeechClient({ ...this.options }),
+    ));
   }
 
   /** Speech to text with synchronous `recognize` (chunks are at most 30 s; it takes 60), word times on. */
   async transcribe(pcm: Buffer, options: { language: string; signal?: AbortSignal }): Promise<Transcript> {
-    const call = this.speech.recognize({
+    const call = (await this.speech()).recognize({
       config: { encoding: 'LINEAR16', sampleRateHertz: SAMPLE_RATE, languageCode: options.language, enableWordTimeOffsets: true },
       audio: { content: pcm.toString('base64') },
     });
@@ -47,7 +57,7 @@ export class GoogleVoice {
   /** Text to speech; the voice's language is read from its name (`en-US-Standard-C` → `en-US`). */
   async synthesize(text: string, options: { voice: string; format: AudioFormat; signal?: AbortSignal }): Promise<Buffer> {
     const voice = GOOGLE_VOICES.find((v) => v.id === options.voice) ?? GOOGLE_VOICES[0]!;
-    const call = this.tts.synthesizeSpeech({
+    const call = (await this.tts()).synthesizeSpeech({
       input: { text },
       voice: { languageCode: voice.language, name: voice.id },
       audioConfig: { audioEncoding: GOOGLE_ENCODINGS[options.format], sampleRateHertz: SAMPLE_RATE },
@@ -57,7 +67,7 @@ export class GoogleVoice {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.speech.close(), this.tts.close()]);
+    await Promise.all([this.speechClient?.then((client) => client.close()), this.ttsClient?.then((client) => client.close())]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { toFile, type OpenAI } from 'openai';
+import type { OpenAI } from 'openai';
 import { joinSegments, type AudioFormat, type Transcript, type Voice } from './types.ts';
 import { pcmToWav } from './wav.ts';
 
@@ -29,6 +29,7 @@ export async function transcribeWithOpenAI(
   pcm: Buffer,
   options: { language: string; signal?: AbortSignal },
 ): Promise<Transcript> {
+  const { toFile } = await import('openai');
   const file = await toFile(pcmToWav(pcm), 'audio.wav', { type: 'audio/wav' });
   const answer = (await client.audio.transcriptions.create(
     {
