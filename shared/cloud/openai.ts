@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { Config } from '../config.ts';
 
-/** The OpenAI client, made on first call: the SDK costs ~0.3 s to load, which deployments without OpenAI need not pay. */
+/** The OpenAI client, once its SDK has loaded (~0.3 s, which deployments without OpenAI need not pay). */
 export type LazyOpenAI = () => Promise<OpenAI>;
 
 /**
@@ -14,10 +14,11 @@ export function createOpenAI(
 ): LazyOpenAI | undefined {
   const apiKey = config.OPENAI_API_KEY;
   if (!apiKey) return undefined;
-  let client: Promise<OpenAI> | undefined;
-  return () =>
-    (client ??= import('openai').then(
-      ({ default: OpenAIClient }) =>
-        new OpenAIClient({ apiKey, baseURL: config.OPENAI_BASE_URL, timeout: config.CLOUD_ENGINE_TIMEOUT_MS, maxRetries: 0 }),
-    ));
+  // Loading starts now, not at the first request, whose cloud deadline would otherwise pay for it.
+  const client = import('openai').then(
+    ({ default: OpenAIClient }) =>
+      new OpenAIClient({ apiKey, baseURL: config.OPENAI_BASE_URL, timeout: config.CLOUD_ENGINE_TIMEOUT_MS, maxRetries: 0 }),
+  );
+  client.catch(() => {}); // a failure surfaces at the first call instead
+  return () => client;
 }

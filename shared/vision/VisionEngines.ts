@@ -72,6 +72,9 @@ export class VisionEngines {
     this.objects = new ObjectDetector(log);
     this.openai = createOpenAI(config);
     this.googleOptions = googleOptions ?? googleClientOptions(config);
+    // Loaded only when Google is configured (a second or two, which others need not pay), and from
+    // now, not at the first request, whose cloud deadline would otherwise pay for it.
+    if (this.googleOptions) this.googleClient().catch(() => {});
   }
 
   /**
@@ -161,11 +164,14 @@ export class VisionEngines {
     await Promise.all([this.ocr.close(), this.objects.close(), this.google?.then((client) => client.close())]);
   }
 
+  private googleClient(): Promise<ImageAnnotatorClient> {
+    return (this.google ??= import('@google-cloud/vision').then(
+      ({ ImageAnnotatorClient }) => new ImageAnnotatorClient({ ...this.googleOptions }),
+    ));
+  }
+
   private async annotateWithGoogle(image: () => Promise<CloudImage>, metadata: ImageMetadata, features: readonly ImageFeature[]) {
-    // Imported on first use: loading the Google client library takes a second or two, which
-    // deployments without Google (and every test) need not pay.
-    this.google ??= import('@google-cloud/vision').then(({ ImageAnnotatorClient }) => new ImageAnnotatorClient({ ...this.googleOptions }));
-    return annotateWithGoogle(await this.google, await image(), metadata, {
+    return annotateWithGoogle(await this.googleClient(), await image(), metadata, {
       text: features.includes('text'),
       objects: features.includes('objects'),
       labels: true,

@@ -16,14 +16,18 @@ export const GOOGLE_VOICES: Voice[] = [
 const GOOGLE_ENCODINGS: Record<AudioFormat, 'LINEAR16' | 'OGG_OPUS' | 'MP3'> = { wav: 'LINEAR16', ogg: 'OGG_OPUS', mp3: 'MP3' };
 
 /**
- * The two Google clients, built once per set of options (each holds a gRPC channel), on first use: the
- * client libraries take ~0.7 s to load, which deployments without Google need not pay.
+ * The two Google clients, built once per set of options (each holds a gRPC channel) and loaded only
+ * when Google is configured: the client libraries take ~0.7 s to load, which others need not pay.
  */
 export class GoogleVoice {
   private speechClient?: Promise<SpeechClient>;
   private ttsClient?: Promise<TextToSpeechClient>;
 
-  constructor(private readonly options: GoogleClientOptions) {}
+  constructor(private readonly options: GoogleClientOptions) {
+    // Loading starts now, not at the first request, whose cloud deadline would otherwise pay for it.
+    this.speech().catch(() => {});
+    this.tts().catch(() => {});
+  }
 
   // The clients' option type is an open record; ours names the fields we set.
   private speech(): Promise<SpeechClient> {

@@ -5,7 +5,8 @@ import { cameraJpegWithGps, textImage } from '../../../test/images.ts';
 import { startOpenAIVision, type OpenAIVisionStandIn } from '../../../test/standIns/openaiVision.ts';
 import { analyze, startImagesApp, type ImagesApp } from './images.fixtures.ts';
 
-const DEADLINE_MS = 1_500;
+// Long enough for a loaded machine to answer through the stand-in, short enough to wait out in the hang test.
+const DEADLINE_MS = 3_000;
 
 describe('image analysis with OpenAI configured', () => {
   let openai: OpenAIVisionStandIn;
