@@ -99,3 +99,12 @@ async function callJson(
   if (res.status !== options.expect) throw new Error(`${method} ${path}: expected ${options.expect}, got ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
 }
+
+/** Registers a fresh bench user on `app`; its access token. */
+export async function signUp(app: RestAppServer): Promise<string> {
+  const { data } = (await app.call('POST', '/api/auth/register', {
+    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
+    expect: 201,
+  })) as { data: { accessToken: string } };
+  return data.accessToken;
+}

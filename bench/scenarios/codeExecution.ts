@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import http from 'node:http';
 import { summarize } from '../lib/latency.ts';
 import { measureHttp } from '../lib/measureHttp.ts';
-import { bearer, withBareServer, withRestApp, type RestAppServer } from '../lib/servers.ts';
+import { bearer, signUp, withBareServer, withRestApp } from '../lib/servers.ts';
 import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
 
 /** The runs a benchmark makes would trip the per-user limit at once; the queue must hold every client. */
 const CODE_BENCH_ENV = { RATE_LIMIT_CODE_EXEC_PER_USER: '100000000', CODE_EXEC_QUEUE: '64' };
 /** Debian's interpreter, as the sandbox runs it (a PATH `python3` may be a slow shim). */
 const PYTHON = '/usr/bin/python3';
-
-async function signUp(app: RestAppServer): Promise<string> {
-  const { data } = (await app.call('POST', '/api/auth/register', {
-    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
-    expect: 201,
-  })) as { data: { accessToken: string } };
-  return data.accessToken;
-}
 
 const executeTarget = (baseUrl: string, token: string, run: { language: string; code: string }) => ({
   url: `${baseUrl}/api/code/execute`,

@@ -7,19 +7,11 @@ import { createWorker, OEM } from 'tesseract.js';
 import { ENGLISH_LANG_PATH } from '@shared/vision/ocr/OcrPool.ts';
 import { PHOTO_WITH_PERSON, textImage } from '../../test/images.ts';
 import { summarize } from '../lib/latency.ts';
-import { withRestApp, type RestAppServer } from '../lib/servers.ts';
+import { signUp, withRestApp, type RestAppServer } from '../lib/servers.ts';
 import type { LoadSettings, Measurement, Scenario } from '../lib/types.ts';
 
 /** Every request of a run is one analysis: the per-user limit must not refuse any. */
 const IMAGES_BENCH_ENV = { RATE_LIMIT_MEDIA_PER_USER: '100000000' };
-
-async function signUp(app: RestAppServer): Promise<string> {
-  const { data } = (await app.call('POST', '/api/auth/register', {
-    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
-    expect: 201,
-  })) as { data: { accessToken: string } };
-  return data.accessToken;
-}
 
 /** Runs `once` again and again, one at a time, for the warm-up and then the measured seconds; the measured latencies. */
 async function repeat(label: string, load: LoadSettings, once: () => Promise<void>, prepare: () => Promise<void> = async () => undefined) {

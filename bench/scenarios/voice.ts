@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { summarize } from '../lib/latency.ts';
-import { withRestApp, type RestAppServer } from '../lib/servers.ts';
+import { signUp, withRestApp, type RestAppServer } from '../lib/servers.ts';
 import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
 import { pcmToWav } from '../../shared/voice/wav.ts';
 
@@ -78,14 +77,6 @@ async function pcmOf(file: string): Promise<Buffer> {
     },
   );
   return stdout;
-}
-
-async function signUp(app: RestAppServer): Promise<string> {
-  const { data } = (await app.call('POST', '/api/auth/register', {
-    body: { email: `bench-${crypto.randomBytes(6).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Bench' },
-    expect: 201,
-  })) as { data: { accessToken: string } };
-  return data.accessToken;
 }
 
 interface Transcribed {
