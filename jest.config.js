@@ -9,6 +9,7 @@ export default {
   testMatch: ['<rootDir>/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/web/', '/scratch/', '/data/'],
   globalSetup: '<rootDir>/test/globalSetup.ts',
+  setupFiles: ['<rootDir>/test/trustLoopbackTls.ts'],
   testTimeout: 30_000,
   // Two cores: one worker per core keeps timing-sensitive suites (shutdown, bus) honest.
   maxWorkers: 2,

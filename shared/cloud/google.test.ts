@@ -17,7 +17,7 @@ describe('googleClientOptions', () => {
 
   it('signs in as the key file’s service account and reaches the configured endpoint', () => {
     const options = googleClientOptions({ GOOGLE_APPLICATION_CREDENTIALS: keyFile, GOOGLE_API_ENDPOINT: 'speech.example.internal:8443' });
-    expect(options?.authClient.email).toBe('collab@twinmcp-test.iam.gserviceaccount.com');
+    expect(options?.serviceAccount.email).toBe('collab@twinmcp-test.iam.gserviceaccount.com');
     expect(options).toMatchObject({ apiEndpoint: 'speech.example.internal', port: 8443 });
   });
 

@@ -1,33 +1,33 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as grpc from '@grpc/grpc-js';
 import { writeServiceAccountKey } from '../../test/standIns/googleServiceAccount.ts';
 import { startGoogleVision, type GoogleVisionStandIn } from '../../test/standIns/googleVision.ts';
+import { loopbackTls } from '../../test/standIns/loopbackTls.ts';
 import { textImage } from '../../test/images.ts';
 import { createLogger } from '../logger.ts';
 import { parseConfig } from '../config.ts';
-import { googleClientOptions } from '../cloud/google.ts';
 import { VisionEngines } from './VisionEngines.ts';
 
 describe('VisionEngines with Google Vision configured', () => {
   let google: GoogleVisionStandIn;
   let engines: VisionEngines;
   let keyFile: string | undefined;
+  let key: { client_email: string; private_key: string };
   beforeAll(async () => {
-    google = await startGoogleVision();
     keyFile = await writeServiceAccountKey();
+    key = JSON.parse(await fs.readFile(keyFile, 'utf8')) as typeof key;
+    google = await startGoogleVision({
+      tls: loopbackTls,
+      serviceAccount: { email: key.client_email, publicKey: crypto.createPublicKey(key.private_key) },
+    });
     const config = parseConfig({
       LOG_LEVEL: 'silent',
       GOOGLE_APPLICATION_CREDENTIALS: keyFile,
       GOOGLE_API_ENDPOINT: google.endpoint,
     });
-    // grpc-js sends no call credentials over an insecure channel, so the stand-in is reached with
-    // insecure channel credentials in place of TLS and the service account's token.
-    engines = new VisionEngines(config, createLogger(config), {
-      ...googleClientOptions(config)!,
-      sslCreds: grpc.credentials.createInsecure(),
-    });
+    engines = new VisionEngines(config, createLogger(config));
   });
   afterAll(async () => {
     await engines?.close();
@@ -50,7 +50,7 @@ describe('VisionEngines with Google Vision configured', () => {
       {
         features: ['DOCUMENT_TEXT_DETECTION', 'OBJECT_LOCALIZATION', 'LABEL_DETECTION'],
         imageBytes: expect.any(Number),
-        authorization: undefined,
+        token: expect.objectContaining({ iss: key.client_email, aud: 'https://vision.googleapis.com/' }),
       },
     ]);
   });

@@ -1,7 +1,7 @@
 import type { ImageAnnotatorClient } from '@google-cloud/vision';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { googleClientOptions, type GoogleClientOptions } from '../cloud/google.ts';
+import { googleClientOptions, optionsForOneClient, type GoogleClientOptions } from '../cloud/google.ts';
 import { createOpenAI, type LazyOpenAI } from '../cloud/openai.ts';
 import { withFallback, type EngineFailure, type Engine } from '../cloud/withFallback.ts';
 import { annotateWithGoogle, type GoogleAnnotations } from './cloud/annotateWithGoogle.ts';
@@ -166,7 +166,7 @@ export class VisionEngines {
 
   private googleClient(): Promise<ImageAnnotatorClient> {
     return (this.google ??= import('@google-cloud/vision').then(
-      ({ ImageAnnotatorClient }) => new ImageAnnotatorClient({ ...this.googleOptions }),
+      ({ ImageAnnotatorClient }) => new ImageAnnotatorClient(optionsForOneClient(this.googleOptions!)),
     ));
   }
 

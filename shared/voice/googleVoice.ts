@@ -1,6 +1,6 @@
 import type { SpeechClient } from '@google-cloud/speech';
 import type { TextToSpeechClient } from '@google-cloud/text-to-speech';
-import type { GoogleClientOptions } from '../cloud/google.ts';
+import { optionsForOneClient, type GoogleClientOptions } from '../cloud/google.ts';
 import type { AudioFormat, Segment, Transcript, Voice } from './types.ts';
 import { SAMPLE_RATE } from './wav.ts';
 
@@ -31,12 +31,14 @@ export class GoogleVoice {
 
   // The clients' option type is an open record; ours names the fields we set.
   private speech(): Promise<SpeechClient> {
-    return (this.speechClient ??= import('@google-cloud/speech').then(({ SpeechClient }) => new SpeechClient({ ...this.options })));
+    return (this.speechClient ??= import('@google-cloud/speech').then(
+      ({ SpeechClient }) => new SpeechClient(optionsForOneClient(this.options)),
+    ));
   }
 
   private tts(): Promise<TextToSpeechClient> {
     return (this.ttsClient ??= import('@google-cloud/text-to-speech').then(
-      ({ TextToSpeechClient }) => new TextToSpeechClient({ ...this.options }),
+      ({ TextToSpeechClient }) => new TextToSpeechClient(optionsForOneClient(this.options)),
     ));
   }
 

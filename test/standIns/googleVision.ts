@@ -2,13 +2,14 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { standInCredentials, verifyCallToken, type GoogleCallToken, type GoogleStandInSecurity } from './googleAuth.ts';
 
 /** A BatchAnnotateImages request as the stand-in received it. */
 export interface ReceivedAnnotation {
   features: string[];
   imageBytes: number;
-  /** The authorization metadata, if the client sent any (it cannot over an insecure channel). */
-  authorization: string | undefined;
+  /** With a service account expected: the verified claims of the call's token (a call without one is refused). */
+  token: GoogleCallToken | undefined;
 }
 
 export interface GoogleVisionStandIn {
@@ -25,9 +26,10 @@ const GAX_PROTOS = path.join(path.dirname(createRequire(import.meta.url).resolve
 /**
  * A loopback gRPC server for google.cloud.vision.v1.ImageAnnotator/BatchAnnotateImages, built from
  * the protos shipped in @google-cloud/vision: for every request it answers the word "INVOICE" with
- * its box, a dog with a normalized box, and two labels.
+ * its box, a dog with a normalized box, and two labels. With `security`, TLS and the service account's
+ * token are required as Google requires them (see googleAuth.ts).
  */
-export async function startGoogleVision(): Promise<GoogleVisionStandIn> {
+export async function startGoogleVision(security: GoogleStandInSecurity = {}): Promise<GoogleVisionStandIn> {
   const definition = protoLoader.loadSync('google/cloud/vision/v1/image_annotator.proto', {
     includeDirs: [PROTOS, GAX_PROTOS],
     keepCase: false,
@@ -46,11 +48,17 @@ export async function startGoogleVision(): Promise<GoogleVisionStandIn> {
       call: grpc.ServerUnaryCall<{ requests: Array<{ image: { content: Buffer }; features: Array<{ type: string }> }> }, unknown>,
       callback: grpc.sendUnaryData<unknown>,
     ) {
+      let token: GoogleCallToken | undefined;
+      try {
+        token = verifyCallToken(call.metadata, security, 'https://vision.googleapis.com/');
+      } catch (error) {
+        return callback(error as grpc.ServiceError);
+      }
       const responses = call.request.requests.map((request) => {
         received.push({
           features: request.features.map((feature) => feature.type),
           imageBytes: request.image.content.length,
-          authorization: call.metadata.get('authorization')[0]?.toString(),
+          token,
         });
         return {
           fullTextAnnotation: { text: 'INVOICE\n' },
@@ -102,7 +110,7 @@ export async function startGoogleVision(): Promise<GoogleVisionStandIn> {
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', standInCredentials(security), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     endpoint: `127.0.0.1:${port}`,

@@ -13,8 +13,8 @@ export interface UploadSpec {
    * takes everything, unknown bytes as application/octet-stream.
    */
   accept: readonly string[] | 'any';
-  /** Where the bytes go. */
-  storage: ObjectStorage;
+  /** Where the bytes go: object storage, or a sink that holds them for the handler to store (images). */
+  storage: Pick<ObjectStorage, 'put' | 'delete'>;
   /** A fresh key for this request's file, from the validated request; never from the client's file name. */
   key: (req: Request) => string;
 }

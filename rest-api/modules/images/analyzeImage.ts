@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { Actor } from '@shared/auth.ts';
 import type { Config } from '@shared/config.ts';
 import type { Db } from '@shared/db.ts';
@@ -9,7 +10,7 @@ import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
 import { createAttachment } from '../attachments/createAttachment.ts';
 import { imageAnalyzeQueueRef } from './imageAnalyzeQueue.ts';
 import { findCachedAnalysis, insertAnalysis, type AnalysisResultFields, type ImageAnalysisRow } from './images.repo.ts';
-import { readObject, runAnalysis, type AnalysisDeps } from './runAnalysis.ts';
+import { runAnalysis, type AnalysisDeps } from './runAnalysis.ts';
 
 interface Deps extends AnalysisDeps {
   db: Db;
@@ -19,10 +20,10 @@ interface Deps extends AnalysisDeps {
 
 interface Props {
   actor: Actor;
-  /** The image, already in storage (under the conversation's attachments when `conversationId` is set). */
+  /** The image as received: its key (under the conversation's attachments when `conversationId` is set), hash and size. */
   upload: StoredUpload;
-  /** The upload's bytes, when the route kept them; else they are read back from storage. */
-  bytes?: Buffer;
+  /** The upload's bytes, not yet in storage: this stores them, beside the analysis. */
+  bytes: Buffer;
   /** In canonical order. */
   features: ImageFeature[];
   /** Keep the image as an attachment of this conversation. */
@@ -30,17 +31,24 @@ interface Props {
 }
 
 /**
- * Analyses an uploaded image: from an earlier analysis of the same bytes when there is one (no
- * engine runs), else in the request, or on the job queue when it is bigger than IMAGE_SYNC_BYTES
- * (`pending` is then true). An image with too many pixels or bytes that are no image is refused
- * before anything is recorded, and its object deleted: a refused upload leaves nothing behind.
+ * Analyses an uploaded image and stores it: from an earlier analysis of the same bytes when there is
+ * one (no engine runs), else in the request, or on the job queue when it is bigger than
+ * IMAGE_SYNC_BYTES (`pending` is then true). The bytes are written to storage while the engines work;
+ * nothing is recorded, nor answered, before they are there. An image with too many pixels or bytes that
+ * are no image is refused before anything is recorded, and what was written is deleted: a refused
+ * upload leaves nothing behind.
  */
 export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: ImageAnalysisRow; pending: boolean }> {
-  const { actor, upload, features, conversationId } = props;
+  const { actor, upload, bytes, features, conversationId } = props;
   const written: string[] = [];
   let isRecorded = false;
+  // Written while the header is read and the engines run; awaited before anything is recorded.
+  const stored = deps.storage.put(upload.key, Readable.from([bytes]), { contentType: upload.contentType }).then(() => {
+    written.push(upload.key);
+  });
+  // Heard now, so a store that fails while the engines still run is no unhandled rejection; awaited below.
+  stored.catch(() => {});
   try {
-    const bytes = props.bytes ?? (await readObject(deps.storage, upload.key));
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
     const [header, cached] = await Promise.all([
       readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
@@ -55,28 +63,34 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
       fields = await runAnalysis(deps, bytes, features, 'request', { header });
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
+    await stored;
     // createAttachment deletes the object itself when it cannot record it.
     isRecorded = Boolean(conversationId);
     const attachment = conversationId ? await createAttachment(deps, { actor, conversationId, file: upload }) : undefined;
-    const row = await deps.db.transaction(async (trx) => {
-      const inserted = await insertAnalysis(trx, {
-        user_id: actor.id,
-        conversation_id: conversationId ?? null,
-        attachment_id: attachment?.id ?? null,
-        sha256: upload.sha256,
-        features,
-        storage_key: upload.key,
-        ...fields,
-        ...(isLarge ? { status: 'pending' } : { status: 'done', progress: 1, cached: Boolean(cached), completed_at: new Date() }),
-      });
-      if (isLarge) await deps.jobs.enqueue(imageAnalyzeQueueRef, { analysisId: inserted.id }, { trx });
-      return inserted;
-    });
+    const record = {
+      user_id: actor.id,
+      conversation_id: conversationId ?? null,
+      attachment_id: attachment?.id ?? null,
+      sha256: upload.sha256,
+      features,
+      storage_key: upload.key,
+      ...fields,
+    };
+    // One statement when the work is done; with its job in one transaction when it is queued.
+    const row = isLarge
+      ? await deps.db.transaction(async (trx) => {
+          const inserted = await insertAnalysis(trx, { ...record, status: 'pending' });
+          await deps.jobs.enqueue(imageAnalyzeQueueRef, { analysisId: inserted.id }, { trx });
+          return inserted;
+        })
+      : await insertAnalysis(deps.db, { ...record, status: 'done', progress: 1, cached: Boolean(cached), completed_at: new Date() });
     isRecorded = true;
     return { row, pending: isLarge };
   } catch (error) {
     deps.metrics.failed(error instanceof AppError ? error.code : 'internal_error');
-    const orphans = isRecorded ? written : [upload.key, ...written];
+    // The original may still be on its way to storage: let it land (or fail) before cleaning up.
+    await stored.catch(() => {});
+    const orphans = isRecorded ? written.filter((key) => key !== upload.key) : written;
     await Promise.all(
       orphans.map((key) =>
         deps.storage

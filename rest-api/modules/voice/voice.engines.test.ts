@@ -1,13 +1,14 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as grpc from '@grpc/grpc-js';
 import { VoiceEngines } from '@shared/voice/VoiceEngines.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
 import { createMediaDir, removeMediaDir, speak } from '../../../test/media.ts';
 import { writeServiceAccountKey } from '../../../test/standIns/googleServiceAccount.ts';
 import { startGoogleSpeechStandIn, type GoogleSpeechStandIn } from '../../../test/standIns/googleSpeech.ts';
+import { loopbackTls } from '../../../test/standIns/loopbackTls.ts';
 import { startOpenAIVoiceStandIn, type OpenAIVoiceStandIn } from '../../../test/standIns/openaiVoice.ts';
 import { startAttachmentsApp, type AttachmentsApp } from '../attachments/attachments.fixtures.ts';
 import { shareOfWordsHeard, transcribe } from './voice.fixtures.ts';
@@ -116,14 +117,20 @@ describe('with OpenAI configured (a stand-in on loopback, the real SDK)', () => 
   });
 });
 
-describe('with only Google configured (a gRPC stand-in on loopback, the real client libraries)', () => {
+describe('with only Google configured (a gRPC stand-in on loopback over TLS, the real client libraries)', () => {
   let google: GoogleSpeechStandIn;
   let a: AttachmentsApp;
   let user: TestUser;
   let keyFile: string | undefined;
+  let email: string;
   beforeAll(async () => {
-    google = await startGoogleSpeechStandIn();
     keyFile = await writeServiceAccountKey();
+    const key = JSON.parse(await fs.readFile(keyFile, 'utf8')) as { client_email: string; private_key: string };
+    email = key.client_email;
+    google = await startGoogleSpeechStandIn({
+      tls: loopbackTls,
+      serviceAccount: { email, publicKey: crypto.createPublicKey(key.private_key) },
+    });
     a = await startAttachmentsApp('local', {
       env: {
         GOOGLE_APPLICATION_CREDENTIALS: keyFile,
@@ -131,11 +138,6 @@ describe('with only Google configured (a gRPC stand-in on loopback, the real cli
         CLOUD_ENGINE_TIMEOUT_MS: '5000',
       },
     });
-    // No OAuth over an insecure channel: gax takes these credentials in place of TLS and the key file.
-    useVoiceEngines(
-      a.t.services,
-      new VoiceEngines(a.t.config, a.t.services.log, { google: { sslCreds: grpc.credentials.createInsecure() } }),
-    );
     user = await registerUser(a.t);
   });
   afterAll(async () => {
@@ -154,6 +156,7 @@ describe('with only Google configured (a gRPC stand-in on loopback, the real cli
       config: { encoding: 'LINEAR16', sampleRateHertz: 16000, languageCode: 'en-GB', enableWordTimeOffsets: true },
       audio: { content: expect.any(Buffer) },
     });
+    expect(recognize.token).toMatchObject({ iss: email, aud: 'https://speech.googleapis.com/' });
   });
 
   it('synthesizes with Google', async () => {
@@ -162,6 +165,7 @@ describe('with only Google configured (a gRPC stand-in on loopback, the real cli
     expect(res.headers['x-voice-engine']).toBe('google');
     const synth = google.received.find((r) => r.method === 'SynthesizeSpeech')!;
     expect(synth.request).toMatchObject({ input: { text: 'hi' }, audioConfig: { audioEncoding: 'MP3' } });
+    expect(synth.token).toMatchObject({ iss: email, aud: 'https://texttospeech.googleapis.com/' });
   });
 });
 
