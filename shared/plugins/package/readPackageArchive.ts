@@ -60,7 +60,7 @@ export async function readPackageArchive(
     for await (const entry of extract) {
       const { name, type, size } = entry.header;
       if (type === 'directory') {
-        normalizePackagePath(name);
+        if (name !== './' && name !== '.') normalizePackagePath(name); // tar czf -C dir . starts with the root itself
         if (++directories > limits.maxFiles) throw pluginInvalid(`The package holds more than ${limits.maxFiles} directories`);
         entry.resume();
         continue;
