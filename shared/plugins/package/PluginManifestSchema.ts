@@ -46,7 +46,7 @@ const EntryPath = z
 const Permission = z.string().refine(isPluginPermission, {
   error: (issue) =>
     `${JSON.stringify(issue.input)} is not a permission: use conversations:read, conversations:write, storage, llm, ` +
-    'code:execute or http:<host>[:port] (no scheme, path or wildcard)',
+    'code:execute or http:<host>[:port] (a lowercase host name or IP literal; no scheme, path or wildcard)',
 });
 
 /** A JSON Schema for the tool's arguments: an object schema that ajv compiles. */

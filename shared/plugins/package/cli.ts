@@ -1,6 +1,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../errors.ts';
+import { DEV_PLUGIN_PUBLIC_KEY } from './devKey.ts';
 import { packPlugin } from './packPlugin.ts';
 import { parsePluginManifest } from './parsePluginManifest.ts';
 import { PluginSignatureError } from './pluginErrors.ts';
@@ -72,6 +73,7 @@ async function keygen(out = 'plugin-signing-key.pem'): Promise<number> {
 async function sign(dir: string, keyPath: string): Promise<number> {
   const { keyId, manifest } = await signPluginDirectory(dir, await readFile(keyPath, 'utf8'));
   print(`Signed ${manifest.id}@${manifest.version} (${Object.keys(manifest.files).length} files) with ${keyId}`);
+  if (keyId === DEV_PLUGIN_PUBLIC_KEY) warn('This is the development key: only hosts outside production trust it.');
   return 0;
 }
 

@@ -31,12 +31,14 @@ export async function readPackageDirectory(root: string, limits: PackageLimits =
   const rootStat = await lstat(root).catch(() => undefined);
   if (!rootStat?.isDirectory()) throw pluginInvalid(`${root} is not a directory`);
   const collector = new PackageCollector(limits);
+  let directories = 0;
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(join(root, relative), { withFileTypes: true });
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
       const path = relative ? `${relative}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
+        if (++directories > limits.maxFiles) throw pluginInvalid(`The package holds more than ${limits.maxFiles} directories`);
         await walk(path);
       } else if (entry.isFile()) {
         const { size } = await lstat(join(root, path));
