@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AppError } from '../../errors.ts';
@@ -5,6 +6,7 @@ import { DEV_PLUGIN_PUBLIC_KEY } from './devKey.ts';
 import { packPlugin } from './packPlugin.ts';
 import { parsePluginManifest } from './parsePluginManifest.ts';
 import { PluginSignatureError } from './pluginErrors.ts';
+import { readPackageArchive } from './readPackageArchive.ts';
 import { readPluginPackage } from './readPluginPackage.ts';
 import { generateSigningKey, publicKeyOf } from './signingKeys.ts';
 import { signPluginDirectory } from './signPluginDirectory.ts';
@@ -78,8 +80,8 @@ async function sign(dir: string, keyPath: string): Promise<number> {
 }
 
 async function verify(path: string, trustedKeys: string[]): Promise<number> {
-  const isDirectory = (await stat(path)).isDirectory();
-  const pkg = await readPluginPackage(isDirectory ? { dir: path } : { tgz: await readFile(path) });
+  // A .tgz streams from disk, so a huge or hostile file is abandoned at the cap rather than read whole.
+  const pkg = (await stat(path)).isDirectory() ? await readPluginPackage({ dir: path }) : await readPackageArchive(createReadStream(path));
   try {
     const { manifest, signature } = verifyPluginPackage(pkg, { trustedKeys, allowUnsigned: true });
     print(`level: ${signature.level}`);

@@ -31,7 +31,9 @@ export function wordCountManifest(overrides: Record<string, unknown> = {}): Reco
 
 /** What a fixture plugin folder holds: plugin.json (an object, or raw text for malformed JSON) and other files. */
 export interface PluginFolderSpec {
+  /** plugin.json: written as JSON, or as it is when a string; the word-count manifest when absent. */
   manifest?: Record<string, unknown> | string;
+  /** Further files by relative path, written over the defaults (`dist/index.js`). */
   files?: Record<string, string | Buffer>;
 }
 
@@ -62,6 +64,7 @@ export class PluginFixtures {
     return dir;
   }
 
+  /** Removes every folder made since the last cleanup. */
   async cleanup(): Promise<void> {
     await Promise.all(this.dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
   }
