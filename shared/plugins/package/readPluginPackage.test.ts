@@ -32,6 +32,12 @@ describe('readPluginPackage from a .tgz', () => {
     expect([...files.keys()].sort()).toEqual(['dist/index.js', 'plugin.json']);
   });
 
+  it('reads paths longer than a tar header holds (pax records)', async () => {
+    const long = `assets/${'nested-folder/'.repeat(12)}icon.svg`;
+    const { files } = await readPluginPackage({ tgz: await packPlugin(await fixtures.pluginDir({ files: { [long]: '<svg/>' } })) });
+    expect(files.get(long)?.toString()).toBe('<svg/>');
+  });
+
   it('keeps paths as they are when not every file is under package/', async () => {
     const { files } = await readPluginPackage({ tgz: await rawTgz([...validEntries(), { name: 'package/extra.txt', content: 'x' }]) });
     expect(files.has('package/extra.txt')).toBe(true);
