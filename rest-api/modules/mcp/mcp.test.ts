@@ -11,6 +11,7 @@ import {
   registerUser,
   type TestUser,
 } from '../../../test/factories.ts';
+import { createServiceAccount, registerOperator } from '../serviceAccounts/serviceAccounts.fixtures.ts';
 import { postShare, viewShare } from '../shares/shares.fixtures.ts';
 import { callTool, startMcpServer, textOf, valueOf, type McpTestServer } from './mcp.fixtures.ts';
 
@@ -211,6 +212,33 @@ describe('the MCP endpoint', () => {
         content: [{ type: 'text', text: NOT_FOUND }],
         isError: true,
       });
+    });
+  });
+
+  describe('service accounts', () => {
+    it('take an API key: read and post as the assistant inside the key’s scope, not found outside it', async () => {
+      const owner = await registerUser(t);
+      const inScope = await createConversation(t, owner);
+      const outOfScope = await createConversation(t, owner);
+      const account = await createServiceAccount(t, await registerOperator(t), { conversationIds: [inScope.id] });
+      const client = await mcp.connect(account.apiKey);
+
+      const { tools } = await client.listTools();
+      expect(tools.map((tool) => tool.name).sort()).toEqual(['post_message', 'read_conversation', 'read_draft']);
+      const posted = valueOf<{ role: string; serviceAccountId: string }>(
+        await callTool(client, 'post_message', { conversationId: inScope.id, content: 'An answer' }),
+      );
+      expect(posted).toMatchObject({ role: 'assistant', serviceAccountId: account.id });
+      const read = valueOf<{ messages: Array<{ content: string }> }>(
+        await callTool(client, 'read_conversation', { conversationId: inScope.id }),
+      );
+      expect(read.messages.map((message) => message.content)).toEqual(['An answer']);
+      for (const tool of ['read_conversation', 'post_message']) {
+        expect(await callTool(client, tool, { conversationId: outOfScope.id, content: 'x' })).toEqual({
+          content: [{ type: 'text', text: NOT_FOUND }],
+          isError: true,
+        });
+      }
     });
   });
 
