@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as Y from 'yjs';
+import { TooLargeError } from '../errors.ts';
 import { DocumentFields } from './conversationDocument.ts';
 import { loadConversationState } from './loadConversationState.ts';
 
@@ -49,9 +50,15 @@ export async function readDraftText(db: Knex, conversationId: string): Promise<s
 /**
  * The Yjs update that appends `text` to the end of the draft, one paragraph per line. Made against the
  * document as PostgreSQL holds it, so call it under the conversation's row lock (no store folds the log
- * away meanwhile); undefined when the conversation is gone.
+ * away meanwhile); undefined when the conversation is gone. An edit that would take the document past
+ * `maxDocumentBytes` is refused (413 `document_too_large`), as the collab server refuses a client's.
  */
-export async function appendToDraftUpdate(db: Knex, conversationId: string, text: string): Promise<Uint8Array | undefined> {
+export async function appendToDraftUpdate(
+  db: Knex,
+  conversationId: string,
+  text: string,
+  maxDocumentBytes: number,
+): Promise<Uint8Array | undefined> {
   const loaded = await loadConversationState(db, conversationId);
   if (!loaded) return undefined;
   const doc = new Y.Doc();
@@ -66,6 +73,9 @@ export async function appendToDraftUpdate(db: Knex, conversationId: string, text
     let edit: Uint8Array | undefined;
     doc.once('update', (update: Uint8Array) => (edit = update));
     doc.transact(() => draft.push(paragraphs));
+    if (Y.encodeStateAsUpdate(doc).byteLength > maxDocumentBytes) {
+      throw new TooLargeError('The conversation’s document would grow past its size limit', 'document_too_large');
+    }
     return edit;
   } finally {
     doc.destroy();

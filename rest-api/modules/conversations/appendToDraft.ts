@@ -12,6 +12,8 @@ interface Props {
   conversationId: string;
   /** Plain text; each line becomes a paragraph at the end of the draft. */
   text: string;
+  /** The collab server's limit on a document (COLLAB_MAX_DOCUMENT_BYTES): an edit past it is refused. */
+  maxDocumentBytes: number;
 }
 
 /**
@@ -24,7 +26,7 @@ export async function appendToDraft(db: Knex, bus: Bus, props: Props): Promise<v
   const edit = await db.transaction(async (trx) => {
     await findConversationForActor(trx, props.actor, props.conversationId, 'update');
     // Read under the row lock: no store can fold the log away between this read and the append.
-    const update = await appendToDraftUpdate(trx, props.conversationId, props.text);
+    const update = await appendToDraftUpdate(trx, props.conversationId, props.text, props.maxDocumentBytes);
     if (!update) return undefined;
     await appendConversationUpdates(trx, [{ conversationId: props.conversationId, update }]);
     await writeAudit(trx, {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '@shared/access/index.ts';
 import type { Bus } from '@shared/bus.ts';
+import type { Config } from '@shared/config.ts';
 import type { Db } from '@shared/db.ts';
 import { readDraftText } from '@shared/documents/conversationDraft.ts';
 import { NotFoundError } from '@shared/errors.ts';
@@ -17,6 +18,7 @@ import { ADDITIVE, READ_ONLY, jsonResult, type McpToolDescriptor, type McpToolSo
 interface Deps {
   db: Db;
   bus: Bus;
+  config: Pick<Config, 'COLLAB_MAX_DOCUMENT_BYTES'>;
 }
 
 const ConversationId = IdParam.describe('The conversation’s id');
@@ -54,7 +56,7 @@ interface ConversationTool<N extends ToolName> {
  * same commands and access rules as REST. A share token's holder gets the read tools, for its one
  * conversation; a service account what its API key may do over REST (read, post `assistant` messages).
  */
-export function createConversationTools({ db, bus }: Deps): McpToolSource {
+export function createConversationTools({ db, bus, config }: Deps): McpToolSource {
   const tools: { [N in ToolName]: ConversationTool<N> } = {
     list_conversations: {
       descriptor: {
@@ -127,7 +129,7 @@ export function createConversationTools({ db, bus }: Deps): McpToolSource {
       offeredTo: ['user'],
       async run(principal, { conversationId, text }) {
         if (principal.type === 'share') throw new NotFoundError('Conversation not found');
-        await appendToDraft(db, bus, { actor: principal, conversationId, text });
+        await appendToDraft(db, bus, { actor: principal, conversationId, text, maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES });
         return { conversationId, appended: text.split(/\r?\n/).length };
       },
     },

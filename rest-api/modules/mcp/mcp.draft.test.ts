@@ -81,3 +81,27 @@ describe('the MCP endpoint and the shared draft', () => {
     expect(readDocumentMessage(messagesOf(editor.doc).get(0))).toMatchObject({ id: posted.id, content: 'Hello room', role: 'user' });
   });
 });
+
+describe('the MCP endpoint and a document at its size limit', () => {
+  let t: TestApp;
+  let mcp: McpTestServer;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { COLLAB_MAX_DOCUMENT_BYTES: '4096' } });
+    mcp = await startMcpServer(t);
+  });
+  afterAll(async () => {
+    await mcp?.close();
+    await t?.close();
+  });
+
+  it('refuses an append that would take the document past the limit, keeping the draft as it was', async () => {
+    const owner = await registerUser(t);
+    const conversation = await createConversation(t, owner);
+    const client = await mcp.connect(owner.accessToken);
+    expect((await callTool(client, 'append_to_draft', { conversationId: conversation.id, text: 'Fits' })).isError).toBeFalsy();
+    const refused = await callTool(client, 'append_to_draft', { conversationId: conversation.id, text: 'x'.repeat(5000) });
+    expect(refused).toEqual({ content: [{ type: 'text', text: expect.stringMatching(/^document_too_large: /) }], isError: true });
+    expect(valueOf(await callTool(client, 'read_draft', { conversationId: conversation.id }))).toMatchObject({ text: 'Fits' });
+  });
+});
