@@ -8,8 +8,11 @@ import { isApiKey } from '../serviceAccounts/apiKeys.ts';
 import type { ServiceAccountKeys } from '../serviceAccounts/ServiceAccountKeys.ts';
 
 interface Deps {
+  /** Verifies share tokens (and tells them from access tokens). */
   tokens: TokenSettings;
+  /** The access-token check every REST route uses, sessions and revocations included. */
   accessTokens: AccessTokenVerifier;
+  /** The app's one ServiceAccountKeys, which forgets revoked keys as the bus tells it. */
   serviceAccountKeys: ServiceAccountKeys;
 }
 
@@ -30,7 +33,8 @@ export function createAuthenticateMcp({ tokens, accessTokens, serviceAccountKeys
       },
       (error: unknown) => {
         if (!(error instanceof AuthenticationError)) return next(error);
-        res.setHeader('WWW-Authenticate', `Bearer error="${error.code === 'unauthenticated' ? 'invalid_request' : 'invalid_token'}"`);
+        // RFC 6750 §3.1: no error code when no credential was sent at all; `invalid_token` for one that fails.
+        res.setHeader('WWW-Authenticate', error.code === 'unauthenticated' ? 'Bearer' : 'Bearer error="invalid_token"');
         res.status(401).json({ error: { code: error.code, message: error.message } });
       },
     );

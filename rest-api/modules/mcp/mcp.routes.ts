@@ -11,7 +11,9 @@ import { describeMcpEndpoint } from './mcp.openapi.ts';
 import type { McpToolSource } from './McpToolSource.ts';
 
 interface Options {
+  /** The app's one ServiceAccountKeys: API keys authenticate here as on REST. */
   serviceAccountKeys: ServiceAccountKeys;
+  /** The app's Prometheus registry, where tool calls are counted. */
   metrics: Registry;
   /** The API document's registry, where the endpoint is described. */
   registry: OpenAPIRegistry;
