@@ -7,13 +7,14 @@ import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { createConversation, registerUser } from '../../../test/factories.ts';
 import { callTool, startMcpServer, valueOf, type McpTestServer } from './mcp.fixtures.ts';
 
-describe('the MCP endpoint and the shared draft', () => {
+// PGlite too: it is what `npm start` runs on, and the draft's edits go through its update log as well.
+describe.each(['postgres', 'pglite'] as const)('the MCP endpoint and the shared draft on %s', (backend) => {
   let t: TestApp;
   let mcp: McpTestServer;
   let collab: TestCollab;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ backend });
     mcp = await startMcpServer(t);
     collab = await startTestCollab(t);
   });
@@ -66,6 +67,20 @@ describe('the MCP endpoint and the shared draft', () => {
     // Applied on the node and logged once by the API: still one paragraph, however many times it arrived.
     const stored = await documentInDatabase(t.services.db, conversation.id);
     expect(draftTextOf(stored)).toBe('Typed live\nFrom the assistant');
+  });
+
+  it('reaches editors on every collab node that holds the document, as one paragraph each', async () => {
+    const owner = await registerUser(t);
+    const conversation = await createConversation(t, owner);
+    const otherNode = await startTestCollab(t);
+    try {
+      const editors = [collab, otherNode].map((node) => node.connect(`conversation:${conversation.id}`, owner.accessToken));
+      await Promise.all(editors.map((editor) => editor.synced));
+      await callTool(await mcp.connect(owner.accessToken), 'append_to_draft', { conversationId: conversation.id, text: 'Everywhere' });
+      for (const editor of editors) await waitFor('the paragraph on each node', () => draftTextOf(editor.doc) === 'Everywhere');
+    } finally {
+      await otherNode.close();
+    }
   });
 
   it('brings a posted message into the open document, as REST does', async () => {
