@@ -4,7 +4,7 @@ import type { Counter } from 'prom-client';
 import type { Principal } from '@shared/access/index.ts';
 import { AppError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
-import type { McpToolSource } from './McpToolSource.ts';
+import type { McpToolDescriptor, McpToolSource } from './McpToolSource.ts';
 
 /** How a call ended: answered, answered as an `isError` result (refused, not found, bad input), or failed unexpectedly. */
 export type McpCallOutcome = 'ok' | 'tool_error' | 'failed';
@@ -27,7 +27,7 @@ export async function createMcpServer({ principal, sources, log, calls }: Props)
   const server = new McpServer({ name: 'twinmcp-collab', version: '1.0.0' });
   const named = new Set<string>();
   for (const source of sources) {
-    for (const tool of await source.list(principal)) {
+    for (const tool of await listTools(source, principal, log)) {
       // The first source to name a tool keeps it: a plugin cannot shadow one of the product's.
       if (named.has(tool.name)) {
         log.warn({ tool: tool.name }, 'mcp tool name taken; later source skipped');
@@ -44,6 +44,16 @@ export async function createMcpServer({ principal, sources, log, calls }: Props)
     }
   }
   return server;
+}
+
+/** A source's tools for the principal; a source that fails to list offers none this time, and the others still answer. */
+async function listTools(source: McpToolSource, principal: Principal, log: Logger): Promise<McpToolDescriptor[]> {
+  try {
+    return await source.list(principal);
+  } catch (error) {
+    log.error({ err: error }, 'mcp tool source failed to list its tools');
+    return [];
+  }
 }
 
 async function callTool(

@@ -43,13 +43,11 @@ export function mcpRoutes(app: Express, services: Services, options: Options): v
   const handle: RequestHandler = async (req, res) => {
     const principal = req.principal!;
     const log = services.log.child({ module: 'mcp', reqId: req.id, principal: principal.type });
-    const server = await createMcpServer({ principal, sources, log, calls });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
+    res.on('close', () => void transport.close());
     try {
+      const server = await createMcpServer({ principal, sources, log, calls });
+      res.on('close', () => void server.close());
       await server.connect(transport);
       await transport.handleRequest(req, res, req.body);
     } catch (error) {
