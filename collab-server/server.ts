@@ -6,6 +6,7 @@ import type { Services } from '@shared/services.ts';
 import { AccessEventsExtension } from './extensions/AccessEventsExtension.ts';
 import { AuthExtension, type CollabContext } from './extensions/AuthExtension.ts';
 import { ClientUpdateExtension } from './extensions/ClientUpdateExtension.ts';
+import { DraftEditExtension } from './extensions/DraftEditExtension.ts';
 import { createRedisExtension } from './extensions/createRedisExtension.ts';
 import { LimitsExtension } from './extensions/LimitsExtension.ts';
 import { MessageMirrorExtension } from './extensions/MessageMirrorExtension.ts';
@@ -81,6 +82,7 @@ export function createCollabServer(services: Services): CollabServer {
       new PersistenceExtension({ db, log, metrics }),
       new MessageMirrorExtension({ db, bus, log }),
       new RenameExtension({ bus, log }),
+      new DraftEditExtension({ bus, log }),
       new AccessEventsExtension({ db, bus, log, revocations, onClosed: (reason) => metrics.countClosed(reason) }),
       new OperationsExtension({ services, metrics: metrics.registry }),
     ],

@@ -25,6 +25,7 @@ import { imageRoutes } from './modules/images/images.routes.ts';
 import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.routes.ts';
 import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
+import { mcpRoutes } from './modules/mcp/mcp.routes.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -70,6 +71,7 @@ export function createApp(services: Services): express.Express {
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
   app.use(api.router);
+  mcpRoutes(app, services, { serviceAccountKeys, metrics, registry: api.registry });
 
   const document = buildOpenApiDocument(api, services.config.APP_URL);
   // ops/writeApiTypes.ts reads it here: the web client's types come from the very document served below.

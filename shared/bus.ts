@@ -41,6 +41,11 @@ export interface BusEvents {
     /** For `api`: the rename as a Yjs update (base64), for the nodes that hold the document to apply. */
     update?: string;
   };
+  /**
+   * The shared draft was edited through the API (shared/documents/conversationDraft.ts): `update` is the
+   * edit as a Yjs update (base64), already in the document's update log, for the nodes that hold it to apply.
+   */
+  'draft.edited': { conversationId: string; update: string };
   /** A message was stored; collab nodes append it to the open document. */
   'message.created': { conversationId: string; message: BusMessage };
   /** A message's content changed. */

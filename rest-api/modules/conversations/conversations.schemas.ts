@@ -10,6 +10,9 @@ const Title = Text().trim().min(1).max(200);
 const Content = Text().min(1).max(100_000);
 const Role = z.enum(MESSAGE_ROLES);
 
+/** A message's text as every entry point takes it (REST, MCP). */
+export const MessageContent = Content;
+
 export const CreateConversationSchema = z.object({
   body: z.strictObject({ title: Title, workspaceId: IdParam.optional() }),
 });
