@@ -40,14 +40,21 @@
  * (context 0.5, prelude 0.2, cached compile + instantiate + evaluate 0.2 — see measureInvoke.ts); we pay it
  * rather than reuse a context, since reuse would let one user's call see what another's left behind.
  */
+// Nothing imported here may load isolated-vm: only the workers do (a test checks this process's memory maps).
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../../logger.ts';
 import { grantedCapabilities } from './capabilityPermissions.ts';
 import { HostCallBridge } from './HostCallBridge.ts';
 import { PluginWorkerProcess, type WorkerOutcome } from './PluginWorkerProcess.ts';
-import { DEFAULT_INVOKE_LIMITS, type InvokeError, type InvokeLimits, type InvokeRequest, type InvokeResult } from './types.ts';
-import { MIN_MEMORY_MIB } from './WarmPlugin.ts';
+import {
+  DEFAULT_INVOKE_LIMITS,
+  MIN_MEMORY_MIB,
+  type InvokeError,
+  type InvokeLimits,
+  type InvokeRequest,
+  type InvokeResult,
+} from './types.ts';
 
 /** How long past the timeout a worker may take to answer before it is killed. */
 const BACKSTOP_GRACE_MS = 1_000;

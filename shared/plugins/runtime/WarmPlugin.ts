@@ -5,9 +5,6 @@ const PRELUDE_SOURCE = readFileSync(new URL('./pluginPrelude.js', import.meta.ur
   .trim()
   .replace(/;$/, '');
 
-/** isolated-vm refuses a smaller heap. */
-export const MIN_MEMORY_MIB = 8;
-
 /** What an invocation runs in: the plugin's isolate and the prelude compiled for it. */
 export interface PluginIsolate {
   isolate: ivm.Isolate;

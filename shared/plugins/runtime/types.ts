@@ -54,6 +54,9 @@ export interface InvokeLimits {
   outputBytes: number;
 }
 
+/** isolated-vm refuses a smaller heap. */
+export const MIN_MEMORY_MIB = 8;
+
 export const DEFAULT_INVOKE_LIMITS: Readonly<InvokeLimits> = Object.freeze({ timeoutMs: 5_000, memoryMiB: 64, outputBytes: 1024 * 1024 });
 
 /**
