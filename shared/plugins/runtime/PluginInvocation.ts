@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import ivm from 'isolated-vm';
 import type { WorkerCallResult, WorkerInvokeRequest, WorkerInvokeResult } from './protocol.ts';
 import type { InvokeError } from './types.ts';
-import type { WarmPlugin } from './WarmPlugin.ts';
+import { BUSY_PROBE_MS, type WarmPlugin } from './WarmPlugin.ts';
 
 const MAX_MESSAGE_CHARS = 1_000;
 
@@ -68,9 +68,16 @@ export class PluginInvocation {
   }
 
   private async run(): Promise<string> {
-    const { isolate, prelude, isCold } = this.warm.acquire(this.request.limits.memoryMiB);
+    let { isolate, prelude, isCold } = this.warm.acquire(this.request.limits.memoryMiB);
+    this.warm.isInUse = true;
+    let context = isCold ? await isolate.createContext() : await contextUnlessBusy(isolate);
+    if (!context) {
+      // Code left behind by an earlier invocation holds the isolate: replace it rather than wait for it.
+      this.warm.dispose();
+      ({ isolate, prelude, isCold } = this.warm.acquire(this.request.limits.memoryMiB));
+      context = await isolate.createContext();
+    }
     this.isCold = isCold;
-    const context = await isolate.createContext();
     this.releasables.push(context);
     const install = await prelude.run(context, { timeout: this.remainingMs(), reference: true });
     this.releasables.push(install);
@@ -165,6 +172,7 @@ export class PluginInvocation {
     clearTimeout(this.deadlineTimer);
     // Stops code still running in the isolate (a loop, a microtask chain) at once; the next invocation starts cold.
     if (disposeIsolate) this.warm.dispose();
+    this.warm.isInUse = false;
     for (const handle of this.releasables.splice(0).reverse()) {
       try {
         handle.release();
@@ -174,12 +182,29 @@ export class PluginInvocation {
     }
     for (const resolve of this.pendingCalls.values()) resolve(refusal('invocation_ended', 'the invocation has ended'));
     this.pendingCalls.clear();
+    if (!disposeIsolate) this.warm.watchWhileIdle();
     this.resolveEnd(result);
   }
 
   private remainingMs(): number {
     return Math.max(1, Math.ceil(this.deadline - performance.now()));
   }
+}
+
+/** A new context in `isolate`, or null when the isolate does not make one within BUSY_PROBE_MS (something still runs in it). */
+async function contextUnlessBusy(isolate: ivm.Isolate): Promise<ivm.Context | null> {
+  const created = isolate.createContext();
+  let timer: NodeJS.Timeout | undefined;
+  const busy = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), BUSY_PROBE_MS)));
+  const winner = await Promise.race([created, busy]);
+  clearTimeout(timer);
+  // The isolate is about to be disposed; its late context (or the rejection of it) goes nowhere.
+  if (winner === null)
+    created.then(
+      (context) => context.release(),
+      () => undefined,
+    );
+  return winner;
 }
 
 /** What an error thrown by isolated-vm means for the invocation. */

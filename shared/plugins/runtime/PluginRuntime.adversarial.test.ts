@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { PluginRuntime } from './PluginRuntime.ts';
 import {
@@ -8,10 +9,29 @@ import {
   invoke,
   makePlugin,
   silentLog,
+  pluginWorkerPids,
   toolPlugin,
+  waitUntil,
   type InvokeOptions,
 } from './pluginRuntime.fixtures.ts';
 import type { InvokeResult, RuntimePlugin } from './types.ts';
+
+/** A condition that holds once the plugin workers used less than a fifth of a core over half a second. */
+function workersGoQuiet(): () => boolean {
+  const cpuTicks = () =>
+    pluginWorkerPids().reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + Number(fields[11]) + Number(fields[12]);
+    }, 0);
+  let since = { at: Date.now(), ticks: cpuTicks() };
+  return () => {
+    if (Date.now() - since.at < 500) return false;
+    const ticks = cpuTicks();
+    const isQuiet = ticks - since.ticks < 10;
+    since = { at: Date.now(), ticks };
+    return isQuiet;
+  };
+}
 
 /**
  * Hostile plugins. Each must end in an error code or harmless output, never reach the host, and the runtime
@@ -178,6 +198,25 @@ describe('PluginRuntime against hostile plugins', () => {
       const atLoad = makePlugin('throw { get message() { for (;;) {} } };\nexport default { tools: {} };');
       const result = await runHostile(atLoad, { limits: short });
       expect(['timeout', 'plugin_invalid']).toContain(!result.ok && result.error.code);
+    });
+
+    it('stops code a tool left running after it returned, and answers the next invocation of the plugin', async () => {
+      // The host call is refused when the invocation ends; the catch handler then loops with no invocation around it.
+      const plugin = makePlugin(
+        [
+          'export default { tools: { run: async (input, ctx) => {',
+          "  if (input === 'leave a loop') { ctx.storage.get('x').catch(() => { for (;;) {} }); return 'returned'; }",
+          "  return 'next';",
+          '} } };',
+        ].join('\n'),
+        ['storage'],
+      );
+      const host = new FakeHost(() => new Promise(() => undefined));
+      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits: short })).toMatchObject({ ok: true, output: 'returned' });
+      expect(await invoke(runtime, plugin, { host, limits: short })).toMatchObject({ ok: true, output: 'next' });
+      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits: short })).toMatchObject({ ok: true, output: 'returned' });
+      await waitUntil(workersGoQuiet(), 'the workers stop using CPU');
+      await expectStillAnswers(runtime);
     });
 
     it('stops an output whose toJSON loops', async () => {

@@ -5,6 +5,15 @@ const PRELUDE_SOURCE = readFileSync(new URL('./pluginPrelude.js', import.meta.ur
   .trim()
   .replace(/;$/, '');
 
+/**
+ * Between invocations nothing should run in a plugin's isolate (there are no timers), but a promise chain that
+ * a host call's late answer resumes runs there with no timeout. It is looked at this often after each
+ * invocation, and disposed when it used more than half of a window's CPU.
+ */
+const IDLE_CHECK_MS = 250;
+/** An idle isolate that cannot make a context this fast is still running code left behind: it is replaced. */
+export const BUSY_PROBE_MS = 250;
+
 /** What an invocation runs in: the plugin's isolate and the prelude compiled for it. */
 export interface PluginIsolate {
   isolate: ivm.Isolate;
@@ -25,6 +34,8 @@ export interface PluginIsolate {
 export class WarmPlugin {
   private current: { isolate: ivm.Isolate; prelude: ivm.Script; memoryMiB: number } | null = null;
   private cachedData: ivm.ExternalCopy<ArrayBuffer> | undefined;
+  /** An invocation runs in the isolate now. */
+  isInUse = false;
 
   constructor(
     readonly key: string,
@@ -50,6 +61,21 @@ export class WarmPlugin {
     const module = await isolate.compileModule(this.source, { filename, produceCachedData: true });
     this.cachedData = (module as ivm.Module & { cachedData?: ivm.ExternalCopy<ArrayBuffer> }).cachedData;
     return module;
+  }
+
+  /** Disposes the isolate if code the last invocation left behind keeps running in it after it ended. */
+  watchWhileIdle(): void {
+    const isolate = this.current?.isolate;
+    if (!isolate || isolate.isDisposed) return;
+    let cpuBefore = isolate.cpuTime;
+    const check = (): void => {
+      if (this.current?.isolate !== isolate || isolate.isDisposed || this.isInUse) return;
+      const usedMs = Number(isolate.cpuTime - cpuBefore) / 1e6;
+      cpuBefore = isolate.cpuTime;
+      if (usedMs > IDLE_CHECK_MS / 2) return this.dispose();
+      if (usedMs > 1) setTimeout(check, IDLE_CHECK_MS).unref();
+    };
+    setTimeout(check, IDLE_CHECK_MS).unref();
   }
 
   /** Stops whatever runs in the isolate and frees its heap; the source and code cache stay. */

@@ -65,4 +65,31 @@ process.on('message', (message: HostMessage) => {
 // The API process is gone: nothing will ask this worker for anything again.
 process.on('disconnect', () => process.exit(0));
 
-send({ type: 'ready', v8: process.versions.v8 });
+/**
+ * One invocation of a throwaway plugin before saying ready: the first use of isolated-vm's paths and the
+ * worker's own code (JIT, lazy initialisation) costs ~30 ms, which the first real cold start would pay.
+ */
+async function warmUp(): Promise<void> {
+  const source = "export default { tools: { run: async (input, ctx) => [input, await ctx.storage.get('k')] } };";
+  const warm = new WarmPlugin('warm-up', 'warm-up', source);
+  const limits = { timeoutMs: 10_000, memoryMiB: 8, outputBytes: 1024, maxCalls: 1, maxArgBytes: 1024 };
+  const request: WorkerInvokeRequest = {
+    type: 'invoke',
+    id: 0,
+    key: 'warm-up',
+    pluginId: 'warm-up',
+    tool: 'run',
+    inputJson: '1',
+    grants: ['storage.get'],
+    conversationId: null,
+    limits,
+    evict: [],
+  };
+  const invocation = new PluginInvocation(warm, request, (callId) =>
+    invocation.onCallResult({ type: 'callResult', invocationId: 0, callId, ok: true, valueJson: 'null' }),
+  );
+  await invocation.execute();
+  warm.forget();
+}
+
+void warmUp().finally(() => send({ type: 'ready', v8: process.versions.v8 }));
