@@ -122,7 +122,12 @@ export class PluginInvocation {
   }
 
   /** Called from inside the isolate, with copies of two strings; answers a promise of a string. */
-  private onHostCall(name: unknown, argsJson: unknown): Promise<string> | string {
+  private onHostCall(name: unknown, argsJson: unknown): Promise<string> {
+    // Always a promise: the prelude awaits every answer the same way.
+    return Promise.resolve(this.forwardCall(name, argsJson));
+  }
+
+  private forwardCall(name: unknown, argsJson: unknown): Promise<string> | string {
     if (this.isEnded) return refusal('invocation_ended', 'the invocation has ended');
     if (typeof name !== 'string' || typeof argsJson !== 'string') return refusal('invalid_call', 'a capability call takes two strings');
     this.callCount += 1;

@@ -83,6 +83,8 @@ interface Job {
   attempts: number;
   /** Where it runs now, so the kill switch and a denied call can end it. */
   running: { worker: PluginWorkerProcess; invocationId: number } | null;
+  /** Its capability bridge while it runs; closed the moment it is settled, so no host call starts after. */
+  bridge: HostCallBridge | null;
   isSettled: boolean;
   resolve: (result: InvokeResult) => void;
 }
@@ -133,7 +135,7 @@ export class PluginRuntime {
     await this.start();
     if (this.isClosed) throw new Error('the plugin runtime is closed');
     return new Promise((resolve) => {
-      this.waiting.push({ request, key, limits, inputJson, queuedAt, attempts: 0, running: null, isSettled: false, resolve });
+      this.waiting.push({ request, key, limits, inputJson, queuedAt, attempts: 0, running: null, bridge: null, isSettled: false, resolve });
       this.dispatch();
     });
   }
@@ -182,7 +184,7 @@ export class PluginRuntime {
 
   private async runOn(worker: PluginWorkerProcess, job: Job): Promise<void> {
     const { plugin, tool, conversationId, host } = job.request;
-    const bridge = new HostCallBridge(
+    const bridge = (job.bridge = new HostCallBridge(
       plugin.permissions,
       host,
       { maxCalls: MAX_CALLS_PER_INVOCATION, maxArgBytes: MAX_CALL_ARG_BYTES },
@@ -192,7 +194,7 @@ export class PluginRuntime {
         this.settle(job, { ok: false, error, coldStart: false });
         if (job.running) job.running.worker.cancel(job.running.invocationId, error);
       },
-    );
+    ));
     this.running.add(job);
     const outcome = worker.invoke(
       {
@@ -213,6 +215,7 @@ export class PluginRuntime {
     job.running = null;
     this.running.delete(job);
     bridge.close();
+    job.bridge = null;
     const canRetry = !this.isClosed && job.attempts < MAX_ATTEMPTS && !job.isSettled;
     if (!ended.ok && (('neverStarted' in ended && ended.neverStarted) || ended.error.code === 'not_loaded') && canRetry) {
       // The worker died before the invocation reached it, or forgot the plugin: it goes first to the next worker.
@@ -228,6 +231,7 @@ export class PluginRuntime {
   private settle(job: Job, outcome: WorkerOutcome): void {
     if (job.isSettled) return;
     job.isSettled = true;
+    job.bridge?.close();
     const durationMs = performance.now() - job.queuedAt;
     if (!outcome.ok) {
       const error = outcome.error.code === 'not_loaded' ? { code: 'worker_lost' as const, message: outcome.error.message } : outcome.error;

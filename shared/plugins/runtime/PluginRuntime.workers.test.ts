@@ -92,6 +92,21 @@ describe('PluginRuntime workers', () => {
     await expectStillAnswers(runtime);
   });
 
+  it('lets no capability call reach the host after stopPlugin', async () => {
+    const runtime = createRuntime(1);
+    const plugin = toolPlugin("for (let i = 0; ; i++) { try { await ctx.storage.get('k' + i) } catch {} }", ['storage']);
+    let stopped: Promise<void> | undefined;
+    const host = new FakeHost((_name, args) => {
+      if (args[0] === 'k2') stopped = runtime.stopPlugin(plugin.id);
+      return null;
+    });
+    expectFailure(await invoke(runtime, plugin, { host, limits: { timeoutMs: 60_000 } }), 'plugin_disabled');
+    await stopped;
+    // One worker: this runs only once the stopped invocation has ended in it, so every call it made has been handled.
+    await expectStillAnswers(runtime);
+    expect(host.calls.map((call) => call.args[0])).toEqual(['k0', 'k1', 'k2']);
+  });
+
   it('fails only the invocation whose worker is killed mid-run; the next one succeeds on a new worker', async () => {
     const runtime = createRuntime(1);
     const { host, started } = startSignallingHost();
