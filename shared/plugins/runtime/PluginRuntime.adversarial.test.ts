@@ -212,9 +212,10 @@ describe('PluginRuntime against hostile plugins', () => {
         ['storage'],
       );
       const host = new FakeHost(() => new Promise(() => undefined));
-      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits: short })).toMatchObject({ ok: true, output: 'returned' });
-      expect(await invoke(runtime, plugin, { host, limits: short })).toMatchObject({ ok: true, output: 'next' });
-      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits: short })).toMatchObject({ ok: true, output: 'returned' });
+      const limits = { timeoutMs: 10_000 };
+      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits })).toMatchObject({ ok: true, output: 'returned' });
+      expect(await invoke(runtime, plugin, { host, limits })).toMatchObject({ ok: true, output: 'next' });
+      expect(await invoke(runtime, plugin, { host, input: 'leave a loop', limits })).toMatchObject({ ok: true, output: 'returned' });
       await waitUntil(workersGoQuiet(), 'the workers stop using CPU');
       await expectStillAnswers(runtime);
     });

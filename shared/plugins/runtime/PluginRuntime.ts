@@ -196,6 +196,10 @@ export class PluginRuntime {
       { maxCalls: MAX_CALLS_PER_INVOCATION, maxArgBytes: MAX_CALL_ARG_BYTES },
       this.log,
       (error) => {
+        this.log.warn(
+          { pluginId: plugin.id, version: plugin.version, tool, reason: error.message },
+          'plugin called a capability it was not granted',
+        );
         // The worker is not trusted to stop the plugin: the caller gets its answer now, the worker is told to stop.
         this.settle(job, { ok: false, error, coldStart: false });
         if (job.running) job.running.worker.cancel(job.running.invocationId, error);

@@ -5,8 +5,12 @@
  * one invocation (the host, not the plugin, decides which conversation, which storage namespace, ...).
  */
 
-/** A permission a plugin's manifest asks for and an admin grants. */
-export type PluginPermission = 'conversations:read' | 'conversations:write' | 'storage' | 'llm' | 'code:execute' | `http:${string}`;
+/**
+ * A permission a plugin's manifest asks for and an admin grants: 'conversations:read' | 'conversations:write' |
+ * 'storage' | 'llm' | 'code:execute' | `http:<host>` (`http:api.example.com`, or `http:*.example.com` for its
+ * subdomains). A plain string, as stored; one the runtime does not know grants nothing.
+ */
+export type PluginPermission = string;
 
 /** One installed plugin version, as the runtime needs it. */
 export interface RuntimePlugin {
@@ -17,7 +21,7 @@ export interface RuntimePlugin {
   /** The bundled ES module: no imports, default export `{ tools }`. */
   source: string;
   /** What the plugin was granted; `ctx` is built from this and every call is checked against it again. */
-  permissions: readonly string[];
+  permissions: readonly PluginPermission[];
 }
 
 /** Every capability method a plugin may call, named `<ctx object>.<method>`. */
