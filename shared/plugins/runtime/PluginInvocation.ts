@@ -71,6 +71,8 @@ export class PluginInvocation {
     let { isolate, prelude, isCold } = this.warm.acquire(this.request.limits.memoryMiB);
     this.warm.isInUse = true;
     let context = isCold ? await isolate.createContext() : await contextUnlessBusy(isolate);
+    // Ended meanwhile (deadline, kill switch): the plugin's isolate may already belong to the next invocation.
+    if (this.isEnded) throw new Error('the invocation has ended');
     if (!context) {
       // Code left behind by an earlier invocation holds the isolate: replace it rather than wait for it.
       this.warm.dispose();
