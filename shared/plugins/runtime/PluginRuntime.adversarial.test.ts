@@ -220,6 +220,15 @@ describe('PluginRuntime against hostile plugins', () => {
       await expectStillAnswers(runtime);
     });
 
+    it('stops a tools getter and a Proxy of tools that loop while the tool is looked up', async () => {
+      const getter = makePlugin('export default { get tools() { for (;;) {} } };');
+      expectFailure(await runHostile(getter, { limits: short }), 'timeout');
+      const proxy = makePlugin(
+        'export default { tools: new Proxy({}, { getOwnPropertyDescriptor() { for (;;) {} }, get() { for (;;) {} } }) };',
+      );
+      expectFailure(await runHostile(proxy, { limits: short }), 'timeout');
+    });
+
     it('stops an output whose toJSON loops', async () => {
       expectFailure(await runHostile(toolPlugin('return { toJSON() { for (;;) {} } }'), { limits: short }), 'timeout');
     });

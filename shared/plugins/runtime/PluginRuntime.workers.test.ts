@@ -155,6 +155,15 @@ describe('PluginRuntime workers', () => {
     for (const plugin of [a, b, c, a]) expect(await invoke(runtime, plugin)).toMatchObject({ ok: true, coldStart: false });
   });
 
+  it('keeps at most 32 plugin versions warm in a worker, forgetting the least recently used', async () => {
+    const runtime = createRuntime(1);
+    const plugins = Array.from({ length: 33 }, (_, index) => toolPlugin(`return ${index}`));
+    for (const plugin of plugins) expect(await invoke(runtime, plugin)).toMatchObject({ ok: true, coldStart: true });
+    expect(await invoke(runtime, plugins[32]!)).toMatchObject({ ok: true, output: 32, coldStart: false });
+    expect(await invoke(runtime, plugins[1]!)).toMatchObject({ ok: true, output: 1, coldStart: false });
+    expect(await invoke(runtime, plugins[0]!)).toMatchObject({ ok: true, output: 0, coldStart: true });
+  });
+
   it('queues more invocations than workers and completes them all', async () => {
     const runtime = createRuntime(2);
     const plugins = Array.from({ length: 3 }, (_, index) => toolPlugin(`return input * ${index + 1}`));
