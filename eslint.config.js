@@ -13,7 +13,18 @@ import globals from 'globals';
  * eslint-config-prettier turns off every rule that would argue with it.
  */
 export default tseslint.config(
-  { ignores: ['node_modules/', 'web/dist/', 'data/', 'coverage/', 'scratch/', 'bench/results/', 'web/src/api.generated.ts'] },
+  {
+    ignores: [
+      'node_modules/',
+      'web/dist/',
+      'data/',
+      'coverage/',
+      'scratch/',
+      'plugins/.build/',
+      'bench/results/',
+      'web/src/api.generated.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
