@@ -1,0 +1,72 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import express from 'express';
+import { z } from 'zod';
+
+export interface McpStandIn {
+  /** The MCP endpoint. */
+  url: string;
+  /** An address that redirects to the endpoint. */
+  redirectUrl: string;
+  /** The `authorization` header of each request, in order. */
+  authorizations: Array<string | undefined>;
+  close(): Promise<void>;
+}
+
+/**
+ * A remote MCP server on loopback, built with the official SDK (stateless Streamable HTTP): `echo`
+ * answers its text, `shout` (destructive, for annotations) upper-cases it, `big` answers `bytes` of
+ * text, and `slow` never answers until the client gives up.
+ */
+export async function startMcpStandIn(): Promise<McpStandIn> {
+  const authorizations: Array<string | undefined> = [];
+  const app = express();
+  app.use(express.json({ limit: '1mb' }));
+  app.get('/redirect', (_req, res) => res.redirect(307, '/mcp'));
+  app.post('/redirect', (_req, res) => res.redirect(307, '/mcp'));
+  app.post('/mcp', async (req, res) => {
+    authorizations.push(req.headers.authorization);
+    const server = new McpServer({ name: 'stand-in', version: '1.0.0' });
+    server.registerTool(
+      'echo',
+      { description: 'Answers its text', inputSchema: { text: z.string() }, annotations: { readOnlyHint: true } },
+      async ({ text }) => ({ content: [{ type: 'text', text }] }),
+    );
+    server.registerTool(
+      'shout',
+      { description: 'Upper-cases its text', inputSchema: { text: z.string() }, annotations: { destructiveHint: true } },
+      async ({ text }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] }),
+    );
+    server.registerTool('big', { description: 'Answers many bytes', inputSchema: { bytes: z.number() } }, async ({ bytes }) => ({
+      content: [{ type: 'text', text: 'x'.repeat(bytes) }],
+    }));
+    server.registerTool(
+      'slow',
+      { description: 'Never answers' },
+      (extra) =>
+        new Promise((_resolve, reject) => extra.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true })),
+    );
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => {
+      void transport.close();
+      void server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/mcp`,
+    redirectUrl: `http://127.0.0.1:${port}/redirect`,
+    authorizations,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
