@@ -104,6 +104,14 @@ describe('plugin host capabilities', () => {
     });
   });
 
+  it('refuses every capability once the plugin is disabled', async () => {
+    const user = await registerUser(t);
+    const granted = await plugin(['storage']);
+    await host(user, granted)('storage.set', 'k', 1);
+    await t.services.db('plugins').where({ id: granted.id }).update({ enabled: false });
+    await expect(host(user, granted)('storage.get', 'k')).rejects.toMatchObject({ code: 'plugin_disabled' });
+  });
+
   describe('storage', () => {
     it('keeps each plugin and each user apart', async () => {
       const [ada, bob] = [await registerUser(t), await registerUser(t)];

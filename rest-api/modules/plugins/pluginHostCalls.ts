@@ -7,6 +7,7 @@ import { fetchForPlugin } from './capabilities/fetchForPlugin.ts';
 import { runCode } from './capabilities/runCode.ts';
 import { storageDelete, storageGet, storageSet } from './capabilities/storageCapabilities.ts';
 import type { CapabilityName, PluginHostCalls } from './pluginRuntimePort.ts';
+import { isPluginEnabled } from './plugins.repo.ts';
 
 interface Props {
   services: Pick<Services, 'db' | 'bus' | 'config' | 'sandbox'>;
@@ -32,7 +33,8 @@ const NEEDS: Record<CapabilityName, string | undefined> = {
 
 /**
  * The host side of one invocation. Every call re-checks the plugin's permission (the runtime checks
- * too; this is the layer that holds whatever the runtime does) and runs with the caller's access.
+ * too; this is the layer that holds whatever the runtime does), and that the plugin is still enabled,
+ * and runs with the caller's access.
  * A call rejects with a CapabilityError (`{ code, message }`), which the plugin sees thrown.
  */
 export function createPluginHostCalls({ services, actor, plugin, conversationId }: Props): PluginHostCalls {
@@ -55,6 +57,8 @@ export function createPluginHostCalls({ services, actor, plugin, conversationId 
       if (!Object.hasOwn(handlers, name)) throw new CapabilityError('unknown_capability', `No capability ${String(name)}`);
       const permission = NEEDS[name];
       if (permission) requirePermission(plugin.permissions, permission);
+      // The kill switch holds here too: a call still running on a node the bus has not reached yet acts no more.
+      if (!(await isPluginEnabled(db, plugin.id))) throw new CapabilityError('plugin_disabled', 'The plugin was disabled');
       return handlers[name](Array.isArray(args) ? args : []);
     },
   };

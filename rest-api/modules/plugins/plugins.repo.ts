@@ -88,6 +88,11 @@ export function listPluginsForWorkspace(db: Knex, workspaceId: string): Promise<
     .orderBy('plugins.id');
 }
 
+export async function isPluginEnabled(db: Knex, id: string): Promise<boolean> {
+  const row: { enabled: boolean } | undefined = await db('plugins').where({ id }).first('enabled');
+  return row?.enabled === true;
+}
+
 export async function isEnabledInWorkspace(db: Knex, workspaceId: string, pluginId: string): Promise<boolean> {
   const row: unknown = await db('workspace_plugins')
     .where({ workspace_id: workspaceId, plugin_id: pluginId, enabled: true })

@@ -5,6 +5,7 @@ import { expectError } from '../../../test/assertions.ts';
 import {
   addWorkspaceMember,
   bearer,
+  captureLogs,
   createConversation,
   createWorkspace,
   createWorkspaceConversation,
@@ -96,6 +97,8 @@ describe('plugins API', () => {
       const untrusted = await upload(operator, await packages.signed(testManifest(), stranger.privateKeyPem));
       expectError(untrusted, 422, 'plugin_signature');
       expect(untrusted.body.error.level).toBe('untrusted');
+      const refusals = await t.services.db('audit_log').where({ action: 'plugin.install_refused', actor_id: operator.id });
+      expect(refusals.map((row) => row.data.level)).toEqual(expect.arrayContaining(['unsigned', 'untrusted']));
     });
 
     it('refuses a package changed after it was signed', async () => {
@@ -298,8 +301,10 @@ describe('plugins API with PLUGIN_ALLOW_UNSIGNED and no runtime', () => {
   let t: TestApp;
   let operator: TestUser;
 
+  const logs = captureLogs();
+
   beforeAll(async () => {
-    t = await startTestApp({ env: { PLUGIN_ALLOW_UNSIGNED: 'true' } });
+    t = await startTestApp({ env: { PLUGIN_ALLOW_UNSIGNED: 'true' }, log: logs.log });
     operator = await registerUser(t);
     await grantOperator(t.services.db, operator.email, 'cli');
   });
@@ -308,6 +313,11 @@ describe('plugins API with PLUGIN_ALLOW_UNSIGNED and no runtime', () => {
     await t?.close();
   });
   const upload = (tgz: Buffer) => t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz');
+
+  it('warns at startup that unsigned packages can be installed', () => {
+    const warnings = logs.lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level === 40);
+    expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('PLUGIN_ALLOW_UNSIGNED is on'));
+  });
 
   it('installs an unsigned package, still refuses a tampered one, and answers 503 on invoke', async () => {
     const manifest = testManifest();
