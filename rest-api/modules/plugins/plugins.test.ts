@@ -54,6 +54,27 @@ describe('plugins API', () => {
     return { id: String(manifest.id), manifest };
   }
 
+  it('documents the routes, the operator ones as operator-only', async () => {
+    const { body } = await t.request.get('/api/openapi.json');
+    for (const [path, method] of [
+      ['/api/plugins', 'post'],
+      ['/api/plugins/{id}', 'patch'],
+      ['/api/plugins/{id}', 'delete'],
+      ['/api/plugins/{id}/consent', 'post'],
+      ['/api/plugins/{id}/invocations', 'get'],
+    ] as const) {
+      expect(body.paths[path][method]['x-required-role']).toBe('operator');
+    }
+    const install = body.paths['/api/plugins'].post;
+    expect(Object.keys(install.requestBody.content)).toEqual(['multipart/form-data']);
+    expect(Object.keys(install.responses)).toEqual(expect.arrayContaining(['200', '201', '400', '403', '409', '413', '422']));
+    const invokeOperation = body.paths['/api/plugins/{id}/tools/{tool}/invoke'].post;
+    expect(invokeOperation['x-required-role']).toBeUndefined();
+    expect(Object.keys(invokeOperation.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '403', '404', '409', '413', '422', '429', '502', '503', '504']),
+    );
+  });
+
   describe('installing', () => {
     it('installs a signed package and shows it to operators with its grants, and to people once in the default set', async () => {
       const manifest = testManifest({ permissions: ['conversations:read', 'storage'] });
