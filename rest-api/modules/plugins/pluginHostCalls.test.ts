@@ -187,7 +187,8 @@ describe('plugin host capabilities', () => {
       expect(await call('http.fetch', url('/exact'))).toMatchObject({ status: 200 });
       const started = Date.now();
       await expect(call('http.fetch', url('/hang'))).rejects.toMatchObject({ code: 'http_timeout' });
-      expect(Date.now() - started).toBeLessThan(HTTP_TIMEOUT_MS + 2_000);
+      await expect(call('http.fetch', url('/trickle'))).rejects.toMatchObject({ code: 'http_timeout' });
+      expect(Date.now() - started).toBeLessThan(2 * HTTP_TIMEOUT_MS + 2_000);
     });
   });
 
@@ -243,6 +244,7 @@ async function startTarget() {
       if (req.url === '/big') return res.writeHead(200).end(Buffer.alloc(HTTP_MAX_BYTES + 1, 97));
       if (req.url === '/exact') return res.writeHead(200).end(Buffer.alloc(HTTP_MAX_BYTES, 97));
       if (req.url === '/hang') return; // never answers; the client's timeout ends it
+      if (req.url === '/trickle') return res.writeHead(200).write('a'); // headers and a byte, then nothing
       res.writeHead(404).end();
     });
   });

@@ -116,16 +116,25 @@ export async function fetchForPlugin(permissions: readonly string[], limits: Fet
       // A fresh socket per request: a pooled one would skip the connect-time check.
       agent: false,
       lookup: checkedLookup,
-      signal: AbortSignal.timeout(limits.timeoutMs),
     });
-    const fail = (error: unknown) => {
-      outgoing.destroy();
-      if (error instanceof CapabilityError) return reject(error);
-      if ((error as Error).name === 'AbortError' || (error as Error).name === 'TimeoutError') {
-        return reject(new CapabilityError('http_timeout', `No complete answer within ${limits.timeoutMs} ms`));
-      }
-      reject(new CapabilityError('http_failed', `The request failed: ${(error as NodeJS.ErrnoException).code ?? 'network error'}`));
+    let isSettled = false;
+    const settle = (outcome: () => void) => {
+      if (isSettled) return;
+      isSettled = true;
+      clearTimeout(deadline);
+      outcome();
     };
+    const fail = (error: unknown) =>
+      settle(() => {
+        outgoing.destroy();
+        if (error instanceof CapabilityError) return reject(error);
+        reject(new CapabilityError('http_failed', `The request failed: ${(error as NodeJS.ErrnoException).code ?? 'network error'}`));
+      });
+    // One deadline for the whole exchange, the body included: a server that trickles bytes is cut too.
+    const deadline = setTimeout(
+      () => fail(new CapabilityError('http_timeout', `No complete answer within ${limits.timeoutMs} ms`)),
+      limits.timeoutMs,
+    );
     outgoing.on('error', fail);
     outgoing.on('response', (response) => {
       const chunks: Buffer[] = [];
@@ -133,17 +142,18 @@ export async function fetchForPlugin(permissions: readonly string[], limits: Fet
       response.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received > limits.maxBytes) {
-          response.destroy();
-          return fail(new CapabilityError('http_body_too_large', `The response body is over ${limits.maxBytes} bytes`));
+          fail(new CapabilityError('http_body_too_large', `The response body is over ${limits.maxBytes} bytes`));
+          return response.destroy();
         }
         chunks.push(chunk);
       });
       response.on('error', fail);
+      response.on('aborted', () => fail(new CapabilityError('http_failed', 'The server closed the connection mid-answer')));
       response.on('end', () => {
         const headers = Object.fromEntries(
           Object.entries(response.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]),
         );
-        resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') });
+        settle(() => resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks).toString('utf8') }));
       });
     });
     outgoing.end(request.body);
