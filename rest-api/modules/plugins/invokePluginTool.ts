@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Actor } from '@shared/auth.ts';
@@ -99,8 +100,10 @@ async function recordInvocation(
   result: PluginInvocationResult,
 ): Promise<string> {
   const outcome = result.ok ? 'ok' : result.error.code;
+  const invocationId = crypto.randomUUID();
   return db.transaction(async (trx) => {
-    const row = await insertInvocation(trx, {
+    await insertInvocation(trx, {
+      id: invocationId,
       plugin_id: plugin.id,
       tool: props.tool,
       user_id: props.actor.id,
@@ -117,8 +120,8 @@ async function recordInvocation(
       subjectType: 'plugin',
       subjectId: plugin.id,
       ip: props.ip,
-      data: { invocationId: row.id, tool: props.tool, version: plugin.version, outcome, conversationId: props.conversationId ?? null },
+      data: { invocationId, tool: props.tool, version: plugin.version, outcome, conversationId: props.conversationId ?? null },
     });
-    return row.id;
+    return invocationId;
   });
 }

@@ -129,12 +129,31 @@ export async function setWorkspacePluginRow(db: Knex, workspaceId: string, plugi
     .merge(['enabled']);
 }
 
-export async function insertInvocation(
-  db: Knex,
-  row: Omit<InvocationRow, 'id' | 'started_at'> & { started_at: Date },
-): Promise<InvocationRow> {
-  const [inserted] = await db<InvocationRow>('plugin_invocations').insert(row).returning('*');
-  return inserted!;
+/**
+ * Records a call. The plugin, the user or the conversation may have gone while it ran (an uninstall, a
+ * deleted account or conversation): a missing user or conversation is recorded as null, and a call of
+ * a plugin that no longer exists is not recorded (its records went with it). False in that case.
+ */
+export async function insertInvocation(db: Knex, row: Omit<InvocationRow, 'started_at'> & { started_at: Date }): Promise<boolean> {
+  const result = await db.raw<{ rowCount: number }>(
+    `insert into plugin_invocations
+       (id, plugin_id, tool, user_id, conversation_id, started_at, duration_ms, outcome, error_message, cold_start)
+     select ?, plugins.id, ?, (select id from users where id = ?), (select id from conversations where id = ?), ?, ?, ?, ?, ?
+     from plugins where plugins.id = ?`,
+    [
+      row.id,
+      row.tool,
+      row.user_id,
+      row.conversation_id,
+      row.started_at,
+      row.duration_ms,
+      row.outcome,
+      row.error_message,
+      row.cold_start,
+      row.plugin_id,
+    ],
+  );
+  return result.rowCount > 0;
 }
 
 export function listInvocations(db: Knex, pluginId: string, limit: number): Promise<InvocationRow[]> {

@@ -194,6 +194,35 @@ describe('plugins API', () => {
       expectError(await patch(person, id, { enabled: true }), 403, 'forbidden');
     });
 
+    it('answers a call cut short by an uninstall with 409 plugin_disabled, and keeps its audit row', async () => {
+      const { id } = await install({}, { isDefault: true });
+      const person = await registerUser(t);
+      runtime.answer = async () => {
+        expect((await t.request.delete(`/api/plugins/${id}`).set(bearer(operator))).status).toBe(204);
+        return { ok: false, error: { code: 'plugin_disabled', message: 'The plugin was stopped' }, durationMs: 7, coldStart: false };
+      };
+      try {
+        expectError(await invoke(person, id, 'echo', { input: { text: 'x' } }), 409, 'plugin_disabled');
+      } finally {
+        runtime.answer = new FakeRuntime().answer;
+      }
+      const audits = await t.services.db('audit_log').where({ action: 'plugin.invoked', subject_id: id });
+      expect(audits.map((row) => row.data.outcome)).toEqual(['plugin_disabled']);
+    });
+
+    it('stops a plugin here when another node disables it', async () => {
+      const stopped = new Promise<void>((resolve) => {
+        const stop = runtime.stopPlugin.bind(runtime);
+        runtime.stopPlugin = (pluginId: string) => {
+          stop(pluginId);
+          if (pluginId === 'com.elsewhere.plugin') resolve();
+        };
+      });
+      await t.services.bus.publish('plugin.disabled', { pluginId: 'com.elsewhere.plugin', reason: 'disabled' });
+      await stopped;
+      expect(runtime.stopped).toContain('com.elsewhere.plugin');
+    });
+
     it('uninstalling removes the plugin, its storage and its workspace settings', async () => {
       const { id } = await install({}, { isDefault: true });
       const person = await registerUser(t);
