@@ -171,6 +171,8 @@ describe('plugin host capabilities', () => {
       await expect(call('http.fetch', 'http://example.com/')).rejects.toMatchObject({ code: 'http_forbidden' });
       await expect(call('http.fetch', 'file:///etc/passwd')).rejects.toMatchObject({ code: 'http_forbidden' });
       await expect(call('http.fetch', 'http://169.254.169.254/latest/meta-data/')).rejects.toMatchObject({ code: 'http_forbidden' });
+      const mapped = host(user, await plugin(['http:[::ffff:a9fe:a9fe]']));
+      await expect(mapped('http.fetch', 'http://[::ffff:169.254.169.254]/')).rejects.toMatchObject({ code: 'http_forbidden' });
       const reached = target.requests.length;
       await expect(call('http.fetch', url('/hello', 'localhost'))).rejects.toMatchObject({
         code: 'http_forbidden',

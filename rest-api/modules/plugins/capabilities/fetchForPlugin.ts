@@ -3,7 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { CapabilityError, objectArgument, stringArgument } from './CapabilityError.ts';
-import { isPrivateAddress, METADATA_ADDRESS } from './isPrivateAddress.ts';
+import { embeddedIPv4, isPrivateAddress, METADATA_ADDRESS } from './isPrivateAddress.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /** Headers the host sets itself, or that would let a plugin smuggle a hop-by-hop instruction. */
@@ -78,7 +78,7 @@ function checkTarget(rawUrl: string, permissions: readonly string[]): URL {
   if (!isGranted) throw forbidden(`The plugin was not granted http:${host}`);
   // A literal IP is connected to as written: allowed only because it is itself the granted host. The
   // metadata address hands out the machine's credentials, so no grant reaches it.
-  if (isIP(host) && host === METADATA_ADDRESS) throw forbidden('The metadata address is never reachable');
+  if (isIP(host) && (embeddedIPv4(host) ?? host) === METADATA_ADDRESS) throw forbidden('The metadata address is never reachable');
   return url;
 }
 
