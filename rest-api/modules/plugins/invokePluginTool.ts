@@ -11,10 +11,15 @@ import { checkToolInput } from './checkToolInput.ts';
 import { createPluginHostCalls } from './pluginHostCalls.ts';
 import type { PluginInvocationResult, PluginRuntimePort } from './pluginRuntimePort.ts';
 import { findPlugin, insertInvocation, isEnabledInWorkspace, type PluginRow } from './plugins.repo.ts';
-import { runtimeError } from './runtimeErrors.ts';
+import { runtimeError, type InvocationErrorCode } from './runtimeErrors.ts';
+
+/** How a call ended, the runtime failing included. */
+type InvocationResult =
+  | Extract<PluginInvocationResult, { ok: true }>
+  | { ok: false; error: { code: InvocationErrorCode; message: string }; durationMs: number; coldStart: boolean };
 
 interface Deps {
-  services: Pick<Services, 'db' | 'bus' | 'config' | 'sandbox'>;
+  services: Pick<Services, 'db' | 'bus' | 'config' | 'sandbox' | 'log'>;
   runtime?: PluginRuntimePort;
   /** Calls per plugin and user. */
   limiter: RateLimiterAbstract;
@@ -60,7 +65,7 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
 
   const startedAt = new Date();
   const { config } = deps.services;
-  const result = await deps.runtime.invoke({
+  const invocation = {
     plugin: { id: plugin.id, version: plugin.version, source: plugin.source, permissions },
     tool: tool.name,
     input: props.input,
@@ -72,6 +77,12 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
       conversationId: props.conversationId,
     }),
     limits: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMib: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
+  };
+  // A runtime that fails rather than answering is still a call that ran: it is recorded like the others.
+  const result: InvocationResult = await deps.runtime.invoke(invocation).catch((error: unknown) => {
+    deps.services.log.error({ err: error, pluginId: plugin.id, tool: tool.name }, 'plugin runtime failed');
+    const failure = { code: 'runtime_error' as const, message: 'The plugin runtime failed' };
+    return { ok: false as const, error: failure, durationMs: Date.now() - startedAt.getTime(), coldStart: false };
   });
   const invocationId = await recordInvocation(db, props, plugin, startedAt, result);
   if (!result.ok) throw runtimeError(result.error, invocationId);
@@ -92,13 +103,7 @@ async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: Plugi
   return { plugin, permissions: plugin.permissions.filter((permission) => plugin.granted_permissions.includes(permission)) };
 }
 
-async function recordInvocation(
-  db: Knex,
-  props: Props,
-  plugin: PluginRow,
-  startedAt: Date,
-  result: PluginInvocationResult,
-): Promise<string> {
+async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, startedAt: Date, result: InvocationResult): Promise<string> {
   const outcome = result.ok ? 'ok' : result.error.code;
   const invocationId = crypto.randomUUID();
   return db.transaction(async (trx) => {

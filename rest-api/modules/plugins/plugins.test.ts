@@ -331,16 +331,23 @@ describe('plugins API', () => {
       } finally {
         runtime.answer = new FakeRuntime().answer;
       }
+      runtime.answer = () => Promise.reject(new Error('worker crashed'));
+      try {
+        expectError(await invoke(person, id, 'echo', { input: { text: 'z' } }), 502, 'plugin_runtime_failed');
+      } finally {
+        runtime.answer = new FakeRuntime().answer;
+      }
       const rows = await t.services.db('plugin_invocations').where({ plugin_id: id }).orderBy('started_at');
       expect(rows.map((row) => [row.tool, row.outcome, row.user_id])).toEqual([
         ['echo', 'ok', person.id],
         ['echo', 'timeout', person.id],
+        ['echo', 'runtime_error', person.id],
       ]);
       const audits = await t.services.db('audit_log').where({ action: 'plugin.invoked', subject_id: id });
-      expect(audits.map((row) => row.data.outcome).sort()).toEqual(['ok', 'timeout']);
+      expect(audits.map((row) => row.data.outcome).sort()).toEqual(['ok', 'runtime_error', 'timeout']);
 
       const listed = await t.request.get(`/api/plugins/${id}/invocations`).set(bearer(operator));
-      expect(listed.body.data.map((row: { outcome: string }) => row.outcome)).toEqual(['timeout', 'ok']);
+      expect(listed.body.data.map((row: { outcome: string }) => row.outcome)).toEqual(['runtime_error', 'timeout', 'ok']);
       expectError(await t.request.get(`/api/plugins/${id}/invocations`).set(bearer(person)), 403, 'forbidden');
     });
   });
