@@ -10,6 +10,7 @@ import * as serviceAccounts from './20261129030000_service_accounts.ts';
 import * as codeExecutions from './20261129040000_code_executions.ts';
 import * as voiceTranscriptions from './20261129050000_voice_transcriptions.ts';
 import * as imageAnalyses from './20261129060000_image_analyses.ts';
+import * as plugins from './20261130010000_plugins.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -27,6 +28,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129040000_code_executions': codeExecutions,
   '20261129050000_voice_transcriptions': voiceTranscriptions,
   '20261129060000_image_analyses': imageAnalyses,
+  '20261130010000_plugins': plugins,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -26,6 +26,7 @@ import { serviceAccountRoutes } from './modules/serviceAccounts/serviceAccounts.
 import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys.ts';
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 import { mcpRoutes } from './modules/mcp/mcp.routes.ts';
+import { pluginRoutes, type PluginRouteOptions } from './modules/plugins/plugins.routes.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -34,8 +35,14 @@ export const JSON_BODY_LIMIT = '1mb';
 const codeRunBodyLimit = (config: Services['config']) =>
   Math.max(1_048_576, 2 * (config.CODE_EXEC_CODE_BYTES + config.CODE_EXEC_STDIN_BYTES) + 65_536);
 
+/** What the app is built with beyond the services: parts that are plugged in when they exist. */
+export interface AppOptions {
+  /** The plugin runtime; without one, tools answer 503 `plugins_unavailable`. */
+  plugins?: PluginRouteOptions;
+}
+
 /** Builds the REST application without listening, so tests and the combined process can mount it. */
-export function createApp(services: Services): express.Express {
+export function createApp(services: Services, options: AppOptions = {}): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', services.config.TRUST_PROXY_HOPS);
@@ -68,6 +75,7 @@ export function createApp(services: Services): express.Express {
   voiceRoutes(api, services, metrics, limitMedia);
   imageRoutes(api, services, metrics, limitMedia);
   serviceAccountRoutes(api, services, serviceAccountKeys);
+  pluginRoutes(api, services, options.plugins);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
   app.use(api.router);

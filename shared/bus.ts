@@ -60,6 +60,8 @@ export interface BusEvents {
   'member.role_changed': { workspaceId: string; userId: string; role: 'admin' | 'member' | 'viewer' };
   /** Every session of a user ends (logout everywhere, account deletion, replayed refresh token). */
   'user.sessions_revoked': { userId: string; revokedAt: string; generation: number };
+  /** A plugin was disabled or uninstalled; every API node stops its running invocations at once. */
+  'plugin.disabled': { pluginId: string; reason: 'disabled' | 'uninstalled' | 'pending_consent' };
   /** A service account was revoked; every node forgets its API key at once (rest-api › ServiceAccountKeys). */
   'service_account.revoked': { serviceAccountId: string };
 }

@@ -39,6 +39,31 @@ describe('configuration', () => {
     expect(line).toBe('Invalid configuration: JWT_SECRET must be at least 32 characters');
   });
 
+  it('reads the plugin settings: trusted keys as key ids, defaults for the limits', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({
+      PLUGIN_TRUSTED_KEYS: [],
+      PLUGIN_ALLOW_UNSIGNED: false,
+      PLUGIN_REMOTE_HOSTS: [],
+      PLUGIN_WORKERS: 1,
+      PLUGIN_TIMEOUT_MS: 5_000,
+      PLUGIN_MEMORY_MIB: 64,
+      PLUGIN_OUTPUT_BYTES: 1_048_576,
+      PLUGIN_HTTP_TIMEOUT_MS: 5_000,
+      PLUGIN_HTTP_MAX_BYTES: 1_048_576,
+      RATE_LIMIT_PLUGIN_PER_USER: 60,
+    });
+    const key = 'ed25519:w96OqsNmfeRPlyk59fmgE61w_8WbGGYnFz67Q1RWn24';
+    expect(parseConfig({ PLUGIN_TRUSTED_KEYS: ` ${key} ,` }).PLUGIN_TRUSTED_KEYS).toEqual([key]);
+    expect(parseConfig({ PLUGIN_REMOTE_HOSTS: 'MCP.example.com, tools.example.com:8443' }).PLUGIN_REMOTE_HOSTS).toEqual([
+      'mcp.example.com',
+      'tools.example.com:8443',
+    ]);
+    const [line] = problems({ PLUGIN_TRUSTED_KEYS: 'ed25519:nope' });
+    expect(line).toMatch(/^Invalid configuration: PLUGIN_TRUSTED_KEYS must be ed25519:<key> ids separated by commas/);
+    expect(problems({ PLUGIN_REMOTE_HOSTS: 'https://x.example.com/' })).toHaveLength(1);
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTrustedKeys } from './plugins/package/signingKeys.ts';
 
 /** An integer in [min, max]; every failure reads "must be <expects>". */
 const integer = (min: number, max: number, expects: string) => {
@@ -219,6 +220,52 @@ const ConfigSchema = z
     OCR_WORKER_RECYCLE_AFTER: integer(1, 100_000, 'an integer from 1 to 100000').default(50),
     /** Requests to voice and image endpoints one user may make per minute. Default 60. */
     RATE_LIMIT_MEDIA_PER_USER: positiveInt.default(60),
+    /**
+     * Keys whose signatures make a plugin package `signed`: `ed25519:…` key ids separated by commas. Outside
+     * production the development key (plugins/dev-signing-key.pem) is trusted too; in production only these. Default none.
+     */
+    PLUGIN_TRUSTED_KEYS: z
+      .string()
+      .default('')
+      .transform((list, ctx) => {
+        try {
+          return parseTrustedKeys(list);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `must be ed25519:<key> ids separated by commas; ${(error as Error).message}` });
+          return z.NEVER;
+        }
+      }),
+    /** Install plugin packages that are unsigned or signed by an untrusted key (never modified ones); warns at startup. Default false. */
+    PLUGIN_ALLOW_UNSIGNED: flag.default(false),
+    /** Hosts (host or host:port, comma-separated) operators may register remote MCP servers on. Default none. */
+    PLUGIN_REMOTE_HOSTS: z
+      .string()
+      .default('')
+      .transform((list) =>
+        list
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter((host) => host !== ''),
+      )
+      .pipe(
+        z.array(z.string().regex(/^[\w.-]+(:\d+)?$|^\[[0-9a-f:.]+\](:\d+)?$/, 'must be host or host:port entries separated by commas')),
+      ),
+    /** Plugin worker processes, each running one isolate at a time. Default 1. */
+    PLUGIN_WORKERS: integer(1, 64, 'an integer from 1 to 64').default(1),
+    /** Wall time one plugin tool call may take, in ms. Default 5000. */
+    PLUGIN_TIMEOUT_MS: integer(100, 300_000, 'an integer from 100 to 300000').default(5_000),
+    /** Memory a plugin's isolate may use, in MiB. Default 64. */
+    PLUGIN_MEMORY_MIB: integer(8, 4_096, 'an integer from 8 to 4096').default(64),
+    /** Largest output one tool call may return, in bytes (JSON). Default 1048576 (1 MiB). */
+    PLUGIN_OUTPUT_BYTES: integer(1_024, 67_108_864, 'an integer from 1024 to 67108864').default(1_048_576),
+    /** Longest a plugin's outbound HTTP request may take, in ms. Default 5000. */
+    PLUGIN_HTTP_TIMEOUT_MS: integer(100, 120_000, 'an integer from 100 to 120000').default(5_000),
+    /** Largest response body a plugin's outbound HTTP request may read, in bytes. Default 1048576 (1 MiB). */
+    PLUGIN_HTTP_MAX_BYTES: integer(1_024, 67_108_864, 'an integer from 1024 to 67108864').default(1_048_576),
+    /** OpenAI chat model behind plugins' `llm.complete` (needs OPENAI_API_KEY). Default gpt-4o-mini. */
+    PLUGIN_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+    /** Tool calls one user may make to one plugin per minute. Default 60. */
+    RATE_LIMIT_PLUGIN_PER_USER: positiveInt.default(60),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */

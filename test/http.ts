@@ -5,7 +5,7 @@ import { createDb, migrateLatest } from '@shared/db.ts';
 import { createLogger, type Logger } from '@shared/logger.ts';
 import { createServices, type Services } from '@shared/services.ts';
 import type { QueueDefinition } from '@shared/jobs/defineQueue.ts';
-import { createApp } from '../rest-api/app.ts';
+import { createApp, type AppOptions } from '../rest-api/app.ts';
 import { TEST_REDIS_URL, createEmptyDatabase, deleteRedisKeys, uniqueName } from './services.ts';
 
 /** The database a test app runs on: its own PostgreSQL database, or an in-memory PGlite. */
@@ -28,7 +28,15 @@ export const TEST_JWT_SECRET = 'test-secret-that-is-long-enough-for-hs256-012345
  * pass `env` to set anything else. Its jobs run, with the app's queues and any test `queues`.
  */
 export async function startTestApp(
-  options: { backend?: TestBackend; redis?: boolean; env?: Record<string, string>; log?: Logger; queues?: QueueDefinition[] } = {},
+  options: {
+    backend?: TestBackend;
+    redis?: boolean;
+    env?: Record<string, string>;
+    log?: Logger;
+    queues?: QueueDefinition[];
+    /** Parts the app is built with (a fake plugin runtime). */
+    app?: AppOptions;
+  } = {},
 ): Promise<TestApp> {
   const backend = options.backend ?? 'postgres';
   const useRedis = options.redis ?? backend === 'postgres';
@@ -50,7 +58,7 @@ export async function startTestApp(
   const db = createDb(config, { inMemory: true });
   await migrateLatest(db);
   const services = await createServices(config, { db, migrate: false, log: options.log ?? createLogger(config) });
-  const app = createApp(services);
+  const app = createApp(services, options.app);
   for (const queue of options.queues ?? []) services.jobs.define(queue);
   await services.jobs.start();
   return {

@@ -1,0 +1,132 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Actor } from '@shared/auth.ts';
+import { auditActor, writeAudit } from '@shared/audit.ts';
+import { AppError, ConflictError, NotFoundError, UnavailableError } from '@shared/errors.ts';
+import { consumeOrThrow } from '@shared/rateLimit.ts';
+import type { Services } from '@shared/services.ts';
+import { findConversationForActor } from '../conversations/findConversationForActor.ts';
+import { checkToolInput } from './checkToolInput.ts';
+import { createPluginHostCalls } from './pluginHostCalls.ts';
+import type { PluginInvocationResult, PluginRuntimePort } from './pluginRuntimePort.ts';
+import { findPlugin, insertInvocation, isEnabledInWorkspace, type PluginRow } from './plugins.repo.ts';
+import { runtimeError, type InvocationErrorCode } from './runtimeErrors.ts';
+
+/** How a call ended, the runtime failing included. */
+type InvocationResult =
+  | Extract<PluginInvocationResult, { ok: true }>
+  | { ok: false; error: { code: InvocationErrorCode; message: string }; durationMs: number; coldStart: boolean };
+
+interface Deps {
+  services: Pick<Services, 'db' | 'bus' | 'config' | 'sandbox' | 'log'>;
+  runtime?: PluginRuntimePort;
+  /** Calls per plugin and user. */
+  limiter: RateLimiterAbstract;
+}
+
+interface Props {
+  actor: Actor;
+  pluginId: string;
+  tool: string;
+  input: Record<string, unknown>;
+  /** The conversation the tool acts in; the caller must be able to read it. */
+  conversationId?: string;
+  /** The caller confirmed a destructive tool. */
+  confirm?: boolean;
+  ip?: string;
+}
+
+/** How many of the error message's characters are kept in the invocation record. */
+const ERROR_MESSAGE_MAX = 1_000;
+
+/**
+ * Runs one plugin tool for a person. Refused before anything runs: a plugin not installed (404), not
+ * enabled (409 `plugin_disabled`), or not in the set of the conversation's workspace, or the default set
+ * for personal conversations (403 `plugin_not_enabled`); a conversation the caller cannot read (404);
+ * input that fails the tool's inputSchema (400); a destructive tool without `confirm` (409
+ * `confirmation_required`); past the per-plugin, per-user rate limit (429). Whatever the runtime
+ * answers is recorded in plugin_invocations and the audit log together.
+ */
+export async function invokePluginTool(deps: Deps, props: Props): Promise<{ output: unknown; durationMs: number; invocationId: string }> {
+  const { db } = deps.services;
+  const { plugin, permissions } = await findUsablePlugin(db, props);
+  const tool = plugin.manifest.tools.find((candidate) => candidate.name === props.tool);
+  if (!tool) throw new AppError(404, 'tool_not_found', `The plugin has no tool ${props.tool}`);
+  checkToolInput(plugin.id, plugin.version, tool, props.input);
+  if (tool.annotations?.destructiveHint && props.confirm !== true) {
+    throw new ConflictError(
+      `${tool.name} changes or deletes data; resend with confirm: true once the person agreed`,
+      'confirmation_required',
+    );
+  }
+  await consumeOrThrow(deps.limiter, `${plugin.id}:${props.actor.id}`);
+  if (!deps.runtime) throw new UnavailableError('plugins_unavailable', 'Plugins cannot run on this deployment yet', 30);
+
+  const startedAt = new Date();
+  const { config } = deps.services;
+  const invocation = {
+    plugin: { id: plugin.id, version: plugin.version, source: plugin.source, permissions },
+    tool: tool.name,
+    input: props.input,
+    ...(props.conversationId ? { conversationId: props.conversationId } : {}),
+    host: createPluginHostCalls({
+      services: deps.services,
+      actor: props.actor,
+      plugin: { id: plugin.id, permissions },
+      conversationId: props.conversationId,
+    }),
+    limits: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMib: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
+  };
+  // A runtime that fails rather than answering is still a call that ran: it is recorded like the others.
+  const result: InvocationResult = await deps.runtime.invoke(invocation).catch((error: unknown) => {
+    deps.services.log.error({ err: error, pluginId: plugin.id, tool: tool.name }, 'plugin runtime failed');
+    const failure = { code: 'runtime_error' as const, message: 'The plugin runtime failed' };
+    return { ok: false as const, error: failure, durationMs: Date.now() - startedAt.getTime(), coldStart: false };
+  });
+  const invocationId = await recordInvocation(db, props, plugin, startedAt, result);
+  if (!result.ok) throw runtimeError(result.error, invocationId);
+  return { output: result.output, durationMs: Math.round(result.durationMs), invocationId };
+}
+
+/** The plugin, if this caller may use it here, with the permissions it holds (asked for and granted). */
+async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: PluginRow; permissions: string[] }> {
+  const plugin = await findPlugin(db, props.pluginId);
+  if (!plugin) throw new NotFoundError('Plugin not found');
+  const conversation = props.conversationId ? await findConversationForActor(db, props.actor, props.conversationId, 'read') : undefined;
+  if (!plugin.enabled) throw new ConflictError('The plugin is disabled', 'plugin_disabled');
+  const isUsable = conversation?.workspace_id ? await isEnabledInWorkspace(db, conversation.workspace_id, plugin.id) : plugin.is_default;
+  if (!isUsable) {
+    const where = conversation?.workspace_id ? "this conversation's workspace" : 'personal conversations';
+    throw new AppError(403, 'plugin_not_enabled', `The plugin is not enabled for ${where}`);
+  }
+  return { plugin, permissions: plugin.permissions.filter((permission) => plugin.granted_permissions.includes(permission)) };
+}
+
+async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, startedAt: Date, result: InvocationResult): Promise<string> {
+  const outcome = result.ok ? 'ok' : result.error.code;
+  const invocationId = crypto.randomUUID();
+  return db.transaction(async (trx) => {
+    await insertInvocation(trx, {
+      id: invocationId,
+      plugin_id: plugin.id,
+      tool: props.tool,
+      user_id: props.actor.id,
+      conversation_id: props.conversationId ?? null,
+      started_at: startedAt,
+      duration_ms: Math.round(result.durationMs),
+      outcome,
+      error_message: result.ok ? null : result.error.message.slice(0, ERROR_MESSAGE_MAX),
+      cold_start: result.coldStart,
+    });
+    await writeAudit(trx, {
+      ...auditActor(props.actor),
+      action: 'plugin.invoked',
+      subjectType: 'plugin',
+      subjectId: plugin.id,
+      ip: props.ip,
+      data: { invocationId, tool: props.tool, version: plugin.version, outcome, conversationId: props.conversationId ?? null },
+    });
+    return invocationId;
+  });
+}

@@ -1,0 +1,169 @@
+import type { Knex } from 'knex';
+import type { PluginManifest } from '@shared/plugins/package/index.ts';
+
+export interface PluginRow {
+  id: string;
+  name: string;
+  version: string;
+  publisher: string;
+  description: string;
+  manifest: PluginManifest;
+  source: string;
+  signature_level: 'signed' | 'unsigned' | 'untrusted';
+  key_id: string | null;
+  permissions: string[];
+  granted_permissions: string[];
+  enabled: boolean;
+  is_default: boolean;
+  installed_by: string | null;
+  installed_at: Date;
+  updated_at: Date;
+}
+
+export interface InvocationRow {
+  id: string;
+  plugin_id: string;
+  tool: string;
+  user_id: string | null;
+  conversation_id: string | null;
+  started_at: Date;
+  duration_ms: number;
+  outcome: string;
+  error_message: string | null;
+  cold_start: boolean;
+}
+
+/** The columns every list reads: everything but the entry module's source. */
+const LISTED: string[] = [
+  'id',
+  'name',
+  'version',
+  'publisher',
+  'description',
+  'manifest',
+  'signature_level',
+  'key_id',
+  'permissions',
+  'granted_permissions',
+  'enabled',
+  'is_default',
+  'installed_by',
+  'installed_at',
+  'updated_at',
+];
+
+export type ListedPluginRow = Omit<PluginRow, 'source'>;
+
+export function findPlugin(db: Knex, id: string, options: { forUpdate?: boolean } = {}): Promise<PluginRow | undefined> {
+  const query = db<PluginRow>('plugins').where({ id }).first();
+  if (options.forUpdate) query.forUpdate();
+  return query;
+}
+
+export function listAllPlugins(db: Knex): Promise<ListedPluginRow[]> {
+  return db('plugins').select(LISTED).orderBy('id') as Promise<ListedPluginRow[]>;
+}
+
+/** Enabled plugins in the deployment's default set (personal conversations, no conversation). */
+export function listDefaultPlugins(db: Knex): Promise<ListedPluginRow[]> {
+  return db('plugins').select(LISTED).where({ enabled: true, is_default: true }).orderBy('id') as Promise<ListedPluginRow[]>;
+}
+
+/** Enabled plugins a workspace turned on. */
+export function listWorkspacePlugins(db: Knex, workspaceId: string): Promise<ListedPluginRow[]> {
+  return db<PluginRow>('plugins')
+    .select(LISTED.map((column) => `plugins.${column}`))
+    .join('workspace_plugins', 'workspace_plugins.plugin_id', 'plugins.id')
+    .where({ 'workspace_plugins.workspace_id': workspaceId, 'workspace_plugins.enabled': true, 'plugins.enabled': true })
+    .orderBy('plugins.id');
+}
+
+/** Every installed plugin with whether this workspace turned it on. */
+export function listPluginsForWorkspace(db: Knex, workspaceId: string): Promise<Array<ListedPluginRow & { workspace_enabled: boolean }>> {
+  return db<PluginRow>('plugins')
+    .select([...LISTED.map((column) => `plugins.${column}`), db.raw('coalesce(workspace_plugins.enabled, false) as workspace_enabled')])
+    .leftJoin('workspace_plugins', function joinWorkspace() {
+      this.on('workspace_plugins.plugin_id', 'plugins.id').andOn('workspace_plugins.workspace_id', db.raw('?', [workspaceId]));
+    })
+    .orderBy('plugins.id');
+}
+
+export async function isPluginEnabled(db: Knex, id: string): Promise<boolean> {
+  const row: { enabled: boolean } | undefined = await db('plugins').where({ id }).first('enabled');
+  return row?.enabled === true;
+}
+
+export async function isEnabledInWorkspace(db: Knex, workspaceId: string, pluginId: string): Promise<boolean> {
+  const row: unknown = await db('workspace_plugins')
+    .where({ workspace_id: workspaceId, plugin_id: pluginId, enabled: true })
+    .first('plugin_id');
+  return row !== undefined;
+}
+
+export async function insertPlugin(db: Knex, row: Omit<PluginRow, 'installed_at' | 'updated_at'>): Promise<PluginRow> {
+  const [inserted] = await db<PluginRow>('plugins')
+    .insert({ ...row, manifest: JSON.stringify(row.manifest), ...jsonLists(row) } as never)
+    .returning('*');
+  return inserted!;
+}
+
+export async function updatePluginRow(db: Knex, id: string, changes: Partial<Omit<PluginRow, 'id' | 'installed_at'>>): Promise<PluginRow> {
+  const encoded: Record<string, unknown> = { ...changes, updated_at: db.fn.now() };
+  if (changes.manifest) encoded.manifest = JSON.stringify(changes.manifest);
+  Object.assign(encoded, jsonLists(changes));
+  const [updated] = await db<PluginRow>('plugins')
+    .where({ id })
+    .update(encoded as never)
+    .returning('*');
+  return updated!;
+}
+
+export async function deletePluginRow(db: Knex, id: string): Promise<void> {
+  await db('plugins').where({ id }).delete();
+}
+
+export async function setWorkspacePluginRow(db: Knex, workspaceId: string, pluginId: string, enabled: boolean): Promise<void> {
+  await db('workspace_plugins')
+    .insert({ workspace_id: workspaceId, plugin_id: pluginId, enabled })
+    .onConflict(['workspace_id', 'plugin_id'])
+    .merge(['enabled']);
+}
+
+/**
+ * Records a call. The plugin, the user or the conversation may have gone while it ran (an uninstall, a
+ * deleted account or conversation): a missing user or conversation is recorded as null, and a call of
+ * a plugin that no longer exists is not recorded (its records went with it). False in that case.
+ */
+export async function insertInvocation(db: Knex, row: Omit<InvocationRow, 'started_at'> & { started_at: Date }): Promise<boolean> {
+  const result = await db.raw<{ rowCount: number }>(
+    `insert into plugin_invocations
+       (id, plugin_id, tool, user_id, conversation_id, started_at, duration_ms, outcome, error_message, cold_start)
+     select ?, plugins.id, ?, (select id from users where id = ?), (select id from conversations where id = ?), ?, ?, ?, ?, ?
+     from plugins where plugins.id = ?`,
+    [
+      row.id,
+      row.tool,
+      row.user_id,
+      row.conversation_id,
+      row.started_at,
+      row.duration_ms,
+      row.outcome,
+      row.error_message,
+      row.cold_start,
+      row.plugin_id,
+    ],
+  );
+  return result.rowCount > 0;
+}
+
+export function listInvocations(db: Knex, pluginId: string, limit: number): Promise<InvocationRow[]> {
+  return db<InvocationRow>('plugin_invocations').where({ plugin_id: pluginId }).orderBy('started_at', 'desc').limit(limit);
+}
+
+/** jsonb columns that hold arrays must be written as JSON text: pg would send a JS array as a Postgres array. */
+function jsonLists(row: Partial<Pick<PluginRow, 'permissions' | 'granted_permissions'>>): Record<string, string> {
+  const lists: Record<string, string> = {};
+  if (row.permissions) lists.permissions = JSON.stringify(row.permissions);
+  if (row.granted_permissions) lists.granted_permissions = JSON.stringify(row.granted_permissions);
+  return lists;
+}
