@@ -69,14 +69,14 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
     plugin: { id: plugin.id, version: plugin.version, source: plugin.source, permissions },
     tool: tool.name,
     input: props.input,
-    ...(props.conversationId ? { conversationId: props.conversationId } : {}),
+    conversationId: props.conversationId ?? null,
     host: createPluginHostCalls({
       services: deps.services,
       actor: props.actor,
       plugin: { id: plugin.id, permissions },
       conversationId: props.conversationId,
     }),
-    limits: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMib: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
+    limits: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMiB: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
   };
   // A runtime that fails rather than answering is still a call that ran: it is recorded like the others.
   const result: InvocationResult = await deps.runtime.invoke(invocation).catch((error: unknown) => {

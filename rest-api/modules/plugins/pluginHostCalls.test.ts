@@ -57,7 +57,7 @@ describe('plugin host capabilities', () => {
   function host(actor: TestUser, pluginRow: { id: string; permissions: string[] }, conversationId?: string, config?: Config) {
     const services = config ? { ...t.services, config } : t.services;
     const calls = createPluginHostCalls({ services, actor: { type: 'user', id: actor.id }, plugin: pluginRow, conversationId });
-    return (name: CapabilityName, ...args: unknown[]) => calls.call(name, args);
+    return (name: CapabilityName, ...args: unknown[]) => calls.call(name, args, { signal: new AbortController().signal });
   }
   async function post(user: TestUser, conversationId: string, content: string) {
     const res = await t.request.post(`/api/conversations/${conversationId}/messages`).set(bearer(user)).send({ role: 'user', content });

@@ -68,7 +68,7 @@ export class FakeRuntime implements PluginRuntimePort {
     return this.answer(invocation);
   }
 
-  stopPlugin(id: string): void {
+  async stopPlugin(id: string): Promise<void> {
     this.stopped.push(id);
   }
 

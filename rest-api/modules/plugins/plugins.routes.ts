@@ -21,6 +21,7 @@ import {
   UpdatePluginSchema,
 } from './plugins.schemas.ts';
 import { pluginToolRoutes } from './pluginTools.routes.ts';
+import { PluginRuntime } from '@shared/plugins/runtime/PluginRuntime.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
 import { pluginVerifyOptions } from './pluginVerifyOptions.ts';
 import { uninstallPlugin } from './uninstallPlugin.ts';
@@ -33,14 +34,17 @@ export const PLUGIN_PACKAGE_MAX_BYTES = 10 * 1024 * 1024;
 
 /** What the plugin routes are built with beyond the services. */
 export interface PluginRouteOptions {
-  /** Where tools run; without one, invoking answers 503 `plugins_unavailable`. */
-  runtime?: PluginRuntimePort;
+  /**
+   * Where tools run: by default a PluginRuntime of PLUGIN_WORKERS worker processes, forked at the first
+   * invocation; `null` for none (invoking answers 503 `plugins_unavailable`).
+   */
+  runtime?: PluginRuntimePort | null;
 }
 
 /** Plugins: signed packages operators install, people's tools, and the kill switch. */
 export function pluginRoutes(api: ApiRouter, services: Services, options: PluginRouteOptions = {}): void {
   const { db, bus, config, log } = services;
-  const { runtime } = options;
+  const runtime = options.runtime === undefined ? createRuntime(services) : (options.runtime ?? undefined);
   if (config.PLUGIN_ALLOW_UNSIGNED) {
     log.warn(
       { module: 'plugins' },
@@ -177,4 +181,17 @@ export function pluginRoutes(api: ApiRouter, services: Services, options: Plugin
   );
 
   pluginToolRoutes(api, services, { runtime, limiter });
+}
+
+/** The plugin runtime of this API process, closed with it; its workers start at the first invocation. */
+function createRuntime(services: Services): PluginRuntime {
+  const { config } = services;
+  const runtime = new PluginRuntime({
+    workers: config.PLUGIN_WORKERS,
+    log: services.log,
+    sandboxUid: config.CODE_EXEC_SANDBOX_UID,
+    defaults: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMiB: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
+  });
+  services.beforeClose(() => runtime.close());
+  return runtime;
 }

@@ -213,8 +213,8 @@ describe('plugins API', () => {
     it('stops a plugin here when another node disables it', async () => {
       const stopped = new Promise<void>((resolve) => {
         const stop = runtime.stopPlugin.bind(runtime);
-        runtime.stopPlugin = (pluginId: string) => {
-          stop(pluginId);
+        runtime.stopPlugin = async (pluginId: string) => {
+          await stop(pluginId);
           if (pluginId === 'com.elsewhere.plugin') resolve();
         };
       });
@@ -361,7 +361,7 @@ describe('plugins API with PLUGIN_ALLOW_UNSIGNED and no runtime', () => {
   const logs = captureLogs();
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { PLUGIN_ALLOW_UNSIGNED: 'true' }, log: logs.log });
+    t = await startTestApp({ env: { PLUGIN_ALLOW_UNSIGNED: 'true' }, log: logs.log, app: { plugins: { runtime: null } } });
     operator = await registerUser(t);
     await grantOperator(t.services.db, operator.email, 'cli');
   });
@@ -376,7 +376,7 @@ describe('plugins API with PLUGIN_ALLOW_UNSIGNED and no runtime', () => {
     expect(warnings.map((line) => line.msg)).toContainEqual(expect.stringContaining('PLUGIN_ALLOW_UNSIGNED is on'));
   });
 
-  it('installs an unsigned package, still refuses a tampered one, and answers 503 on invoke', async () => {
+  it('installs an unsigned package, still refuses a tampered one, and answers 503 on invoke without a runtime', async () => {
     const manifest = testManifest();
     const res = await upload(await packages.unsigned(manifest));
     expect(res.status).toBe(201);

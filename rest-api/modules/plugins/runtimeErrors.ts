@@ -15,6 +15,7 @@ const ANSWERS: Record<InvocationErrorCode, { status: number; code: string }> = {
   invalid_output: { status: 502, code: 'invalid_output' },
   plugin_disabled: { status: 409, code: 'plugin_disabled' },
   plugin_invalid: { status: 502, code: 'plugin_invalid' },
+  worker_lost: { status: 503, code: 'plugin_worker_lost' },
   runtime_error: { status: 502, code: 'plugin_runtime_failed' },
 };
 

@@ -1,21 +1,11 @@
+import { CapabilityError } from '@shared/plugins/runtime/types.ts';
+
 /**
  * What a capability call rejects with: a stable `code` and a message, which the runtime hands back to
- * the plugin as a thrown error. Never carries a host stack or internal detail.
+ * the plugin as a thrown error (the runtime's own class: it tells these from host failures, which the
+ * plugin sees only as `capability_failed`). Never carries a host stack or internal detail.
  */
-export class CapabilityError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CapabilityError';
-  }
-
-  /** The plain `{ code, message }` the plugin receives. */
-  toJSON(): { code: string; message: string } {
-    return { code: this.code, message: this.message };
-  }
-}
+export { CapabilityError };
 
 /** 'permission_denied' unless the plugin was granted `permission`. */
 export function requirePermission(permissions: readonly string[], permission: string): void {
