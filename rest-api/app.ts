@@ -75,11 +75,11 @@ export function createApp(services: Services, options: AppOptions = {}): express
   voiceRoutes(api, services, metrics, limitMedia);
   imageRoutes(api, services, metrics, limitMedia);
   serviceAccountRoutes(api, services, serviceAccountKeys);
-  pluginRoutes(api, services, options.plugins);
+  const pluginTools = pluginRoutes(api, services, options.plugins);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
   app.use(api.router);
-  mcpRoutes(app, services, { serviceAccountKeys, metrics, registry: api.registry });
+  mcpRoutes(app, services, { serviceAccountKeys, metrics, registry: api.registry, toolSources: [pluginTools] });
 
   const document = buildOpenApiDocument(api, services.config.APP_URL);
   // ops/writeApiTypes.ts reads it here: the web client's types come from the very document served below.

@@ -167,3 +167,18 @@ function jsonLists(row: Partial<Pick<PluginRow, 'permissions' | 'granted_permiss
   if (row.granted_permissions) lists.granted_permissions = JSON.stringify(row.granted_permissions);
   return lists;
 }
+
+/** Enabled plugins someone may use somewhere: the default set, and the sets of the workspaces they belong to. */
+export function listPluginsUsableBy(db: Knex, userId: string): Promise<ListedPluginRow[]> {
+  const inTheirWorkspaces = db('workspace_plugins')
+    .select('workspace_plugins.plugin_id')
+    .join('workspace_members', 'workspace_members.workspace_id', 'workspace_plugins.workspace_id')
+    .where({ 'workspace_members.user_id': userId, 'workspace_plugins.enabled': true });
+  return db('plugins')
+    .select(LISTED)
+    .where({ enabled: true })
+    .andWhere((usable) => {
+      void usable.where({ is_default: true }).orWhereIn('id', inTheirWorkspaces);
+    })
+    .orderBy('id') as Promise<ListedPluginRow[]>;
+}

@@ -22,6 +22,8 @@ import {
 } from './plugins.schemas.ts';
 import { pluginToolRoutes } from './pluginTools.routes.ts';
 import { PluginRuntime } from '@shared/plugins/runtime/PluginRuntime.ts';
+import type { McpToolSource } from '../mcp/McpToolSource.ts';
+import { createPluginToolSource } from './pluginToolSource.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
 import { pluginVerifyOptions } from './pluginVerifyOptions.ts';
 import { uninstallPlugin } from './uninstallPlugin.ts';
@@ -42,7 +44,7 @@ export interface PluginRouteOptions {
 }
 
 /** Plugins: signed packages operators install, people's tools, and the kill switch. */
-export function pluginRoutes(api: ApiRouter, services: Services, options: PluginRouteOptions = {}): void {
+export function pluginRoutes(api: ApiRouter, services: Services, options: PluginRouteOptions = {}): McpToolSource {
   const { db, bus, config, log } = services;
   const runtime = options.runtime === undefined ? createRuntime(services) : (options.runtime ?? undefined);
   if (config.PLUGIN_ALLOW_UNSIGNED) {
@@ -181,6 +183,8 @@ export function pluginRoutes(api: ApiRouter, services: Services, options: Plugin
   );
 
   pluginToolRoutes(api, services, { runtime, limiter });
+  // The same tools over MCP (/mcp), through the same command.
+  return createPluginToolSource({ services, runtime, limiter });
 }
 
 /** The plugin runtime of this API process, closed with it; its workers start at the first invocation. */

@@ -11,6 +11,7 @@ import { buildShippedPlugins, type BuiltPlugin } from '../../../plugins/buildShi
 import { expectError } from '../../../test/assertions.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
+import { callTool, startMcpServer, textOf, valueOf } from '../mcp/mcp.fixtures.ts';
 import { newPluginId, testManifest } from './plugins.fixtures.ts';
 
 /**
@@ -157,6 +158,54 @@ describe('plugins with the real runtime', () => {
     } finally {
       hang.closeAllConnections();
       await new Promise((resolve) => hang.close(resolve));
+    }
+  });
+
+  it('serves the plugins a person may use as MCP tools, run through the same checks and records as REST', async () => {
+    const mcp = await startMcpServer(t);
+    try {
+      const client = await mcp.connect(user.accessToken);
+      const { tools } = await client.listTools();
+      const wordCount = tools.find((tool) => tool.name === 'com_twinmcp_wordcount__count_words');
+      expect(wordCount).toMatchObject({
+        title: 'Word count: Word count',
+        inputSchema: { type: 'object', properties: { text: { type: 'string' }, conversationId: { type: 'string' } } },
+        annotations: { readOnlyHint: true, destructiveHint: false },
+      });
+      expect(tools.map((tool) => tool.name)).toContain('read_conversation');
+
+      expect(valueOf(await callTool(client, 'com_twinmcp_wordcount__count_words', { text: 'one two three' }))).toMatchObject({ words: 3 });
+      const conversation = await createConversation(t, user);
+      await t.request.post(`/api/conversations/${conversation.id}/messages`).set(bearer(user)).send({ role: 'user', content: 'a b c d' });
+      const counted = await callTool(client, 'com_twinmcp_wordcount__count_words', { conversationId: conversation.id });
+      expect(valueOf(counted)).toMatchObject({ words: 4, messages: 1 });
+      const recorded = await t.services.db('plugin_invocations').where({ user_id: user.id, conversation_id: conversation.id });
+      expect(recorded).toHaveLength(1);
+
+      // Another person's conversation is not found, as over REST; bad input is refused with the field.
+      const theirs = await createConversation(t, await registerUser(t));
+      const refused = await callTool(client, 'com_twinmcp_wordcount__count_words', { conversationId: theirs.id });
+      expect(refused.isError).toBe(true);
+      expect(textOf(refused)).toMatch(/^not_found:/);
+      const invalid = await callTool(client, 'com_twinmcp_formatter__format_code', { code: 'x', language: 'cobol' });
+      expect(invalid.isError).toBe(true);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('lists no plugin tool that is disabled or outside the default set', async () => {
+    const id = await installHostile("return 'hidden';");
+    const name = `${id.replace(/\./g, '_')}__run`;
+    const mcp = await startMcpServer(t);
+    try {
+      const client = await mcp.connect(user.accessToken);
+      expect((await client.listTools()).tools.map((tool) => tool.name)).toContain(name);
+      await t.request.patch(`/api/plugins/${id}`).set(bearer(operator)).send({ isDefault: false });
+      expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain(name);
+      expect((await callTool(client, name)).isError).toBe(true);
+    } finally {
+      await mcp.close();
     }
   });
 });
