@@ -1,19 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.ts';
 import type { HostCallBridge } from './HostCallBridge.ts';
 import { isWorkerMessage, type HostMessage, type WorkerInvokeRequest, type WorkerMessage } from './protocol.ts';
 import type { InvokeError } from './types.ts';
+import { forkIsolateWorker, OUT_OF_MEMORY, StderrTail } from '../../sandbox/isolate/forkIsolateWorker.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./pluginWorker.ts', import.meta.url));
-/** `--import tsx` is resolved from the working directory, so the worker starts in the project's root. */
-const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-// isolated-vm crashes with Node's startup snapshot.
-const WORKER_EXEC_ARGV = ['--import', 'tsx', '--no-node-snapshot'];
-const READY_TIMEOUT_MS = 30_000;
-const STDERR_TAIL_CHARS = 4_096;
-/** What V8 prints when it aborts the whole process over memory (isolated-vm cannot catch these). */
-const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed|is_heap_oom|invalid size error/i;
 /** Plugin versions a worker keeps warm; past it the least recently used is evicted. */
 const MAX_WARM_PLUGINS = 32;
 
@@ -41,7 +34,7 @@ interface InvocationInFlight {
  */
 export class PluginWorkerProcess {
   private child: ChildProcess | null = null;
-  private stderrTail = '';
+  private readonly stderr = new StderrTail();
   private inFlight: InvocationInFlight | null = null;
   private nextInvocationId = 1;
   private isDead = false;
@@ -79,46 +72,27 @@ export class PluginWorkerProcess {
 
   /** Forks the worker and resolves when it has loaded isolated-vm. */
   start(): Promise<void> {
-    // No environment: no secret of the API's is in the worker's memory.
-    const child = fork(WORKER_ENTRY, [], {
-      cwd: PROJECT_ROOT,
-      execArgv: WORKER_EXEC_ARGV,
-      env: {},
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // Defence in depth: code that got out of its isolate would be an unprivileged process, not root.
-      ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
+    const { child, ready } = forkIsolateWorker({
+      entry: WORKER_ENTRY,
+      uid: this.uid,
+      label: 'plugin worker',
+      isReady: (message): message is { type: 'ready' } => isWorkerMessage(message) && message.type === 'ready',
+      onMessage: (message) => {
+        if (isWorkerMessage(message)) this.onMessage(message);
+      },
+      onClose: (code, signal) => this.onChildExit(code, signal),
+      stderr: this.stderr,
     });
     this.child = child;
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-    child.on('message', (message: unknown) => {
-      if (isWorkerMessage(message)) this.onMessage(message);
-    });
-    // 'close', not 'exit': only then has all of stderr (a V8 abort's last words) been read.
-    child.on('close', (code, signal) => this.onChildExit(code, signal));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`plugin worker did not start within ${READY_TIMEOUT_MS} ms`));
-        this.kill();
-      }, READY_TIMEOUT_MS);
-      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-        clearTimeout(timer);
-        reject(new Error(`plugin worker exited while starting (${signal ?? `code ${code}`}): ${this.stderrTail.trim()}`));
-      };
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once('exit', onEarlyExit);
-      child.on('message', (message: unknown) => {
-        if (!isWorkerMessage(message) || message.type !== 'ready') return;
-        clearTimeout(timer);
-        child.off('exit', onEarlyExit);
+    return ready.then(
+      () => {
         this.hasStarted = true;
-        resolve();
-      });
-    });
+      },
+      (error: unknown) => {
+        this.kill();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -132,7 +106,7 @@ export class PluginWorkerProcess {
     backstopMs: number,
   ): Promise<WorkerOutcome> {
     const id = this.nextInvocationId++;
-    this.stderrTail = '';
+    this.stderr.text = '';
     return new Promise((resolve) => {
       if (!this.child || !this.isUsable) return resolve({ ...lost('the worker was not running'), neverStarted: true });
       const isWarm = this.warm.delete(request.key);
@@ -214,7 +188,7 @@ export class PluginWorkerProcess {
 
   private onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isDead = true;
-    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
+    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderr.text);
     if (this.inFlight && !this.inFlight.started) {
       this.finish(this.inFlight.id, { ...lost('the worker stopped before it began'), neverStarted: true });
     } else if (this.inFlight) {
@@ -223,7 +197,7 @@ export class PluginWorkerProcess {
         : lost(`the worker stopped (${signal ?? `exit code ${code}`})`);
       this.finish(this.inFlight.id, outcome);
     }
-    const stderr = this.stderrTail.trim() || undefined;
+    const stderr = this.stderr.text.trim() || undefined;
     this.log[stderr ? 'warn' : 'info']({ pid: this.child?.pid, code, signal, isOutOfMemory, stderr }, 'plugin worker exited');
     this.markExited();
     this.onExit(this);

@@ -1,28 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../logger.ts';
 import type { RunResult } from '../types.ts';
+import { forkIsolateWorker, OUT_OF_MEMORY, StderrTail } from './forkIsolateWorker.ts';
 import { isWorkerMessage, type WorkerMessage, type WorkerReady, type WorkerRunRequest } from './protocol.ts';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./isolateWorker.ts', import.meta.url));
-/** `--import tsx` is resolved from the working directory, so the worker starts in the project's root. */
-const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const WORKER_EXEC_ARGV = [
-  '--import',
-  'tsx',
-  // isolated-vm crashes with Node's startup snapshot.
-  '--no-node-snapshot',
-  // module.stripTypeScriptTypes warns once that it is experimental.
-  '--disable-warning=ExperimentalWarning',
-];
-const READY_TIMEOUT_MS = 30_000;
-const STDERR_TAIL_CHARS = 4_096;
-/**
- * What V8 prints when it aborts the whole process over memory: one allocation larger than the isolate's
- * heap (`new Array(1e8).fill(0)`: "is_heap_oom", SIGABRT) or larger than V8 allows at all
- * (`'x'.repeat(2 ** 27).split('')`: "invalid size error", SIGTRAP). isolated-vm cannot catch these.
- */
-const OUT_OF_MEMORY = /out of memory|heap limit|allocation failed|is_heap_oom|invalid size error/i;
 
 /** A run's result as the worker (or its death) decided it; the backend adds the duration. */
 /** How a run ended; `neverStarted` when the worker was gone before the run reached it (the caller may retry it elsewhere). */
@@ -44,7 +27,7 @@ interface RunInFlight {
  */
 export class IsolateWorkerProcess {
   private child: ChildProcess | null = null;
-  private stderrTail = '';
+  private readonly stderr = new StderrTail();
   private inFlight: RunInFlight | null = null;
   private nextRunId = 1;
   private isDead = false;
@@ -73,52 +56,36 @@ export class IsolateWorkerProcess {
 
   /** Forks the worker and resolves when it has loaded isolated-vm and prepared its first isolate. */
   start(): Promise<WorkerReady> {
-    // The worker gets no environment: no secret of the API's can be read from its memory.
-    const child = fork(WORKER_ENTRY, [], {
-      cwd: PROJECT_ROOT,
-      execArgv: WORKER_EXEC_ARGV,
-      env: {},
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // Defence in depth: code that got out of its isolate would be an unprivileged process, not root.
-      ...(this.uid !== undefined ? { uid: this.uid, gid: this.uid } : {}),
+    const { child, ready } = forkIsolateWorker({
+      entry: WORKER_ENTRY,
+      // module.stripTypeScriptTypes warns once that it is experimental.
+      execArgv: ['--disable-warning=ExperimentalWarning'],
+      uid: this.uid,
+      label: 'isolate worker',
+      isReady: (message): message is WorkerReady => isWorkerMessage(message) && message.type === 'ready',
+      onMessage: (message) => {
+        if (isWorkerMessage(message)) this.onMessage(message);
+      },
+      onClose: (code, signal) => this.onChildExit(code, signal),
+      stderr: this.stderr,
     });
     this.child = child;
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-    });
-    child.on('message', (message: unknown) => {
-      if (isWorkerMessage(message)) this.onMessage(message);
-    });
-    // 'close', not 'exit': only then has all of stderr (a V8 abort's last words) been read.
-    child.on('close', (code, signal) => this.onChildExit(code, signal));
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`isolate worker did not start within ${READY_TIMEOUT_MS} ms`));
-        this.kill();
-      }, READY_TIMEOUT_MS);
-      const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-        clearTimeout(timer);
-        reject(new Error(`isolate worker exited while starting (${signal ?? `code ${code}`}): ${this.stderrTail.trim()}`));
-      };
-      child.once('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-      child.once('exit', onEarlyExit);
-      child.on('message', (message: unknown) => {
-        if (!isWorkerMessage(message) || message.type !== 'ready') return;
-        clearTimeout(timer);
-        child.off('exit', onEarlyExit);
+    return ready.then(
+      (message) => {
         this.hasStarted = true;
-        resolve(message);
-      });
-    });
+        return message;
+      },
+      (error: unknown) => {
+        this.kill();
+        throw error;
+      },
+    );
   }
 
   /** Runs one program; `backstopMs` after sending it, a worker that has not answered is killed. */
   run(request: Omit<WorkerRunRequest, 'type' | 'id'>, backstopMs: number): Promise<WorkerRunOutcome> {
     const id = this.nextRunId++;
-    this.stderrTail = '';
+    this.stderr.text = '';
     return new Promise((resolve) => {
       if (!this.child || !this.isUsable) return resolve({ ...lostRun(null, 'the worker was not running'), neverStarted: true });
       const backstop = setTimeout(() => {
@@ -164,7 +131,7 @@ export class IsolateWorkerProcess {
 
   private onChildExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.isDead = true;
-    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderrTail);
+    const isOutOfMemory = OUT_OF_MEMORY.test(this.stderr.text);
     if (this.inFlight && !this.inFlight.started) {
       // Killed before the run reached it (an idle worker killed from outside): the program never ran.
       this.finishRun(this.inFlight.id, { ...lostRun(signal, 'the worker stopped before it began'), neverStarted: true });
@@ -175,7 +142,7 @@ export class IsolateWorkerProcess {
         : lostRun(signal, `the worker stopped (${signal ?? `exit code ${code}`})`);
       this.finishRun(this.inFlight.id, outcome);
     }
-    const stderr = this.stderrTail.trim() || undefined;
+    const stderr = this.stderr.text.trim() || undefined;
     this.log[stderr ? 'warn' : 'info']({ pid: this.child?.pid, code, signal, isOutOfMemory, stderr }, 'isolate worker exited');
     this.markExited();
     this.onExit(this);
