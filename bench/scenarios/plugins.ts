@@ -153,6 +153,11 @@ export const pluginsWordcount: Scenario = {
         started = performance.now();
         await invokeWordcount(app, user, expected);
         coldStarts.push(performance.now() - started);
+        // The runtime's own record must call it a cold start (a new isolate), or the sample measured a warm call.
+        const { data } = (await app.call('GET', `/api/plugins/${WORDCOUNT_ID}/invocations?limit=1`, { token: operator, expect: 200 })) as {
+          data: Array<{ coldStart: boolean }>;
+        };
+        if (data[0]?.coldStart !== true) throw new Error(`the first call after reinstall was not a cold start: ${JSON.stringify(data)}`);
       }
       const measured = await measureHttp(
         'REST app, plugin isolate',
