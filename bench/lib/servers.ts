@@ -4,6 +4,8 @@ import { startServer, type ChildServer } from './childServer.ts';
 
 /** The REST app in its child process, with a way to call it while setting up a scenario. */
 export interface RestAppServer extends ChildServer {
+  /** The app's own PostgreSQL database, for setup the API offers no route for (granting an operator). */
+  databaseUrl: string;
   /** Calls the API with JSON; throws unless the status is `expect`. Returns the parsed body. */
   call(method: string, path: string, options: { token?: string; body?: unknown; expect: number }): Promise<unknown>;
 }
@@ -42,6 +44,7 @@ export async function startRestApp(env: Record<string, string> = {}): Promise<Re
   const base = server.url;
   return {
     ...server,
+    databaseUrl: database.url,
     call: (method, path, options) => callJson(base, method, path, options),
     async close() {
       await server.stop();

@@ -4,6 +4,7 @@ import { collabDocument } from './collabDocument.ts';
 import { collabFanOut } from './collabFanOut.ts';
 import { conversationGet } from './conversationGet.ts';
 import { imagesOcr, imagesThumbnail } from './images.ts';
+import { pluginsMcp, pluginsWordcount } from './plugins.ts';
 import { shareView } from './shareView.ts';
 import { voiceTranscription } from './voice.ts';
 
@@ -28,4 +29,6 @@ export const scenarios: Scenario[] = [
   voiceTranscription,
   imagesOcr,
   imagesThumbnail,
+  pluginsWordcount,
+  pluginsMcp,
 ];
