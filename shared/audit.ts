@@ -15,7 +15,12 @@ export interface AuditEntry {
 
 /** Writes the entry inside the caller's transaction, so the trail and the change commit together. */
 export async function writeAudit(db: Knex | Knex.Transaction, entry: AuditEntry): Promise<void> {
-  await db('audit_log').insert({
+  await db('audit_log').insert(auditRow(entry));
+}
+
+/** The audit_log row of an entry, for a statement that writes it with something else. */
+export function auditRow(entry: AuditEntry) {
+  return {
     actor_id: entry.actorId,
     actor_type: entry.actorType ?? 'user',
     action: entry.action,
@@ -23,7 +28,7 @@ export async function writeAudit(db: Knex | Knex.Transaction, entry: AuditEntry)
     subject_id: entry.subjectId ?? null,
     ip: entry.ip ?? null,
     data: JSON.stringify(entry.data ?? {}),
-  });
+  };
 }
 
 /** `actorId` and `actorType` for whoever acted: a person, or a service account (an API key). */

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Actor } from '@shared/auth.ts';
-import { auditActor, writeAudit } from '@shared/audit.ts';
+import { auditActor } from '@shared/audit.ts';
 import { AppError, ConflictError, NotFoundError, UnavailableError } from '@shared/errors.ts';
 import { consumeOrThrow } from '@shared/rateLimit.ts';
 import type { Services } from '@shared/services.ts';
@@ -10,7 +10,7 @@ import { findConversationForActor } from '../conversations/findConversationForAc
 import { checkToolInput } from './checkToolInput.ts';
 import { createPluginHostCalls } from './pluginHostCalls.ts';
 import type { PluginInvocationResult, PluginRuntimePort } from './pluginRuntimePort.ts';
-import { findPlugin, insertInvocation, isEnabledInWorkspace, type PluginRow } from './plugins.repo.ts';
+import { findPlugin, insertInvocationWithAudit, isEnabledInWorkspace, type PluginRow } from './plugins.repo.ts';
 import { runtimeError, type InvocationErrorCode } from './runtimeErrors.ts';
 
 /** How a call ended, the runtime failing included. */
@@ -106,8 +106,9 @@ async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: Plugi
 async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, startedAt: Date, result: InvocationResult): Promise<string> {
   const outcome = result.ok ? 'ok' : result.error.code;
   const invocationId = crypto.randomUUID();
-  return db.transaction(async (trx) => {
-    await insertInvocation(trx, {
+  await insertInvocationWithAudit(
+    db,
+    {
       id: invocationId,
       plugin_id: plugin.id,
       tool: props.tool,
@@ -118,15 +119,15 @@ async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, start
       outcome,
       error_message: result.ok ? null : result.error.message.slice(0, ERROR_MESSAGE_MAX),
       cold_start: result.coldStart,
-    });
-    await writeAudit(trx, {
+    },
+    {
       ...auditActor(props.actor),
       action: 'plugin.invoked',
       subjectType: 'plugin',
       subjectId: plugin.id,
       ip: props.ip,
       data: { invocationId, tool: props.tool, version: plugin.version, outcome, conversationId: props.conversationId ?? null },
-    });
-    return invocationId;
-  });
+    },
+  );
+  return invocationId;
 }

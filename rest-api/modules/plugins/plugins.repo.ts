@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { auditRow, type AuditEntry } from '@shared/audit.ts';
 import type { PluginManifest } from '@shared/plugins/package/index.ts';
 
 export interface PluginRow {
@@ -130,16 +131,25 @@ export async function setWorkspacePluginRow(db: Knex, workspaceId: string, plugi
 }
 
 /**
- * Records a call. The plugin, the user or the conversation may have gone while it ran (an uninstall, a
- * deleted account or conversation): a missing user or conversation is recorded as null, and a call of
- * a plugin that no longer exists is not recorded (its records went with it). False in that case.
+ * Records a tool call and its audit row in ONE statement (a data-modifying CTE: both or neither, one
+ * round trip instead of a transaction's four). The call's row is skipped when the plugin is gone by
+ * now (uninstalled while it ran); its user or conversation deleted meanwhile are recorded as null. The
+ * audit row is written either way: the trail outlives what it describes.
  */
-export async function insertInvocation(db: Knex, row: Omit<InvocationRow, 'started_at'> & { started_at: Date }): Promise<boolean> {
-  const result = await db.raw<{ rowCount: number }>(
-    `insert into plugin_invocations
-       (id, plugin_id, tool, user_id, conversation_id, started_at, duration_ms, outcome, error_message, cold_start)
-     select ?, plugins.id, ?, (select id from users where id = ?), (select id from conversations where id = ?), ?, ?, ?, ?, ?
-     from plugins where plugins.id = ?`,
+export async function insertInvocationWithAudit(
+  db: Knex,
+  row: Omit<InvocationRow, 'started_at'> & { started_at: Date },
+  audit: AuditEntry,
+): Promise<void> {
+  const entry = auditRow(audit);
+  await db.raw(
+    `with recorded as (
+       insert into plugin_invocations
+         (id, plugin_id, tool, user_id, conversation_id, started_at, duration_ms, outcome, error_message, cold_start)
+       select ?, plugins.id, ?, (select id from users where id = ?), (select id from conversations where id = ?), ?, ?, ?, ?, ?
+       from plugins where plugins.id = ?
+     )
+     insert into audit_log (actor_id, actor_type, action, subject_type, subject_id, ip, data) values (?, ?, ?, ?, ?, ?, ?)`,
     [
       row.id,
       row.tool,
@@ -151,9 +161,15 @@ export async function insertInvocation(db: Knex, row: Omit<InvocationRow, 'start
       row.error_message,
       row.cold_start,
       row.plugin_id,
+      entry.actor_id,
+      entry.actor_type,
+      entry.action,
+      entry.subject_type,
+      entry.subject_id,
+      entry.ip,
+      entry.data,
     ],
   );
-  return result.rowCount > 0;
 }
 
 export function listInvocations(db: Knex, pluginId: string, limit: number): Promise<InvocationRow[]> {
