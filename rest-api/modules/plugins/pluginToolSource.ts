@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { NotFoundError } from '@shared/errors.ts';
 import type { PluginManifest } from '@shared/plugins/package/index.ts';
@@ -23,8 +24,21 @@ export function mcpToolName(pluginId: string, tool: string): string {
   return `${name.slice(0, MAX_TOOL_NAME - 9)}_${hash}`;
 }
 
+/**
+ * Converted schemas by plugin, version, install time and tool: the MCP endpoint is stateless, so every
+ * request lists the tools again, and a plugin's schemas only change when it is installed again.
+ */
+const converted = new LRUCache<string, Record<string, z.ZodType>>({ max: 1_000 });
+
 /** The tool's arguments as the MCP SDK takes them: its input schema's properties, plus where it runs. */
-function argumentsOf(tool: PluginTool): Record<string, z.ZodType> {
+function argumentsOf(plugin: ListedPluginRow, tool: PluginTool): Record<string, z.ZodType> {
+  const key = `${plugin.id}@${plugin.version}@${new Date(plugin.updated_at).getTime()}/${tool.name}`;
+  let shape = converted.get(key);
+  if (!shape) converted.set(key, (shape = convert(tool)));
+  return shape;
+}
+
+function convert(tool: PluginTool): Record<string, z.ZodType> {
   const schema = z.fromJSONSchema(tool.inputSchema);
   const shape = schema instanceof z.ZodObject ? (schema.shape as Record<string, z.ZodType>) : {};
   return {
@@ -42,7 +56,7 @@ function describe(plugin: ListedPluginRow, tool: PluginTool): McpToolDescriptor 
     name: mcpToolName(plugin.id, tool.name),
     title: `${plugin.name}: ${tool.annotations?.title ?? tool.name}`,
     description: `${tool.description} (plugin ${plugin.id} ${plugin.version})`,
-    inputSchema: argumentsOf(tool),
+    inputSchema: argumentsOf(plugin, tool),
     annotations: { readOnlyHint, destructiveHint, idempotentHint, openWorldHint },
   };
 }
