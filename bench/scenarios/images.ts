@@ -6,41 +6,12 @@ import sharp from 'sharp';
 import { createWorker, OEM } from 'tesseract.js';
 import { ENGLISH_LANG_PATH } from '@shared/vision/ocr/OcrPool.ts';
 import { PHOTO_WITH_PERSON, textImage } from '../../test/images.ts';
-import { summarize } from '../lib/latency.ts';
+import { repeat } from '../lib/repeat.ts';
 import { signUp, withRestApp, type RestAppServer } from '../lib/servers.ts';
-import type { LoadSettings, Measurement, Scenario } from '../lib/types.ts';
+import type { Measurement, Scenario } from '../lib/types.ts';
 
 /** Every request of a run is one analysis: the per-user limit must not refuse any. */
 const IMAGES_BENCH_ENV = { RATE_LIMIT_MEDIA_PER_USER: '100000000' };
-
-/** Runs `once` again and again, one at a time, for the warm-up and then the measured seconds; the measured latencies. */
-async function repeat(label: string, load: LoadSettings, once: () => Promise<void>, prepare: () => Promise<void> = async () => undefined) {
-  const runFor = async (seconds: number) => {
-    const latencies: number[] = [];
-    const until = performance.now() + seconds * 1_000;
-    while (performance.now() < until) {
-      await prepare();
-      const started = performance.now();
-      await once();
-      latencies.push(performance.now() - started);
-    }
-    return latencies;
-  };
-  await runFor(load.warmupSeconds);
-  const latencies = await runFor(load.durationSeconds);
-  const measurement: Measurement = {
-    label,
-    requestsPerSecond: latencies.length / load.durationSeconds,
-    latencyMs: summarize(latencies),
-    requests: latencies.length,
-    non2xx: 0,
-    errors: 0,
-    timeouts: 0,
-    durationSeconds: load.durationSeconds,
-    connections: 1,
-  };
-  return measurement;
-}
 
 /** POSTs an image (a Blob made before the clock starts) to /api/image/analyze and checks it was analysed (not cached) in the request. */
 async function analyze(app: RestAppServer, token: string, image: Blob, features: string): Promise<void> {

@@ -13,7 +13,8 @@ import { countText, type TextCounts } from '../../plugins/wordcount/src/countTex
 import { summarize } from '../lib/latency.ts';
 import { measureHttp } from '../lib/measureHttp.ts';
 import { bearer, signUp, withRestApp, type RestAppServer } from '../lib/servers.ts';
-import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
+import { repeat } from '../lib/repeat.ts';
+import type { Measurement, Scenario, TargetCheck } from '../lib/types.ts';
 
 const WORDCOUNT_ID = 'com.twinmcp.wordcount';
 const WORDCOUNT_TOOL = 'count_words';
@@ -35,33 +36,6 @@ const TEXT = Array.from(
     `Paragraph ${i + 1}: the team met on Friday to review the quarterly budget, the roadmap and the hiring plan; ` +
     "everyone agreed we'd ship the editor's new toolbar before the end of the month.",
 ).join('\n');
-
-/** Runs `once` again and again, one at a time, for the warm-up and then the measured seconds; the measured latencies. */
-async function repeat(label: string, load: LoadSettings, once: () => Promise<unknown>): Promise<Measurement> {
-  const runFor = async (seconds: number) => {
-    const latencies: number[] = [];
-    const until = performance.now() + seconds * 1_000;
-    while (performance.now() < until) {
-      const started = performance.now();
-      await once();
-      latencies.push(performance.now() - started);
-    }
-    return latencies;
-  };
-  await runFor(load.warmupSeconds);
-  const latencies = await runFor(load.durationSeconds);
-  return {
-    label,
-    requestsPerSecond: latencies.length / load.durationSeconds,
-    latencyMs: summarize(latencies),
-    requests: latencies.length,
-    non2xx: 0,
-    errors: 0,
-    timeouts: 0,
-    durationSeconds: load.durationSeconds,
-    connections: 1,
-  };
-}
 
 /** The REST app with the shipped packages built (signed with the development key), an operator's and a user's tokens. */
 interface PluginsApp {
