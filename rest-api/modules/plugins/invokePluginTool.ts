@@ -10,7 +10,15 @@ import { findConversationForActor } from '../conversations/findConversationForAc
 import { checkToolInput } from './checkToolInput.ts';
 import { createPluginHostCalls } from './pluginHostCalls.ts';
 import type { PluginInvocationResult, PluginRuntimePort } from './pluginRuntimePort.ts';
-import { findPlugin, insertInvocationWithAudit, isEnabledInWorkspace, type PluginRow } from './plugins.repo.ts';
+import { LoadingCache } from '@shared/loadingCache.ts';
+import {
+  findListedPlugin,
+  findPlugin,
+  findPluginSource,
+  insertInvocationWithAudit,
+  isEnabledInWorkspace,
+  type ListedPluginRow,
+} from './plugins.repo.ts';
 import { runtimeError, type InvocationErrorCode } from './runtimeErrors.ts';
 
 /** How a call ended, the runtime failing included. */
@@ -66,7 +74,7 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
   const startedAt = new Date();
   const { config } = deps.services;
   const invocation = {
-    plugin: { id: plugin.id, version: plugin.version, source: plugin.source, permissions },
+    plugin: { id: plugin.id, version: plugin.version, source: await sourceOf(db, plugin), permissions },
     tool: tool.name,
     input: props.input,
     conversationId: props.conversationId ?? null,
@@ -90,8 +98,8 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
 }
 
 /** The plugin, if this caller may use it here, with the permissions it holds (asked for and granted). */
-async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: PluginRow; permissions: string[] }> {
-  const plugin = await findPlugin(db, props.pluginId);
+async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: ListedPluginRow; permissions: string[] }> {
+  const plugin = await findListedPlugin(db, props.pluginId);
   if (!plugin) throw new NotFoundError('Plugin not found');
   const conversation = props.conversationId ? await findConversationForActor(db, props.actor, props.conversationId, 'read') : undefined;
   if (!plugin.enabled) throw new ConflictError('The plugin is disabled', 'plugin_disabled');
@@ -103,7 +111,13 @@ async function findUsablePlugin(db: Knex, props: Props): Promise<{ plugin: Plugi
   return { plugin, permissions: plugin.permissions.filter((permission) => plugin.granted_permissions.includes(permission)) };
 }
 
-async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, startedAt: Date, result: InvocationResult): Promise<string> {
+async function recordInvocation(
+  db: Knex,
+  props: Props,
+  plugin: ListedPluginRow,
+  startedAt: Date,
+  result: InvocationResult,
+): Promise<string> {
   const outcome = result.ok ? 'ok' : result.error.code;
   const invocationId = crypto.randomUUID();
   await insertInvocationWithAudit(
@@ -130,4 +144,29 @@ async function recordInvocation(db: Knex, props: Props, plugin: PluginRow, start
     },
   );
   return invocationId;
+}
+
+/**
+ * Entry modules by plugin and install time: an installed version's source never changes (installing again
+ * changes `updated_at`, hence the key), so each API process reads it once rather than on every call —
+ * the formatter's is over a megabyte.
+ */
+const sources = new LoadingCache<string, { source: string }>({
+  max: 200,
+  ttlMs: 60 * 60_000,
+  sizeOf: (entry) => entry.source.length,
+  maxBytes: 64 * 1024 * 1024,
+});
+
+async function sourceOf(db: Knex, plugin: ListedPluginRow): Promise<string> {
+  const installedAt = new Date(plugin.updated_at);
+  const cached = await sources.get(`${plugin.id}@${installedAt.getTime()}`, async () => {
+    const source = await findPluginSource(db, plugin.id, installedAt);
+    return source === undefined ? undefined : { source };
+  });
+  // Installed again between the checks and now: the new version's source, read whole.
+  if (cached) return cached.source;
+  const current = await findPlugin(db, plugin.id);
+  if (!current) throw new NotFoundError('Plugin not found');
+  return current.source;
 }

@@ -55,6 +55,22 @@ const LISTED: string[] = [
 
 export type ListedPluginRow = Omit<PluginRow, 'source'>;
 
+/** The plugin without its entry module's source (which can be megabytes): what every check needs. */
+export function findListedPlugin(db: Knex, id: string): Promise<ListedPluginRow | undefined> {
+  return db('plugins').select(LISTED).where({ id }).first() as Promise<ListedPluginRow | undefined>;
+}
+
+/** The entry module's source of the plugin as installed at `updatedAt`; undefined when it was installed again since. */
+export async function findPluginSource(db: Knex, id: string, updatedAt: Date): Promise<string | undefined> {
+  // updated_at holds microseconds, a Date milliseconds (rounded or cut): equal within a millisecond.
+  const row = (await db('plugins')
+    .select('source')
+    .where({ id })
+    .whereRaw('abs(extract(epoch from updated_at) * 1000 - ?) < 1', [updatedAt.getTime()])
+    .first()) as { source: string } | undefined;
+  return row?.source;
+}
+
 export function findPlugin(db: Knex, id: string, options: { forUpdate?: boolean } = {}): Promise<PluginRow | undefined> {
   const query = db<PluginRow>('plugins').where({ id }).first();
   if (options.forUpdate) query.forUpdate();
