@@ -1,9 +1,9 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express from 'express';
 import { z } from 'zod';
+import { listenOnLoopback } from './listenOnLoopback.ts';
 
 export interface McpStandIn {
   /** The MCP endpoint. */
@@ -57,16 +57,6 @@ export async function startMcpStandIn(): Promise<McpStandIn> {
     await transport.handleRequest(req, res, req.body);
   });
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/mcp`,
-    redirectUrl: `http://127.0.0.1:${port}/redirect`,
-    authorizations,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { origin, close } = await listenOnLoopback(server);
+  return { url: `${origin}/mcp`, redirectUrl: `${origin}/redirect`, authorizations, close };
 }

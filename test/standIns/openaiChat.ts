@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listenOnLoopback.ts';
 
 /** A text chat completion request as the stand-in received it. */
 export interface ReceivedChat {
@@ -23,7 +23,6 @@ export interface OpenAIChatStandIn {
  * messages whose content is a string, checks the bearer key, and answers `Echo: <last user message>`.
  */
 export async function startOpenAIChat(): Promise<OpenAIChatStandIn> {
-  const sockets = new Set<Socket>();
   const standIn: OpenAIChatStandIn = { baseURL: '', apiKey: 'sk-test-chat-0123456789', received: [], close: async () => undefined };
   const server = http.createServer((req, res) => void answer(req, res));
   async function answer(req: http.IncomingMessage, res: http.ServerResponse) {
@@ -54,15 +53,8 @@ export async function startOpenAIChat(): Promise<OpenAIChatStandIn> {
       usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
     });
   }
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIn.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  standIn.close = async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const listening = await listenOnLoopback(server);
+  standIn.baseURL = `${listening.origin}/v1`;
+  standIn.close = listening.close;
   return standIn;
 }

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listenOnLoopback.ts';
 
 /** How the stand-in answers: a description, a 500, or never. */
 export type OpenAIVisionMode = 'ok' | '500' | 'hang';
@@ -32,7 +32,6 @@ export interface OpenAIVisionStandIn {
  * checks the bearer key, and answers a JSON-mode completion — or 500, or nothing at all.
  */
 export async function startOpenAIVision(options: { mode?: OpenAIVisionMode; description?: string } = {}): Promise<OpenAIVisionStandIn> {
-  const sockets = new Set<Socket>();
   const standIn: OpenAIVisionStandIn = {
     baseURL: '',
     apiKey: 'sk-test-vision-0123456789',
@@ -77,15 +76,8 @@ export async function startOpenAIVision(options: { mode?: OpenAIVisionMode; desc
       usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
     });
   }
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIn.baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
-  standIn.close = async () => {
-    for (const socket of sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  };
+  const listening = await listenOnLoopback(server);
+  standIn.baseURL = `${listening.origin}/v1`;
+  standIn.close = listening.close;
   return standIn;
 }

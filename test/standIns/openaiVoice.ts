@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './listenOnLoopback.ts';
 import { pcmToWav } from '@shared/voice/wav.ts';
 
 /** How the stand-in answers: as OpenAI does, with a 500, or never. */
@@ -69,12 +69,11 @@ export async function startOpenAIVoiceStandIn(): Promise<OpenAIVoiceStandIn> {
       res.end(JSON.stringify({ error: { message: 'not found' } }));
     })();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  standIn.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const listening = await listenOnLoopback(server);
+  standIn.baseUrl = `${listening.origin}/v1`;
   standIn.close = async () => {
     for (const res of hanging) res.destroy();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await listening.close();
   };
   return standIn;
 }
