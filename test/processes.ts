@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -126,5 +127,36 @@ export async function spawnCollabNode(
   } catch (error) {
     await node.kill();
     throw error;
+  }
+}
+
+/**
+ * Pids of the live (not zombie) children of `parentPid` whose command line names `script`, read from
+ * /proc: worker pools have no test-only accessor for their processes.
+ */
+export function childPidsRunning(script: string, parentPid = process.pid): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // After the parenthesised command (which may hold spaces): the state, then the parent's pid.
+      const [state, parent] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(parent) === parentPid && state !== 'Z' && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(script)) {
+        pids.push(Number(entry));
+      }
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return pids;
+}
+
+/** Polls `condition` until it holds or `timeoutMs` passes (then fails saying `what`). */
+export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -1,5 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { expect } from '@jest/globals';
+import { childPidsRunning } from '../../../test/processes.ts';
+
+export { waitUntil } from '../../../test/processes.ts';
 import { createLogger } from '../../logger.ts';
 import type { PluginRuntime } from './PluginRuntime.ts';
 import type { CapabilityName, InvokeLimits, InvokeResult, PluginHostCalls, RuntimePlugin } from './types.ts';
@@ -71,31 +73,8 @@ export function expectFailure(result: InvokeResult, code: string, message?: RegE
   if (message && !result.ok) expect(result.error.message).toMatch(message);
 }
 
-/** Pids of the plugin workers of this process, read from /proc: the runtime has no test-only accessor. */
-export function pluginWorkerPids(parentPid = process.pid): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const isWorker = readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('pluginWorker.ts');
-      if (isWorker && Number(fields[1]) === parentPid && fields[0] !== 'Z') pids.push(Number(entry));
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return pids;
-}
-
-/** Polls `condition` until it holds or `timeoutMs` passes (then fails saying `what`). */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Pids of the plugin workers of `parentPid` (this process by default). */
+export const pluginWorkerPids = (parentPid = process.pid): number[] => childPidsRunning('pluginWorker.ts', parentPid);
 
 /** A promise with its resolve function, for host calls a test answers (or never answers) itself. */
 export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
