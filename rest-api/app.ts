@@ -4,6 +4,7 @@ import type { Services } from '@shared/services.ts';
 import { createHttpDurationHistogram, createMetricsRegistry } from '@shared/metrics.ts';
 import './http/types.ts';
 import { ApiRouter } from './http/apiRouter.ts';
+import { startIdempotencySweep } from './http/idempotency/startIdempotencySweep.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { createAuthenticate } from './middleware/authenticate.ts';
 import { createRequireOperator } from './middleware/requireOperator.ts';
@@ -62,7 +63,9 @@ export function createApp(services: Services, options: AppOptions = {}): express
   const api = new ApiRouter(createAuthenticate(services.accessTokens, serviceAccountKeys), {
     checkResponses: services.config.NODE_ENV === 'test',
     requireOperator: createRequireOperator(services),
+    idempotency: { db: services.db, log: services.log.child({ module: 'idempotency' }) },
   });
+  startIdempotencySweep(services);
   healthRoutes(api, services, metrics);
   authRoutes(api, services);
   conversationRoutes(api, services);

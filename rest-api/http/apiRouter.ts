@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import type { UserOrService } from '@shared/access/index.ts';
 import type { Actor } from '@shared/auth.ts';
+import type { Db } from '@shared/db.ts';
 import { ForbiddenError } from '@shared/errors.ts';
+import type { Logger } from '@shared/logger.ts';
 import { validate } from '../middleware/validate.ts';
 import { checkResponses } from './checkResponses.ts';
+import { honourIdempotencyKey, IDEMPOTENCY_HEADER } from './idempotency/honourIdempotencyKey.ts';
 import { ErrorResponseSchema } from './schemas.ts';
 import { createUploadMiddleware } from './upload/createUploadMiddleware.ts';
 import type { UploadSpec } from './upload/UploadSpec.ts';
@@ -63,6 +66,26 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   429: 'Too many attempts; see Retry-After',
 };
 
+/** What an authenticated POST route answers besides its own errors, because it honours Idempotency-Key. */
+const IDEMPOTENT_ERROR_DESCRIPTIONS: Record<number, string> = {
+  409: 'Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After)',
+  422: '`idempotency_key_reused`: this Idempotency-Key was used for a different request',
+};
+
+const IdempotencyHeadersSchema = z.object({
+  [IDEMPOTENCY_HEADER]: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .meta({
+      description:
+        'Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, ' +
+        'to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed ' +
+        'request keeps nothing. Use a new key (a UUID) per action.',
+    }),
+});
+
 /** Where an upload route's errors mean something else than a JSON route's. */
 const UPLOAD_ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'No file, a malformed multipart body, or parts beside the file',
@@ -98,6 +121,8 @@ export class ApiRouter {
       checkResponses?: boolean;
       /** Runs after authenticate on `auth: 'operator'` routes; without one, such routes refuse everyone. */
       requireOperator?: () => RequestHandler;
+      /** Where authenticated POST routes keep Idempotency-Key answers; without it the header is ignored. */
+      idempotency?: { db: Db; log: Logger };
     } = {},
   ) {
     this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -122,13 +147,21 @@ export class ApiRouter {
     if (needsAuth === 'operator') chain.push((this.options.requireOperator ?? refuseEveryone)());
     if (spec.request) chain.push(validate(spec.request));
     chain.push(...(spec.before ?? []));
+    // After the rate limits and before any upload is read: a repeat costs one lookup, not a second upload.
+    const isIdempotent = this.honoursIdempotencyKey(spec, needsAuth);
+    if (isIdempotent) chain.push(honourIdempotencyKey({ ...this.options.idempotency!, isUpload: Boolean(spec.upload) }));
     if (spec.upload) {
       chain.push(createUploadMiddleware(spec.upload));
       this.uploadRoutes.push({ method: spec.method.toUpperCase(), path: pathPattern(spec.path) });
     }
     chain.push(handler as unknown as RequestHandler);
     this.router[spec.method](spec.path, ...chain);
-    this.registry.registerPath(this.describe(spec, needsAuth, apiKeys));
+    this.registry.registerPath(this.describe(spec, needsAuth, apiKeys, isIdempotent));
+  }
+
+  /** Every POST a caller makes with credentials: the requests that change something and that a client retries. */
+  private honoursIdempotencyKey(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator'): boolean {
+    return spec.method === 'post' && Boolean(needsAuth) && this.options.idempotency !== undefined;
   }
 
   /** Whether the request is for a route that takes a multipart upload: the only bodies besides JSON let in. */
@@ -136,7 +169,7 @@ export class ApiRouter {
     return this.uploadRoutes.some((route) => route.method === req.method && route.path.test(req.path));
   }
 
-  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator', apiKeys: boolean): RouteConfig {
+  private describe(spec: RouteSpec<RequestSchema>, needsAuth: boolean | 'operator', apiKeys: boolean, isIdempotent: boolean): RouteConfig {
     const shape = spec.request?.shape ?? {};
     // Every authenticated route refuses a key it does not take with 403, so each documents a 403.
     const refusesKeys = Boolean(needsAuth) && !apiKeys;
@@ -148,7 +181,12 @@ export class ApiRouter {
     ]);
     if (shape.body || spec.upload) errorStatuses.add(413).add(415);
     if (spec.upload) errorStatuses.add(400);
-    const descriptions: Record<number, string> = { ...ERROR_DESCRIPTIONS, ...(spec.upload ? UPLOAD_ERROR_DESCRIPTIONS : {}) };
+    if (isIdempotent) errorStatuses.add(400).add(409).add(422);
+    const descriptions: Record<number, string> = {
+      ...ERROR_DESCRIPTIONS,
+      ...(spec.upload ? UPLOAD_ERROR_DESCRIPTIONS : {}),
+      ...(isIdempotent ? IDEMPOTENT_ERROR_DESCRIPTIONS : {}),
+    };
     if (refusesKeys && needsAuth !== 'operator') descriptions[403] = PEOPLE_ONLY_403;
     const responses: RouteConfig['responses'] = {};
     for (const [status, response] of Object.entries(spec.responses)) {
@@ -176,6 +214,7 @@ export class ApiRouter {
         ...(spec.upload ? { body: describeUpload(spec.upload) } : {}),
         ...(shape.params ? { params: shape.params } : {}),
         ...(shape.query ? { query: shape.query } : {}),
+        ...(isIdempotent ? { headers: IdempotencyHeadersSchema } : {}),
       },
       responses,
     };

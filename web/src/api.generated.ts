@@ -490,7 +490,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -503,6 +506,15 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Missing, expired or invalid credentials */
                 401: {
                     headers: {
@@ -514,6 +526,24 @@ export interface paths {
                 };
                 /** @description Not allowed; also a service account’s API key, which this route does not take */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -675,7 +705,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -739,6 +772,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -750,6 +792,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1057,7 +1108,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description A UUID; any case is accepted and the canonical lower-case form is used */
                     id: string;
@@ -1126,7 +1180,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -1146,6 +1200,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1456,7 +1519,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -1506,6 +1572,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -1517,6 +1592,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2030,7 +2114,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description A UUID; any case is accepted and the canonical lower-case form is used */
                     id: string;
@@ -2096,7 +2183,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2116,6 +2203,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2144,7 +2240,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2204,7 +2303,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2224,6 +2323,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2321,7 +2429,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description A UUID; any case is accepted and the canonical lower-case form is used */
                     id: string;
@@ -2392,7 +2503,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -2412,6 +2523,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2449,7 +2569,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description A UUID; any case is accepted and the canonical lower-case form is used */
                     id: string;
@@ -2500,6 +2623,24 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2680,7 +2821,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2749,6 +2893,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -2760,6 +2913,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3036,7 +3198,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     /** @description A UUID; any case is accepted and the canonical lower-case form is used */
                     id: string;
@@ -3102,6 +3267,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description The file is over the size limit; nothing is kept */
                 413: {
                     headers: {
@@ -3113,6 +3287,15 @@ export interface paths {
                 };
                 /** @description The file’s bytes are of a type this route does not accept */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3297,7 +3480,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3373,6 +3559,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -3384,6 +3579,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3643,7 +3847,10 @@ export interface paths {
                     /** @description With `conversationId`: post the transcript as a message with the audio attached */
                     post?: "true" | "false";
                 };
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3717,6 +3924,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description The file is over the size limit; nothing is kept */
                 413: {
                     headers: {
@@ -3728,6 +3944,15 @@ export interface paths {
                 };
                 /** @description The file’s bytes are of a type this route does not accept */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3851,7 +4076,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -3907,6 +4135,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -3918,6 +4155,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4025,7 +4271,10 @@ export interface paths {
                     /** @description Comma-separated, from metadata, thumbnail, text, objects, description; default all */
                     features?: string;
                 };
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4099,6 +4348,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description The file is over the size limit; nothing is kept */
                 413: {
                     headers: {
@@ -4110,6 +4368,15 @@ export interface paths {
                 };
                 /** @description The file’s bytes are of a type this route does not accept */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4353,7 +4620,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4417,6 +4687,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description Body over the size limit */
                 413: {
                     headers: {
@@ -4428,6 +4707,15 @@ export interface paths {
                 };
                 /** @description Body is not JSON */
                 415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4599,7 +4887,10 @@ export interface paths {
                     /** @description Install a version lower than or equal to the installed one (a downgrade or a reinstall); 409 otherwise */
                     force?: "true" | "false";
                 };
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -4664,7 +4955,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -4691,7 +4982,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Error */
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
                 422: {
                     headers: {
                         [name: string]: unknown;
@@ -4898,7 +5189,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -4946,6 +5240,24 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5046,7 +5358,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
                 path: {
                     id: string;
                     tool: string;
@@ -5127,7 +5442,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Conflicts with existing state */
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
                 409: {
                     headers: {
                         [name: string]: unknown;
@@ -5154,7 +5469,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description Error */
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
                 422: {
                     headers: {
                         [name: string]: unknown;
