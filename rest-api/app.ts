@@ -5,6 +5,7 @@ import { createHttpDurationHistogram, createMetricsRegistry } from '@shared/metr
 import './http/types.ts';
 import { ApiRouter } from './http/apiRouter.ts';
 import { startIdempotencySweep } from './http/idempotency/startIdempotencySweep.ts';
+import { deviceRoutes } from './modules/devices/devices.routes.ts';
 import { buildOpenApiDocument } from './http/openapi.ts';
 import { createAuthenticate } from './middleware/authenticate.ts';
 import { createRequireOperator } from './middleware/requireOperator.ts';
@@ -78,6 +79,7 @@ export function createApp(services: Services, options: AppOptions = {}): express
   voiceRoutes(api, services, metrics, limitMedia);
   imageRoutes(api, services, metrics, limitMedia);
   serviceAccountRoutes(api, services, serviceAccountKeys);
+  deviceRoutes(api, services);
   const pluginTools = pluginRoutes(api, services, options.plugins);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);

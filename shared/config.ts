@@ -16,6 +16,17 @@ const url = (protocols: string[]) =>
     protocol: new RegExp(`^(${protocols.join('|')})$`),
     error: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
   });
+/** Hosts, lower-cased, as `host` or `host:port` entries separated by commas (IPv6 in brackets). */
+const hostList = z
+  .string()
+  .default('')
+  .transform((list) =>
+    list
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
+  )
+  .pipe(z.array(z.string().regex(/^[\w.-]+(:\d+)?$|^\[[0-9a-f:.]+\](:\d+)?$/, 'must be host or host:port entries separated by commas')));
 
 /**
  * Every environment variable the product reads. The README's configuration table mirrors this schema;
@@ -238,18 +249,7 @@ const ConfigSchema = z
     /** Install plugin packages that are unsigned or signed by an untrusted key (never modified ones); warns at startup. Default false. */
     PLUGIN_ALLOW_UNSIGNED: flag.default(false),
     /** Hosts (host or host:port, comma-separated) operators may register remote MCP servers on. Default none. */
-    PLUGIN_REMOTE_HOSTS: z
-      .string()
-      .default('')
-      .transform((list) =>
-        list
-          .split(',')
-          .map((host) => host.trim().toLowerCase())
-          .filter((host) => host !== ''),
-      )
-      .pipe(
-        z.array(z.string().regex(/^[\w.-]+(:\d+)?$|^\[[0-9a-f:.]+\](:\d+)?$/, 'must be host or host:port entries separated by commas')),
-      ),
+    PLUGIN_REMOTE_HOSTS: hostList,
     /** Plugin worker processes, each running one isolate at a time. Default 1. */
     PLUGIN_WORKERS: integer(1, 64, 'an integer from 1 to 64').default(1),
     /** Wall time one plugin tool call may take, in ms. Default 5000. */
@@ -266,6 +266,20 @@ const ConfigSchema = z
     PLUGIN_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
     /** Tool calls one user may make to one plugin per minute. Default 60. */
     RATE_LIMIT_PLUGIN_PER_USER: positiveInt.default(60),
+    /**
+     * VAPID key pair (base64url, as `npx web-push generate-vapid-keys` prints) that signs Web Push
+     * requests. Unset: a pair is generated once and kept in the database, so every node signs alike.
+     */
+    VAPID_PUBLIC_KEY: z.string().regex(/^[\w-]{80,100}$/, 'must be a base64url P-256 public key').optional(),
+    /** The private half of VAPID_PUBLIC_KEY (base64url); set both or neither. */
+    VAPID_PRIVATE_KEY: z.string().regex(/^[\w-]{40,50}$/, 'must be a base64url P-256 private key').optional(),
+    /** Who push services may contact about this deployment's pushes (`mailto:` or `https:`). Default mailto: of EMAIL_FROM's address. */
+    VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL').optional(),
+    /**
+     * Hosts on private addresses (host or host:port, comma-separated) that push subscriptions may still
+     * point at — a push service inside your own network. Default none: pushes go to public addresses only.
+     */
+    PUSH_PRIVATE_HOSTS: hostList,
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
@@ -286,6 +300,10 @@ const ConfigSchema = z
     if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
+      const missing = env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other half of the VAPID key pair' });
+    }
     if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
       const [missing, set] = env.S3_ACCESS_KEY_ID
         ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']
@@ -299,7 +317,7 @@ const ConfigSchema = z
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** Variables whose values never appear in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY']);
+const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY', 'VAPID_PRIVATE_KEY']);
 
 /** Thrown by parseConfig; `lines` holds one human-readable line per bad variable. */
 export class ConfigError extends Error {

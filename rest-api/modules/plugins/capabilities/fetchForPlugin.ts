@@ -1,9 +1,9 @@
-import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { CapabilityError, objectArgument, stringArgument } from './CapabilityError.ts';
-import { embeddedIPv4, isPrivateAddress, METADATA_ADDRESS } from './isPrivateAddress.ts';
+import { embeddedIPv4, METADATA_ADDRESS } from '@shared/net/isPrivateAddress.ts';
+import { publicOnlyLookup } from '@shared/net/publicOnlyLookup.ts';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
 /** Headers the host sets itself, or that would let a plugin smuggle a hop-by-hop instruction. */
@@ -44,23 +44,8 @@ function grantsOf(permissions: readonly string[]): Array<{ host: string; port?: 
     });
 }
 
-/**
- * Resolves a host name the way the connection will use it, and refuses the connection when any
- * address is loopback, private or link-local. It runs at connect time as the socket's `lookup`, so the
- * address checked is the address connected to: a name that resolves to a public address when checked
- * and to 127.0.0.1 when used (DNS rebinding) cannot get through.
- */
-const checkedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-    if (error) return callback(error, '', 0);
-    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
-    if (refused || addresses.length === 0) {
-      return callback(forbidden(`${hostname} resolves to an address plugins may not reach`), '', 0);
-    }
-    if (options.all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, addresses);
-    callback(null, addresses[0]!.address, addresses[0]!.family);
-  });
-};
+/** Names that resolve to a private address are refused at connect time (see publicOnlyLookup): no DNS rebinding. */
+const checkedLookup = publicOnlyLookup((hostname) => forbidden(`${hostname} resolves to an address plugins may not reach`));
 
 /** Checks the URL against the plugin's `http:` grants; returns the URL and whether its host is a granted IP literal. */
 function checkTarget(rawUrl: string, permissions: readonly string[]): URL {
