@@ -51,7 +51,7 @@ export function toolForm(inputSchema: Record<string, unknown>, draft: string): T
     if (kind === 'boolean') {
       const box = h('input', { ...common, type: 'checkbox', required: false, checked: schema.default === true });
       readers.push((input) => void (input[name] = box.checked));
-      return h('label', { class: 'tool-field checkbox', for: id }, h('span', {}, box, ` ${label}`), hint);
+      return h('div', { class: 'tool-field checkbox' }, h('label', { for: id }, box, ` ${label}`), hint);
     }
     let control: HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement;
     if (kind === 'enum') {
@@ -60,7 +60,7 @@ export function toolForm(inputSchema: Record<string, unknown>, draft: string): T
       if (schema.default !== undefined) control.value = JSON.stringify(schema.default);
     } else if (kind === 'number' || kind === 'integer') {
       control = h('input', { ...common, type: 'number', step: kind === 'integer' ? '1' : 'any', min: schema.minimum, max: schema.maximum });
-    } else if (kind === 'string' && !(name === prefilled || (schema.maxLength ?? Infinity) > LONG_STRING)) {
+    } else if (kind === 'string' && !(name === prefilled || (schema.maxLength ?? 0) > LONG_STRING)) {
       control = h('input', { ...common, type: 'text', maxLength: schema.maxLength });
     } else {
       control = h('textarea', { ...common, rows: 4, maxLength: kind === 'string' ? schema.maxLength : undefined });
@@ -70,10 +70,11 @@ export function toolForm(inputSchema: Record<string, unknown>, draft: string): T
     else if (schema.default !== undefined && kind !== 'enum')
       control.value = typeof schema.default === 'string' && kind === 'string' ? schema.default : JSON.stringify(schema.default);
     readers.push((input) => readInto(input, name, label, kind, control.value));
+    // The hint stays out of the label: it is the field's description (aria-describedby), not its name.
     return h(
-      'label',
-      { class: 'tool-field', for: id },
-      h('span', {}, label, isRequired && h('span', { class: 'required', title: 'Required' }, ' *')),
+      'div',
+      { class: 'tool-field' },
+      h('label', { for: id }, label, isRequired && h('span', { class: 'required', 'aria-hidden': 'true', title: 'Required' }, ' *')),
       control,
       hint,
     );
