@@ -144,6 +144,8 @@ describe('web client: the "/" tool menu', () => {
 
     for (const page of [ada, bob]) await toolMessage(page, '"words": 5').waitFor();
     expect(await toolMessage(bob, '"words": 5').locator('.meta strong').textContent()).toBe('Ada');
+    // The output is shown as a block to read, with nothing to run.
+    expect(await toolMessage(bob, '"words": 5').getByRole('button', { name: 'Run' }).count()).toBe(0);
     expect(await ada.locator('.tool-menu').isHidden()).toBe(true);
     await draftFocused(ada);
     await screenshot(bob, 'tool-menu-result-phone');

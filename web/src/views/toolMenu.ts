@@ -135,7 +135,8 @@ export function toolMenu(options: ToolMenuOptions): ToolMenu {
             onclick: () => choose(available),
           },
           h('span', { class: 'tool-title' }, titleOf(available)),
-          h('span', { class: 'tool-plugin' }, available.pluginName),
+          // The plugin's name, unless the title already says it (the word count's tool is "Word count").
+          h('span', { class: 'tool-plugin' }, available.pluginName === titleOf(available) ? available.tool.name : available.pluginName),
           available.tool.annotations.destructiveHint && h('span', { class: 'badge danger' }, 'asks first'),
           h('span', { class: 'tool-description' }, available.tool.description),
         ),
@@ -144,6 +145,7 @@ export function toolMenu(options: ToolMenuOptions): ToolMenu {
     if (shown.length > 0) filter.setAttribute('aria-activedescendant', `${id}-option-${active}`);
     else filter.removeAttribute('aria-activedescendant');
     list.querySelector('[aria-selected="true"]')?.scrollIntoView({ block: 'nearest' });
+    listStatus.hidden = !isLoading && loadError === null && shown.length > 0;
     listStatus.textContent = isLoading
       ? 'Loading tools…'
       : loadError !== null
