@@ -69,6 +69,7 @@ export function toolMenu(options: ToolMenuOptions): ToolMenu {
       type: 'button',
       class: 'tool-button',
       'aria-haspopup': 'listbox',
+      'aria-expanded': 'false',
       'aria-label': 'Run a tool',
       title: 'Run a tool (or type / on an empty line of the draft)',
     },
