@@ -22,7 +22,7 @@ describe('web client: the "/" tool menu', () => {
   let stack: Stack;
   let operator: TestUser;
   let outDir: string;
-  /** A plugin with a destructive tool (`wipe`) and one that always fails (`jam`). */
+  /** A plugin with a destructive tool (`wipe`), one that always fails (`jam`) and one that answers its input (`label`). */
   let notesPlugin: string;
   const fixtures = new PluginFixtures();
 
@@ -62,22 +62,44 @@ describe('web client: the "/" tool menu', () => {
           annotations: { title: 'Wipe notes', destructiveHint: true },
         },
         { name: 'jam', description: 'Always fails', inputSchema: { type: 'object' } },
+        {
+          name: 'label',
+          description: 'Labels a note',
+          inputSchema: {
+            type: 'object',
+            properties: {
+              title: { type: 'string', title: 'Title', maxLength: 80 },
+              count: { type: 'integer', title: 'Copies' },
+              urgent: { type: 'boolean', title: 'Urgent' },
+              color: { type: 'string', title: 'Colour', enum: ['red', 'green'] },
+            },
+            required: ['title'],
+            additionalProperties: false,
+          },
+        },
       ],
     });
+    return packTools(manifest, {
+      wipe: "async () => 'Wiped 3 notes'",
+      jam: "async () => { throw new Error('the printer jammed'); }",
+      label: 'async (input) => input',
+    });
+  }
+
+  /** A package of `manifest` whose tools are these function sources. */
+  async function packTools(manifest: Record<string, unknown>, tools: Record<string, string>): Promise<Buffer> {
+    const entries = Object.entries(tools).map(([name, source]) => `${name}: ${source}`);
     const dir = await fixtures.pluginDir({
       manifest,
-      files: {
-        'dist/index.js':
-          "export default { tools: { wipe: async () => 'Wiped 3 notes', jam: async () => { throw new Error('the printer jammed'); } } };\n",
-      },
+      files: { 'dist/index.js': `export default { tools: { ${entries.join(', ')} } };\n` },
     });
     return packPlugin(dir);
   }
 
-  /** A workspace room with both plugins turned on, as its admin does. */
-  async function roomWithTools(people: Parameters<typeof peopleInRoom>[1], title: string) {
+  /** A workspace room with these plugins (the word count and the notes unless said) turned on, as its admin does. */
+  async function roomWithTools(people: Parameters<typeof peopleInRoom>[1], title: string, plugins = [WORD_COUNT, notesPlugin]) {
     const room = await peopleInRoom(stack, people, title);
-    for (const pluginId of [WORD_COUNT, notesPlugin]) {
+    for (const pluginId of plugins) {
       const res = await stack.app.request
         .put(`/api/workspace/${room.conversation.workspaceId}/plugins/${pluginId}`)
         .set(bearer(room.members[0]!.user))
@@ -125,7 +147,7 @@ describe('web client: the "/" tool menu', () => {
     await menu(ada)
       .getByRole('option', { name: /Wipe notes/ })
       .waitFor();
-    expect(await menu(ada).getByRole('option').count()).toBe(3);
+    expect(await menu(ada).getByRole('option').count()).toBe(4);
     const first = await activeOption(ada);
     await ada.keyboard.press('ArrowDown');
     expect(await activeOption(ada)).not.toBe(first);
@@ -183,5 +205,69 @@ describe('web client: the "/" tool menu', () => {
     await ada.getByRole('button', { name: 'Run', exact: true }).click();
     await ada.locator('.tool-menu').getByRole('alert').filter({ hasText: 'the printer jammed' }).waitFor();
     expect(await ada.locator('.message.tool').count()).toBe(1);
+  }, 60_000);
+
+  it('builds the form from the tool’s input schema: a required title, a number, a checkbox and a choice, sent typed', async () => {
+    const { conversation, members } = await roomWithTools([{ name: 'Ada' }], 'Labels');
+    const [ada] = members.map((member) => member.page) as [Page];
+    await ada.getByRole('button', { name: 'Run a tool' }).click();
+    await filter(ada).fill('label');
+    await ada.keyboard.press('Enter');
+    const form = ada.getByRole('form', { name: 'label' });
+    await form.waitFor();
+
+    // The title is required: the browser holds the form back, and nothing runs.
+    expect(await form.getByLabel('Title').getAttribute('required')).not.toBeNull();
+    await form.getByRole('button', { name: 'Run', exact: true }).click();
+    expect(await form.getByLabel('Title').evaluate((input: HTMLInputElement) => input.validity.valueMissing)).toBe(true);
+
+    await form.getByLabel('Title').fill('Groceries');
+    await form.getByLabel('Copies').fill('3');
+    await form.getByLabel('Urgent').check();
+    await form.getByLabel('Colour').selectOption('green');
+    await form.getByRole('button', { name: 'Run', exact: true }).click();
+    const posted = toolMessage(ada, '"title": "Groceries"');
+    await posted.waitFor();
+    for (const typed of ['"count": 3', '"urgent": true', '"color": "green"']) expect(await posted.textContent()).toContain(typed);
+    const invocations = await stack.app.services.db('plugin_invocations').where({ conversation_id: conversation.id });
+    expect(invocations.map((row) => row.outcome)).toEqual(['ok']);
+  }, 60_000);
+
+  it('asks when the server says a tool turned destructive after the menu listed it, and Cancel sends nothing more', async () => {
+    const manifest = (version: string, destructiveHint: boolean) =>
+      testManifest({
+        id: archiveId,
+        version,
+        name: 'Archive',
+        permissions: [],
+        tools: [{ name: 'archive', description: 'Archives the notes', inputSchema: { type: 'object' }, annotations: { destructiveHint } }],
+      });
+    const archiveId = newPluginId();
+    const archive = { archive: "async () => 'Archived'" };
+    await installDefault(await packTools(manifest('1.0.0', false), archive));
+    const { conversation, members } = await roomWithTools([{ name: 'Ada' }], 'Archiving', [archiveId]);
+    const [ada] = members.map((member) => member.page) as [Page];
+    await ada.getByRole('button', { name: 'Run a tool' }).click();
+    await filter(ada).fill('archive');
+    await ada.keyboard.press('Enter');
+    await ada.getByRole('button', { name: 'Run', exact: true }).waitFor();
+
+    // A new version, now marked destructive, is installed while the form is open.
+    const update = await stack.app.request
+      .post('/api/plugins')
+      .set(bearer(operator))
+      .attach('package', await packTools(manifest('1.1.0', true), archive), 'plugin.tgz');
+    expect(update.status).toBe(200);
+
+    await ada.getByRole('button', { name: 'Run', exact: true }).click();
+    const dialog = ada.getByRole('dialog', { name: 'Run archive?' });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await stack.app.services.db('plugin_invocations').where({ conversation_id: conversation.id })).toEqual([]);
+    expect(await ada.locator('.message.tool').count()).toBe(0);
+
+    await ada.getByRole('button', { name: 'Run', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Run it' }).click();
+    await toolMessage(ada, 'Archived').waitFor();
   }, 60_000);
 });
