@@ -1,8 +1,7 @@
 import { ApiError } from '../api.ts';
 import { h, replaceChildren } from '../dom.ts';
-import { listConversationTools, runToolInConversation, type AvailableTool } from '../pluginTools.ts';
-import { confirmDialog } from './confirmDialog.ts';
-import { toolForm } from './toolForm.ts';
+import { listConversationTools, type AvailableTool } from '../pluginTools.ts';
+import { titleOf, toolRunForm } from './toolRunForm.ts';
 
 export interface ToolMenuOptions {
   conversationId: string;
@@ -182,77 +181,18 @@ export function toolMenu(options: ToolMenuOptions): ToolMenu {
   closeButton.addEventListener('click', close);
   button.addEventListener('click', () => (panel.hidden ? open() : close()));
 
-  /** The chosen tool's form; it runs the tool and closes the menu once the result is posted. */
+  /** The chosen tool's form; the menu closes once the result is posted. */
   function choose(available: AvailableTool): void {
-    const form = toolForm(available.tool.inputSchema, options.draftText());
-    const error = h('p', { class: 'error', role: 'alert', hidden: true });
-    const run = h('button', { type: 'submit', class: 'primary' }, 'Run');
-    const back = h('button', { type: 'button', onclick: showList }, 'Back');
-    const element = h(
-      'form',
-      { class: 'tool-form', 'aria-label': titleOf(available) },
-      h('p', { class: 'tool-form-head' }, h('strong', {}, titleOf(available)), ` · ${available.pluginName}`),
-      h('p', { class: 'hint' }, available.tool.description),
-      ...form.fields,
-      error,
-      h('div', { class: 'tool-form-actions' }, back, run),
-    );
-    const showError = (message: string | null) => {
-      error.hidden = message === null;
-      error.textContent = message ?? '';
-    };
-    element.addEventListener('submit', (event) => {
-      event.preventDefault();
-      void submit();
+    const form = toolRunForm({
+      available,
+      conversationId: options.conversationId,
+      draftText: options.draftText(),
+      onBack: showList,
+      onPosted: close,
     });
-
-    async function submit(): Promise<void> {
-      showError(null);
-      let input: Record<string, unknown>;
-      try {
-        input = form.read();
-      } catch (problem) {
-        showError((problem as Error).message);
-        return;
-      }
-      // The server asks again (409) if the tool turned destructive since the list was loaded.
-      let confirm = available.tool.annotations.destructiveHint === true;
-      if (confirm && !(await askToRun(available))) return;
-      run.disabled = true;
-      run.textContent = 'Running…';
-      try {
-        try {
-          await runToolInConversation(available, { conversationId: options.conversationId, input, confirm });
-        } catch (refusal) {
-          if (!(refusal instanceof ApiError && refusal.code === 'confirmation_required') || confirm) throw refusal;
-          if (!(await askToRun(available))) return;
-          confirm = true;
-          await runToolInConversation(available, { conversationId: options.conversationId, input, confirm });
-        }
-        close();
-      } catch (refusal) {
-        showError(refusal instanceof ApiError ? refusal.message : 'The tool could not be run.');
-      } finally {
-        run.disabled = false;
-        run.textContent = 'Run';
-      }
-    }
-
-    replaceChildren(body, element);
-    (element.querySelector<HTMLElement>('input, textarea, select') ?? run).focus();
+    replaceChildren(body, form);
+    (form.querySelector<HTMLElement>('input, textarea, select') ?? form.querySelector<HTMLElement>('button[type="submit"]'))?.focus();
   }
 
   return { button, panel, open, isOpen: () => !panel.hidden };
-}
-
-function titleOf(available: AvailableTool): string {
-  return available.tool.annotations.title ?? available.tool.name;
-}
-
-function askToRun(available: AvailableTool): Promise<boolean> {
-  return confirmDialog({
-    title: `Run ${titleOf(available)}?`,
-    message: `${titleOf(available)} (${available.pluginName}) changes or deletes data. Its result is posted in the conversation.`,
-    confirmLabel: 'Run it',
-  });
 }
