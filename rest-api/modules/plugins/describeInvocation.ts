@@ -18,9 +18,8 @@ export function describeInvocation(call: InvocationShown): string {
   const head = call.toolTitle === call.pluginName ? call.pluginName : `${call.pluginName} · ${call.toolTitle}`;
   if (call.output === undefined || call.output === null || call.output === '') return `${head}\n\nNo output.`;
   if (typeof call.output === 'string') return `${head}\n\n${quote(call.output)}`;
-  // A fence inside the output would end the block early: the same zero-width break as code runs use.
-  const json = quote(JSON.stringify(call.output, null, 2)).replaceAll('```', '`\u200b``');
-  return `${head}\n\n\`\`\`json\n${json}\n\`\`\``;
+  // JSON escapes line breaks inside strings, so no line of it can be a fence that ends the block early.
+  return `${head}\n\n\`\`\`json\n${quote(JSON.stringify(call.output, null, 2))}\n\`\`\``;
 }
 
 function quote(text: string): string {
