@@ -1,4 +1,3 @@
-import type { Actor } from '@shared/auth.ts';
 import { ValidationError } from '@shared/errors.ts';
 import { findConversationForActor } from '../conversations/findConversationForActor.ts';
 import { invokePluginTool } from './invokePluginTool.ts';
@@ -8,7 +7,6 @@ type Deps = Parameters<typeof invokePluginTool>[0];
 type InvokeProps = Parameters<typeof invokePluginTool>[1];
 
 interface Props extends InvokeProps {
-  actor: Actor;
   /** Post the result in `conversationId` as a `tool` message (the caller must be able to post there). */
   post?: boolean;
 }
