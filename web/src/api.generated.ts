@@ -5848,7 +5848,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run a plugin's tool, in a conversation you can read or none. The plugin must be enabled and in the workspace's set (or, for personal conversations and none, the default set); input is checked against the tool’s inputSchema; a tool marked destructiveHint needs `confirm: true`. Every call that runs is recorded with how it ended */
+        /** Run a plugin's tool, in a conversation you can read or none. The plugin must be enabled and in the workspace's set (or, for personal conversations and none, the default set); input is checked against the tool’s inputSchema; a tool marked destructiveHint needs `confirm: true`. Every call that runs is recorded with how it ended. With `post: true`, the result is posted in the conversation as a `tool` message (write access needed; a failing call posts nothing) */
         post: {
             parameters: {
                 query?: never;
@@ -5879,6 +5879,8 @@ export interface paths {
                         conversationId?: string;
                         /** @description Required (true) for a tool marked destructiveHint; 409 `confirmation_required` otherwise */
                         confirm?: boolean;
+                        /** @description Post the result in `conversationId` as a `tool` message (write access needed); off by default */
+                        post?: boolean;
                     };
                 };
             };
@@ -5896,6 +5898,11 @@ export interface paths {
                                 durationMs: number;
                                 /** Format: uuid */
                                 invocationId: string;
+                                /**
+                                 * Format: uuid
+                                 * @description With `post: true`: the `tool` message the result was posted as
+                                 */
+                                messageId?: string;
                             };
                         };
                     };

@@ -26,6 +26,10 @@ export type CodeLanguage = Schemas['CodeLanguage']['language'];
 export type CodeExecution = Schemas['CodeExecution'];
 /** A run as a `tool` message carries it (in the REST message and the document's entry alike). */
 export type MessageExecution = NonNullable<Message['execution']>;
+/** An installed plugin as `GET /api/plugins` lists it, with its tools. */
+export type Plugin = Schemas['Plugin'];
+/** A plugin's tool: its name, JSON Schema of arguments and MCP hints (destructiveHint asks for confirmation). */
+export type PluginTool = Schemas['PluginTool'];
 /** Every list answers the same page shape; this one is read off the conversations list. */
 export type Page<T> = { data: T[]; pagination: ResponseOf<'/api/conversations', 'GET'>['pagination'] };
 /** The error body every route documents. */

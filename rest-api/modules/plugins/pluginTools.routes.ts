@@ -4,7 +4,7 @@ import type { Services } from '@shared/services.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
 import { dataOf } from '../../http/schemas.ts';
 import { findWorkspaceForActor } from '../workspaces/findWorkspaceForActor.ts';
-import { invokePluginTool } from './invokePluginTool.ts';
+import { invokeToolInConversation } from './invokeToolInConversation.ts';
 import { presentPlugin } from './plugin.presenter.ts';
 import { listPluginsForWorkspace } from './plugins.repo.ts';
 import { InvokeResultSchema, InvokeToolSchema, PluginSchema, SetWorkspacePluginSchema, WorkspacePluginsSchema } from './plugins.schemas.ts';
@@ -30,14 +30,15 @@ export function pluginToolRoutes(
       summary:
         "Run a plugin's tool, in a conversation you can read or none. The plugin must be enabled and in the workspace's set " +
         '(or, for personal conversations and none, the default set); input is checked against the tool’s inputSchema; a tool ' +
-        'marked destructiveHint needs `confirm: true`. Every call that runs is recorded with how it ended',
+        'marked destructiveHint needs `confirm: true`. Every call that runs is recorded with how it ended. With `post: true`, ' +
+        'the result is posted in the conversation as a `tool` message (write access needed; a failing call posts nothing)',
       request: InvokeToolSchema,
       errors: [403, 404, 409, 429, 503, ...RUNTIME_ERROR_STATUSES],
       responses: { 200: { description: 'What the tool returned', schema: dataOf(InvokeResultSchema) } },
     },
     async (req, res) => {
       const { id, tool } = req.input.params;
-      const result = await invokePluginTool(
+      const result = await invokeToolInConversation(
         { services, runtime: options.runtime, limiter: options.limiter },
         { actor: req.actor, pluginId: id, tool, ...req.input.body, ip: req.ip },
       );

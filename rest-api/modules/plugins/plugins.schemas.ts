@@ -51,6 +51,7 @@ export const InvokeToolSchema = z.object({
     input: z.record(z.string(), z.unknown()).default({}).describe("The tool's arguments, checked against its inputSchema"),
     conversationId: IdParam.optional().describe('The conversation the tool acts in (read access needed)'),
     confirm: z.boolean().optional().describe('Required (true) for a tool marked destructiveHint; 409 `confirmation_required` otherwise'),
+    post: z.boolean().optional().describe('Post the result in `conversationId` as a `tool` message (write access needed); off by default'),
   }),
 });
 export type InvokeToolBody = z.infer<typeof InvokeToolSchema>['body'];
@@ -115,4 +116,5 @@ export const InvokeResultSchema = z.object({
   output: z.unknown().describe('What the tool returned (JSON); at most PLUGIN_OUTPUT_BYTES'),
   durationMs: z.number().int(),
   invocationId: z.uuid(),
+  messageId: z.uuid().optional().describe('With `post: true`: the `tool` message the result was posted as'),
 });

@@ -34,6 +34,7 @@ export async function conversationView(conversationId: string): Promise<View> {
     renewToken: refreshSession,
     mayEdit: conversation.policies.update === true,
     mayPost: conversation.policies.postMessage === true,
+    workspaceId: conversation.workspaceId,
     initialMessages: messages.data,
     mayListen: true,
     fetchMessageAttachments: async (messageId) =>

@@ -72,13 +72,15 @@ export function messageList(options: MessageListOptions): {
             { class: 'meta' },
             h('strong', {}, authorName(message.author, message.role)),
             message.execution && h('span', { class: 'ran' }, 'ran code'),
+            message.role === 'tool' && !message.execution && h('span', { class: 'ran' }, 'ran a tool'),
             h('time', { dateTime: message.createdAt }, formatTime(message.createdAt)),
             ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
             !message.execution && message.content.trim() !== '' && speakers?.buttonFor(message.id, message.content),
           ),
           message.execution
             ? h('div', { class: 'run-card' }, runOutput(message.execution, { code: message.execution.code }))
-            : messageContent(message, latestRuns.get(message.id), runControls),
+            : // A tool's result is output to read, not code to run: its blocks get no Run button.
+              messageContent(message, latestRuns.get(message.id), message.role === 'tool' ? undefined : runControls),
           message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls, analysisOf(message.id)),
         ),
       ),

@@ -1,7 +1,7 @@
 import type { Editor } from '@tiptap/core';
 import { api, ApiError, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
-import { h, replaceChildren } from '../dom.ts';
+import { append, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor, draftText } from '../editor.ts';
 import { AttachmentUrls } from '../files.ts';
 import { AnalysisLookup, type FetchMessageAttachments } from '../media/analysisLookup.ts';
@@ -14,6 +14,7 @@ import { messageList, messagesFromDocument } from './messageList.ts';
 import { MessageSpeakers } from './messageSpeakers.ts';
 import { micButton } from './micButton.ts';
 import { roomTitle } from './roomTitle.ts';
+import { toolMenu } from './toolMenu.ts';
 
 export interface RoomViewOptions {
   conversationId: string;
@@ -37,6 +38,8 @@ export interface RoomViewOptions {
   mayListen?: boolean;
   /** A message's attachments from the REST API, where an analysed picture's analysis is found. */
   fetchMessageAttachments?: FetchMessageAttachments;
+  /** The conversation's workspace (null: personal): given, people who may post get the "/" menu of its plugins' tools. */
+  workspaceId?: string | null;
   /** Extra panels beside the conversation (share links). */
   aside?: HTMLElement;
   /** A line above the title (breadcrumbs, link permission). */
@@ -99,12 +102,24 @@ export function roomView(options: RoomViewOptions): View {
     : undefined;
   // Dictation types into the shared draft.
   const mic = options.mayPost ? micButton({ editor: () => editor, language: DICTATION_LANGUAGE, token: options.token }) : undefined;
+  // Tools run with their result posted as a message: only for people who may post.
+  const tools =
+    options.mayPost && options.workspaceId !== undefined
+      ? toolMenu({
+          conversationId,
+          workspaceId: options.workspaceId,
+          draftText: () => (editor ? draftText(editor) : ''),
+          returnFocus: () => editor?.commands.focus(),
+        })
+      : undefined;
   if (attachments && images && mic)
-    composer.append(
+    append(
+      composer,
       attachments.el,
       images.el,
       mic.panel,
-      h('div', { class: 'composer-actions' }, attachments.picker, mic.el, images.button, postError, postButton),
+      tools?.panel,
+      h('div', { class: 'composer-actions' }, tools?.button, attachments.picker, mic.el, images.button, postError, postButton),
     );
   else
     composer.append(
@@ -225,6 +240,7 @@ export function roomView(options: RoomViewOptions): View {
   const runDraftCode = options.mayPost ? (language: CodeLanguage, code: string) => runCode({ language, code, conversationId }) : undefined;
   editor = createDraftEditor(editorHost, room, user, runDraftCode);
   editor.on('update', updatePostButton);
+  if (tools) opensOnSlash(editorHost, editor, () => tools.open());
   renderPresence();
 
   return {
@@ -238,6 +254,26 @@ export function roomView(options: RoomViewOptions): View {
       attachmentUrls.revokeAll();
     },
   };
+}
+
+/**
+ * "/" typed at the start of an empty line of the draft opens the tool menu instead of going into the
+ * shared draft (everyone would see it). Captured on the host, before the editor handles the key.
+ */
+function opensOnSlash(host: HTMLElement, editor: Editor, open: () => void): void {
+  host.addEventListener(
+    'keydown',
+    (event) => {
+      if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || event.target !== editor.view.dom) return;
+      const { selection } = editor.state;
+      const line = selection.$from.parent;
+      if (!editor.isEditable || !selection.empty || line.type.name !== 'paragraph' || line.content.size > 0) return;
+      event.preventDefault();
+      event.stopPropagation();
+      open();
+    },
+    true,
+  );
 }
 
 function refusalText(reason: string | undefined): string {
