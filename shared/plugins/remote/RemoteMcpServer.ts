@@ -16,7 +16,7 @@ export interface RemoteServerOptions {
   allowedHosts: readonly string[];
 }
 
-/** The URL of a remote MCP server, if its host is one operators may register; 422 `remote_host_not_allowed` otherwise. */
+/** The URL of a remote MCP server, if its host is one operators may register; 400 `host_not_allowed` otherwise. */
 export function allowedRemoteUrl(url: string, allowedHosts: readonly string[]): URL {
   let parsed: URL;
   try {
@@ -29,7 +29,11 @@ export function allowedRemoteUrl(url: string, allowedHosts: readonly string[]): 
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const isAllowed = allowedHosts.some((allowed) => allowed === host || allowed === `${host}:${parsed.port}` || allowed === parsed.host);
   if (!isAllowed) {
-    throw new AppError(422, 'remote_host_not_allowed', `${parsed.host} is not in PLUGIN_REMOTE_HOSTS`);
+    throw new AppError(
+      400,
+      'host_not_allowed',
+      `${parsed.host} is not in PLUGIN_REMOTE_HOSTS (the hosts operators may register remote MCP servers on)`,
+    );
   }
   return parsed;
 }
@@ -59,6 +63,11 @@ export class RemoteMcpServer {
       } while (cursor && tools.length < 1_000);
       return tools;
     });
+  }
+
+  /** The name and version the server reported when it connected (MCP's serverInfo). */
+  async serverInfo(): Promise<{ name: string; version: string } | undefined> {
+    return this.use(async (client) => client.getServerVersion());
   }
 
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
