@@ -34,7 +34,8 @@ const OUTCOMES: Record<string, InvocationErrorCode> = { remote_timeout: 'timeout
  * (`stopPlugin`) aborts the calls still running.
  */
 export class RemotePluginCalls {
-  private readonly servers = new Map<string, { registeredAt: number; server: RemoteMcpServer }>();
+  /** One connection per plugin, for its latest registration; a promise, so concurrent first calls share it. */
+  private readonly servers = new Map<string, { registeredAt: number; server: Promise<RemoteMcpServer> }>();
   private readonly running = new Map<string, Set<AbortController>>();
 
   constructor(private readonly options: Options) {}
@@ -72,30 +73,43 @@ export class RemotePluginCalls {
     for (const controller of this.running.get(pluginId) ?? []) controller.abort();
     const held = this.servers.get(pluginId);
     this.servers.delete(pluginId);
-    await held?.server.close();
+    await closeQuietly(held?.server);
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.servers.keys()].map((pluginId) => this.stopPlugin(pluginId)));
   }
 
-  /** The plugin's connection, made again when it was registered again since (its URL or headers may differ). */
+  /**
+   * The plugin's connection, made again when it was registered again since (its URL or headers may
+   * differ). A call that read the plugin before a newer registration uses the newer connection.
+   */
   private async serverFor(plugin: ListedPluginRow): Promise<{ server: RemoteMcpServer; isNew: boolean }> {
     const registeredAt = new Date(plugin.updated_at).getTime();
     const held = this.servers.get(plugin.id);
-    if (held?.registeredAt === registeredAt) return { server: held.server, isNew: false };
-    const endpoint = await findRemoteEndpoint(this.options.db, plugin.id);
+    if (held && held.registeredAt >= registeredAt) return { server: await held.server, isNew: false };
+    const entry = { registeredAt, server: this.connect(plugin.id) };
+    this.servers.set(plugin.id, entry);
+    void closeQuietly(held?.server);
+    try {
+      return { server: await entry.server, isNew: true };
+    } catch (error) {
+      if (this.servers.get(plugin.id) === entry) this.servers.delete(plugin.id);
+      throw error;
+    }
+  }
+
+  /** A client for the plugin's stored URL and headers (it connects on its first request). */
+  private async connect(pluginId: string): Promise<RemoteMcpServer> {
+    const endpoint = await findRemoteEndpoint(this.options.db, pluginId);
     if (!endpoint) throw new AppError(404, 'not_found', 'Plugin not found');
-    const server = new RemoteMcpServer({
+    return new RemoteMcpServer({
       url: endpoint.remote_url,
       headers: this.headersOf(endpoint),
       timeoutMs: this.options.config.PLUGIN_TIMEOUT_MS,
       maxBytes: this.options.config.PLUGIN_OUTPUT_BYTES,
       allowedHosts: this.options.config.PLUGIN_REMOTE_HOSTS,
     });
-    this.servers.set(plugin.id, { registeredAt, server });
-    await held?.server.close();
-    return { server, isNew: true };
   }
 
   private headersOf(endpoint: { remote_url: string; remote_headers: string | null }): Record<string, string> {
@@ -107,6 +121,10 @@ export class RemotePluginCalls {
       throw new AppError(502, 'remote_failed', 'The stored headers cannot be read (the secret changed?); register the server again');
     }
   }
+}
+
+async function closeQuietly(server: Promise<RemoteMcpServer> | undefined): Promise<void> {
+  await server?.then((connected) => connected.close()).catch(() => {});
 }
 
 /** The text parts of a result, joined: what a failing tool said. */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { grantOperator } from '@shared/operators.ts';
 import { expectError } from '../../../test/assertions.ts';
-import { bearer, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
+import { bearer, captureLogs, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { waitUntil } from '../../../test/processes.ts';
 import { listenOnLoopback } from '../../../test/standIns/listenOnLoopback.ts';
@@ -25,6 +25,7 @@ describe('remote MCP servers as plugins', () => {
   let remote: McpStandIn;
   let pluginId: string;
   const standIns: McpStandIn[] = [];
+  const logs = captureLogs();
 
   const register = (as: TestUser, body: Record<string, unknown>) => t.request.post('/api/plugins/remote').set(bearer(as)).send(body);
   const invoke = (id: string, tool: string, body: Record<string, unknown>, as: TestUser = user) =>
@@ -49,6 +50,7 @@ describe('remote MCP servers as plugins', () => {
     t = await startTestApp({
       env: { PLUGIN_REMOTE_HOSTS: '127.0.0.1', PLUGIN_TIMEOUT_MS: String(TIMEOUT_MS) },
       app: { plugins: { runtime: null } },
+      log: logs.log,
     });
     operator = await registerUser(t);
     await grantOperator(t.services.db, operator.email, 'cli');
@@ -120,7 +122,7 @@ describe('remote MCP servers as plugins', () => {
     await closed.close();
     const down = await register(operator, { url: `${closed.origin}/mcp` });
     expectError(down, 502, 'remote_unreachable');
-    expect(down.body.error.message).toMatch(/127\.0\.0\.1/);
+    expect(down.body.error.message).toMatch(/127\.0\.0\.1:\d+: fetch failed \(ECONNREFUSED\)/);
 
     const webPage = await listenOnLoopback(
       http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>hi</p>')),
@@ -210,6 +212,42 @@ describe('remote MCP servers as plugins', () => {
     const [recorded] = await t.services.db('plugin_invocations').where({ plugin_id: id, tool: 'slow' });
     expect(recorded).toMatchObject({ outcome: 'plugin_disabled' });
     expectError(await invoke(id, 'echo', { input: { text: 'again' } }), 409, 'plugin_disabled');
+  });
+
+  /** Starts `slow` on a fresh server's plugin and waits until the server has the call. */
+  async function slowCallInFlight() {
+    const server = await standIn();
+    const id = await registerDefault(server.url);
+    const started = performance.now();
+    const answered = invoke(id, 'slow', { input: {} }).then((res) => res);
+    await waitUntil(() => server.toolCalls.includes('slow'), 'the slow call reached the server');
+    return { id, answered, started };
+  }
+
+  it('uninstalling stops a remote call in flight too', async () => {
+    const { id, answered, started } = await slowCallInFlight();
+    expect((await t.request.delete(`/api/plugins/${id}`).set(bearer(operator))).status).toBe(204);
+    expectError(await answered, 409, 'plugin_disabled');
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+    expectError(await invoke(id, 'echo', { input: { text: 'gone' } }), 404, 'not_found');
+  });
+
+  it('another node’s kill switch (plugin.disabled on the bus) stops the call running here', async () => {
+    const { id, answered, started } = await slowCallInFlight();
+    await t.services.bus.publish('plugin.disabled', { pluginId: id, reason: 'disabled' });
+    expectError(await answered, 409, 'plugin_disabled');
+    expect(performance.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+  });
+
+  it('never writes the headers to a log line: not registering, calling, nor failing', async () => {
+    const keyed = await startMcpStandIn({ failingTool: true });
+    const id = await registerDefault(keyed.url, { 'X-Api-Key': 'key-that-must-not-be-logged' });
+    expect((await invoke(id, 'echo', { input: { text: 'hi' } })).status).toBe(200);
+    expectError(await invoke(id, 'fail', { input: { text: 'nope' } }), 422, 'tool_failed');
+    await keyed.close();
+    expectError(await invoke(id, 'echo', { input: { text: 'hi' } }), 502, 'remote_unreachable');
+    expect(logs.lines.some((line) => line.includes('/api/plugins/remote'))).toBe(true);
+    expect(logs.lines.join('\n')).not.toContain('key-that-must-not-be-logged');
   });
 
   it('a server gone since registration: the call is recorded as failed, 502 remote_unreachable', async () => {

@@ -111,7 +111,8 @@ async function describeServer(deps: Deps, url: URL, headers: Record<string, stri
     return { info, tools };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new AppError(502, 'remote_unreachable', `Could not register the MCP server at ${url.host}: ${reason}`);
+    // RemoteMcpServer's messages name the host already.
+    throw new AppError(502, 'remote_unreachable', `Could not register the MCP server: ${reason}`);
   } finally {
     await server.close();
   }

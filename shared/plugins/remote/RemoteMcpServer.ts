@@ -112,7 +112,15 @@ export class RemoteMcpServer {
 /** What a caller is told when a remote server fails: which server, and why, without its headers. */
 function remoteError(error: unknown, url: URL): AppError {
   if (error instanceof AppError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  // Read by shape, not instanceof: fetch's errors may come from another realm (jest's vm modules).
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, a TLS error) is in its cause.
+  const cause = failure.cause;
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const message = (typeof failure.message === 'string' ? failure.message : String(error)) + (why ? ` (${why})` : '');
   if (/timed out|timeout/i.test(message)) return new AppError(504, 'remote_timeout', `${url.host} did not answer in time`);
   if (/response_too_large/.test(message)) return new AppError(502, 'output_too_large', `${url.host} answered more than the size cap`);
   return new AppError(502, 'remote_failed', `${url.host}: ${message.slice(0, 300)}`);
