@@ -12,6 +12,7 @@ import { mcpToolName } from './pluginToolSource.ts';
 
 const SECRET = 'Bearer remote-secret-7f3a';
 const TIMEOUT_MS = 10_000;
+const OUTPUT_BYTES = 64 * 1024;
 
 /**
  * Remote MCP servers as plugins, against real MCP servers on loopback (the official SDK's, in
@@ -48,7 +49,7 @@ describe('remote MCP servers as plugins', () => {
   beforeAll(async () => {
     remote = await standIn({ serverInfo: { name: 'Weather tools', version: '2.1.0' }, failingTool: true });
     t = await startTestApp({
-      env: { PLUGIN_REMOTE_HOSTS: '127.0.0.1', PLUGIN_TIMEOUT_MS: String(TIMEOUT_MS) },
+      env: { PLUGIN_REMOTE_HOSTS: '127.0.0.1', PLUGIN_TIMEOUT_MS: String(TIMEOUT_MS), PLUGIN_OUTPUT_BYTES: String(OUTPUT_BYTES) },
       app: { plugins: { runtime: null } },
       log: logs.log,
     });
@@ -172,6 +173,15 @@ describe('remote MCP servers as plugins', () => {
     expect(res.body.error.message).toBe('no such city');
     const [recorded] = await t.services.db('plugin_invocations').where({ plugin_id: pluginId, tool: 'fail' });
     expect(recorded).toMatchObject({ outcome: 'tool_failed', error_message: 'no such city' });
+  });
+
+  it('stops reading an answer past PLUGIN_OUTPUT_BYTES: 413 output_too_large, recorded, and the next call answers', async () => {
+    const res = await invoke(pluginId, 'big', { input: { bytes: OUTPUT_BYTES * 4 } });
+    expectError(res, 413, 'output_too_large');
+    const [recorded] = await t.services.db('plugin_invocations').where({ id: res.body.error.invocationId });
+    expect(recorded).toMatchObject({ plugin_id: pluginId, tool: 'big', outcome: 'output_too_large' });
+    const small = await invoke(pluginId, 'big', { input: { bytes: 10 } });
+    expect(small.body.data.output).toEqual({ content: [{ type: 'text', text: 'x'.repeat(10) }] });
   });
 
   it('is refused in a workspace that did not turn it on: 403 plugin_not_enabled', async () => {
