@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { grantOperator } from '@shared/operators.ts';
+import { generateSigningKey } from '@shared/plugins/package/index.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { bearer, captureLogs, createWorkspace, createWorkspaceConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
@@ -8,6 +9,7 @@ import { waitUntil } from '../../../test/processes.ts';
 import { listenOnLoopback } from '../../../test/standIns/listenOnLoopback.ts';
 import { startMcpStandIn, type McpStandIn } from '../../../test/standIns/mcpServer.ts';
 import { callTool, startMcpServer, type McpTestServer } from '../mcp/mcp.fixtures.ts';
+import { PluginPackages, testManifest } from './plugins.fixtures.ts';
 import { mcpToolName } from './pluginToolSource.ts';
 
 const SECRET = 'Bearer remote-secret-7f3a';
@@ -27,6 +29,8 @@ describe('remote MCP servers as plugins', () => {
   let pluginId: string;
   const standIns: McpStandIn[] = [];
   const logs = captureLogs();
+  const key = generateSigningKey();
+  const packages = new PluginPackages(key.privateKeyPem);
 
   const register = (as: TestUser, body: Record<string, unknown>) => t.request.post('/api/plugins/remote').set(bearer(as)).send(body);
   const invoke = (id: string, tool: string, body: Record<string, unknown>, as: TestUser = user) =>
@@ -49,7 +53,12 @@ describe('remote MCP servers as plugins', () => {
   beforeAll(async () => {
     remote = await standIn({ serverInfo: { name: 'Weather tools', version: '2.1.0' }, failingTool: true });
     t = await startTestApp({
-      env: { PLUGIN_REMOTE_HOSTS: '127.0.0.1', PLUGIN_TIMEOUT_MS: String(TIMEOUT_MS), PLUGIN_OUTPUT_BYTES: String(OUTPUT_BYTES) },
+      env: {
+        PLUGIN_TRUSTED_KEYS: key.publicKey,
+        PLUGIN_REMOTE_HOSTS: '127.0.0.1',
+        PLUGIN_TIMEOUT_MS: String(TIMEOUT_MS),
+        PLUGIN_OUTPUT_BYTES: String(OUTPUT_BYTES),
+      },
       app: { plugins: { runtime: null } },
       log: logs.log,
     });
@@ -61,6 +70,7 @@ describe('remote MCP servers as plugins', () => {
   afterAll(async () => {
     await t?.close();
     await Promise.all(standIns.map((server) => server.close()));
+    await packages.fixtures.cleanup();
   });
 
   it('lists a registered server as a plugin of kind remote, with its name, version and tools, and never its headers', async () => {
@@ -102,6 +112,18 @@ describe('remote MCP servers as plugins', () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toMatchObject({ id: pluginId, kind: 'remote', isDefault: true });
     expect(remote.authorizations.at(-1)).toBe(SECRET);
+  });
+
+  it('lists packages beside it as kind package, and a package cannot take its id: 409 plugin_id_taken', async () => {
+    const upload = (manifest: Record<string, unknown>) =>
+      packages.signed(manifest).then((tgz) => t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz'));
+    const installed = await upload(testManifest());
+    expect(installed.status).toBe(201);
+    expect(installed.body.data).toMatchObject({ kind: 'package', signatureLevel: 'signed' });
+    expect(installed.body.data).not.toHaveProperty('url');
+    expectError(await upload(testManifest({ id: pluginId, version: '9.0.0' })), 409, 'plugin_id_taken');
+    const [row] = await t.services.db('plugins').where({ id: pluginId });
+    expect(row).toMatchObject({ kind: 'remote', signature_level: 'remote', source: null });
   });
 
   it('refuses people who are not operators: 403, and nothing is registered', async () => {
