@@ -6298,7 +6298,7 @@ export interface components {
              * @enum {string}
              */
             kind: "package" | "remote";
-            /** @description Remote plugins: the server address, without its query (headers are never shown) */
+            /** @description Operators only, remote plugins: the server address, without its query (headers are never shown) */
             url?: string;
             /** @enum {string} */
             signatureLevel: "signed" | "unsigned" | "untrusted" | "remote";

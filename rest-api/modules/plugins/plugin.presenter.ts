@@ -17,7 +17,8 @@ export function presentPlugin(row: ListedPluginRow & { workspace_enabled?: boole
     enabled: row.enabled,
     isDefault: row.is_default,
     kind: row.kind,
-    ...(row.remote_url ? { url: displayedRemoteUrl(row.remote_url) } : {}),
+    // Some hosted MCP servers carry a key in their path: the address is for operators only.
+    ...(options.isOperator && row.remote_url ? { url: displayedRemoteUrl(row.remote_url) } : {}),
     signatureLevel: row.signature_level,
     keyId: row.key_id,
     permissions: row.permissions,

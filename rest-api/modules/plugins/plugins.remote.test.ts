@@ -99,6 +99,11 @@ describe('remote MCP servers as plugins', () => {
     const people = await t.request.get('/api/plugins').set(bearer(user));
     expect(people.body.data.map((listed: { id: string }) => listed.id)).toContain(pluginId);
     for (const listing of [res, people]) expect(listing.text).not.toContain('remote-secret');
+    // People see who serves it (the host), not its address: a path may carry a key.
+    const seen = people.body.data.find((listed: { id: string }) => listed.id === pluginId);
+    expect(seen).toMatchObject({ kind: 'remote', publisher: expect.stringMatching(/^127\.0\.0\.1:\d+$/) });
+    expect(seen).not.toHaveProperty('url');
+    expect(people.text).not.toContain(remote.url);
     const [row] = await t.services.db('plugins').where({ id: pluginId });
     expect(row.remote_headers).toEqual(expect.any(String));
     expect(row.remote_headers).not.toContain('remote-secret');

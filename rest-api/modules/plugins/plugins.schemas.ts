@@ -83,7 +83,7 @@ export const PluginSchema = z
     enabled: z.boolean(),
     isDefault: z.boolean(),
     kind: z.enum(['package', 'remote']).describe('`remote`: an MCP server an operator registered by URL; its tools run there'),
-    url: z.string().optional().describe('Remote plugins: the server address, without its query (headers are never shown)'),
+    url: z.string().optional().describe('Operators only, remote plugins: the server address, without its query (headers are never shown)'),
     signatureLevel: z.enum(['signed', 'unsigned', 'untrusted', 'remote']),
     keyId: z.string().nullable(),
     permissions: z.array(z.string()).describe('What the installed version asks for'),

@@ -52,7 +52,8 @@ export async function registerRemotePlugin(deps: Deps, props: Props): Promise<{ 
     name: (info?.name || url.hostname).slice(0, 100),
     version: (info?.version || '0.0.0').slice(0, 64),
     publisher: url.host,
-    description: `Remote MCP server at ${displayedRemoteUrl(url.href)}`,
+    // The host only: everyone who may use the plugin reads its description, and a path may carry a key.
+    description: `Remote MCP server at ${url.host}`,
     remote_headers: Object.keys(headers).length > 0 ? sealHeaders(deps.sealingKey, headers, url.href) : null,
   };
 
