@@ -107,6 +107,7 @@ describe('remote MCP servers as plugins', () => {
     const [row] = await t.services.db('plugins').where({ id: pluginId });
     expect(row.remote_headers).toEqual(expect.any(String));
     expect(row.remote_headers).not.toContain('remote-secret');
+    expect(JSON.stringify(row.manifest)).not.toContain(row.remote_headers);
     const [audit] = await t.services.db('audit_log').where({ action: 'plugin.remote_registered', subject_id: pluginId });
     expect(audit.data).toMatchObject({ url: remote.url, headerNames: ['Authorization'] });
     expect(JSON.stringify(audit.data)).not.toContain('remote-secret');

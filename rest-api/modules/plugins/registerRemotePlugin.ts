@@ -54,19 +54,20 @@ export async function registerRemotePlugin(deps: Deps, props: Props): Promise<{ 
     publisher: url.host,
     // The host only: everyone who may use the plugin reads its description, and a path may carry a key.
     description: `Remote MCP server at ${url.host}`,
-    remote_headers: Object.keys(headers).length > 0 ? sealHeaders(deps.sealingKey, headers, url.href) : null,
   };
+  const sealed = Object.keys(headers).length > 0 ? sealHeaders(deps.sealingKey, headers, url.href) : null;
 
   return deps.db.transaction(async (trx) => {
     const existing = registered ? await findPlugin(trx, registered.id, { forUpdate: true }) : undefined;
     const id = existing?.id ?? remotePluginId(url, await isPluginIdTaken(trx, remotePluginId(url, false)));
     const manifest = remoteManifest({ id, ...fields, tools: usable });
     const plugin = existing
-      ? await updatePluginRow(trx, id, { ...fields, manifest })
+      ? await updatePluginRow(trx, id, { ...fields, manifest, remote_headers: sealed })
       : await insertPlugin(trx, {
           id,
           ...fields,
           manifest,
+          remote_headers: sealed,
           kind: 'remote',
           remote_url: url.href,
           source: null,
