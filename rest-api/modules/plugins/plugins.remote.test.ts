@@ -120,6 +120,25 @@ describe('remote MCP servers as plugins', () => {
     expect(remote.authorizations.at(-1)).toBe(SECRET);
   });
 
+  it('registering again picks up the tools the server offers now, and they can be called at once', async () => {
+    const options = { failingTool: false };
+    const changing = await standIn(options);
+    const toolNames = (res: { body: { data: { tools: Array<{ name: string }> } } }) => res.body.data.tools.map((tool) => tool.name);
+    const first = await register(operator, { url: changing.url });
+    expect(first.status).toBe(201);
+    expect(toolNames(first)).not.toContain('fail');
+    const id = first.body.data.id as string;
+    expect((await t.request.patch(`/api/plugins/${id}`).set(bearer(operator)).send({ isDefault: true })).status).toBe(200);
+    expectError(await invoke(id, 'fail', { input: { text: 'x' } }), 404, 'tool_not_found');
+    // The server now offers `fail` too.
+    options.failingTool = true;
+    const again = await register(operator, { url: changing.url });
+    expect(again.status).toBe(200);
+    expect(again.body.data).toMatchObject({ id, isDefault: true });
+    expect(toolNames(again)).toContain('fail');
+    expectError(await invoke(id, 'fail', { input: { text: 'refreshed' } }), 422, 'tool_failed');
+  });
+
   it('lists packages beside it as kind package, and a package cannot take its id: 409 plugin_id_taken', async () => {
     const upload = (manifest: Record<string, unknown>) =>
       packages.signed(manifest).then((tgz) => t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz'));
