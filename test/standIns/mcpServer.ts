@@ -17,6 +17,7 @@ export interface McpStandIn {
   close(): Promise<void>;
 }
 
+/** Read on every request: a test may change them to make the server offer other tools. */
 export interface McpStandInOptions {
   /** What the server reports as its serverInfo. Default `stand-in` 1.0.0. */
   serverInfo?: { name: string; version: string };
