@@ -5839,6 +5839,144 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/plugins/remote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register a remote MCP server (Streamable HTTP) as a plugin, on a host listed in PLUGIN_REMOTE_HOSTS (400 `host_not_allowed` otherwise). Its tools are listed now (502 `remote_unreachable` when it cannot be reached or does not speak MCP) and offered like any plugin’s: same enablement, sets, limits and records; a call answers `output` `{ content, structuredContent? }` as the server gave them. Registering the same URL again refreshes its tools
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The server's MCP endpoint (Streamable HTTP), http or https, on a host listed in PLUGIN_REMOTE_HOSTS */
+                        url: string;
+                        /** @description Sent with every request to the server (an API key, say). Stored sealed and never shown again. Left out when registering the same URL again: the stored ones are kept; `{}` removes them */
+                        headers?: {
+                            [key: string]: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Registered before: its name, version and tools refreshed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Plugin"];
+                        };
+                    };
+                };
+                /** @description Registered */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: components["schemas"]["Plugin"];
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plugins/{id}/tools/{tool}/invoke": {
         parameters: {
             query?: never;
@@ -7004,8 +7142,15 @@ export interface components {
             description: string;
             enabled: boolean;
             isDefault: boolean;
+            /**
+             * @description `remote`: an MCP server an operator registered by URL; its tools run there
+             * @enum {string}
+             */
+            kind: "package" | "remote";
+            /** @description Operators only, remote plugins: the server address, without its query (headers are never shown) */
+            url?: string;
             /** @enum {string} */
-            signatureLevel: "signed" | "unsigned" | "untrusted";
+            signatureLevel: "signed" | "unsigned" | "untrusted" | "remote";
             keyId: string | null;
             /** @description What the installed version asks for */
             permissions: string[];

@@ -78,6 +78,9 @@ export async function installPlugin(deps: Deps, props: Props): Promise<{ plugin:
       await audit(trx, props, 'plugin.installed', plugin, {});
       return { plugin, created: true, wasEnabled: false };
     }
+    if (existing.kind === 'remote') {
+      throw new ConflictError(`${manifest.id} is a registered remote MCP server; remove it first`, 'plugin_id_taken');
+    }
     if (!props.force && !semver.gt(manifest.version, existing.version)) {
       throw new ConflictError(
         `Version ${existing.version} is installed; ${manifest.version} is not newer (pass force=true to install it anyway)`,

@@ -19,6 +19,7 @@ import {
   isEnabledInWorkspace,
   type ListedPluginRow,
 } from './plugins.repo.ts';
+import type { RemotePluginCalls } from './RemotePluginCalls.ts';
 import { runtimeError, type InvocationErrorCode } from './runtimeErrors.ts';
 
 /** How a call ended, the runtime failing included. */
@@ -29,6 +30,8 @@ type InvocationResult =
 interface Deps {
   services: Pick<Services, 'db' | 'bus' | 'config' | 'sandbox' | 'log'>;
   runtime?: PluginRuntimePort;
+  /** Where remote MCP servers' tools are called. */
+  remote?: RemotePluginCalls;
   /** Calls per plugin and user. */
   limiter: RateLimiterAbstract;
 }
@@ -54,14 +57,17 @@ const ERROR_MESSAGE_MAX = 1_000;
  * for personal conversations (403 `plugin_not_enabled`); a conversation the caller cannot read (404);
  * input that fails the tool's inputSchema (400); a destructive tool without `confirm` (409
  * `confirmation_required`); past the per-plugin, per-user rate limit (429). Whatever the runtime
- * answers is recorded in plugin_invocations and the audit log together.
+ * answers is recorded in plugin_invocations and the audit log together. A package's tool runs in the
+ * runtime's isolates; a remote MCP server's is called there (`tools/call`), with the same checks and records.
  */
 export async function invokePluginTool(deps: Deps, props: Props): Promise<{ output: unknown; durationMs: number; invocationId: string }> {
   const { db } = deps.services;
   const { plugin, permissions } = await findUsablePlugin(db, props);
   const tool = plugin.manifest.tools.find((candidate) => candidate.name === props.tool);
   if (!tool) throw new AppError(404, 'tool_not_found', `The plugin has no tool ${props.tool}`);
-  checkToolInput(plugin.id, plugin.version, tool, props.input);
+  // A remote server keeps its version when its tools change: its schemas are cached per registration.
+  const schemaVersion = plugin.kind === 'remote' ? `${plugin.version}@${new Date(plugin.updated_at).getTime()}` : plugin.version;
+  checkToolInput(plugin.id, schemaVersion, tool, props.input);
   if (tool.annotations?.destructiveHint && props.confirm !== true) {
     throw new ConflictError(
       `${tool.name} changes or deletes data; resend with confirm: true once the person agreed`,
@@ -69,13 +75,29 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
     );
   }
   await consumeOrThrow(deps.limiter, `${plugin.id}:${props.actor.id}`);
-  if (!deps.runtime) throw new UnavailableError('plugins_unavailable', 'Plugins cannot run on this deployment yet', 30);
-
   const startedAt = new Date();
-  const { config } = deps.services;
+  const result =
+    plugin.kind === 'remote' ? await callRemote(deps, plugin, tool.name, props) : await runPackage(deps, plugin, permissions, props);
+  const invocationId = await recordInvocation(db, props, plugin, startedAt, result);
+  if (!result.ok) throw runtimeError(result.error, invocationId);
+  return { output: result.output, durationMs: Math.round(result.durationMs), invocationId };
+}
+
+/** A remote MCP server's tool: called there, with its registered headers, under the same limits. */
+async function callRemote(deps: Deps, plugin: ListedPluginRow, tool: string, props: Props): Promise<InvocationResult> {
+  if (!deps.remote) throw new UnavailableError('plugins_unavailable', 'Remote plugins cannot be called on this deployment', 30);
+  return deps.remote.invoke(plugin, tool, props.input);
+}
+
+/** A package's tool: run by the runtime in an isolate. */
+async function runPackage(deps: Deps, plugin: ListedPluginRow, permissions: string[], props: Props): Promise<InvocationResult> {
+  if (!deps.runtime) throw new UnavailableError('plugins_unavailable', 'Plugins cannot run on this deployment yet', 30);
+  const { db, config } = deps.services;
+  const startedAt = Date.now();
+  const tool = props.tool;
   const invocation = {
     plugin: { id: plugin.id, version: plugin.version, source: await sourceOf(db, plugin), permissions },
-    tool: tool.name,
+    tool,
     input: props.input,
     conversationId: props.conversationId ?? null,
     host: createPluginHostCalls({
@@ -87,14 +109,11 @@ export async function invokePluginTool(deps: Deps, props: Props): Promise<{ outp
     limits: { timeoutMs: config.PLUGIN_TIMEOUT_MS, memoryMiB: config.PLUGIN_MEMORY_MIB, outputBytes: config.PLUGIN_OUTPUT_BYTES },
   };
   // A runtime that fails rather than answering is still a call that ran: it is recorded like the others.
-  const result: InvocationResult = await deps.runtime.invoke(invocation).catch((error: unknown) => {
-    deps.services.log.error({ err: error, pluginId: plugin.id, tool: tool.name }, 'plugin runtime failed');
+  return deps.runtime.invoke(invocation).catch((error: unknown) => {
+    deps.services.log.error({ err: error, pluginId: plugin.id, tool }, 'plugin runtime failed');
     const failure = { code: 'runtime_error' as const, message: 'The plugin runtime failed' };
-    return { ok: false as const, error: failure, durationMs: Date.now() - startedAt.getTime(), coldStart: false };
+    return { ok: false as const, error: failure, durationMs: Date.now() - startedAt, coldStart: false };
   });
-  const invocationId = await recordInvocation(db, props, plugin, startedAt, result);
-  if (!result.ok) throw runtimeError(result.error, invocationId);
-  return { output: result.output, durationMs: Math.round(result.durationMs), invocationId };
 }
 
 /** The plugin, if this caller may use it here, with the permissions it holds (asked for and granted). */
@@ -167,6 +186,6 @@ async function sourceOf(db: Knex, plugin: ListedPluginRow): Promise<string> {
   // Installed again between the checks and now: the new version's source, read whole.
   if (cached) return cached.source;
   const current = await findPlugin(db, plugin.id);
-  if (!current) throw new NotFoundError('Plugin not found');
+  if (current?.source == null) throw new NotFoundError('Plugin not found');
   return current.source;
 }

@@ -1,4 +1,5 @@
 import type { InvocationRow, ListedPluginRow } from './plugins.repo.ts';
+import { displayedRemoteUrl } from './remoteManifest.ts';
 
 /** Permissions the plugin asks for that no operator granted yet. */
 export function pendingPermissionsOf(row: Pick<ListedPluginRow, 'permissions' | 'granted_permissions'>): string[] {
@@ -15,6 +16,9 @@ export function presentPlugin(row: ListedPluginRow & { workspace_enabled?: boole
     description: row.description,
     enabled: row.enabled,
     isDefault: row.is_default,
+    kind: row.kind,
+    // Some hosted MCP servers carry a key in their path: the address is for operators only.
+    ...(options.isOperator && row.remote_url ? { url: displayedRemoteUrl(row.remote_url) } : {}),
     signatureLevel: row.signature_level,
     keyId: row.key_id,
     permissions: row.permissions,

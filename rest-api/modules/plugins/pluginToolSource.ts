@@ -6,6 +6,7 @@ import type { PluginManifest } from '@shared/plugins/package/index.ts';
 import { jsonResult, type McpToolDescriptor, type McpToolSource } from '../mcp/McpToolSource.ts';
 import { invokePluginTool } from './invokePluginTool.ts';
 import { listPluginsUsableBy, type ListedPluginRow } from './plugins.repo.ts';
+import type { RemoteToolOutput } from './RemotePluginCalls.ts';
 
 type Deps = Parameters<typeof invokePluginTool>[0];
 type PluginTool = PluginManifest['tools'][number];
@@ -92,7 +93,8 @@ export function createPluginToolSource(deps: Deps): McpToolSource {
         ...(typeof conversationId === 'string' ? { conversationId } : {}),
         confirm: true,
       });
-      return jsonResult(result.output);
+      // A remote server's answer is already MCP content (text, images...): passed on as the server gave it.
+      return found.plugin.kind === 'remote' ? (result.output as RemoteToolOutput) : jsonResult(result.output);
     },
   };
 }

@@ -9,6 +9,7 @@ import { presentPlugin } from './plugin.presenter.ts';
 import { listPluginsForWorkspace } from './plugins.repo.ts';
 import { InvokeResultSchema, InvokeToolSchema, PluginSchema, SetWorkspacePluginSchema, WorkspacePluginsSchema } from './plugins.schemas.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
+import type { RemotePluginCalls } from './RemotePluginCalls.ts';
 import { RUNTIME_ERROR_STATUSES } from './runtimeErrors.ts';
 import { setWorkspacePlugin } from './setWorkspacePlugin.ts';
 
@@ -18,7 +19,7 @@ const tag = 'plugins';
 export function pluginToolRoutes(
   api: ApiRouter,
   services: Services,
-  options: { runtime?: PluginRuntimePort; limiter: RateLimiterAbstract },
+  options: { runtime?: PluginRuntimePort; remote?: RemotePluginCalls; limiter: RateLimiterAbstract },
 ): void {
   const { db } = services;
 
@@ -39,7 +40,7 @@ export function pluginToolRoutes(
     async (req, res) => {
       const { id, tool } = req.input.params;
       const result = await invokeToolInConversation(
-        { services, runtime: options.runtime, limiter: options.limiter },
+        { services, runtime: options.runtime, remote: options.remote, limiter: options.limiter },
         { actor: req.actor, pluginId: id, tool, ...req.input.body, ip: req.ip },
       );
       res.json({ data: result });

@@ -9,8 +9,14 @@ export interface PluginRow {
   publisher: string;
   description: string;
   manifest: PluginManifest;
-  source: string;
-  signature_level: 'signed' | 'unsigned' | 'untrusted';
+  /** A package's entry module; null for a remote MCP server. */
+  source: string | null;
+  signature_level: 'signed' | 'unsigned' | 'untrusted' | 'remote';
+  /** `remote`: an MCP server an operator registered by URL, whose tools run there. */
+  kind: 'package' | 'remote';
+  remote_url: string | null;
+  /** Sealed (shared/plugins/remote/sealedHeaders.ts); never read into lists, never presented. */
+  remote_headers: string | null;
   key_id: string | null;
   permissions: string[];
   granted_permissions: string[];
@@ -42,6 +48,8 @@ const LISTED: string[] = [
   'publisher',
   'description',
   'manifest',
+  'kind',
+  'remote_url',
   'signature_level',
   'key_id',
   'permissions',
@@ -53,7 +61,7 @@ const LISTED: string[] = [
   'updated_at',
 ];
 
-export type ListedPluginRow = Omit<PluginRow, 'source'>;
+export type ListedPluginRow = Omit<PluginRow, 'source' | 'remote_headers'>;
 
 /** The plugin without its entry module's source (which can be megabytes): what every check needs. */
 export function findListedPlugin(db: Knex, id: string): Promise<ListedPluginRow | undefined> {
@@ -67,8 +75,25 @@ export async function findPluginSource(db: Knex, id: string, updatedAt: Date): P
     .select('source')
     .where({ id })
     .whereRaw('abs(extract(epoch from updated_at) * 1000 - ?) < 1', [updatedAt.getTime()])
-    .first()) as { source: string } | undefined;
-  return row?.source;
+    .first()) as { source: string | null } | undefined;
+  return row?.source ?? undefined;
+}
+
+/** The remote MCP server registered at this URL, if any. */
+export function findRemotePluginByUrl(db: Knex, url: string): Promise<ListedPluginRow | undefined> {
+  return db('plugins').select(LISTED).where({ kind: 'remote', remote_url: url }).first() as Promise<ListedPluginRow | undefined>;
+}
+
+/** Whether a plugin (of either kind) holds this id. */
+export async function isPluginIdTaken(db: Knex, id: string): Promise<boolean> {
+  return (await db('plugins').where({ id }).first('id')) !== undefined;
+}
+
+/** A remote plugin's URL and sealed headers, read only to call it. */
+export function findRemoteEndpoint(db: Knex, id: string): Promise<{ remote_url: string; remote_headers: string | null } | undefined> {
+  return db('plugins').select('remote_url', 'remote_headers').where({ id, kind: 'remote' }).first() as Promise<
+    { remote_url: string; remote_headers: string | null } | undefined
+  >;
 }
 
 export function findPlugin(db: Knex, id: string, options: { forUpdate?: boolean } = {}): Promise<PluginRow | undefined> {
@@ -117,7 +142,11 @@ export async function isEnabledInWorkspace(db: Knex, workspaceId: string, plugin
   return row !== undefined;
 }
 
-export async function insertPlugin(db: Knex, row: Omit<PluginRow, 'installed_at' | 'updated_at'>): Promise<PluginRow> {
+/** A new row; a package's unless it says otherwise. */
+type NewPluginRow = Omit<PluginRow, 'installed_at' | 'updated_at' | 'kind' | 'remote_url' | 'remote_headers'> &
+  Partial<Pick<PluginRow, 'kind' | 'remote_url' | 'remote_headers'>>;
+
+export async function insertPlugin(db: Knex, row: NewPluginRow): Promise<PluginRow> {
   const [inserted] = await db<PluginRow>('plugins')
     .insert({ ...row, manifest: JSON.stringify(row.manifest), ...jsonLists(row) } as never)
     .returning('*');

@@ -21,6 +21,10 @@ import {
   UpdatePluginSchema,
 } from './plugins.schemas.ts';
 import { pluginToolRoutes } from './pluginTools.routes.ts';
+import { RemotePluginCalls } from './RemotePluginCalls.ts';
+import { remotePluginRoutes } from './remotePlugins.routes.ts';
+import { resolveJwtSecret } from '@shared/auth.ts';
+import { headerSealingKey } from '@shared/plugins/remote/sealedHeaders.ts';
 import { PluginRuntime } from '@shared/plugins/runtime/PluginRuntime.ts';
 import type { McpToolSource } from '../mcp/McpToolSource.ts';
 import { createPluginToolSource } from './pluginToolSource.ts';
@@ -43,7 +47,7 @@ export interface PluginRouteOptions {
   runtime?: PluginRuntimePort | null;
 }
 
-/** Plugins: signed packages operators install, people's tools, and the kill switch. */
+/** Plugins: signed packages operators install, remote MCP servers they register, people's tools, and the kill switch. */
 export function pluginRoutes(api: ApiRouter, services: Services, options: PluginRouteOptions = {}): McpToolSource {
   const { db, bus, config, log } = services;
   const runtime = options.runtime === undefined ? createRuntime(services) : (options.runtime ?? undefined);
@@ -63,7 +67,15 @@ export function pluginRoutes(api: ApiRouter, services: Services, options: Plugin
     { name: 'plugin-user', points: config.RATE_LIMIT_PLUGIN_PER_USER, durationSeconds: 60 },
     { redis: services.redis, prefix: config.REDIS_PREFIX },
   );
-  const deps = { db, bus, runtime };
+  // Remote MCP servers' tools are called from this process; the kill switch reaches their calls too.
+  const sealingKey = headerSealingKey(resolveJwtSecret(config));
+  const remote = new RemotePluginCalls({ db, config, sealingKey, log });
+  const stopRemote = bus.subscribe('plugin.disabled', ({ pluginId }) => remote.stopPlugin(pluginId));
+  services.beforeClose(async () => {
+    stopRemote();
+    await remote.close();
+  });
+  const deps = { db, bus, runtime, remote };
 
   api.route(
     {
@@ -182,9 +194,10 @@ export function pluginRoutes(api: ApiRouter, services: Services, options: Plugin
     },
   );
 
-  pluginToolRoutes(api, services, { runtime, limiter });
+  remotePluginRoutes(api, services, { sealingKey });
+  pluginToolRoutes(api, services, { runtime, remote, limiter });
   // The same tools over MCP (/mcp), through the same command.
-  return createPluginToolSource({ services, runtime, limiter });
+  return createPluginToolSource({ services, runtime, remote, limiter });
 }
 
 /** The plugin runtime of this API process, closed with it; its workers start at the first invocation. */

@@ -3,7 +3,8 @@ import { IdParam } from '../../http/schemas.ts';
 
 /** A plugin id in a path: lowercase reverse-DNS (anything else names no plugin: 404). */
 const PluginIdParam = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,127}$/);
-const ToolNameParam = z.string().regex(/^[a-z0-9_-]{1,64}$/);
+/** A package's tool names are a-z, 0-9, _ and -; a remote MCP server's may use MCP's wider set. */
+const ToolNameParam = z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/);
 
 export const ListPluginsSchema = z.object({
   query: z.object({
@@ -82,7 +83,9 @@ export const PluginSchema = z
     description: z.string(),
     enabled: z.boolean(),
     isDefault: z.boolean(),
-    signatureLevel: z.enum(['signed', 'unsigned', 'untrusted']),
+    kind: z.enum(['package', 'remote']).describe('`remote`: an MCP server an operator registered by URL; its tools run there'),
+    url: z.string().optional().describe('Operators only, remote plugins: the server address, without its query (headers are never shown)'),
+    signatureLevel: z.enum(['signed', 'unsigned', 'untrusted', 'remote']),
     keyId: z.string().nullable(),
     permissions: z.array(z.string()).describe('What the installed version asks for'),
     tools: z.array(PluginToolSchema),

@@ -2,8 +2,11 @@ import { AppError } from '@shared/errors.ts';
 import type { PluginRuntimeErrorCode } from './pluginRuntimePort.ts';
 
 /** How each way a call can end badly answers over HTTP: the status and the API's error code. */
-/** The runtime's own codes, and `runtime_error` when the runtime itself failed (rejected instead of answering). */
-export type InvocationErrorCode = PluginRuntimeErrorCode | 'runtime_error';
+/**
+ * The runtime's own codes, `runtime_error` when the runtime itself failed (rejected instead of answering),
+ * and `remote_unreachable` when a remote MCP server could not be reached or answered something else than MCP.
+ */
+export type InvocationErrorCode = PluginRuntimeErrorCode | 'runtime_error' | 'remote_unreachable';
 
 const ANSWERS: Record<InvocationErrorCode, { status: number; code: string }> = {
   timeout: { status: 504, code: 'plugin_timeout' },
@@ -17,6 +20,7 @@ const ANSWERS: Record<InvocationErrorCode, { status: number; code: string }> = {
   plugin_invalid: { status: 502, code: 'plugin_invalid' },
   worker_lost: { status: 503, code: 'plugin_worker_lost' },
   runtime_error: { status: 502, code: 'plugin_runtime_failed' },
+  remote_unreachable: { status: 502, code: 'remote_unreachable' },
 };
 
 /** The statuses invoke can answer for a runtime error, for its OpenAPI entry. */

@@ -1,5 +1,6 @@
 import type { Bus } from '@shared/bus.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
+import type { RemotePluginCalls } from './RemotePluginCalls.ts';
 
 /**
  * After a commit that takes a plugin out of service: stops it here at once, and tells every other API
@@ -7,10 +8,11 @@ import type { PluginRuntimePort } from './pluginRuntimePort.ts';
  * since every invoke reads `enabled` from the database.
  */
 export async function stopPluginEverywhere(
-  deps: { bus: Bus; runtime?: PluginRuntimePort },
+  deps: { bus: Bus; runtime?: PluginRuntimePort; remote?: RemotePluginCalls },
   pluginId: string,
   reason: 'disabled' | 'uninstalled' | 'pending_consent',
 ): Promise<void> {
   await deps.runtime?.stopPlugin(pluginId);
+  await deps.remote?.stopPlugin(pluginId);
   await deps.bus.publish('plugin.disabled', { pluginId, reason });
 }

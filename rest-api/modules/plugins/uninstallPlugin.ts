@@ -5,6 +5,7 @@ import type { Bus } from '@shared/bus.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import { deletePluginRow, findPlugin } from './plugins.repo.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
+import type { RemotePluginCalls } from './RemotePluginCalls.ts';
 import { stopPluginEverywhere } from './stopPluginEverywhere.ts';
 
 interface Props {
@@ -19,7 +20,10 @@ interface Props {
  * records go with the row (foreign keys cascade); the audit log keeps the trail. Running calls stop
  * on every node once the delete commits.
  */
-export async function uninstallPlugin(deps: { db: Knex; bus: Bus; runtime?: PluginRuntimePort }, props: Props): Promise<void> {
+export async function uninstallPlugin(
+  deps: { db: Knex; bus: Bus; runtime?: PluginRuntimePort; remote?: RemotePluginCalls },
+  props: Props,
+): Promise<void> {
   await deps.db.transaction(async (trx) => {
     const plugin = await findPlugin(trx, props.pluginId, { forUpdate: true });
     if (!plugin) throw new NotFoundError('Plugin not found');

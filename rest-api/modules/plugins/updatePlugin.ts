@@ -6,6 +6,7 @@ import { ConflictError, NotFoundError } from '@shared/errors.ts';
 import { pendingPermissionsOf } from './plugin.presenter.ts';
 import { findPlugin, updatePluginRow, type PluginRow } from './plugins.repo.ts';
 import type { PluginRuntimePort } from './pluginRuntimePort.ts';
+import type { RemotePluginCalls } from './RemotePluginCalls.ts';
 import { stopPluginEverywhere } from './stopPluginEverywhere.ts';
 
 interface Props {
@@ -24,7 +25,10 @@ interface Props {
  * the kill switch: once committed, running calls stop on every node and new ones are refused. A plugin
  * waiting for consent cannot be enabled here (409 `consent_required`): consent is its own, audited step.
  */
-export async function updatePlugin(deps: { db: Knex; bus: Bus; runtime?: PluginRuntimePort }, props: Props): Promise<PluginRow> {
+export async function updatePlugin(
+  deps: { db: Knex; bus: Bus; runtime?: PluginRuntimePort; remote?: RemotePluginCalls },
+  props: Props,
+): Promise<PluginRow> {
   const plugin = await deps.db.transaction(async (trx) => {
     const row = await findPlugin(trx, props.pluginId, { forUpdate: true });
     if (!row) throw new NotFoundError('Plugin not found');

@@ -38,7 +38,7 @@ describe('RemoteMcpServer (the official SDK client, against an MCP server on loo
 
   it('refuses a host that PLUGIN_REMOTE_HOSTS does not list, before connecting', () => {
     const before = standIn.authorizations.length;
-    expect(() => remote({ allowedHosts: ['mcp.example.com'] })).toThrow(expect.objectContaining({ code: 'remote_host_not_allowed' }));
+    expect(() => remote({ allowedHosts: ['mcp.example.com'] })).toThrow(expect.objectContaining({ code: 'host_not_allowed', status: 400 }));
     expect(() => remote({ url: 'file:///etc/passwd' })).toThrow(expect.objectContaining({ code: 'validation_failed' }));
     expect(() => remote({ url: standIn.url.replace('http://', 'http://user:pw@') })).toThrow(/credentials go in headers/);
     expect(standIn.authorizations).toHaveLength(before);

@@ -16,7 +16,7 @@ export interface RemoteServerOptions {
   allowedHosts: readonly string[];
 }
 
-/** The URL of a remote MCP server, if its host is one operators may register; 422 `remote_host_not_allowed` otherwise. */
+/** The URL of a remote MCP server, if its host is one operators may register; 400 `host_not_allowed` otherwise. */
 export function allowedRemoteUrl(url: string, allowedHosts: readonly string[]): URL {
   let parsed: URL;
   try {
@@ -29,7 +29,11 @@ export function allowedRemoteUrl(url: string, allowedHosts: readonly string[]): 
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   const isAllowed = allowedHosts.some((allowed) => allowed === host || allowed === `${host}:${parsed.port}` || allowed === parsed.host);
   if (!isAllowed) {
-    throw new AppError(422, 'remote_host_not_allowed', `${parsed.host} is not in PLUGIN_REMOTE_HOSTS`);
+    throw new AppError(
+      400,
+      'host_not_allowed',
+      `${parsed.host} is not in PLUGIN_REMOTE_HOSTS (the hosts operators may register remote MCP servers on)`,
+    );
   }
   return parsed;
 }
@@ -59,6 +63,11 @@ export class RemoteMcpServer {
       } while (cursor && tools.length < 1_000);
       return tools;
     });
+  }
+
+  /** The name and version the server reported when it connected (MCP's serverInfo). */
+  async serverInfo(): Promise<{ name: string; version: string } | undefined> {
+    return this.use(async (client) => client.getServerVersion());
   }
 
   async callTool(name: string, args: Record<string, unknown>, signal?: AbortSignal): Promise<CallToolResult> {
@@ -103,7 +112,15 @@ export class RemoteMcpServer {
 /** What a caller is told when a remote server fails: which server, and why, without its headers. */
 function remoteError(error: unknown, url: URL): AppError {
   if (error instanceof AppError) return error;
-  const message = error instanceof Error ? error.message : String(error);
+  // Read by shape, not instanceof: fetch's errors may come from another realm (jest's vm modules).
+  const failure = (typeof error === 'object' && error !== null ? error : {}) as {
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  // fetch says only "fetch failed"; why (ECONNREFUSED, ENOTFOUND, a TLS error) is in its cause.
+  const cause = failure.cause;
+  const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+  const message = (typeof failure.message === 'string' ? failure.message : String(error)) + (why ? ` (${why})` : '');
   if (/timed out|timeout/i.test(message)) return new AppError(504, 'remote_timeout', `${url.host} did not answer in time`);
   if (/response_too_large/.test(message)) return new AppError(502, 'output_too_large', `${url.host} answered more than the size cap`);
   return new AppError(502, 'remote_failed', `${url.host}: ${message.slice(0, 300)}`);
