@@ -29,7 +29,7 @@ async function run(transform: NodeJS.ReadWriteStream, bytes: Buffer, piece = 700
 
 async function encrypt(plain: Buffer, key = KEY): Promise<Buffer> {
   const { output, error } = await run(createEncryptStream(key, { chunkBytes: CHUNK }), plain);
-  if (error) throw error;
+  if (error) throw error as Error;
   return output;
 }
 
