@@ -61,7 +61,7 @@ describe('backup encryption', () => {
     const plain = crypto.randomBytes(6 * CHUNK + 5);
     const sealed = await encrypt(plain);
     // A byte inside the fourth sealed chunk (header 57, each sealed chunk CHUNK + 16).
-    sealed[57 + 3 * (CHUNK + 16) + 10] ^= 0x01;
+    sealed.writeUInt8(sealed.readUInt8(57 + 3 * (CHUNK + 16) + 10) ^ 0x01, 57 + 3 * (CHUNK + 16) + 10);
     const { output, error } = await run(createDecryptStream(KEY), sealed, 100_000);
     expect(error).toMatchObject({ code: 'backup_corrupt', message: expect.stringContaining('part 4') });
     expect(output.equals(plain.subarray(0, 3 * CHUNK))).toBe(true);
@@ -69,7 +69,7 @@ describe('backup encryption', () => {
 
   it('reports a changed header byte as corruption, not as a wrong key', async () => {
     const sealed = await encrypt(crypto.randomBytes(100));
-    sealed[12] ^= 0x80; // inside the salt
+    sealed.writeUInt8(sealed.readUInt8(12) ^ 0x80, 12); // inside the salt
     const { error } = await run(createDecryptStream(KEY), sealed);
     expect(error).toMatchObject({ code: 'backup_corrupt' });
   });

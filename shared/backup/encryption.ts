@@ -72,7 +72,7 @@ export function createEncryptStream(key: Buffer, options: { chunkBytes?: number 
   const header = Buffer.concat([head, headerDigest(head)]);
 
   let counter = 0;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   const seal = (plain: Buffer, isLast: boolean): Buffer => {
     const cipher = crypto.createCipheriv('aes-256-gcm', dataKey, chunkNonce(noncePrefix, counter++, isLast));
     cipher.setAAD(header);
@@ -133,7 +133,7 @@ function openHeader(header: Buffer, key: Buffer): { dataKey: Buffer; noncePrefix
  * only plaintext that did; a stream cut short fails at its end.
  */
 export function createDecryptStream(key: Buffer): Transform {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let header: Buffer | undefined;
   let opened: ReturnType<typeof openHeader> | undefined;
   let counter = 0;
