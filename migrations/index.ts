@@ -11,6 +11,7 @@ import * as codeExecutions from './20261129040000_code_executions.ts';
 import * as voiceTranscriptions from './20261129050000_voice_transcriptions.ts';
 import * as imageAnalyses from './20261129060000_image_analyses.ts';
 import * as plugins from './20261130010000_plugins.ts';
+import * as backups from './20261201030000_backups.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -29,6 +30,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129050000_voice_transcriptions': voiceTranscriptions,
   '20261129060000_image_analyses': imageAnalyses,
   '20261130010000_plugins': plugins,
+  '20261201030000_backups': backups,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
