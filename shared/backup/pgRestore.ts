@@ -27,10 +27,9 @@ export async function restoreArchiveInto(
       '--single-transaction',
       '--exit-on-error',
       '--verbose',
-      // The restoring role owns what it restores: the original roles may not exist on this server.
-      '--no-owner',
-      '--no-privileges',
-      ...(options.clean ? ['--clean', '--if-exists'] : []),
+      // In place, owners and grants come back as they were. A scratch copy is owned by the restoring role: the
+      // original roles may not exist there, and nobody else should read it.
+      ...(options.clean ? ['--clean', '--if-exists'] : ['--no-owner', '--no-privileges']),
     ],
     {
       signal: io.signal,
