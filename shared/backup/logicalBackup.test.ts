@@ -12,6 +12,7 @@ import {
   type StorageHarness,
 } from '../../test/backupDatabase.ts';
 import { failingStorage, watchedStorage } from '../../test/failingStorage.ts';
+import { startS3, type TestS3 } from '../../test/s3.ts';
 import { uniqueName } from '../../test/services.ts';
 import type { ObjectStorage } from '../storage/ObjectStorage.ts';
 import { createLogicalBackup, restoreLogicalBackup, verifyLogicalBackup, type BackupProgress, type LogicalBackupRecord } from './index.ts';
@@ -211,5 +212,47 @@ describe.each([
       createLogicalBackup({ kind: 'postgres', databaseUrl: source.url }, backup.key, { storage: store.storage, encryptionKey: KEY }),
     ).rejects.toMatchObject({ code: 'backup_exists' });
     expect(await verify(backup)).toMatchObject({ ok: true });
+  });
+});
+
+describe('a logical backup whose S3 store goes down part-way', () => {
+  let source: SourceDatabase;
+  let s3: TestS3;
+  beforeAll(async () => {
+    [source, s3] = await Promise.all([createSourceDatabase(), startS3()]);
+    await writeUserWithConversations(source.db, 3000);
+  });
+  afterAll(async () => {
+    await source?.close();
+    await s3?.close();
+  });
+
+  it('fails with the store error instead of hanging, and a backup to a store that answers works', async () => {
+    let stopping: Promise<void> | undefined;
+    const storage = watchedStorage(s3.storage(), (seen) => {
+      if (seen > 64 * 1024) stopping ??= s3.stop();
+      return undefined;
+    });
+    await expect(
+      createLogicalBackup({ kind: 'postgres', databaseUrl: source.url }, newKey(), { storage, encryptionKey: KEY }),
+    ).rejects.toThrow();
+    await stopping;
+
+    const other = await localStorageHarness();
+    try {
+      const backup = await createLogicalBackup({ kind: 'postgres', databaseUrl: source.url }, newKey(), {
+        storage: other.storage,
+        encryptionKey: KEY,
+      });
+      const verification = await verifyLogicalBackup(backup, {
+        storage: other.storage,
+        encryptionKey: KEY,
+        serverUrl: source.url,
+        scratchPrefix: SCRATCH_PREFIX,
+      });
+      expect(verification).toMatchObject({ ok: true });
+    } finally {
+      await other.close();
+    }
   });
 });
