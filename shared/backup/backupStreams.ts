@@ -3,6 +3,7 @@ import { Transform, Writable, type Readable, type TransformCallback } from 'node
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { AppError } from '../errors.ts';
+import { ObjectNotFoundError } from '../storage/ObjectStorage.ts';
 import { createDecryptStream } from './encryption.ts';
 import { BackupIntegrityError } from './errors.ts';
 import type { BackupIo, BackupProgress, LogicalBackupRecord } from './types.ts';
@@ -77,7 +78,11 @@ export async function openBackupContent(
   if (record.encrypted && !io.encryptionKey) {
     throw new BackupIntegrityError('backup_key_missing', 'The backup is encrypted and BACKUP_ENCRYPTION_KEY is not set');
   }
-  const object = await io.storage.get(record.key);
+  const object = await io.storage.get(record.key).catch((error: unknown) => {
+    if (error instanceof ObjectNotFoundError)
+      throw new BackupIntegrityError('backup_missing', `The backup object ${record.key} is not in storage`);
+    throw error;
+  });
   const hash = crypto.createHash('sha256');
   const checksumGate = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {

@@ -59,6 +59,8 @@ function chunkNonce(prefix: Buffer, counter: number, isLast: boolean): Buffer {
 /** A Transform that encrypts what flows through it with `key` (32 bytes). */
 export function createEncryptStream(key: Buffer, options: { chunkBytes?: number } = {}): Transform {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+  if (chunkBytes < MIN_CHUNK_BYTES || chunkBytes > MAX_CHUNK_BYTES)
+    throw new RangeError(`A chunk holds ${MIN_CHUNK_BYTES} to ${MAX_CHUNK_BYTES} bytes`);
   const salt = crypto.randomBytes(16);
   const noncePrefix = crypto.randomBytes(NONCE_PREFIX_BYTES);
   const { dataKey, keyCheck } = deriveKeys(key, salt);

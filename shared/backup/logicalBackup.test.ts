@@ -206,6 +206,15 @@ describe.each([
     expect(await store.leftovers()).toEqual([]);
   });
 
+  it('says a backup whose object is gone is missing, and restores nothing', async () => {
+    const backup = await backUp();
+    await store.storage.delete(backup.key);
+    expect(await verify(backup)).toMatchObject({ ok: false, code: 'backup_missing' });
+    await expect(
+      restoreLogicalBackup(backup, { storage: store.storage, encryptionKey: KEY, target: { kind: 'in-place', databaseUrl: source.url } }),
+    ).rejects.toMatchObject({ code: 'backup_missing', status: 409 });
+  });
+
   it('never replaces an existing backup', async () => {
     const backup = await backUp();
     await expect(
