@@ -25,7 +25,7 @@ export async function backupPostgres(databaseUrl: string, key: string, io: Backu
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const query: RunQuery = async <T>(sql: string) => (await client.query(sql)).rows as T[];
-  // Stops the dump when the row counts fail, and the counts when the dump does.
+  // Stops the dump when the row counts fail (the caller's signal stops both).
   const abort = new AbortController();
   const signal = io.signal ? AbortSignal.any([io.signal, abort.signal]) : abort.signal;
   try {
