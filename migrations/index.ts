@@ -12,6 +12,7 @@ import * as voiceTranscriptions from './20261129050000_voice_transcriptions.ts';
 import * as imageAnalyses from './20261129060000_image_analyses.ts';
 import * as plugins from './20261130010000_plugins.ts';
 import * as remotePlugins from './20261201010000_remote_plugins.ts';
+import * as backups from './20261201030000_backups.ts';
 import * as idempotencyKeys from './20261201040000_idempotency_keys.ts';
 import * as devices from './20261201050000_devices.ts';
 
@@ -33,6 +34,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261129060000_image_analyses': imageAnalyses,
   '20261130010000_plugins': plugins,
   '20261201010000_remote_plugins': remotePlugins,
+  '20261201030000_backups': backups,
   '20261201040000_idempotency_keys': idempotencyKeys,
   '20261201050000_devices': devices,
 };

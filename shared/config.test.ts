@@ -64,6 +64,19 @@ describe('configuration', () => {
     expect(problems({ PLUGIN_REMOTE_HOSTS: 'https://x.example.com/' })).toHaveLength(1);
   });
 
+  it('reads BACKUP_ENCRYPTION_KEY as 32 bytes from hex or base64, and never echoes a bad one', () => {
+    const hex = 'ab'.repeat(32);
+    expect(parseConfig({ BACKUP_ENCRYPTION_KEY: hex }).BACKUP_ENCRYPTION_KEY?.equals(Buffer.from(hex, 'hex'))).toBe(true);
+    const base64 = Buffer.alloc(32, 7).toString('base64');
+    expect(parseConfig({ BACKUP_ENCRYPTION_KEY: base64 }).BACKUP_ENCRYPTION_KEY?.equals(Buffer.alloc(32, 7))).toBe(true);
+    expect(parseConfig({}).BACKUP_ENCRYPTION_KEY).toBeUndefined();
+    for (const bad of ['too-short', 'ab'.repeat(31), Buffer.alloc(16).toString('base64'), `${base64.slice(0, 40)}!!!=`]) {
+      expect(problems({ BACKUP_ENCRYPTION_KEY: bad })).toEqual([
+        'Invalid configuration: BACKUP_ENCRYPTION_KEY must be 32 bytes as 64 hex digits or base64',
+      ]);
+    }
+  });
+
   it('treats an empty value as unset', () => {
     expect(parseConfig({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
   });

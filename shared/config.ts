@@ -83,6 +83,23 @@ const ConfigSchema = z
     S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
     /** Address buckets by path (endpoint/bucket/key) instead of by host name; most S3-compatible servers need it. Default false. */
     S3_FORCE_PATH_STYLE: flag.default(false),
+    /**
+     * Key that encrypts backups (AES-256-GCM): 32 bytes, as 64 hex digits or base64 (`openssl rand -base64 32`).
+     * Unset: in production backups are refused (`backup_key_required`); elsewhere they are made unencrypted and
+     * recorded as such. Keep a copy outside the deployment: without it no encrypted backup can be restored.
+     */
+    BACKUP_ENCRYPTION_KEY: z
+      .string()
+      .transform((text, ctx) => {
+        const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+        // Node's base64 decoder skips what is not base64, so the length check is also the format check.
+        if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(text) && !/^[A-Za-z0-9+/_-]{43}=?$/.test(text))) {
+          ctx.addIssue({ code: 'custom', message: 'must be 32 bytes as 64 hex digits or base64' });
+          return z.NEVER;
+        }
+        return key;
+      })
+      .optional(),
     /** Largest attachment accepted, in bytes. Default 26214400 (25 MiB). */
     ATTACHMENT_MAX_BYTES: positiveInt.default(26_214_400),
     /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */
@@ -317,7 +334,7 @@ const ConfigSchema = z
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** Variables whose values never appear in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY', 'VAPID_PRIVATE_KEY']);
+const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY', 'VAPID_PRIVATE_KEY', 'BACKUP_ENCRYPTION_KEY']);
 
 /** Thrown by parseConfig; `lines` holds one human-readable line per bad variable. */
 export class ConfigError extends Error {
