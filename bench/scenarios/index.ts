@@ -1,4 +1,5 @@
 import type { Scenario } from '../lib/types.ts';
+import { backupLogical } from './backupLogical.ts';
 import { codeConcurrent, codeJavaScript, codePython } from './codeExecution.ts';
 import { collabDocument } from './collabDocument.ts';
 import { collabFanOut } from './collabFanOut.ts';
@@ -31,4 +32,5 @@ export const scenarios: Scenario[] = [
   imagesThumbnail,
   pluginsWordcount,
   pluginsMcp,
+  backupLogical,
 ];
