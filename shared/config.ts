@@ -297,6 +297,10 @@ const ConfigSchema = z
      * point at — a push service inside your own network. Default none: pushes go to public addresses only.
      */
     PUSH_PRIVATE_HOSTS: hostList,
+    /** Expo's push API, for the mobile app's notifications. Default https://exp.host (a stand-in's URL in tests). */
+    EXPO_PUSH_URL: url(['http', 'https']).default('https://exp.host'),
+    /** An Expo access token, when the Expo project has enhanced push security on. Default none. */
+    EXPO_ACCESS_TOKEN: z.string().min(1).optional(),
     /** Trust X-Forwarded-For from this many proxy hops (0 = none). Default 0. */
     TRUST_PROXY_HOPS: integer(0, 100, 'a number of proxy hops (0-100)').default(0),
     /** pino level: fatal, error, warn, info, debug, trace, silent. Default info. */
@@ -334,7 +338,7 @@ const ConfigSchema = z
 export type Config = Readonly<z.infer<typeof ConfigSchema>>;
 
 /** Variables whose values never appear in an error message. */
-const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY', 'VAPID_PRIVATE_KEY', 'BACKUP_ENCRYPTION_KEY']);
+const SECRETS = new Set(['JWT_SECRET', 'S3_SECRET_ACCESS_KEY', 'VAPID_PRIVATE_KEY', 'BACKUP_ENCRYPTION_KEY', 'EXPO_ACCESS_TOKEN']);
 
 /** Thrown by parseConfig; `lines` holds one human-readable line per bad variable. */
 export class ConfigError extends Error {

@@ -4912,7 +4912,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Register this browser's push subscription; new messages in conversations you can read then reach it. Registering the same subscription again updates it (200) */
+        /** Register this browser's push subscription (`webpush`) or the app's Expo push token (`expo`); new messages in conversations you can read then reach it. Registering the same subscription or token again updates it (200) */
         post: {
             parameters: {
                 query?: never;
@@ -4938,6 +4938,18 @@ export interface paths {
                                 auth: string;
                             };
                         };
+                        /** @description How the device is listed, e.g. "Firefox on the laptop" */
+                        name?: string;
+                        /**
+                         * @description Whether notifications may show the text of a message; off by default
+                         * @default false
+                         */
+                        previews?: boolean;
+                    } | {
+                        /** @enum {string} */
+                        kind: "expo";
+                        /** @description The app install’s Expo push token */
+                        token: string;
                         /** @description How the device is listed, e.g. "Firefox on the laptop" */
                         name?: string;
                         /**

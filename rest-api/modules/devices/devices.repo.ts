@@ -14,18 +14,27 @@ export interface DeviceRow {
 }
 
 /**
- * Stores a browser's subscription for `userId`. The endpoint is unique: the same browser registering
- * again updates its keys and settings, and a browser now signed in as someone else moves to them.
+ * Stores a device for `userId`: a browser's subscription (its endpoint as the address, and the keys to
+ * encrypt for it) or an app's Expo token. The address is unique: the same device registering again
+ * updates its keys and settings, and a device now signed in as someone else moves to them.
  */
-export async function upsertWebPushDevice(
+export async function upsertDevice(
   db: Knex,
-  device: { userId: string; endpoint: string; p256dh: string; auth: string; name: string; previews: boolean },
+  device: {
+    userId: string;
+    kind: DeviceRow['kind'];
+    address: string;
+    p256dh: string | null;
+    auth: string | null;
+    name: string;
+    previews: boolean;
+  },
 ): Promise<{ row: DeviceRow; isNew: boolean }> {
   const { rows } = await db.raw<{ rows: Array<DeviceRow & { is_new: boolean }> }>(
     `insert into devices (user_id, kind, address, p256dh, auth, name, previews)
-     values (:userId, 'webpush', :endpoint, :p256dh, :auth, :name, :previews)
+     values (:userId, :kind, :address, :p256dh, :auth, :name, :previews)
      on conflict (address) do update
-       set user_id = excluded.user_id, p256dh = excluded.p256dh, auth = excluded.auth,
+       set user_id = excluded.user_id, kind = excluded.kind, p256dh = excluded.p256dh, auth = excluded.auth,
            name = excluded.name, previews = excluded.previews
      returning *, (xmax = 0) as is_new`,
     device,

@@ -6,7 +6,7 @@ import type { Services } from '@shared/services.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
 import { dataOf } from '../../http/schemas.ts';
 import { presentDevice } from './device.presenter.ts';
-import { deleteOwnDevice, findOwnDevice, listDevices, updateOwnDevice, upsertWebPushDevice } from './devices.repo.ts';
+import { deleteOwnDevice, findOwnDevice, listDevices, updateOwnDevice, upsertDevice } from './devices.repo.ts';
 import { DeviceIdSchema, DeviceSchema, PushKeySchema, RegisterDeviceSchema, UpdateDeviceSchema } from './devices.schemas.ts';
 import { createPushDeliverQueue, PUSH_DELIVER } from './pushQueue.ts';
 import { queueMessagePushes } from './queueMessagePushes.ts';
@@ -61,8 +61,8 @@ export function deviceRoutes(api: ApiRouter, services: Services): void {
       path: '/api/devices',
       tag,
       summary:
-        "Register this browser's push subscription; new messages in conversations you can read then reach it. " +
-        'Registering the same subscription again updates it (200)',
+        "Register this browser's push subscription (`webpush`) or the app's Expo push token (`expo`); new messages in " +
+        'conversations you can read then reach it. Registering the same subscription or token again updates it (200)',
       request: RegisterDeviceSchema,
       errors: [409],
       responses: {
@@ -71,20 +71,22 @@ export function deviceRoutes(api: ApiRouter, services: Services): void {
       },
     },
     async (req, res) => {
-      const { subscription, name, previews } = req.input.body;
-      await checkPushEndpoint(subscription.endpoint, config.PUSH_PRIVATE_HOSTS);
+      const { body } = req.input;
+      const address = body.kind === 'webpush' ? body.subscription.endpoint : body.token;
+      if (body.kind === 'webpush') await checkPushEndpoint(address, config.PUSH_PRIVATE_HOSTS);
       const existing = await listDevices(db, req.actor.id);
-      const isKnown = existing.some((device) => device.address === subscription.endpoint);
+      const isKnown = existing.some((device) => device.address === address);
       if (!isKnown && existing.length >= MAX_DEVICES_PER_USER) {
         throw new ConflictError(`You have ${MAX_DEVICES_PER_USER} devices registered; remove one first`, 'too_many_devices');
       }
-      const { row, isNew } = await upsertWebPushDevice(db, {
+      const { row, isNew } = await upsertDevice(db, {
         userId: req.actor.id,
-        endpoint: subscription.endpoint,
-        p256dh: subscription.keys.p256dh,
-        auth: subscription.keys.auth,
-        name: name ?? '',
-        previews,
+        kind: body.kind,
+        address,
+        p256dh: body.kind === 'webpush' ? body.subscription.keys.p256dh : null,
+        auth: body.kind === 'webpush' ? body.subscription.keys.auth : null,
+        name: body.name ?? '',
+        previews: body.previews,
       });
       res.status(isNew ? 201 : 200).json({ data: presentDevice(row) });
     },

@@ -19,13 +19,22 @@ const WebPushSubscription = z
   })
   .describe("What the browser's `PushSubscription.toJSON()` returns");
 
+/** What the app's `getExpoPushTokenAsync()` returns. */
+const ExpoPushToken = z
+  .string()
+  .max(200)
+  .regex(/^Expo(nent)?PushToken\[[\w-]+\]$/, 'must be an Expo push token, ExponentPushToken[…]');
+
+const DeviceSettings = {
+  name: Text().trim().max(100).optional().describe('How the device is listed, e.g. "Firefox on the laptop"'),
+  previews: z.boolean().default(false).describe('Whether notifications may show the text of a message; off by default'),
+};
+
 export const RegisterDeviceSchema = z.object({
-  body: z.strictObject({
-    kind: z.literal('webpush'),
-    subscription: WebPushSubscription,
-    name: Text().trim().max(100).optional().describe('How the device is listed, e.g. "Firefox on the laptop"'),
-    previews: z.boolean().default(false).describe('Whether notifications may show the text of a message; off by default'),
-  }),
+  body: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('webpush'), subscription: WebPushSubscription, ...DeviceSettings }),
+    z.strictObject({ kind: z.literal('expo'), token: ExpoPushToken.describe('The app install’s Expo push token'), ...DeviceSettings }),
+  ]),
 });
 
 export const DeviceIdSchema = z.object({ params: z.object({ id: IdParam }) });

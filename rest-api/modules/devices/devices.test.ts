@@ -12,12 +12,14 @@ import {
 } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { waitUntil } from '../../../test/jobs.ts';
+import { startExpoPushService } from '../../../test/standIns/expoPush.ts';
 import { startPushService, type PushServiceStandIn, type StandInSubscription } from '../../../test/standIns/pushService.ts';
 import { JOBS_SCHEMA } from '@shared/jobs/jobOverview.ts';
 import { devicesOfReaders } from './devices.repo.ts';
 import { MAX_DEVICES_PER_USER } from './devices.routes.ts';
 
 let push: PushServiceStandIn;
+let expo: ExpoPushStandIn;
 let t: TestApp;
 let alice: TestUser;
 let bob: TestUser;
@@ -26,7 +28,15 @@ let teamConversation: { id: string; title: string };
 
 beforeAll(async () => {
   push = await startPushService();
-  t = await startTestApp({ env: { PUSH_PRIVATE_HOSTS: push.host, VAPID_SUBJECT: 'mailto:ops@example.com' } });
+  expo = await startExpoPushService();
+  t = await startTestApp({
+    env: {
+      PUSH_PRIVATE_HOSTS: push.host,
+      VAPID_SUBJECT: 'mailto:ops@example.com',
+      EXPO_PUSH_URL: expo.url,
+      EXPO_ACCESS_TOKEN: 'expo-secret',
+    },
+  });
   [alice, bob, carol] = await Promise.all([registerUser(t), registerUser(t), registerUser(t)]);
   const workspace = await createWorkspace(t, alice);
   await addWorkspaceMember(t, workspace.id, bob, 'member');
@@ -35,6 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t.close();
   await push.close();
+  await expo.close();
 });
 
 const register = (user: TestUser, subscription: Omit<StandInSubscription, 'id'>, extra: Record<string, unknown> = {}) =>
@@ -149,6 +160,57 @@ describe('Web Push devices', () => {
     expect(again.body.data.id).toBe(first.body.data.id);
     expect(again.body.data).toMatchObject({ name: 'Firefox (renamed)', pushService: `https://${push.host}` });
     expect(JSON.stringify(again.body)).not.toContain(browser.id);
+  });
+});
+
+type ExpoPushStandIn = Awaited<ReturnType<typeof startExpoPushService>>;
+
+describe('App devices (Expo push)', () => {
+  const registerApp = (user: TestUser, token: string, extra: Record<string, unknown> = {}) =>
+    t.request
+      .post('/api/devices')
+      .set(bearer(user))
+      .send({ kind: 'expo', token, ...extra });
+
+  it("pushes a new message to the app through Expo's push API, with the access token and where to go when tapped", async () => {
+    const token = expo.newToken();
+    const registered = await registerApp(bob, token, { name: 'Pixel', previews: true });
+    expect(registered.status).toBe(201);
+    expect(registered.body.data).toMatchObject({ kind: 'expo', name: 'Pixel', previews: true });
+    expect(JSON.stringify(registered.body)).not.toContain(token);
+
+    const posted = await postMessage(alice, teamConversation.id, 'Ship it on Friday');
+    const received = await expo.waitFor((pushed) => pushed.to === token);
+    expect(received).toMatchObject({
+      title: 'Launch plan',
+      body: 'Ship it on Friday',
+      data: { type: 'message', url: `/c/${teamConversation.id}`, conversationId: teamConversation.id, messageId: posted.body.data.id },
+      collapseId: teamConversation.id,
+      authorization: 'Bearer expo-secret',
+    });
+  });
+
+  it('removes an app Expo says was uninstalled (DeviceNotRegistered), and rides out Expo being briefly unavailable', async () => {
+    const gone = expo.newToken();
+    const device = await registerApp(bob, gone);
+    expo.unregister(gone);
+    await t.request.post(`/api/devices/${device.body.data.id}/test`).set(bearer(bob));
+    await waitUntil('the uninstalled app is removed', async () => {
+      const listed = await t.request.get('/api/devices').set(bearer(bob));
+      return !listed.body.data.some((entry: { id: string }) => entry.id === device.body.data.id);
+    });
+
+    const flaky = expo.newToken();
+    const other = await registerApp(bob, flaky);
+    expo.fail(1);
+    await t.request.post(`/api/devices/${other.body.data.id}/test`).set(bearer(bob));
+    expect((await expo.waitFor((pushed) => pushed.to === flaky)).data).toMatchObject({ type: 'test' });
+  }, 30_000);
+
+  it('refuses what is not an Expo push token', async () => {
+    for (const token of ['not-a-token', 'ExponentPushToken[]', 'https://exp.host/x']) {
+      expectError(await registerApp(bob, token), 400, 'validation_failed');
+    }
   });
 });
 

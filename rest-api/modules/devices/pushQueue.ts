@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineQueue, type QueueRef } from '@shared/jobs/defineQueue.ts';
+import { sendExpoPush, type ExpoNotification } from '@shared/push/sendExpoPush.ts';
 import { PushRejectedError, sendWebPush } from '@shared/push/sendWebPush.ts';
 import type { VapidDetails } from '@shared/push/vapidKeys.ts';
 import type { Services } from '@shared/services.ts';
@@ -30,9 +31,9 @@ const PUSH_TIMEOUT_MS = 10_000;
 const PUSH_TTL_SECONDS = 24 * 60 * 60;
 
 /**
- * Delivers pushes outside any request, retried with backoff when the push service is down or busy
- * (429/5xx). A subscription the push service no longer knows (404/410) is deleted; any other refusal
- * is logged and not retried.
+ * Delivers pushes outside any request — Web Push to browsers, Expo's push API to the app — retried with
+ * backoff when the push service is down or busy (429/5xx). A device the push service no longer knows
+ * (404/410, Expo's DeviceNotRegistered) is deleted; any other refusal is logged and not retried.
  */
 export function createPushDeliverQueue(services: Pick<Services, 'db' | 'config'>, vapid: () => Promise<VapidDetails>) {
   const { db, config } = services;
@@ -45,23 +46,25 @@ export function createPushDeliverQueue(services: Pick<Services, 'db' | 'config'>
     async handler({ deviceId, notification }, { log }) {
       const device = await findDevice(db, deviceId);
       if (!device) return { skipped: 'the device was removed' };
-      const subscription = { endpoint: device.address, keys: { p256dh: device.p256dh!, auth: device.auth! } };
       try {
-        const outcome = await sendWebPush(subscription, notification, {
-          vapid: await vapid(),
-          privateHosts: config.PUSH_PRIVATE_HOSTS,
-          timeoutMs: PUSH_TIMEOUT_MS,
-          ttlSeconds: PUSH_TTL_SECONDS,
-          // One waiting notification per conversation: a device that was away gets the latest, not a pile.
-          ...(notification.conversationId ? { topic: notification.conversationId.replaceAll('-', '') } : {}),
-        });
+        const outcome =
+          device.kind === 'webpush'
+            ? await sendWebPush({ endpoint: device.address, keys: { p256dh: device.p256dh!, auth: device.auth! } }, notification, {
+                vapid: await vapid(),
+                privateHosts: config.PUSH_PRIVATE_HOSTS,
+                timeoutMs: PUSH_TIMEOUT_MS,
+                ttlSeconds: PUSH_TTL_SECONDS,
+                // One waiting notification per conversation: a device that was away gets the latest, not a pile.
+                ...(notification.conversationId ? { topic: notification.conversationId.replaceAll('-', '') } : {}),
+              })
+            : await sendExpoPush(device.address, expoNotificationOf(notification), config);
         if (!outcome.delivered) {
           await deleteGoneDevice(db, device);
-          log.info({ deviceId, status: outcome.status }, 'push subscription gone: device removed');
+          log.info({ deviceId, kind: device.kind }, 'push subscription gone: device removed');
           return { removed: true };
         }
         await markPushed(db, deviceId);
-        return { status: outcome.status };
+        return outcome;
       } catch (error) {
         if (!(error instanceof PushRejectedError)) throw error;
         log.warn({ deviceId, status: error.status }, 'push refused by the push service; not retried');
@@ -69,4 +72,9 @@ export function createPushDeliverQueue(services: Pick<Services, 'db' | 'config'>
       }
     },
   });
+}
+
+/** The app shows title and body; tapping it opens `url` (the data the app reads), one per conversation. */
+function expoNotificationOf({ title, body, ...data }: PushNotification): ExpoNotification {
+  return { title, body, data, ...(data.conversationId ? { collapseId: data.conversationId } : {}) };
 }
