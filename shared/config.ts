@@ -287,11 +287,20 @@ const ConfigSchema = z
      * VAPID key pair (base64url, as `npx web-push generate-vapid-keys` prints) that signs Web Push
      * requests. Unset: a pair is generated once and kept in the database, so every node signs alike.
      */
-    VAPID_PUBLIC_KEY: z.string().regex(/^[\w-]{80,100}$/, 'must be a base64url P-256 public key').optional(),
+    VAPID_PUBLIC_KEY: z
+      .string()
+      .regex(/^[\w-]{80,100}$/, 'must be a base64url P-256 public key')
+      .optional(),
     /** The private half of VAPID_PUBLIC_KEY (base64url); set both or neither. */
-    VAPID_PRIVATE_KEY: z.string().regex(/^[\w-]{40,50}$/, 'must be a base64url P-256 private key').optional(),
+    VAPID_PRIVATE_KEY: z
+      .string()
+      .regex(/^[\w-]{40,50}$/, 'must be a base64url P-256 private key')
+      .optional(),
     /** Who push services may contact about this deployment's pushes (`mailto:` or `https:`). Default mailto: of EMAIL_FROM's address. */
-    VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL').optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+      .optional(),
     /**
      * Hosts on private addresses (host or host:port, comma-separated) that push subscriptions may still
      * point at — a push service inside your own network. Default none: pushes go to public addresses only.
