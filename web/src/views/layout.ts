@@ -1,6 +1,7 @@
 import { publicApi, session } from '../api.ts';
 import { h, type Child } from '../dom.ts';
 import { navigate } from '../router.ts';
+import { notificationSettings } from '../pwa/notificationSettings.ts';
 
 /** The page frame: brand, navigation and the signed-in person (or nothing, for public share pages). */
 export function shell(...content: Child[]): HTMLElement {
@@ -25,6 +26,12 @@ export function shell(...content: Child[]): HTMLElement {
             h('a', { href: '/' }, 'Conversations'),
             h('a', { href: '/workspaces' }, 'Workspaces'),
             h('span', { class: 'who', title: current.user.email }, current.user.name),
+            h(
+              'details',
+              { class: 'settings-menu' },
+              h('summary', {}, 'Settings'),
+              h('div', { class: 'settings-panel' }, notificationSettings()),
+            ),
             h('button', { type: 'button', class: 'link', onclick: () => void signOut() }, 'Sign out'),
           )
         : null,
