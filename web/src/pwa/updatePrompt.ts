@@ -14,8 +14,21 @@ const UPDATE_CHECK_MS = 60 * 60 * 1000;
  */
 export function startServiceWorker(): void {
   if (!('serviceWorker' in navigator)) return;
+  let isReloading = false;
+  const reloadOnce = () => {
+    if (isReloading) return;
+    isReloading = true;
+    location.reload();
+  };
   const updateServiceWorker = registerSW({
-    onNeedRefresh: () => showUpdatePrompt(() => void updateServiceWorker(true)),
+    onNeedRefresh: () =>
+      showUpdatePrompt(() => {
+        // The plugin reloads only for a version it found itself; one found by a later update check (or by
+        // another tab) takes control without its notice, so the page also reloads when the controller changes.
+        navigator.serviceWorker.addEventListener('controllerchange', reloadOnce, { once: true });
+        void updateServiceWorker(true);
+      }),
+    onNeedReload: reloadOnce,
     onRegisteredSW: (_url, registration) => {
       if (!registration) return;
       setInterval(() => void registration.update().catch(() => undefined), UPDATE_CHECK_MS);
