@@ -18,6 +18,8 @@ import {
   registerUser,
 } from '../test/factories.ts';
 import { waitUntil } from '../test/jobs.ts';
+import { deviceName, pushSupport, type Platform } from '../web/src/pwa/platform.ts';
+import { appPath, isLookingAt, parsePushPayload } from '../web/src/pwa/pushPayload.ts';
 import { startPushService, type PushServiceStandIn, type StandInSubscription } from '../test/standIns/pushService.ts';
 import { CHROMIUM_FLAGS, CHROMIUM_PATH, DESKTOP, ensureWebClientBuilt, startStack, type Stack } from './harness.ts';
 import { signIn } from './pages.ts';
@@ -335,3 +337,61 @@ function notifications(page: Page): Promise<Array<{ title: string; body: string;
     }));
   });
 }
+
+describe('what the app decides about push without a browser', () => {
+  const platform = (userAgent: string, extra: Partial<Platform> = {}): Platform => ({
+    userAgent,
+    maxTouchPoints: 0,
+    isStandaloneSafari: false,
+    isDisplayModeStandalone: false,
+    hasServiceWorker: true,
+    hasPushManager: true,
+    hasNotification: true,
+    ...extra,
+  });
+  const CHROME_LINUX = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
+  const IPAD_AS_MAC =
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15';
+
+  it.each([
+    ['Chrome on Linux', CHROME_LINUX, {}, 'supported'],
+    ['Safari on an iPhone, in a tab', IPHONE_SAFARI, { hasPushManager: false }, 'ios-needs-home-screen'],
+    ['Safari on an iPhone, from the Home Screen', IPHONE_SAFARI, { isStandaloneSafari: true }, 'supported'],
+    ['Safari on an iPad that calls itself a Mac, in a tab', IPAD_AS_MAC, { maxTouchPoints: 5 }, 'ios-needs-home-screen'],
+    ['Safari on a Mac', IPAD_AS_MAC, {}, 'supported'],
+    ['a browser without push', CHROME_LINUX, { hasPushManager: false }, 'unsupported'],
+  ] as const)('%s', (_what, userAgent, extra, expected) => {
+    expect(pushSupport(platform(userAgent, extra))).toBe(expected);
+  });
+
+  it('names devices after the browser and the system', () => {
+    expect(deviceName(CHROME_LINUX)).toBe('Chrome on Linux');
+    expect(deviceName(IPHONE_SAFARI)).toBe('Safari on iPhone');
+    expect(deviceName(IPAD_AS_MAC, 5)).toBe('Safari on iPad');
+    expect(deviceName('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/124.0 Safari/537.36 Edg/124.0')).toBe(
+      'Edge on Windows',
+    );
+    expect(deviceName('Mozilla/5.0 (Android 14; Mobile; rv:125.0) Gecko/125.0 Firefox/125.0')).toBe('Firefox on Android');
+  });
+
+  it('never lets a push send a tap to another site', () => {
+    const origin = 'https://collab.example.com';
+    expect(appPath('/c/abc', origin)).toBe('/c/abc');
+    expect(appPath('https://collab.example.com/c/abc?x=1', origin)).toBe('/c/abc?x=1');
+    expect(appPath('https://evil.example/phish', origin)).toBe('/');
+    expect(appPath('//evil.example/phish', origin)).toBe('/');
+    expect(appPath('javascript:alert(1)', origin)).toBe('/');
+  });
+
+  it('treats only a focused window on that very conversation as already looking', () => {
+    const origin = 'https://collab.example.com';
+    const payload = parsePushPayload(JSON.stringify({ type: 'message', title: 'T', body: 'B', url: '/c/abc', conversationId: 'abc' }))!;
+    expect(isLookingAt({ url: `${origin}/c/abc`, focused: true }, payload, origin)).toBe(true);
+    expect(isLookingAt({ url: `${origin}/c/abc/`, focused: true }, payload, origin)).toBe(true);
+    expect(isLookingAt({ url: `${origin}/c/abc`, focused: false }, payload, origin)).toBe(false);
+    expect(isLookingAt({ url: `${origin}/c/abcd`, focused: true }, payload, origin)).toBe(false);
+    expect(isLookingAt({ url: `${origin}/`, focused: true }, payload, origin)).toBe(false);
+    expect(parsePushPayload('not json')).toBeNull();
+    expect(parsePushPayload(JSON.stringify({ title: 1 }))).toBeNull();
+  });
+});
