@@ -176,7 +176,27 @@ describe('the installable web client in Chromium', () => {
     await page.getByRole('switch', { name: 'Notifications on this device' }).uncheck();
     await waitUntil('the device removed', async () => (await devices()).length === 0);
     expect(await page.evaluate(() => localStorage.getItem('e2e-push-subscription'))).toBeNull();
+
+    // Signing out stops this person's notifications on this browser too.
+    await page.getByRole('switch', { name: 'Notifications on this device' }).check();
+    await waitUntil('the device registered again', async () => (await devices()).length === 1);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/login/);
+    expect(await devices()).toEqual([]);
     await context.close();
+  });
+
+  it('says when notifications are blocked in the browser settings', async () => {
+    const user = await registerUser(stack.app);
+    const page = await stack.openPage();
+    await signIn(page, user, '/');
+    await controlled(page);
+    await page.getByText('Settings').click();
+    // Headless Chromium refuses the permission prompt, as someone who chose Block would.
+    await page.getByRole('switch', { name: 'Notifications on this device' }).click();
+    await page.getByText('Notifications are blocked for this site in your browser settings.').waitFor();
+    expect(await page.getByRole('switch', { name: 'Notifications on this device' }).isChecked()).toBe(false);
+    expect((await stack.app.request.get('/api/devices').set(bearer(user))).body.data).toEqual([]);
   });
 
   it('tells someone on an iPhone in a browser tab to add the app to the Home Screen for notifications', async () => {

@@ -58,6 +58,12 @@ export async function disablePush(): Promise<void> {
   if (device) await forgetDevice(device.deviceId);
 }
 
+/** Signing out: this browser stops receiving the person's notifications; a failure never blocks signing out. */
+export async function stopPushOnSignOut(): Promise<void> {
+  if (!registeredDevice() || !('serviceWorker' in navigator)) return;
+  await disablePush().catch(() => undefined);
+}
+
 /** Whether notifications from this device may carry the text of a message. */
 export async function setPreviews(previews: boolean): Promise<void> {
   const device = registeredDevice();
