@@ -28,14 +28,29 @@ export function serveWebClient(
     return (_req, _res, next) => next();
   }
   const indexHtml = fs.readFileSync(indexFile, 'utf8');
-  // Asset names carry a content hash, so they may be cached for good; index.html never is.
-  const assets = express.static(distDir, { index: false, maxAge: '1y', immutable: true, fallthrough: true });
+  // Only vite's output under assets/ carries a content hash in its name, so only it may be cached for good.
+  // Everything else at the top (sw.js, manifest.webmanifest, icons) keeps its name across builds and is
+  // revalidated on every use: a service worker cached for a year would never let a new version arrive.
+  const hashedAssets = express.static(distDir, { index: false, maxAge: '1y', immutable: true, fallthrough: true });
+  const namedFiles = express.static(distDir, {
+    index: false,
+    cacheControl: false,
+    fallthrough: true,
+    setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+  });
   return (req, res, next) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || isApiPath(req.path)) return next();
-    assets(req, res, () => {
-      if (!req.get('accept')?.includes('text/html')) return next();
+    const sendIndex = () => {
       const html = indexHtml.replace(COLLAB_URL_META, `<meta name="collab-url" content="${escapeAttribute(collabUrlFor(req, config))}">`);
       res.set('Cache-Control', 'no-cache').type('html').send(html);
+    };
+    // The service worker precaches /index.html as the offline shell: it gets the page as filled in for a
+    // browser, never the raw file with an empty collab URL.
+    if (req.path === '/index.html') return sendIndex();
+    const files = req.path.startsWith('/assets/') ? hashedAssets : namedFiles;
+    files(req, res, () => {
+      if (!req.get('accept')?.includes('text/html')) return next();
+      sendIndex();
     });
   };
 }

@@ -2,6 +2,7 @@ import './styles.css';
 import { ApiError, SIGNED_OUT_EVENT, session } from './api.ts';
 import { h } from './dom.ts';
 import { navigate, startRouter, type View } from './router.ts';
+import { startServiceWorker } from './pwa/updatePrompt.ts';
 import { authView } from './views/auth.ts';
 import { conversationsView } from './views/conversations.ts';
 import { shell } from './views/layout.ts';
@@ -52,6 +53,8 @@ const INVITE_INTRO = 'You were invited to a workspace. Sign in, or create an acc
 window.addEventListener(SIGNED_OUT_EVENT, () =>
   navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true }),
 );
+
+startServiceWorker();
 
 startRouter(document.getElementById('app')!, [
   { pattern: /^\/login\/?$/, render: (_, query) => authView('login', query) },
