@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { applyArchiveSettings, createStanza, writePgBackRestConfig, type PhysicalBackupSetup } from '@shared/backup/physical/index.ts';
-import { createTestPgCluster, makePostgresOwnedTempDirectory, type TestPgCluster } from './pgCluster.ts';
+import { createTestPgCluster, type TestPgCluster } from './pgCluster.ts';
 import type { TlsS3rver } from './tlsS3rver.ts';
 
 /** A running test cluster that archives its WAL to an encrypted pgBackRest repository on a TLS s3rver. */
@@ -55,4 +55,23 @@ export async function createBackedUpCluster(s3: TlsS3rver, cipherPassphrase: str
   };
 }
 
-export { makePostgresOwnedTempDirectory };
+/** Polls `condition` until it holds; fails after `timeoutMs` saying `what`. */
+export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Ends the current WAL segment and waits until PostgreSQL reports it archived — archive_command has
+ * returned, so the segment is in the repository — instead of waiting up to archive_timeout.
+ */
+export async function switchWalAndWaitForArchive(cluster: TestPgCluster): Promise<void> {
+  const [row] = await cluster.query<{ segment: string }>('select pg_walfile_name(pg_switch_wal()) as segment');
+  await waitFor(async () => {
+    const [archiver] = await cluster.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver');
+    return (archiver?.last ?? '') >= row!.segment;
+  }, `WAL segment ${row!.segment} is archived`);
+}

@@ -1,29 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createBackedUpCluster, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
+import { createBackedUpCluster, switchWalAndWaitForArchive, waitFor, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
 import { closeAllTestPgClusters, createTestPgCluster, type TestPgCluster } from '../../../test/pgCluster.ts';
 import { startTlsS3rver, type TlsS3rver } from '../../../test/tlsS3rver.ts';
 import { readBackupInfo, restoreBackup, takeBackup, type RestoreTarget } from './index.ts';
 import { PhysicalBackupError } from './PhysicalBackupError.ts';
-
-/** Polls `condition` until it holds; fails after `timeoutMs` saying `what`. */
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Ends the current WAL segment and waits until PostgreSQL reports it archived (in the repository). */
-async function switchAndWaitForArchive(cluster: TestPgCluster): Promise<void> {
-  const [row] = await cluster.query<{ segment: string }>('select pg_walfile_name(pg_switch_wal()) as segment');
-  await waitFor(async () => {
-    const [archiver] = await cluster.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver');
-    return (archiver?.last ?? '') >= row!.segment;
-  }, `WAL segment ${row!.segment} is archived`);
-}
 
 async function notesIn(cluster: TestPgCluster): Promise<string[]> {
   const rows = await cluster.query<{ batch: string }>('select distinct batch from notes order by batch');
@@ -63,7 +45,7 @@ describe('point-in-time recovery from pgBackRest backups into a scratch cluster'
 
     const committedC = Date.now();
     await cluster.query("insert into notes select 'C', n from generate_series(1, 1000) n");
-    await switchAndWaitForArchive(cluster);
+    await switchWalAndWaitForArchive(cluster);
     console.info(`WAL archive lag (commit → segment in the repository, with pg_switch_wal): ${Date.now() - committedC} ms`);
   }, 180_000);
 
