@@ -13,6 +13,9 @@
  * - Logical (pg_dump) is portable across versions and to PGlite, can restore one database into another,
  *   and its row counts are checkable table by table; but it restores only to the moment of the dump and
  *   its restore rebuilds every index, which is slow on large databases.
+ * - pgBackRest 2.45 increments per FILE (tables are 1 GB segment files): a small change to a big table copies
+ *   its whole segment again (block-level incremental needs pgBackRest ≥ 2.46). Incrementals still skip
+ *   every untouched table and index.
  * - Use physical for production PostgreSQL (PITR after a bad migration or a deleted workspace, fast RTO),
  *   logical for laptops/PGlite, upgrades across major versions and extracting one database.
  *
@@ -24,7 +27,8 @@
  * - repo1-cipher-type: none → aes-256-cbc, with the caller's passphrase: the bucket alone reveals nothing.
  *   The passphrase and S3 secret live only in the 0600 config owned by the postgres user (pgBackRest
  *   refuses secrets on its command line, and archive_command must read them too).
- * - compress-type: gz → zst (level 3): about as small as gz -6 at several times the speed.
+ * - compress-type: gz → zst (level 3): zstd compresses faster than gzip at a similar ratio, and CPU is what a
+ *   backup on a small host runs out of first.
  * - process-max: 1 → cores − 1 (1..4): parallel compression and uploads, leaving the database a core.
  * - start-fast: n → y: the backup starts with an immediate checkpoint instead of waiting for the next
  *   scheduled one (up to checkpoint_timeout, 5 min by default).
@@ -42,6 +46,13 @@
  * - archive_command: '' → `pgbackrest --config=… --stanza=… archive-push %p`.
  * - archive_timeout: 0 (never) → 60: a segment with any write is closed and archived within a minute.
  *   This is the RPO from backups alone: at most 60 s of committed work can be lost with the host.
+ *
+ * ## Measured (2 cores shared with other work, S3 = s3rver over TLS on loopback, process-max 1)
+ * - Full backup of a 296 MB cluster (random text, 113 MB stored): 10.8 s; of 337 MB of pgbench data (17 MB
+ *   stored): 6.2 s. Restore of the 296 MB backup: 3.7 s, 4.7 s until the cluster takes writes.
+ * - WAL archive lag, commit → segment in the repository with pg_switch_wal(): 93–315 ms (archive_command
+ *   starts one pgbackrest per segment). Without a switch the lag is up to archive_timeout (60 s).
+ * - Repository unreachable: a backup fails after ~8 × io-timeout (16.7 s with 2 s, 8 min with the default 60 s).
  *
  * Restores go into a new, empty data directory (a scratch cluster, with archiving switched off so it never
  * writes into this cluster's repository) or in place into the stopped cluster (`--delta`). Either way the

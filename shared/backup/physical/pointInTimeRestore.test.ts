@@ -84,6 +84,12 @@ describe('point-in-time recovery from pgBackRest backups into a scratch cluster'
     await scratch.close();
   }, 120_000);
 
+  it('restores to the end of the archive (latest): every archived commit is there', async () => {
+    const scratch = await restoreIntoScratch({ latest: true });
+    expect(await notesIn(scratch)).toEqual(['A', 'B', 'C']);
+    await scratch.close();
+  }, 120_000);
+
   it('refuses a target before the earliest backup, naming the earliest possible time, and touches nothing', async () => {
     const { earliestRecoverableAt, backups } = await readBackupInfo(source.setup);
     const destination = path.join(source.cluster.baseDirectory, 'never-restored');

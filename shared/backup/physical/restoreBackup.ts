@@ -7,8 +7,13 @@ import { readBackupInfo, type PhysicalBackup } from './readBackupInfo.ts';
 import { runPgBackRest } from './runPgBackRest.ts';
 import type { PhysicalBackupSetup } from './PhysicalBackupSetup.ts';
 
-/** Where recovery stops: the state as of a moment, or just after a WAL position (both inclusive). */
-export type RestoreTarget = { time: Date } | { lsn: string };
+/**
+ * Where recovery stops: the state as of a moment, or just after a WAL position (both inclusive), or the end
+ * of the archived WAL (`latest`). A time or LSN must lie before the last archived commit: PostgreSQL refuses
+ * to start ("recovery ended before configured recovery target was reached") when the archive ends first —
+ * for "as recent as possible" use `latest`.
+ */
+export type RestoreTarget = { time: Date } | { lsn: string } | { latest: true };
 
 export interface RestoreOptions {
   target: RestoreTarget;
@@ -39,6 +44,11 @@ function recoveryTime(time: Date): string {
  * anything is touched, with the earliest reachable point in the error.
  */
 function backupForTarget(backups: PhysicalBackup[], target: RestoreTarget): PhysicalBackup {
+  if ('latest' in target) {
+    const newest = backups.at(-1);
+    if (!newest) throw new PhysicalBackupError('restore_target_before_earliest', 'There is no backup to restore from', { earliest: null });
+    return newest;
+  }
   const endsBeforeTarget =
     'time' in target
       ? (backup: PhysicalBackup) => backup.stoppedAt.getTime() + 1000 <= target.time.getTime()
@@ -85,12 +95,15 @@ async function exists(file: string): Promise<boolean> {
 export async function restoreBackup(setup: PhysicalBackupSetup, options: RestoreOptions): Promise<PhysicalBackup> {
   const { backups } = await readBackupInfo(setup);
   const backup = backupForTarget(backups, options.target);
+  const { target } = options;
   const args = [
     `--set=${backup.label}`,
-    ...('time' in options.target
-      ? ['--type=time', `--target=${recoveryTime(options.target.time)}`]
-      : ['--type=lsn', `--target=${options.target.lsn}`]),
-    '--target-action=promote',
+    // `default` replays all archived WAL and promotes by itself; target-action applies to explicit targets only.
+    ...('latest' in target
+      ? ['--type=default']
+      : 'time' in target
+        ? ['--type=time', `--target=${recoveryTime(target.time)}`, '--target-action=promote']
+        : ['--type=lsn', `--target=${target.lsn}`, '--target-action=promote']),
   ];
   if (options.destination === 'in-place') {
     if (await exists(path.join(setup.cluster.dataDirectory, 'postmaster.pid'))) {
