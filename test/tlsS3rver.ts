@@ -3,6 +3,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
+import type { Server } from 'node:https';
 import S3rver from 's3rver';
 import { loopbackTls } from './standIns/loopbackTls.ts';
 
@@ -45,6 +46,8 @@ export async function startTlsS3rver(): Promise<TlsS3rver> {
   const stop = async () => {
     const running = server;
     server = null;
+    // Cut open connections too (s3rver's close alone waits for them): a store that goes down mid-upload.
+    (running as unknown as { httpServer?: Server } | null)?.httpServer?.closeAllConnections();
     await running?.close();
   };
   return {

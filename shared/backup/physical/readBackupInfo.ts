@@ -100,8 +100,8 @@ export async function readBackupInfo(setup: PhysicalBackupSetup): Promise<Physic
   const [stanza] = parsed;
   if (!stanza) throw new PhysicalBackupError('backup_command_failed', 'pgBackRest info listed no stanza', { command: 'info' });
   const repoStatus = stanza.repo[0]?.status;
-  // 1 = "missing stanza path": a repository that is simply empty, which is a valid (empty) answer.
-  if (repoStatus && repoStatus.code !== 0 && repoStatus.code !== 1) throw repositoryFailure(repoStatus.message);
+  // 1 "missing stanza path" and 2 "no valid backups" describe an empty repository: a valid, empty answer.
+  if (repoStatus && ![0, 1, 2].includes(repoStatus.code)) throw repositoryFailure(repoStatus.message);
   // A failed backup is not restorable; pgBackRest 2.45 lists only completed ones, but the flag is cheap to honour.
   const backups = stanza.backup.filter((backup) => !backup.error).map(toBackup);
   const archive = stanza.archive.at(-1);
