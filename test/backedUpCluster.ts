@@ -3,7 +3,7 @@ import { applyArchiveSettings, createStanza, writePgBackRestConfig, type Physica
 import { createTestPgCluster, type TestPgCluster } from './pgCluster.ts';
 import type { TlsS3rver } from './tlsS3rver.ts';
 
-/** A running test cluster that archives its WAL to an encrypted pgBackRest repository on a TLS s3rver. */
+/** A running test cluster that archives its WAL to an encrypted pgBackRest repository (a TLS s3rver, or a local directory). */
 export interface BackedUpCluster {
   cluster: TestPgCluster;
   setup: PhysicalBackupSetup;
@@ -15,7 +15,7 @@ export interface BackedUpCluster {
  * initdb + archive settings + start + stanza-create. `ioTimeoutSeconds` is short because an unreachable
  * repository fails only after about 8 io-timeouts; loopback answers in milliseconds.
  */
-export async function createBackedUpCluster(s3: TlsS3rver, cipherPassphrase: string): Promise<BackedUpCluster> {
+export async function createBackedUpCluster(s3: TlsS3rver | 'posix', cipherPassphrase: string): Promise<BackedUpCluster> {
   const cluster = await createTestPgCluster();
   // Inside the cluster's base directory, so cluster.close() removes it too.
   const home = path.join(cluster.baseDirectory, 'pgbackrest');
@@ -25,17 +25,20 @@ export async function createBackedUpCluster(s3: TlsS3rver, cipherPassphrase: str
     workDirectory: path.join(home, 'work'),
     osUser: cluster.osUser,
     cluster: { dataDirectory: cluster.dataDirectory, port: cluster.port, socketDirectory: cluster.socketDirectory },
-    repository: {
-      kind: 's3',
-      bucket: s3.bucket,
-      endpoint: s3.endpoint,
-      port: s3.port,
-      region: 'us-east-1',
-      accessKeyId: s3.accessKeyId,
-      secretAccessKey: s3.secretAccessKey,
-      isPathStyle: true,
-      caFile: s3.caFile,
-    },
+    repository:
+      s3 === 'posix'
+        ? { kind: 'posix', path: path.join(cluster.baseDirectory, 'repository') }
+        : {
+            kind: 's3',
+            bucket: s3.bucket,
+            endpoint: s3.endpoint,
+            port: s3.port,
+            region: 'us-east-1',
+            accessKeyId: s3.accessKeyId,
+            secretAccessKey: s3.secretAccessKey,
+            isPathStyle: true,
+            caFile: s3.caFile,
+          },
     cipherPassphrase,
     ioTimeoutSeconds: 2,
   };

@@ -52,7 +52,9 @@
  *   stored): 6.2 s. Restore of the 296 MB backup: 3.7 s, 4.7 s until the cluster takes writes.
  * - WAL archive lag, commit → segment in the repository with pg_switch_wal(): 93–315 ms (archive_command
  *   starts one pgbackrest per segment). Without a switch the lag is up to archive_timeout (60 s).
- * - Repository unreachable: a backup fails after ~8 × io-timeout (16.7 s with 2 s, 8 min with the default 60 s).
+ * - Repository unreachable when a backup starts: it fails after ~8 × io-timeout (16.7 s with 2 s; 8 min with
+ *   the default 60 s). Lost mid-backup: ~43 s with io-timeout 2 s (pgBackRest retries each file twice, the
+ *   second time after job-retry-interval, 15 s). Nothing half-written is listed; the next backup works.
  *
  * Restores go into a new, empty data directory (a scratch cluster, with archiving switched off so it never
  * writes into this cluster's repository) or in place into the stopped cluster (`--delta`). Either way the
