@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -35,7 +35,7 @@ export interface TestPgCluster {
 const liveClusters = new Set<TestPgCluster>();
 
 /** A loopback port nobody listens on right now (the OS picks it; we release it for PostgreSQL to take). */
-export async function freeLoopbackPort(): Promise<number> {
+async function freeLoopbackPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -47,7 +47,7 @@ export async function freeLoopbackPort(): Promise<number> {
  * A temp directory the postgres user owns, under a parent it can traverse (PostgreSQL and pgBackRest run
  * as that user and must reach it; the test runs as root).
  */
-export async function makePostgresOwnedTempDirectory(prefix: string): Promise<string> {
+async function makePostgresOwnedTempDirectory(prefix: string): Promise<string> {
   const directory = await mkdtemp(path.join(os.tmpdir(), prefix));
   const { uid, gid } = postgresIds();
   await chown(directory, uid, gid);
@@ -180,9 +180,4 @@ export async function createTestPgCluster(options: TestPgClusterOptions = {}): P
 /** Closes every cluster this test file created and did not close yet (afterAll's safety net). */
 export async function closeAllTestPgClusters(): Promise<void> {
   await Promise.all([...liveClusters].map((cluster) => cluster.close()));
-}
-
-/** True when the data directory of a stopped or restored cluster exists (for tests that check nothing was written). */
-export function hasDataDirectory(cluster: TestPgCluster): boolean {
-  return existsSync(path.join(cluster.dataDirectory, 'PG_VERSION'));
 }

@@ -27,7 +27,10 @@ export type PhysicalBackupRepository =
 export interface PhysicalBackupSetup {
   /** pgBackRest's name for this cluster's backups (letters, digits, `_`, `-`). */
   stanza: string;
-  /** Where the generated pgbackrest.conf is written; it holds secrets, so it is created 0600. */
+  /**
+   * Where the generated pgbackrest.conf is written; it holds secrets, so it is created 0600 and owned by
+   * `osUser` (archive_command reads it), in a directory that user can traverse.
+   */
   configPath: string;
   /** A private directory for pgBackRest's lock files and spool (never the shared /tmp/pgbackrest). */
   workDirectory: string;
