@@ -14,6 +14,8 @@ export type PhysicalBackupErrorCode =
   | 'backup_wal_archive_timeout'
   /** The restore target is older than the oldest backup's end: nothing can reach it. */
   | 'restore_target_before_earliest'
+  /** The restore target is in the future: no archived WAL can reach it, and PostgreSQL would refuse to start. */
+  | 'restore_target_after_latest'
   /** A restore into a directory that is not empty, or in place into a cluster that still runs. */
   | 'restore_destination_in_use'
   /** Anything else pgBackRest reported. */
@@ -31,6 +33,7 @@ const STATUS: Record<PhysicalBackupErrorCode, number> = {
   backup_already_running: 409,
   backup_wal_archive_timeout: 503,
   restore_target_before_earliest: 400,
+  restore_target_after_latest: 400,
   restore_destination_in_use: 409,
   backup_command_failed: 500,
 };

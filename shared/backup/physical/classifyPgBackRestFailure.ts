@@ -16,6 +16,7 @@ const MESSAGES: Record<PhysicalBackupErrorCode, string> = {
   backup_already_running: 'Another backup command holds this cluster’s lock; try again when it ends',
   backup_wal_archive_timeout: 'PostgreSQL did not archive the WAL the backup needs in time: check archive_command',
   restore_target_before_earliest: 'The restore target is before the earliest recoverable time',
+  restore_target_after_latest: 'The restore target is after the latest archived WAL',
   restore_destination_in_use: 'The restore destination is in use (a running cluster, or a directory that is not empty)',
   backup_command_failed: 'pgBackRest failed',
 };

@@ -90,7 +90,7 @@ describe('point-in-time recovery from pgBackRest backups into a scratch cluster'
     await scratch.close();
   }, 120_000);
 
-  it('refuses a target before the earliest backup, naming the earliest possible time, and touches nothing', async () => {
+  it('refuses a target before the earliest backup, naming the earliest possible time, or in the future, and touches nothing', async () => {
     const { earliestRecoverableAt, backups } = await readBackupInfo(source.setup);
     const destination = path.join(source.cluster.baseDirectory, 'never-restored');
     const tooEarly = new Date(earliestRecoverableAt!.getTime() - 60_000);

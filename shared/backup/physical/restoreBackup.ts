@@ -49,6 +49,12 @@ function backupForTarget(backups: PhysicalBackup[], target: RestoreTarget): Phys
     if (!newest) throw new PhysicalBackupError('restore_target_before_earliest', 'There is no backup to restore from', { earliest: null });
     return newest;
   }
+  if ('time' in target && target.time.getTime() > Date.now()) {
+    // Recovery would run out of WAL before the target, and PostgreSQL then refuses to start at all.
+    throw new PhysicalBackupError('restore_target_after_latest', 'The restore target is in the future; restore to `latest` instead', {
+      target: target.time.toISOString(),
+    });
+  }
   const endsBeforeTarget =
     'time' in target
       ? (backup: PhysicalBackup) => backup.stoppedAt.getTime() + 1000 <= target.time.getTime()
