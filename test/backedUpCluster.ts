@@ -1,5 +1,7 @@
 import path from 'node:path';
+import { expect } from '@jest/globals';
 import { applyArchiveSettings, createStanza, writePgBackRestConfig, type PhysicalBackupSetup } from '@shared/backup/physical/index.ts';
+import { PhysicalBackupError } from '@shared/backup/physical/PhysicalBackupError.ts';
 import { createTestPgCluster, type TestPgCluster } from './pgCluster.ts';
 import type { TlsS3rver } from './tlsS3rver.ts';
 
@@ -77,4 +79,15 @@ export async function switchWalAndWaitForArchive(cluster: TestPgCluster): Promis
     const [archiver] = await cluster.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver');
     return (archiver?.last ?? '') >= row!.segment;
   }, `WAL segment ${row!.segment} is archived`);
+}
+
+/** Rejects unless `promise` fails with a PhysicalBackupError of this code; returns it. */
+export async function expectPhysicalBackupFailure(promise: Promise<unknown>, code: string): Promise<PhysicalBackupError> {
+  const error = await promise.then(
+    () => null,
+    (failure: unknown) => failure,
+  );
+  expect(error).toBeInstanceOf(PhysicalBackupError);
+  expect((error as PhysicalBackupError).code).toBe(code);
+  return error as PhysicalBackupError;
 }

@@ -14,3 +14,19 @@ export function summarize(latencies: number[]): Measurement['latencyMs'] {
     max: round(sorted.at(-1) ?? 0),
   };
 }
+
+/** Runs timed one after another (ms each), as a one-connection Measurement: long operations measured a few times. */
+export function measurementOfRuns(label: string, latencies: number[]): Measurement {
+  const seconds = latencies.reduce((sum, ms) => sum + ms, 0) / 1000;
+  return {
+    label,
+    requestsPerSecond: latencies.length / seconds,
+    latencyMs: summarize(latencies),
+    requests: latencies.length,
+    non2xx: 0,
+    errors: 0,
+    timeouts: 0,
+    durationSeconds: seconds,
+    connections: 1,
+  };
+}

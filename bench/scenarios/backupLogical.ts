@@ -6,8 +6,8 @@ import path from 'node:path';
 import { createLogicalBackup, verifyLogicalBackup, type LogicalBackupResult } from '@shared/backup/index.ts';
 import { LocalStorage } from '@shared/storage/LocalStorage.ts';
 import { createSourceDatabase, type SourceDatabase } from '../../test/backupDatabase.ts';
-import { summarize } from '../lib/latency.ts';
-import type { Measurement, Scenario } from '../lib/types.ts';
+import { measurementOfRuns } from '../lib/latency.ts';
+import type { Scenario } from '../lib/types.ts';
 
 /** Size of the seeded database, in GiB (BENCH_BACKUP_GIB, default 1, the issue's "at least 1 GiB"). */
 // eslint-disable-next-line n/no-process-env -- a knob of the benchmark script, not of the product
@@ -63,8 +63,8 @@ export const backupLogical: Scenario = {
       const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
       const mib = (bytes: number) => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
       return {
-        subject: measurement('product (zstd, encrypted)', subject),
-        baseline: measurement('pg_dump -Fc | zstd', baseline),
+        subject: measurementOfRuns('product (zstd, encrypted)', subject),
+        baseline: measurementOfRuns('pg_dump -Fc | zstd', baseline),
         notes: [
           `database ${gib(databaseBytes)} (pg_database_size), ${messages} messages`,
           `stored: product ${mib(made!.bytes)}, raw ${mib(rawBytes)}`,
@@ -126,18 +126,3 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 }
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-
-function measurement(label: string, runs: number[]): Measurement {
-  const seconds = runs.reduce((sum, ms) => sum + ms, 0) / 1000;
-  return {
-    label,
-    requestsPerSecond: runs.length / seconds,
-    latencyMs: summarize(runs),
-    requests: runs.length,
-    non2xx: 0,
-    errors: 0,
-    timeouts: 0,
-    durationSeconds: seconds,
-    connections: 1,
-  };
-}

@@ -3,9 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { summarize } from '../lib/latency.ts';
+import { measurementOfRuns } from '../lib/latency.ts';
 import { signUp, withRestApp, type RestAppServer } from '../lib/servers.ts';
-import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
+import type { LoadSettings, Scenario, TargetCheck } from '../lib/types.ts';
 import { pcmToWav } from '../../shared/voice/wav.ts';
 
 const run = promisify(execFile);
@@ -97,21 +97,6 @@ async function transcribeThroughApi(app: RestAppServer, token: string, bytes: Bu
   return { ms, text: body.data.text, durationMs: body.data.durationMs, engine: body.data.engine };
 }
 
-function measurement(label: string, latencies: number[]): Measurement {
-  const total = latencies.reduce((sum, ms) => sum + ms, 0) / 1000;
-  return {
-    label,
-    requestsPerSecond: latencies.length / total,
-    latencyMs: summarize(latencies),
-    requests: latencies.length,
-    non2xx: 0,
-    errors: 0,
-    timeouts: 0,
-    durationSeconds: total,
-    connections: 1,
-  };
-}
-
 /**
  * Transcription of about thirty seconds of flite speech through the API with the local engine (upload,
  * storage, ffmpeg decoding and trimming, chunks transcribed two at a time by pocketsphinx, the row written)
@@ -156,11 +141,11 @@ export const voiceTranscription: Scenario = {
       }
 
       const audioMs = results[0]!.durationMs;
-      const subject = measurement(
+      const subject = measurementOfRuns(
         `REST app, ${results[0]!.engine}`,
         results.map((r) => r.ms),
       );
-      const baseline = measurement('bare pocketsphinx_continuous', bare);
+      const baseline = measurementOfRuns('bare pocketsphinx_continuous', bare);
       const rtf = subject.latencyMs.p50 / audioMs;
       const bareRtf = baseline.latencyMs.p50 / audioMs;
       const wer = wordErrorRate(VOICE_BENCH_SENTENCES.join(' '), results[0]!.text);

@@ -1,20 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createBackedUpCluster, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
+import { createBackedUpCluster, expectPhysicalBackupFailure, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
 import { closeAllTestPgClusters } from '../../../test/pgCluster.ts';
 import { startTlsS3rver, type TlsS3rver } from '../../../test/tlsS3rver.ts';
 import { checkStanza, readBackupInfo, takeBackup, type PhysicalBackupProgress } from './index.ts';
-import { PhysicalBackupError } from './PhysicalBackupError.ts';
-
-/** Rejects unless `promise` fails with a PhysicalBackupError of this code; returns it. */
-async function expectFailure(promise: Promise<unknown>, code: string): Promise<PhysicalBackupError> {
-  const error = await promise.then(
-    () => null,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(PhysicalBackupError);
-  expect((error as PhysicalBackupError).code).toBe(code);
-  return error as PhysicalBackupError;
-}
 
 describe('physical backups with pgBackRest to an encrypted S3 repository', () => {
   let s3: TlsS3rver;
@@ -68,10 +56,10 @@ describe('physical backups with pgBackRest to an encrypted S3 repository', () =>
     const before = await s3.fingerprint();
     const wrong = await backedUp.variant({ cipherPassphrase: 'not the passphrase' });
 
-    const backupError = await expectFailure(takeBackup(wrong, { type: 'incr' }), 'backup_passphrase_wrong');
+    const backupError = await expectPhysicalBackupFailure(takeBackup(wrong, { type: 'incr' }), 'backup_passphrase_wrong');
     expect(backupError.message).toMatch(/cannot be decrypted with this passphrase/);
     expect(backupError.message).not.toMatch(/[^\x20-\x7e’]/);
-    await expectFailure(readBackupInfo(wrong), 'backup_passphrase_wrong');
+    await expectPhysicalBackupFailure(readBackupInfo(wrong), 'backup_passphrase_wrong');
     expect(await s3.fingerprint()).toEqual(before);
     // The right passphrase still reads everything.
     expect((await readBackupInfo(backedUp.setup)).backups.length).toBeGreaterThan(0);

@@ -1,20 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createBackedUpCluster, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
+import { createBackedUpCluster, expectPhysicalBackupFailure, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
 import { closeAllTestPgClusters } from '../../../test/pgCluster.ts';
 import { startTlsS3rver, type TlsS3rver } from '../../../test/tlsS3rver.ts';
 import { readBackupInfo, takeBackup } from './index.ts';
 import { PhysicalBackupError } from './PhysicalBackupError.ts';
-
-/** Rejects unless `promise` fails with a PhysicalBackupError of this code; returns it. */
-async function expectFailure(promise: Promise<unknown>, code: string): Promise<PhysicalBackupError> {
-  const error = await promise.then(
-    () => null,
-    (failure: unknown) => failure,
-  );
-  expect(error).toBeInstanceOf(PhysicalBackupError);
-  expect((error as PhysicalBackupError).code).toBe(code);
-  return error as PhysicalBackupError;
-}
 
 describe('physical backups while the S3 repository goes down', () => {
   let s3: TlsS3rver;
@@ -36,7 +25,7 @@ describe('physical backups while the S3 repository goes down', () => {
     await s3.stop();
     const failedAt = Date.now();
     try {
-      const error = await expectFailure(takeBackup(backedUp.setup, { type: 'incr' }), 'backup_repo_unreachable');
+      const error = await expectPhysicalBackupFailure(takeBackup(backedUp.setup, { type: 'incr' }), 'backup_repo_unreachable');
       expect(error.message).toMatch(/unreachable.*(connect|refused)/i);
       console.info(`unreachable repository reported after ${Date.now() - failedAt} ms (io-timeout ${backedUp.setup.ioTimeoutSeconds} s)`);
     } finally {
