@@ -194,6 +194,22 @@ describe('offline web client in Chromium', () => {
     expect(await stack.app.services.db('messages').where({ content: 'Into the void' }).count({ n: '*' })).toEqual([{ n: '0' }]);
   });
 
+  it('creates a share link asked for offline once the network returns, exactly once', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Hal' }], 'Shared later');
+    const [hal] = members as [(typeof members)[0]];
+    await hal.page.context().setOffline(true);
+    await hal.page.locator('.status[data-state="offline"]').waitFor();
+    await hal.page.getByRole('button', { name: 'Create link' }).click();
+    await seesText(hal.page, '.created-share', 'created when you are back online');
+
+    await hal.page.context().setOffline(false);
+    await hal.page.locator('.created-share .share-link').waitFor({ timeout: 15_000 });
+    const shares = await stack.app.request.get(`/api/share?conversationId=${conversation.id}`).set(bearer(hal.user));
+    expect(shares.status).toBe(200);
+    expect(shares.body.data).toHaveLength(1);
+    expect(await hal.page.locator('.created-share .share-link').inputValue()).toContain(`/share/${shares.body.data[0].id}`);
+  });
+
   it("wipes the person's conversations from the device when they sign out", async () => {
     const { conversation, members } = await peopleInRoom(stack, [{ name: 'Gus' }], 'Shared computer');
     const [gus] = members as [(typeof members)[0]];

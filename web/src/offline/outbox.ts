@@ -219,3 +219,16 @@ onWipe(async (userId) => {
     current = undefined;
   } else await new OutboxStore(userId).clear();
 });
+
+/**
+ * Keeps an action in the signed-in person's outbox and sends it; `settled` resolves when the server
+ * took or refused it (maybe much later, once back online). Null when it could not be kept (nobody
+ * signed in, or no IndexedDB): the caller then sends it directly.
+ */
+export async function sendKept(action: NewAction): Promise<{ key: string; settled: Promise<Settled> } | null> {
+  try {
+    return (await outbox()?.add(action)) ?? null;
+  } catch {
+    return null;
+  }
+}
