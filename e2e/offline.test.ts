@@ -166,6 +166,28 @@ describe('offline web client in Chromium', () => {
     expect(await shownCopies(dan.page, 'Said once')).toBe(1);
   });
 
+  it('keeps a message the server could not take through a reload, and sends it when the app starts again', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Ivy' }, { name: 'Jon' }], 'Busy server');
+    const [ivy, jon] = members as [(typeof members)[0], (typeof members)[0]];
+    let isBusy = true;
+    await ivy.page.route('**/api/conversations/*/messages', (route) =>
+      isBusy && route.request().method() === 'POST'
+        ? route.fulfill({ status: 503, json: { error: { code: 'unavailable', message: 'Busy' } } })
+        : route.continue(),
+    );
+    await post(ivy.page, 'Worth the wait');
+    await ivy.page.locator('.message.pending', { hasText: 'Worth the wait' }).waitFor();
+
+    await ivy.page.reload();
+    await connected(ivy.page);
+    await ivy.page.locator('.message.pending', { hasText: 'Worth the wait' }).getByText('sending…').waitFor();
+    isBusy = false;
+    await seesText(jon.page, '.messages', 'Worth the wait', { timeout: 15_000 });
+    await ivy.page.locator('.message.pending').waitFor({ state: 'detached' });
+    expect(await storedCopies(jon.user, conversation.id, 'Worth the wait')).toBe(1);
+    expect(await shownCopies(ivy.page, 'Worth the wait')).toBe(1);
+  });
+
   it("reports a message to a conversation deleted meanwhile under Couldn't send, and wipes the conversation from the device", async () => {
     const { conversation, members } = await peopleInRoom(stack, [{ name: 'Eve' }, { name: 'Fay' }], 'Soon deleted');
     const [eve, fay] = members as [(typeof members)[0], (typeof members)[0]];

@@ -65,7 +65,9 @@ export const session = {
     }
   },
   set(value: Session): void {
+    const before = session.get()?.user.id;
     localStorage.setItem(SESSION_KEY, JSON.stringify(value));
+    if (before !== value.user.id) window.dispatchEvent(new Event(SIGNED_IN_EVENT));
   },
   /** The person signs out: the session ends and everything this device kept for them is wiped. */
   clear(): void {
@@ -205,6 +207,9 @@ export function publicApi<P extends ApiPath, M extends MethodOf<P>>(
   const parts = (options ?? {}) as UrlParts;
   return request(method, routeUrl(path, parts), parts.body);
 }
+
+/** Fired on window when someone signs in (not when a session is merely refreshed). */
+export const SIGNED_IN_EVENT = 'twinmcp:signed-in';
 
 /** Fired on window when the session ends without the person asking. */
 export const SIGNED_OUT_EVENT = 'twinmcp:signed-out';

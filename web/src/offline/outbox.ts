@@ -1,4 +1,4 @@
-import { ApiError, send, session, withSession } from '../api.ts';
+import { ApiError, SIGNED_IN_EVENT, send, session, withSession } from '../api.ts';
 import { onWipe } from './localData.ts';
 import { outcomeOf, retryDelayMs, type Outcome } from './outboxRules.ts';
 import { OutboxStore, type OutboxAction, type OutboxKind } from './outboxStore.ts';
@@ -232,3 +232,8 @@ export async function sendKept(action: NewAction): Promise<{ key: string; settle
     return null;
   }
 }
+
+// The outbox starts with the app (main.ts loads this module with the views that use it): whatever a
+// previous visit left is sent now, and signing in starts that person's outbox.
+outbox();
+window.addEventListener(SIGNED_IN_EVENT, () => void outbox());
