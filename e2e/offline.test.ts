@@ -232,6 +232,25 @@ describe('offline web client in Chromium', () => {
     expect(await hal.page.locator('.created-share .share-link').inputValue()).toContain(`/share/${shares.body.data[0].id}`);
   });
 
+  it('goes on without the device copy when IndexedDB never answers, and still posts exactly once', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Kim' }, { name: 'Lou' }], 'No storage');
+    const [kim, lou] = members as [(typeof members)[0], (typeof members)[0]];
+    const warnings: string[] = [];
+    kim.page.on('console', (message) => message.type() === 'warning' && warnings.push(message.text()));
+    // Some private modes leave IndexedDB requests unanswered, with no error.
+    await kim.page.context().addInitScript(() => {
+      IDBFactory.prototype.open = () => ({}) as IDBOpenDBRequest;
+    });
+    await kim.page.reload();
+    await connected(kim.page);
+    await post(kim.page, 'Sent without storage');
+    await seesText(lou.page, '.messages', 'Sent without storage', { timeout: 10_000 });
+    expect(await kim.page.locator('.status').getAttribute('data-saved-on-device')).toBe('false');
+    expect(warnings.some((text) => text.includes('did not load within'))).toBe(true);
+    expect(warnings.some((text) => text.includes('could not be kept on this device'))).toBe(true);
+    expect(await storedCopies(lou.user, conversation.id, 'Sent without storage')).toBe(1);
+  });
+
   it("wipes the person's conversations from the device when they sign out", async () => {
     const { conversation, members } = await peopleInRoom(stack, [{ name: 'Gus' }], 'Shared computer');
     const [gus] = members as [(typeof members)[0]];

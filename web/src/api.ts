@@ -162,11 +162,10 @@ async function readKeptForOffline<T>(userId: string, url: string, parts: UrlPart
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     const conversationId = url.startsWith('/api/conversations/') ? parts.params?.id?.toLowerCase() : undefined;
+    // Not awaited: a stalled IndexedDB must not keep the page from saying the conversation is gone.
     if (error.status === 404 && conversationId) {
-      await Promise.all([
-        wipeLocalDocument(userId, conversationId),
-        forgetAnswers(userId, routeUrl('/api/conversations/{id}', { params: parts.params })),
-      ]);
+      void wipeLocalDocument(userId, conversationId);
+      void forgetAnswers(userId, routeUrl('/api/conversations/{id}', { params: parts.params }));
     }
     if (error.status !== 0) throw error;
     const saved = (await savedAnswer(userId, url)) as T | undefined;

@@ -47,8 +47,7 @@ export class Outbox {
   }
 
   /** Keeps the action and sends it; resolves when it is safely stored (not when it is sent). */
-  async add(action: NewAction): Promise<{ key: string; settled: Promise<Settled> }> {
-    const key = crypto.randomUUID();
+  async add(action: NewAction, key: string = crypto.randomUUID()): Promise<{ key: string; settled: Promise<Settled> }> {
     const now = Date.now();
     await this.store.put({ ...action, key, createdAt: now, attempts: 0, nextTryAt: now });
     const settled = new Promise<Settled>((resolve) => this.waiting.set(key, resolve));
@@ -175,7 +174,7 @@ export class Outbox {
 }
 
 /** One try of an action, with its idempotency key; the session is refreshed once if it has expired. */
-async function trySending(action: OutboxAction): Promise<{ outcome: Outcome; data?: unknown }> {
+async function trySending(action: Pick<OutboxAction, 'key' | 'path' | 'body'>): Promise<{ outcome: Outcome; data?: unknown }> {
   try {
     const res = await withSession((accessToken) =>
       send('POST', action.path, { body: action.body, accessToken, accept: 'application/json', idempotencyKey: action.key }),
@@ -185,6 +184,20 @@ async function trySending(action: OutboxAction): Promise<{ outcome: Outcome; dat
   } catch (error) {
     if (error instanceof ApiError) return { outcome: outcomeOf(error) };
     return { outcome: { kind: 'retry' } };
+  }
+}
+
+/** One try, for an action this device could not keep: whatever stops it is reported, nothing retried. */
+async function sendOnce(action: Pick<OutboxAction, 'key' | 'path' | 'body'>): Promise<Settled> {
+  try {
+    const res = await withSession((accessToken) =>
+      send('POST', action.path, { body: action.body, accessToken, accept: 'application/json', idempotencyKey: action.key }),
+    );
+    const answer = (await res.json().catch(() => null)) as { data?: unknown } | null;
+    return { kind: 'done', data: answer?.data };
+  } catch (error) {
+    const { status, code, message } = error instanceof ApiError ? error : new ApiError(0, 'network_error', 'Sending failed.');
+    return { kind: 'failed', failure: { status, code, message } };
   }
 }
 
@@ -221,19 +234,34 @@ onWipe(async (userId) => {
 });
 
 /**
- * Keeps an action in the signed-in person's outbox and sends it; `settled` resolves when the server
- * took or refused it (maybe much later, once back online). Null when it could not be kept (nobody
- * signed in, or no IndexedDB): the caller then sends it directly.
+ * How long keeping an action may take. IndexedDB can stall without an error (some private modes); past
+ * this the action is sent once directly instead, with the same key, so a copy the outbox sends later
+ * anyway is answered from the first.
  */
-export async function sendKept(action: NewAction): Promise<{ key: string; settled: Promise<Settled> } | null> {
-  try {
-    return (await outbox()?.add(action)) ?? null;
-  } catch {
-    return null;
-  }
+export const KEEP_TIMEOUT_MS = 2_000;
+
+/**
+ * Keeps an action in the signed-in person's outbox and sends it; `settled` resolves when the server
+ * took or refused it (maybe much later, once back online). When it cannot be kept (nobody signed in,
+ * no IndexedDB) it is sent once now, and `settled` reports how that went.
+ */
+export async function sendKept(action: NewAction): Promise<{ key: string; isKept: boolean; settled: Promise<Settled> }> {
+  const key = crypto.randomUUID();
+  const box = outbox();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const kept = box
+    ? await Promise.race([
+        box.add(action, key).catch(() => null),
+        new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), KEEP_TIMEOUT_MS))),
+      ])
+    : null;
+  clearTimeout(timer);
+  if (kept) return { ...kept, isKept: true };
+  console.warn('This action could not be kept on this device; it is sent once, without retries.');
+  return { key, isKept: false, settled: sendOnce({ key, path: action.path, body: action.body }) };
 }
 
 // The outbox starts with the app (main.ts loads this module with the views that use it): whatever a
 // previous visit left is sent now, and signing in starts that person's outbox.
 outbox();
-window.addEventListener(SIGNED_IN_EVENT, () => void outbox());
+window.addEventListener(SIGNED_IN_EVENT, () => void outbox()?.retryNow());

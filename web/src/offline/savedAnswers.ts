@@ -31,9 +31,16 @@ export function keepAnswer(userId: string, url: string, answer: unknown): void {
   void set(url, answer, storeOf(userId)).catch(() => undefined);
 }
 
+/** How long a kept answer may take to read before the page gives up on it (IndexedDB can stall silently). */
+const READ_TIMEOUT_MS = 2_000;
+
 /** The kept answer to `url`, if any. */
 export async function savedAnswer(userId: string, url: string): Promise<unknown> {
-  return get(url, storeOf(userId)).catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), READ_TIMEOUT_MS)));
+  const answer = await Promise.race([get<unknown>(url, storeOf(userId)).catch(() => undefined), gaveUp]);
+  clearTimeout(timer);
+  return answer;
 }
 
 /** Forgets the kept answers under `prefix` (a conversation's URL): the person can no longer read it. */

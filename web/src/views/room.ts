@@ -1,12 +1,12 @@
 import type { Editor } from '@tiptap/core';
-import { api, ApiError, session, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
+import { ApiError, session, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
 import { routeUrl } from '../apiRoutes.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
 import { append, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor, draftText } from '../editor.ts';
 import { AttachmentUrls } from '../files.ts';
 import { AnalysisLookup, type FetchMessageAttachments } from '../media/analysisLookup.ts';
-import { outbox } from '../offline/outbox.ts';
+import { outbox, sendKept } from '../offline/outbox.ts';
 import { pendingMessage } from '../offline/pendingMessage.ts';
 import { unsentPanel } from '../offline/unsentPanel.ts';
 import type { View } from '../router.ts';
@@ -220,11 +220,13 @@ export function roomView(options: RoomViewOptions): View {
       const body = { role: 'user' as const, content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) };
       const path = routeUrl('/api/conversations/{id}/messages', { params: { id: conversationId } });
       // Kept on this device with its idempotency key, then sent: a lost answer never posts it twice.
-      const kept = await sender?.add({ kind: 'postMessage', path, body, conversationId, summary: content }).then(
-        () => true,
-        () => false,
-      );
-      if (!kept) await api('POST', '/api/conversations/{id}/messages', { params: { id: conversationId }, body });
+      const { isKept, settled } = await sendKept({ kind: 'postMessage', path, body, conversationId, summary: content });
+      // Refusals of kept messages show under "Couldn't send"; one sent directly, under the button.
+      void settled.then((result) => {
+        if (result.kind === 'done' || isKept) return;
+        postError.hidden = false;
+        postError.textContent = result.failure.message;
+      });
       // The message comes back through the document's `messages`; the draft starts over for everyone.
       editor.commands.clearContent(true);
       attachments?.clear();

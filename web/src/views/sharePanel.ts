@@ -45,7 +45,6 @@ export function sharePanel(conversationId: string): View {
         conversationId,
         summary: `Share link (${PERMISSION_LABELS[body.permission].toLowerCase()})`,
       });
-      if (!kept) return await showCreated((await api('POST', '/api/share', { body })).data, form);
       // Kept with its idempotency key: created once, whenever the network lets it through.
       form.reset();
       if (!navigator.onLine)
@@ -58,8 +57,7 @@ export function sharePanel(conversationId: string): View {
     }
   };
 
-  async function showCreated(data: CreatedShare, form?: HTMLFormElement): Promise<void> {
-    form?.reset();
+  async function showCreated(data: CreatedShare): Promise<void> {
     replaceChildren(
       created,
       h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),

@@ -1,5 +1,5 @@
 import { api, ApiError, session, type Member, type Workspace, type WorkspaceRole } from '../api.ts';
-import { outbox, sendKept, type Settled } from '../offline/outbox.ts';
+import { outbox, sendKept } from '../offline/outbox.ts';
 import { formValues, h, replaceChildren } from '../dom.ts';
 import { navigate, type View } from '../router.ts';
 import { errorLine, shell, showError } from './layout.ts';
@@ -213,26 +213,17 @@ export async function acceptInvitationView(token: string): Promise<View> {
     summary: 'Joining a workspace',
   };
   const kept = await sendKept(action);
-  const accepted: Promise<Settled> = kept
-    ? kept.settled
-    : api('POST', '/api/workspace/invitations/accept', { body: { token } }).then(
-        ({ data }): Settled => ({ kind: 'done', data }),
-        (failure: unknown): Settled => ({
-          kind: 'failed',
-          failure: failure instanceof ApiError ? failure : new ApiError(0, 'unknown', ''),
-        }),
-      );
   const line = h('p', { class: 'hint', role: 'status' }, 'Joining the workspace…');
   const el = shell(
     h('section', { class: 'card auth' }, h('h1', {}, 'Invitation'), line, h('a', { href: '/workspaces' }, 'Your workspaces')),
   );
   if (!navigator.onLine) line.textContent = 'You are offline: you will join the workspace as soon as you are back online.';
   let isLeft = false;
-  void accepted.then((settled) => {
+  void kept.settled.then((settled) => {
     if (isLeft) return;
     if (settled.kind === 'done') return navigate(`/workspaces/${(settled.data as Workspace).id}`, { replace: true });
     // This page is where the refusal is reported: nothing is left waiting in the outbox.
-    if (kept) void outbox()?.discard(kept.key);
+    void outbox()?.discard(kept.key);
     line.className = 'error';
     line.setAttribute('role', 'alert');
     line.textContent = invitationRefusal(settled.failure.code);
