@@ -216,6 +216,41 @@ describe('offline web client in Chromium', () => {
     expect(await stack.app.services.db('messages').where({ content: 'Into the void' }).count({ n: '*' })).toEqual([{ n: '0' }]);
   });
 
+  it('sends a refused message again on Retry, once the refusal no longer holds', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Max' }, { name: 'Ned' }], 'Second chance');
+    const [max, ned] = members as [(typeof members)[0], (typeof members)[0]];
+    let refusals = 1;
+    await max.page.route('**/api/conversations/*/messages', (route) =>
+      route.request().method() === 'POST' && refusals-- > 0
+        ? route.fulfill({ status: 403, json: { error: { code: 'forbidden', message: 'You may not post here' } } })
+        : route.continue(),
+    );
+    await post(max.page, 'Second try');
+    const unsent = max.page.getByRole('region', { name: "Couldn't send" });
+    await unsent.getByText('You may not post here').waitFor();
+    await max.page.locator('.message.pending').waitFor({ state: 'detached' });
+
+    await unsent.getByRole('button', { name: 'Retry' }).click();
+    await seesText(ned.page, '.messages', 'Second try');
+    await unsent.waitFor({ state: 'hidden' });
+    expect(await storedCopies(ned.user, conversation.id, 'Second try')).toBe(1);
+  });
+
+  it('wipes the device copy of a conversation the server no longer shows the person', async () => {
+    const { conversation, members } = await peopleInRoom(stack, [{ name: 'Oda' }, { name: 'Pia' }], 'Gone while away');
+    const [oda, pia] = members as [(typeof members)[0], (typeof members)[0]];
+    await pia.page.locator('.status[data-saved-on-device="true"]').waitFor();
+    const documentName = `twinmcp:${pia.user.id}:${conversation.id}`;
+    await pia.page.getByRole('link', { name: '← Conversations' }).click();
+    await pia.page.locator('.room').waitFor({ state: 'detached' });
+    const deleted = await stack.app.request.delete(`/api/conversations/${conversation.id}`).set(bearer(oda.user));
+    expect(deleted.status).toBe(204);
+
+    await pia.page.goBack();
+    await pia.page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await pia.page.waitForFunction(async (name) => !(await indexedDB.databases()).some((database) => database.name === name), documentName);
+  });
+
   it('creates a share link asked for offline once the network returns, exactly once', async () => {
     const { conversation, members } = await peopleInRoom(stack, [{ name: 'Hal' }], 'Shared later');
     const [hal] = members as [(typeof members)[0]];
