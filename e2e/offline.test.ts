@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { bearer, type TestUser } from '../test/factories.ts';
-import { outcomeOf, retryDelayMs, MAX_RETRY_MS } from '../web/src/offline/outboxRules.ts';
+import { afterTry, outcomeOf, retryDelayMs, MAX_RETRY_MS } from '../web/src/offline/outboxRules.ts';
 import { peopleInRoom, startStack, type Stack } from './harness.ts';
 import { connected, seesText } from './pages.ts';
 
@@ -43,6 +43,19 @@ describe('outbox rules', () => {
       code: 'not_found',
       message: 'Conversation not found',
     });
+  });
+
+  it('leaves the outbox when done, waits longer after each retry, and keeps a final refusal for the person', () => {
+    const waiting = { key: 'k', attempts: 0, nextTryAt: 0 };
+    const now = 1_000_000;
+    expect(afterTry(waiting, { kind: 'done' }, now)).toBeNull();
+    const once = afterTry(waiting, { kind: 'retry' }, now, () => 1)!;
+    expect(once).toEqual({ key: 'k', attempts: 1, nextTryAt: now + 1_000 });
+    const twice = afterTry(once, { kind: 'retry' }, now, () => 1)!;
+    expect(twice).toEqual({ key: 'k', attempts: 2, nextTryAt: now + 2_000 });
+    expect(afterTry(twice, { kind: 'retry', retryAfterSeconds: 30 }, now, () => 1)!.nextTryAt).toBe(now + 30_000);
+    const refused = afterTry(twice, { kind: 'failed', status: 404, code: 'not_found', message: 'Conversation not found' }, now)!;
+    expect(refused).toEqual({ ...twice, failure: { status: 404, code: 'not_found', message: 'Conversation not found' } });
   });
 });
 
@@ -112,9 +125,12 @@ describe('offline web client in Chromium', () => {
     await seesText(ada.page, '.status', 'changes waiting');
     await seesText(ada.page, '.status', 'saved on this device');
 
-    // Closed and opened again with the network still gone: the document comes from this device and the
-    // message from the outbox. (Reloading the page offline needs the service worker serving the app.)
-    await reopen(ada.page, conversation.id);
+    // Opened again with the network still gone: the document comes from this device and the message
+    // from the outbox. A reload needs a service worker serving the app offline; without one, the
+    // conversation is closed and opened again within the page.
+    const isServedOffline = await ada.page.evaluate(() => Boolean(navigator.serviceWorker?.controller));
+    if (isServedOffline) await ada.page.reload();
+    else await reopen(ada.page, conversation.id);
     await ada.page.locator('.status[data-state="offline"]').waitFor();
     await seesText(ada.page, '.draft-editor', 'Edited on the train');
     await ada.page.locator('.message.pending', { hasText: 'Posted from a tunnel' }).waitFor();

@@ -1,6 +1,6 @@
 import { ApiError, SIGNED_IN_EVENT, send, session, withSession } from '../api.ts';
 import { onWipe } from './localData.ts';
-import { outcomeOf, retryDelayMs, type Outcome } from './outboxRules.ts';
+import { afterTry, outcomeOf, type Outcome } from './outboxRules.ts';
 import { OutboxStore, type OutboxAction, type OutboxKind } from './outboxStore.ts';
 
 export type { OutboxAction, OutboxKind } from './outboxStore.ts';
@@ -132,16 +132,12 @@ export class Outbox {
       if (!current || current.failure) continue;
       if (current.nextTryAt > Date.now()) return;
       const { outcome, data } = await trySending(current);
-      if (outcome.kind === 'done') {
-        await this.store.remove(current.key);
-        this.settle(current.key, { kind: 'done', data });
-      } else if (outcome.kind === 'failed') {
-        const failure = { status: outcome.status, code: outcome.code, message: outcome.message };
-        await this.store.put({ ...current, failure });
-        this.settle(current.key, { kind: 'failed', failure });
-      } else {
-        const delay = retryDelayMs(current.attempts, Math.random, outcome.retryAfterSeconds);
-        await this.store.put({ ...current, attempts: current.attempts + 1, nextTryAt: Date.now() + delay });
+      const next = afterTry(current, outcome, Date.now());
+      if (next) await this.store.put(next);
+      else await this.store.remove(current.key);
+      if (!next) this.settle(current.key, { kind: 'done', data });
+      else if (next.failure) this.settle(current.key, { kind: 'failed', failure: next.failure });
+      else {
         await this.notify();
         // What comes after waits, so messages keep the order they were written in.
         return;

@@ -55,3 +55,26 @@ export function outcomeOf(refusal: Refusal): Outcome {
   if (isTransient) return { kind: 'retry', retryAfterSeconds };
   return { kind: 'failed', status, code, message };
 }
+
+/** What the outbox keeps of an action's progress. */
+export interface Progress {
+  /** Tries that got no final answer so far. */
+  attempts: number;
+  /** Not tried again before this (ms since epoch). */
+  nextTryAt: number;
+  /** The refusal, once final. */
+  failure?: { status: number; code: string; message: string };
+}
+
+/**
+ * An action after one try: null when it is done (it leaves the outbox), marked failed when refused for
+ * good, or due again after a backoff that grows with each try.
+ */
+export function afterTry<A extends Progress>(action: A, outcome: Outcome, now: number, random: () => number = Math.random): A | null {
+  if (outcome.kind === 'done') return null;
+  if (outcome.kind === 'failed') {
+    const { status, code, message } = outcome;
+    return { ...action, failure: { status, code, message } };
+  }
+  return { ...action, attempts: action.attempts + 1, nextTryAt: now + retryDelayMs(action.attempts, random, outcome.retryAfterSeconds) };
+}
