@@ -1,5 +1,8 @@
 import type { components } from './api.generated.ts';
 import { routeUrl, type ApiPath, type CallArguments, type MethodOf, type ResponseOf, type UrlParts } from './apiRoutes.ts';
+import { wipeLocalData } from './offline/localData.ts';
+import { wipeLocalDocument } from './offline/localDocument.ts';
+import { forgetAnswers, isKeptForOffline, keepAnswer, savedAnswer } from './offline/savedAnswers.ts';
 
 // The REST API's shapes, derived from the generated OpenAPI types (npm run api:types): never copied by hand.
 type Schemas = components['schemas'];
@@ -62,12 +65,25 @@ export const session = {
     }
   },
   set(value: Session): void {
+    const before = session.get()?.user.id;
     localStorage.setItem(SESSION_KEY, JSON.stringify(value));
+    if (before !== value.user.id) window.dispatchEvent(new Event(SIGNED_IN_EVENT));
   },
+  /** The person signs out: the session ends and everything this device kept for them is wiped. */
   clear(): void {
+    const userId = session.get()?.user.id;
     localStorage.removeItem(SESSION_KEY);
+    if (userId) void wipeLocalData(userId);
   },
 };
+
+/**
+ * The session lapsed without the person asking (expired or revoked refresh): they sign in again, and
+ * what they wrote offline is kept on this device for when they do.
+ */
+function dropSession(): void {
+  localStorage.removeItem(SESSION_KEY);
+}
 
 let refreshing: Promise<boolean> | null = null;
 
@@ -87,7 +103,7 @@ export function refreshSession(): Promise<boolean> {
       session.set(fresh);
       return true;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) session.clear();
+      if (error instanceof ApiError && error.status === 401) dropSession();
       return false;
     }
   }).finally(() => (refreshing = null));
@@ -127,7 +143,35 @@ export async function api<P extends ApiPath, M extends MethodOf<P>>(
 ): Promise<ResponseOf<P, M>> {
   const parts = (options ?? {}) as UrlParts;
   const url = routeUrl(path, parts);
-  return withSession((accessToken) => request(method, url, parts.body, accessToken));
+  const call = () => withSession<ResponseOf<P, M>>((accessToken) => request(method, url, parts.body, accessToken));
+  const userId = session.get()?.user.id;
+  if (method !== 'GET' || !userId || !isKeptForOffline(path)) return call();
+  return readKeptForOffline(userId, url, parts, call);
+}
+
+/**
+ * A read a conversation page needs, kept for offline use: its last answer stands in when the server
+ * cannot be reached, and a 404 for a conversation (deleted, or no longer shared) wipes what this
+ * device kept of it.
+ */
+async function readKeptForOffline<T>(userId: string, url: string, parts: UrlParts, call: () => Promise<T>): Promise<T> {
+  try {
+    const answer = await call();
+    keepAnswer(userId, url, answer);
+    return answer;
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    const conversationId = url.startsWith('/api/conversations/') ? parts.params?.id?.toLowerCase() : undefined;
+    // Not awaited: a stalled IndexedDB must not keep the page from saying the conversation is gone.
+    if (error.status === 404 && conversationId) {
+      void wipeLocalDocument(userId, conversationId);
+      void forgetAnswers(userId, routeUrl('/api/conversations/{id}', { params: parts.params }));
+    }
+    if (error.status !== 0) throw error;
+    const saved = (await savedAnswer(userId, url)) as T | undefined;
+    if (saved === undefined) throw error;
+    return saved;
+  }
 }
 
 /**
@@ -146,7 +190,7 @@ export async function withSession<T>(call: (accessToken: string | undefined) => 
   } catch (error) {
     // The session is gone for good (expired refresh, revoked family): the app goes back to sign-in.
     if (error instanceof ApiError && error.status === 401) {
-      session.clear();
+      dropSession();
       window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     }
     throw error;
@@ -162,6 +206,9 @@ export function publicApi<P extends ApiPath, M extends MethodOf<P>>(
   const parts = (options ?? {}) as UrlParts;
   return request(method, routeUrl(path, parts), parts.body);
 }
+
+/** Fired on window when someone signs in (not when a session is merely refreshed). */
+export const SIGNED_IN_EVENT = 'twinmcp:signed-in';
 
 /** Fired on window when the session ends without the person asking. */
 export const SIGNED_OUT_EVENT = 'twinmcp:signed-out';
@@ -190,13 +237,20 @@ export async function requestBlob(path: string, accessToken: string): Promise<Bl
 export async function send(
   method: string,
   path: string,
-  options: { body?: unknown; accessToken?: string; accept: string },
+  options: {
+    body?: unknown;
+    accessToken?: string;
+    accept: string;
+    /** Sent as Idempotency-Key: a repeat of this request is answered from the first instead of done again. */
+    idempotencyKey?: string;
+  },
 ): Promise<Response> {
   const { body, accessToken } = options;
   const isForm = body instanceof FormData;
   const headers: Record<string, string> = { Accept: options.accept };
   if (body !== undefined && !isForm) headers['Content-Type'] = 'application/json';
   if (accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
   let res: Response;
   try {
     res = await fetch(path, { method, headers, body: body === undefined ? undefined : isForm ? body : JSON.stringify(body) });

@@ -1,5 +1,6 @@
 import { HocuspocusProvider, WebSocketStatus } from '@hocuspocus/provider';
 import * as Y from 'yjs';
+import { localDocument, type LocalDocument } from './offline/localDocument.ts';
 
 /**
  * What the person sees about the connection. `revoked` and `denied` are final: the server ended access
@@ -29,6 +30,8 @@ export interface RoomOptions {
   user: AwarenessUser;
   /** Called on a refusal for an expired token; resolves true once a fresh token is available. */
   renewToken?: () => Promise<boolean>;
+  /** The signed-in person whose device keeps a copy of the document (none for share links). */
+  savedForUserId?: string;
   onState(state: ConnectionState, detail: StateDetail): void;
 }
 
@@ -39,10 +42,14 @@ export interface StateDetail {
   reason?: string;
   /** The server gave this connection read-only access. */
   readOnly: boolean;
+  /** The document is kept on this device: it opens offline, and edits survive closing the page. */
+  savedOnDevice: boolean;
 }
 
 /** Close reasons the collab server sends when access ends for good (collab-server/closeConnection.ts). */
 const FINAL_CLOSE_REASONS = new Set(['share_revoked', 'access_revoked', 'conversation_deleted', 'session_revoked']);
+/** Reasons that say this person may no longer read the conversation: its copy on this device goes too. */
+const ACCESS_LOST_REASONS = new Set(['access_revoked', 'conversation_deleted', 'not_found', 'forbidden']);
 
 /** The collaboration server's URL: what the REST server wrote into the page, else this host on 1234. */
 export function collabUrl(): string {
@@ -64,6 +71,9 @@ export class Room {
   private reason: string | undefined;
   private wasConnected = false;
   private editsWhileAway = 0;
+  private readonly local: LocalDocument | undefined;
+  private savedOnDevice = false;
+  private isAuthenticated = false;
   private readonly wentOffline = () => {
     // The socket may look open for a while after the network is gone; drop it so the state is honest.
     this.provider.disconnect();
@@ -85,8 +95,10 @@ export class Room {
       token: options.token,
     });
     this.provider.on('authenticated', ({ scope }: { scope: string }) => {
+      this.isAuthenticated = true;
       this.readOnly = scope !== 'read-write';
       this.reason = undefined;
+      this.local?.rememberScope(scope);
     });
     this.provider.on('synced', () => {
       this.wasConnected = true;
@@ -99,10 +111,17 @@ export class Room {
     });
     this.provider.on('authenticationFailed', ({ reason }: { reason: string }) => void this.refused(reason));
     this.provider.setAwarenessField('user', options.user);
+    if (options.savedForUserId) {
+      this.local = localDocument(this.doc, options.savedForUserId, options.conversationId);
+      void this.local.ready.then((isLoaded) => this.openedFromDevice(isLoaded));
+    }
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
-      // Only edits made after losing a connection count: the first sync's own setup is not "offline".
-      if (origin !== this.provider && this.wasConnected && this.state !== 'connected') {
+      // Only edits made after losing a connection (or on the copy from this device) count: the first
+      // sync's own setup is not "offline", and neither is loading the saved copy.
+      const isLocalEdit = origin !== this.provider && !this.local?.isOwnOrigin(origin);
+      if (isLocalEdit && (this.wasConnected || this.savedOnDevice) && this.state !== 'connected') {
         this.editsWhileAway += 1;
+        this.local?.rememberWaiting(this.editsWhileAway);
         this.emit();
       }
     });
@@ -142,6 +161,7 @@ export class Room {
   destroy(): void {
     window.removeEventListener('online', this.cameOnline);
     window.removeEventListener('offline', this.wentOffline);
+    this.local?.close();
     this.provider.destroy();
     this.doc.destroy();
   }
@@ -160,7 +180,24 @@ export class Room {
     this.reason = reason;
     this.state = state;
     this.provider.disconnect();
+    if (ACCESS_LOST_REASONS.has(reason) && this.local) {
+      // A stale copy of a conversation this person may no longer read must not open again offline.
+      this.savedOnDevice = false;
+      void this.local.wipe();
+    }
     this.emit();
+  }
+
+  /** The copy on this device is in the document: offline, the draft is editable as the server last allowed. */
+  private async openedFromDevice(isLoaded: boolean): Promise<void> {
+    if (!isLoaded || this.state === 'revoked' || this.state === 'denied') return;
+    this.savedOnDevice = true;
+    const [scope, waiting] = await Promise.all([this.local?.lastScope(), this.local?.lastWaiting()]);
+    if (!this.isAuthenticated && scope) this.readOnly = scope !== 'read-write';
+    // Edits made away last time and never synced are still waiting (unless this connection has synced them).
+    if (this.state !== 'connected') this.editsWhileAway += waiting ?? 0;
+    else if (waiting) this.local?.rememberWaiting(0);
+    this.update();
   }
 
   private update(): void {
@@ -175,9 +212,12 @@ export class Room {
 
   private emit(): void {
     // Once synced again, the handshake has carried every edit made while away.
-    if (this.state === 'connected' && this.provider.unsyncedChanges === 0) this.editsWhileAway = 0;
+    if (this.state === 'connected' && this.provider.unsyncedChanges === 0 && this.editsWhileAway > 0) {
+      this.editsWhileAway = 0;
+      this.local?.rememberWaiting(0);
+    }
     const unsent = this.state === 'connected' ? this.provider.unsyncedChanges : this.editsWhileAway;
-    this.options.onState(this.state, { unsent, reason: this.reason, readOnly: this.readOnly });
+    this.options.onState(this.state, { unsent, reason: this.reason, readOnly: this.readOnly, savedOnDevice: this.savedOnDevice });
   }
 }
 

@@ -2,6 +2,7 @@ import './styles.css';
 import { ApiError, SIGNED_OUT_EVENT, session } from './api.ts';
 import { h } from './dom.ts';
 import { navigate, startRouter, type View } from './router.ts';
+import './offline/outbox.ts';
 import { startServiceWorker } from './pwa/updatePrompt.ts';
 import { authView } from './views/auth.ts';
 import { conversationsView } from './views/conversations.ts';

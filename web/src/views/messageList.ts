@@ -17,6 +17,8 @@ export type ShownMessage = Pick<Message, 'id' | 'role' | 'content' | 'createdAt'
   attachments: Array<AttachmentSummary & { analysis?: AttachmentAnalysis | null }>;
   /** On `tool` messages: the code run they record. */
   execution: MessageExecution | null;
+  /** Written on this device and waiting in the outbox: shown as "sending…", without run or read-aloud buttons. */
+  isPending?: boolean;
 };
 
 export interface MessageListOptions {
@@ -66,7 +68,7 @@ export function messageList(options: MessageListOptions): {
       ...messages.map((message) =>
         h(
           'li',
-          { class: `message ${message.role}`, 'data-id': message.id },
+          { class: `message ${message.role}${message.isPending ? ' pending' : ''}`, 'data-id': message.id },
           h(
             'div',
             { class: 'meta' },
@@ -74,13 +76,14 @@ export function messageList(options: MessageListOptions): {
             message.execution && h('span', { class: 'ran' }, 'ran code'),
             message.role === 'tool' && !message.execution && h('span', { class: 'ran' }, 'ran a tool'),
             h('time', { dateTime: message.createdAt }, formatTime(message.createdAt)),
+            message.isPending && h('span', { class: 'sending' }, 'sending…'),
             ...(message.editedAt ? [h('span', { class: 'edited', title: `Edited ${formatTime(message.editedAt)}` }, 'edited')] : []),
-            !message.execution && message.content.trim() !== '' && speakers?.buttonFor(message.id, message.content),
+            !message.execution && !message.isPending && message.content.trim() !== '' && speakers?.buttonFor(message.id, message.content),
           ),
           message.execution
             ? h('div', { class: 'run-card' }, runOutput(message.execution, { code: message.execution.code }))
             : // A tool's result is output to read, not code to run: its blocks get no Run button.
-              messageContent(message, latestRuns.get(message.id), message.role === 'tool' ? undefined : runControls),
+              messageContent(message, latestRuns.get(message.id), message.role === 'tool' || message.isPending ? undefined : runControls),
           message.attachments.length > 0 && messageAttachments(message.attachments, attachmentUrls, analysisOf(message.id)),
         ),
       ),

@@ -1,16 +1,20 @@
 import type { Editor } from '@tiptap/core';
-import { api, ApiError, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
+import { ApiError, session, type CodeLanguage, type Message, type SharedMessage } from '../api.ts';
+import { routeUrl } from '../apiRoutes.ts';
 import { Room, type AwarenessUser, type ConnectionState, type StateDetail } from '../collab.ts';
 import { append, h, replaceChildren } from '../dom.ts';
 import { createDraftEditor, draftText } from '../editor.ts';
 import { AttachmentUrls } from '../files.ts';
 import { AnalysisLookup, type FetchMessageAttachments } from '../media/analysisLookup.ts';
+import { outbox, sendKept } from '../offline/outbox.ts';
+import { pendingMessage } from '../offline/pendingMessage.ts';
+import { unsentPanel } from '../offline/unsentPanel.ts';
 import type { View } from '../router.ts';
 import { runCode } from '../runCode.ts';
 import { draftAttachments } from './draftAttachments.ts';
 import { imageComposer } from './imageComposer.ts';
 import { MessageRunControls } from './messageContent.ts';
-import { messageList, messagesFromDocument } from './messageList.ts';
+import { messageList, messagesFromDocument, type ShownMessage } from './messageList.ts';
 import { MessageSpeakers } from './messageSpeakers.ts';
 import { micButton } from './micButton.ts';
 import { roomTitle } from './roomTitle.ts';
@@ -79,6 +83,12 @@ export function roomView(options: RoomViewOptions): View {
   const speakers = options.mayListen ? new MessageSpeakers() : undefined;
   const analyses = new AnalysisLookup({ fetchMessage: options.fetchMessageAttachments, onFound: () => messages.refresh() });
   const messages = messageList({ knownNames, attachmentUrls, runControls, speakers, analyses });
+  // Messages written here and not yet taken by the server (offline, say) show at the end, marked "sending…".
+  const sender = options.mayPost ? outbox() : undefined;
+  const unsent = sender ? unsentPanel(sender) : undefined;
+  let shownMessages: ShownMessage[] = [];
+  let pendingMessages: ShownMessage[] = [];
+  const showMessages = (list = shownMessages) => messages.render([...(shownMessages = list), ...pendingMessages]);
   const editorHost = h('div', { class: 'editor-host' });
   const postButton = h('button', { type: 'button', class: 'primary', disabled: true }, 'Post draft');
   const postError = h('p', { class: 'error', hidden: true });
@@ -138,15 +148,20 @@ export function roomView(options: RoomViewOptions): View {
     conversationId: options.conversationId,
     token: options.token,
     renewToken: options.renewToken,
+    // Members' conversations are kept on this device (share links are not: nobody signed in owns them).
+    savedForUserId: session.get()?.user.id === user.id ? user.id : undefined,
     user,
     onState: (state, detail) => showState(state, detail),
   });
 
   function showState(state: ConnectionState, detail: StateDetail): void {
     status.dataset.state = state;
+    status.dataset.savedOnDevice = String(detail.savedOnDevice);
     let label = STATE_LABELS[state];
-    if ((state === 'offline' || state === 'reconnecting') && detail.unsent > 0)
-      label += ' · your changes are kept and sent when back online';
+    const isAway = state === 'offline' || state === 'reconnecting';
+    if (isAway && detail.unsent > 0) label += ` — ${detail.unsent} ${detail.unsent === 1 ? 'change' : 'changes'} waiting`;
+    if (isAway && detail.savedOnDevice) label += ' · saved on this device';
+    else if (isAway && detail.unsent > 0) label += ' · your changes are kept and sent when back online';
     // Say so, for a few seconds, once edits made offline have reached the server.
     if (state === 'connected' && detail.unsent === 0 && editsAway > 0) sentNoticeUntil = Date.now() + 4_000;
     if (state !== 'connected') editsAway = detail.unsent;
@@ -170,8 +185,9 @@ export function roomView(options: RoomViewOptions): View {
 
   function updatePostButton(): void {
     // Files still uploading would miss the message: posting waits for them (a failed one is left out).
-    postButton.disabled =
-      !editor?.isEditable || !editor.getText().trim() || room.state !== 'connected' || attachments?.isUploading() === true;
+    // Offline, posting still works: the message waits in the outbox.
+    const canPostNow = room.state === 'connected' || sender !== undefined;
+    postButton.disabled = !editor?.isEditable || !editor.getText().trim() || !canPostNow || attachments?.isUploading() === true;
     mic?.setEnabled(editor?.isEditable === true && room.state === 'connected');
   }
 
@@ -202,7 +218,15 @@ export function roomView(options: RoomViewOptions): View {
     const attachmentIds = attachments?.readyIds() ?? [];
     try {
       const body = { role: 'user' as const, content, ...(attachmentIds.length > 0 ? { attachmentIds } : {}) };
-      await api('POST', '/api/conversations/{id}/messages', { params: { id: options.conversationId }, body });
+      const path = routeUrl('/api/conversations/{id}/messages', { params: { id: conversationId } });
+      // Kept on this device with its idempotency key, then sent: a lost answer never posts it twice.
+      const { isKept, settled } = await sendKept({ kind: 'postMessage', path, body, conversationId, summary: content });
+      // Refusals of kept messages show under "Couldn't send"; one sent directly, under the button.
+      void settled.then((result) => {
+        if (result.kind === 'done' || isKept) return;
+        postError.hidden = false;
+        postError.textContent = result.failure.message;
+      });
       // The message comes back through the document's `messages`; the draft starts over for everyone.
       editor.commands.clearContent(true);
       attachments?.clear();
@@ -214,7 +238,7 @@ export function roomView(options: RoomViewOptions): View {
     }
   }
 
-  messages.render(
+  showMessages(
     options.initialMessages.map((message) => ({
       ...message,
       author: message.authorId ?? null,
@@ -222,12 +246,20 @@ export function roomView(options: RoomViewOptions): View {
       execution: message.execution ?? null,
     })),
   );
-  room.provider.on('synced', () => messages.render(messagesFromDocument(room.messages)));
-  room.messages.observeDeep(() => messages.render(messagesFromDocument(room.messages)));
+  room.provider.on('synced', () => showMessages(messagesFromDocument(room.messages)));
+  room.messages.observeDeep(() => showMessages(messagesFromDocument(room.messages)));
+  const stopWatchingOutbox = sender?.subscribe((actions) => {
+    const ours = actions.filter((action) => action.conversationId === conversationId);
+    pendingMessages = ours
+      .filter((action) => !action.failure && action.kind === 'postMessage')
+      .map((action) => pendingMessage(action, user.id));
+    unsent?.show(ours.filter((action) => action.failure));
+    showMessages();
+  });
   room.provider.on('awarenessChange', renderPresence);
   postButton.addEventListener('click', () => void post());
 
-  roomMain.append(h('section', { class: 'card' }, messages.el), composer);
+  roomMain.append(h('section', { class: 'card' }, messages.el), ...(unsent ? [unsent.el] : []), composer);
   const title = roomTitle({ title: options.title, liveTitle: room.title, rename: options.rename });
   const el = h(
     'div',
@@ -251,6 +283,7 @@ export function roomView(options: RoomViewOptions): View {
       speakers?.destroy();
       editor?.destroy();
       room.destroy();
+      stopWatchingOutbox?.();
       attachmentUrls.revokeAll();
     },
   };

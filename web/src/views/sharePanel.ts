@@ -1,4 +1,5 @@
-import { api, ApiError, type Permission } from '../api.ts';
+import { api, ApiError, type CreatedShare, type Permission } from '../api.ts';
+import { sendKept } from '../offline/outbox.ts';
 import { formValues, h, replaceChildren } from '../dom.ts';
 import { pollWhileVisible } from '../poll.ts';
 import type { View } from '../router.ts';
@@ -37,29 +38,44 @@ export function sharePanel(conversationId: string): View {
         ...(values.expiresAt ? { expiresAt: new Date(values.expiresAt).toISOString() } : {}),
         ...(values.maxViews ? { maxViews: Number(values.maxViews) } : {}),
       };
-      const { data } = await api('POST', '/api/share', { body });
-      replaceChildren(
-        created,
-        h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),
-        h(
-          'label',
-          {},
-          'Link',
-          h('input', {
-            readOnly: true,
-            value: data.url,
-            class: 'share-link',
-            onfocus: (e: Event) => (e.target as HTMLInputElement).select(),
-          }),
-        ),
-        h('button', { type: 'button', class: 'small', onclick: () => void navigator.clipboard?.writeText(data.url) }, 'Copy link'),
-      );
+      const kept = await sendKept({
+        kind: 'createShare',
+        path: '/api/share',
+        body,
+        conversationId,
+        summary: `Share link (${PERMISSION_LABELS[body.permission].toLowerCase()})`,
+      });
+      // Kept with its idempotency key: created once, whenever the network lets it through.
       form.reset();
-      await poll.now();
+      if (!navigator.onLine)
+        replaceChildren(created, h('p', { class: 'hint' }, 'Offline: the link will be created when you are back online.'));
+      const settled = await kept.settled;
+      if (settled.kind === 'failed') return showError(error, settled.failure.message);
+      await showCreated(settled.data as CreatedShare);
     } catch (failure) {
       showError(error, failure instanceof ApiError ? failure.message : 'Could not create the link.');
     }
   };
+
+  async function showCreated(data: CreatedShare): Promise<void> {
+    replaceChildren(
+      created,
+      h('img', { src: data.qrCode, alt: 'QR code of the share link', class: 'qr', width: 160, height: 160 }),
+      h(
+        'label',
+        {},
+        'Link',
+        h('input', {
+          readOnly: true,
+          value: data.url,
+          class: 'share-link',
+          onfocus: (e: Event) => (e.target as HTMLInputElement).select(),
+        }),
+      ),
+      h('button', { type: 'button', class: 'small', onclick: () => void navigator.clipboard?.writeText(data.url) }, 'Copy link'),
+    );
+    await poll.now();
+  }
 
   const el = h(
     'aside',

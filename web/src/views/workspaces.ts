@@ -1,4 +1,5 @@
-import { api, ApiError, session, type Member, type WorkspaceRole } from '../api.ts';
+import { api, ApiError, session, type Member, type Workspace, type WorkspaceRole } from '../api.ts';
+import { outbox, sendKept } from '../offline/outbox.ts';
 import { formValues, h, replaceChildren } from '../dom.ts';
 import { navigate, type View } from '../router.ts';
 import { errorLine, shell, showError } from './layout.ts';
@@ -200,29 +201,38 @@ export async function workspaceView(workspaceId: string): Promise<View> {
   return { el };
 }
 
-/** The emailed invitation link: accept it as the signed-in person, then open the workspace. */
+/**
+ * The emailed invitation link: accept it as the signed-in person, then open the workspace. Accepting
+ * goes through the outbox, so offline it is done once the network returns (the page says so).
+ */
 export async function acceptInvitationView(token: string): Promise<View> {
-  try {
-    const { data } = await api('POST', '/api/workspace/invitations/accept', { body: { token } });
-    navigate(`/workspaces/${data.id}`, { replace: true });
-    return { el: shell() };
-  } catch (failure) {
-    const message =
-      failure instanceof ApiError && failure.code === 'email_mismatch'
-        ? 'This invitation was sent to another email address. Sign in with that address to accept it.'
-        : failure instanceof ApiError && failure.code === 'already_member'
-          ? 'You are already a member of this workspace.'
-          : 'This invitation is no longer valid: it may have been used, revoked or have expired.';
-    return {
-      el: shell(
-        h(
-          'section',
-          { class: 'card auth' },
-          h('h1', {}, 'Invitation'),
-          h('p', { class: 'error', role: 'alert' }, message),
-          h('a', { href: '/workspaces' }, 'Your workspaces'),
-        ),
-      ),
-    };
-  }
+  const action = {
+    kind: 'acceptInvitation' as const,
+    path: '/api/workspace/invitations/accept',
+    body: { token },
+    summary: 'Joining a workspace',
+  };
+  const kept = await sendKept(action);
+  const line = h('p', { class: 'hint', role: 'status' }, 'Joining the workspace…');
+  const el = shell(
+    h('section', { class: 'card auth' }, h('h1', {}, 'Invitation'), line, h('a', { href: '/workspaces' }, 'Your workspaces')),
+  );
+  if (!navigator.onLine) line.textContent = 'You are offline: you will join the workspace as soon as you are back online.';
+  let isLeft = false;
+  void kept.settled.then((settled) => {
+    if (isLeft) return;
+    if (settled.kind === 'done') return navigate(`/workspaces/${(settled.data as Workspace).id}`, { replace: true });
+    // This page is where the refusal is reported: nothing is left waiting in the outbox.
+    void outbox()?.discard(kept.key);
+    line.className = 'error';
+    line.setAttribute('role', 'alert');
+    line.textContent = invitationRefusal(settled.failure.code);
+  });
+  return { el, destroy: () => (isLeft = true) };
+}
+
+function invitationRefusal(code: string): string {
+  if (code === 'email_mismatch') return 'This invitation was sent to another email address. Sign in with that address to accept it.';
+  if (code === 'already_member') return 'You are already a member of this workspace.';
+  return 'This invitation is no longer valid: it may have been used, revoked or have expired.';
 }

@@ -1,0 +1,80 @@
+/**
+ * The outbox's rules, pure so they can be tested without a browser: how long to wait before the next
+ * try, and what an answer means for an action waiting to be sent.
+ */
+
+/** The first retry waits about this long; each further one doubles it. */
+export const FIRST_RETRY_MS = 1_000;
+/** No wait grows beyond this: someone back from a tunnel should not wait minutes for the next try. */
+export const MAX_RETRY_MS = 60_000;
+
+/**
+ * The wait before try number `attempt + 1` (attempt 0 = the first retry): exponential, capped, with
+ * "equal jitter" — half fixed, half random — so that many tabs or devices coming back online at once
+ * do not retry in lockstep, while no wait collapses to nothing. A server's Retry-After is a floor.
+ */
+export function retryDelayMs(attempt: number, random: () => number = Math.random, retryAfterSeconds?: number): number {
+  const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, attempt));
+  const delay = ceiling / 2 + (ceiling / 2) * random();
+  return Math.max(Math.round(delay), (retryAfterSeconds ?? 0) * 1000);
+}
+
+/** What became of one try, as the outbox acts on it. */
+export type Outcome =
+  /** Done: the server did it now, or had done it already (a replayed answer). */
+  | { kind: 'done' }
+  /** Not done yet, and worth trying again later (offline, busy, the first try still running). */
+  | { kind: 'retry'; retryAfterSeconds?: number }
+  /** Refused for good: trying again would be refused again; the person decides (Retry or Discard). */
+  | { kind: 'failed'; status: number; code: string; message: string };
+
+/** A refusal as the API client reports it (ApiError): status 0 means the server was not reached. */
+export interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+  retryAfterSeconds?: number;
+}
+
+/**
+ * Reads a refusal. Retried: no answer at all, the first request with this key still running (409
+ * `idempotency_key_in_progress`), a timeout, rate limiting and server faults; also 401, which only
+ * reaches here when the session is gone — the action waits for the person to sign in again rather than
+ * being dropped. Any other 4xx is final: a deleted conversation (404), a lost permission (403), a body
+ * the server will never take (400, or 422 `idempotency_key_reused`).
+ */
+export function outcomeOf(refusal: Refusal): Outcome {
+  const { status, code, message, retryAfterSeconds } = refusal;
+  const isTransient =
+    status === 0 ||
+    status === 401 ||
+    status === 408 ||
+    status === 429 ||
+    status >= 500 ||
+    (status === 409 && code === 'idempotency_key_in_progress');
+  if (isTransient) return { kind: 'retry', retryAfterSeconds };
+  return { kind: 'failed', status, code, message };
+}
+
+/** What the outbox keeps of an action's progress. */
+export interface Progress {
+  /** Tries that got no final answer so far. */
+  attempts: number;
+  /** Not tried again before this (ms since epoch). */
+  nextTryAt: number;
+  /** The refusal, once final. */
+  failure?: { status: number; code: string; message: string };
+}
+
+/**
+ * An action after one try: null when it is done (it leaves the outbox), marked failed when refused for
+ * good, or due again after a backoff that grows with each try.
+ */
+export function afterTry<A extends Progress>(action: A, outcome: Outcome, now: number, random: () => number = Math.random): A | null {
+  if (outcome.kind === 'done') return null;
+  if (outcome.kind === 'failed') {
+    const { status, code, message } = outcome;
+    return { ...action, failure: { status, code, message } };
+  }
+  return { ...action, attempts: action.attempts + 1, nextTryAt: now + retryDelayMs(action.attempts, random, outcome.retryAfterSeconds) };
+}
