@@ -100,6 +100,25 @@ const ConfigSchema = z
         return key;
       })
       .optional(),
+    /**
+     * When logical backups run on their own, as a cron expression (`0 3 * * *`: every day at 03:00 UTC). Unset: no
+     * scheduled backups. One node fires each occurrence, however many run.
+     */
+    BACKUP_SCHEDULE: z
+      .string()
+      .trim()
+      .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields')
+      .optional(),
+    /**
+     * Which verified backups are kept after each new one verifies: `7d,4w,12m` keeps the newest of each of the last 7
+     * days, 4 weeks and 12 months (units h, d, w, m, y; `10b` keeps the newest 10). The newest verified backup is
+     * always kept; failed ones are left to delete by hand. Default 7d,4w,12m.
+     */
+    BACKUP_RETENTION: z
+      .string()
+      .trim()
+      .regex(/^\d{1,4}[hdwmyb](,\d{1,4}[hdwmyb])*$/, 'must be like 7d,4w,12m (units h, d, w, m, y, b)')
+      .default('7d,4w,12m'),
     /** Largest attachment accepted, in bytes. Default 26214400 (25 MiB). */
     ATTACHMENT_MAX_BYTES: positiveInt.default(26_214_400),
     /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */
@@ -287,11 +306,20 @@ const ConfigSchema = z
      * VAPID key pair (base64url, as `npx web-push generate-vapid-keys` prints) that signs Web Push
      * requests. Unset: a pair is generated once and kept in the database, so every node signs alike.
      */
-    VAPID_PUBLIC_KEY: z.string().regex(/^[\w-]{80,100}$/, 'must be a base64url P-256 public key').optional(),
+    VAPID_PUBLIC_KEY: z
+      .string()
+      .regex(/^[\w-]{80,100}$/, 'must be a base64url P-256 public key')
+      .optional(),
     /** The private half of VAPID_PUBLIC_KEY (base64url); set both or neither. */
-    VAPID_PRIVATE_KEY: z.string().regex(/^[\w-]{40,50}$/, 'must be a base64url P-256 private key').optional(),
+    VAPID_PRIVATE_KEY: z
+      .string()
+      .regex(/^[\w-]{40,50}$/, 'must be a base64url P-256 private key')
+      .optional(),
     /** Who push services may contact about this deployment's pushes (`mailto:` or `https:`). Default mailto: of EMAIL_FROM's address. */
-    VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL').optional(),
+    VAPID_SUBJECT: z
+      .string()
+      .regex(/^(mailto:|https:\/\/)\S+$/, 'must be a mailto: or https: URL')
+      .optional(),
     /**
      * Hosts on private addresses (host or host:port, comma-separated) that push subscriptions may still
      * point at — a push service inside your own network. Default none: pushes go to public addresses only.
