@@ -101,6 +101,10 @@ describe('backups and restores through the API, on PostgreSQL', () => {
     const failed = await settledBackup(t, operator, backup.id);
     expect(failed).toMatchObject({ status: 'failed', verification: { ok: false, code: expect.stringMatching(/^backup_/) } });
     await failures.waitFor((event) => event.backupId === backup.id);
+    // And the operators are emailed (held in the outbox here: the test app has no SMTP server).
+    expect(await t.services.db('email_outbox').where({ to: operator.email }).pluck('subject')).toEqual([
+      'A backup failed its verification',
+    ]);
 
     expectError(await post('/api/dr/restores', { backupId: backup.id, target: 'scratch' }), 409, 'backup_not_verified');
     const forced = await post('/api/dr/restores', { backupId: backup.id, target: 'scratch', force: { reason: 'drill: the only copy' } });

@@ -3,6 +3,7 @@ import { ConflictError } from '@shared/errors.ts';
 import { defineQueue, type QueueRef } from '@shared/jobs/defineQueue.ts';
 import type { Services } from '@shared/services.ts';
 import { beginBackup } from './beginBackup.ts';
+import { createVerificationFailureEmailer } from './emailOperatorsOfFailure.ts';
 import { runBackup } from './runBackup.ts';
 import { runRestore } from './runRestore.ts';
 import { verifyBackup } from './verifyBackup.ts';
@@ -22,6 +23,7 @@ export const restoreQueueRef: QueueRef<typeof RestorePayload> = { name: 'dr.rest
  */
 export function registerDrJobs(services: Services): void {
   const { jobs } = services;
+  const onFailure = createVerificationFailureEmailer(services);
   const backup = defineQueue({
     ...backupQueueRef,
     heartbeatSeconds: 30,
@@ -40,6 +42,7 @@ export function registerDrJobs(services: Services): void {
       if (!id) return { skipped: true };
       const row = await runBackup(services, id, {
         signal,
+        onFailure,
         isRerun: attempt > 0,
         onProgress: (p) =>
           void progress({ message: `${p.phase}: ${p.bytes} bytes, ${p.tablesDone}/${p.tablesTotal} tables` }).catch(() => {}),
@@ -53,7 +56,7 @@ export function registerDrJobs(services: Services): void {
     retryLimit: 0,
     concurrency: 1,
     async handler({ backupId }, { signal }) {
-      const verification = await verifyBackup(services, backupId, { signal });
+      const verification = await verifyBackup(services, backupId, { signal, onFailure });
       return { ok: verification?.ok ?? null };
     },
   });

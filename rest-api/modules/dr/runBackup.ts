@@ -1,15 +1,13 @@
 import { AppError } from '@shared/errors.ts';
-import { createLogicalBackup, type BackupProgress } from '@shared/backup/index.ts';
+import { createLogicalBackup } from '@shared/backup/index.ts';
 import { findBackup, recordBackupFailed, recordBackupMade, recordBackupProgress, type BackupRow } from '@shared/backup/backups.repo.ts';
 import { applyRetention } from './applyRetention.ts';
 import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, backupSourceOf, type DrServices } from './drServices.ts';
-import { verifyBackup } from './verifyBackup.ts';
+import { verifyBackup, type VerifyBackupOptions } from './verifyBackup.ts';
 
 /** What a run reports as it goes, and what stops it. */
-export interface RunOptions {
-  onProgress?: (progress: BackupProgress) => void;
-  signal?: AbortSignal;
+export interface RunOptions extends VerifyBackupOptions {
   /** A rerun of a job whose process died: a backup still `running` was cut off and is marked failed. */
   isRerun?: boolean;
 }

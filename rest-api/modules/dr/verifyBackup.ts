@@ -1,7 +1,15 @@
 import { verifyLogicalBackup, type BackupProgress, type VerificationResult } from '@shared/backup/index.ts';
 import { findBackup, logicalBackupRecordOf, recordBackupProgress, recordVerification } from '@shared/backup/backups.repo.ts';
+import type { BusEvents } from '@shared/bus.ts';
 import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
+
+export interface VerifyBackupOptions {
+  onProgress?: (progress: BackupProgress) => void;
+  signal?: AbortSignal;
+  /** Pages the operators beyond the bus and the log (email); its failure is logged, never the verification's. */
+  onFailure?: (failure: BusEvents['backup.verification_failed']) => Promise<void>;
+}
 
 /**
  * Verifies a stored backup: restores it into a scratch database on the same server (or a temporary PGlite) and
@@ -11,7 +19,7 @@ import { backupIoOf, type DrServices } from './drServices.ts';
 export async function verifyBackup(
   services: DrServices,
   backupId: string,
-  options: { onProgress?: (progress: BackupProgress) => void; signal?: AbortSignal } = {},
+  options: VerifyBackupOptions = {},
 ): Promise<VerificationResult | undefined> {
   const row = await findBackup(services.db, backupId);
   if (!row || row.status === 'deleted' || row.status === 'running') return undefined;
@@ -48,9 +56,11 @@ export async function verifyBackup(
     log.info({ durationMs: verification.durationMs }, 'backup verified');
   } else {
     log.error({ code: verification.code, reason: verification.reason }, 'backup verification failed');
+    const failure = { backupId, code: verification.code, reason: verification.reason };
     await services.bus
-      .publish('backup.verification_failed', { backupId, code: verification.code, reason: verification.reason })
+      .publish('backup.verification_failed', failure)
       .catch((error: unknown) => log.error({ err: error }, 'publishing a failed verification failed'));
+    await options.onFailure?.(failure).catch((error: unknown) => log.error({ err: error }, 'paging the operators failed'));
   }
   return verification;
 }
