@@ -8,6 +8,7 @@ import { failingStorage } from '../../../test/failingStorage.ts';
 import { bearer, recordEvents, registerUser, type TestUser } from '../../../test/factories.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { waitUntil } from '../../../test/jobs.ts';
+import { backupQueueRef } from './drQueues.ts';
 import { backUpAndSettle, flipOneByte, settledBackup, settledRestore, startDrApp } from './dr.fixtures.ts';
 
 async function emailsIn(url: string): Promise<string[]> {
@@ -149,6 +150,26 @@ describe('backups and restores through the API, on PostgreSQL', () => {
     expect(await t.services.storage.head(key)).toBeUndefined();
   }, 30_000);
 
+  it('pages the list newest first with a cursor, each backup once', async () => {
+    const all = (await t.request.get('/api/dr/backups?limit=100').set(bearer(operator))).body.data as Array<{
+      id: string;
+      startedAt: string;
+    }>;
+    expect(all.length).toBeGreaterThan(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${cursor}` : '?limit=2';
+      const res = await t.request.get(`/api/dr/backups${query}`).set(bearer(operator));
+      expect(res.status).toBe(200);
+      seen.push(...res.body.data.map((backup: { id: string }) => backup.id));
+      cursor = res.body.pagination.nextCursor as string | null;
+    } while (cursor);
+    expect(seen).toEqual(all.map((backup) => backup.id));
+    const times = all.map((backup) => backup.startedAt);
+    expect(times).toEqual([...times].sort().reverse());
+  });
+
   it('in place: asks for a one-time token, is read-only (503) while it runs, and writable again after', async () => {
     const kept = await writeUserWithConversations(t.services.db, 2);
     const backup = await backUpAndSettle(t, operator);
@@ -237,5 +258,20 @@ describe('backups through the API, on the embedded database (PGlite)', () => {
       501,
       'in_place_restore_not_supported',
     );
+  }, 90_000);
+
+  it('a scheduled run makes and verifies a backup of its own, with no operator behind it', async () => {
+    const before = await t.services.db('backups').pluck('id');
+    await t.services.jobs.enqueue(backupQueueRef, { isScheduled: true });
+    let scheduled: BackupRow | undefined;
+    await waitUntil(
+      'the scheduled backup to verify',
+      async () => {
+        scheduled = await t.services.db<BackupRow>('backups').whereNotIn('id', before).first();
+        return scheduled?.status === 'verified';
+      },
+      60_000,
+    );
+    expect(scheduled).toMatchObject({ created_by: null, format: 'pglite_datadir_tar+zstd' });
   }, 90_000);
 });
