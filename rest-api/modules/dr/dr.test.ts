@@ -9,6 +9,8 @@ import { bearer, recordEvents, registerUser, type TestUser } from '../../../test
 import { expectError } from '../../../test/assertions.ts';
 import { waitUntil } from '../../../test/jobs.ts';
 import { backupQueueRef } from './drQueues.ts';
+import { beginBackup } from './beginBackup.ts';
+import { runBackup } from './runBackup.ts';
 import { backUpAndSettle, flipOneByte, settledBackup, settledRestore, startDrApp } from './dr.fixtures.ts';
 
 async function emailsIn(url: string): Promise<string[]> {
@@ -136,6 +138,14 @@ describe('backups and restores through the API, on PostgreSQL', () => {
       'backup_not_restorable',
     );
 
+    expect((await backUpAndSettle(t, operator)).status).toBe('verified');
+  }, 60_000);
+
+  it('a backup whose process died is marked failed when its job runs again, and frees the way for the next', async () => {
+    const cutOff = await beginBackup(t.services, { actorId: operator.id, kind: 'logical' });
+    expectError(await post('/api/dr/backups', { kind: 'logical' }), 409, 'backup_in_progress');
+    const rerun = await runBackup(t.services, cutOff.id, { isRerun: true });
+    expect(rerun).toMatchObject({ status: 'failed', error: { code: 'backup_interrupted' } });
     expect((await backUpAndSettle(t, operator)).status).toBe('verified');
   }, 60_000);
 
