@@ -15,6 +15,7 @@ import * as remotePlugins from './20261201010000_remote_plugins.ts';
 import * as backups from './20261201030000_backups.ts';
 import * as idempotencyKeys from './20261201040000_idempotency_keys.ts';
 import * as devices from './20261201050000_devices.ts';
+import * as restores from './20261201060000_restores.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201030000_backups': backups,
   '20261201040000_idempotency_keys': idempotencyKeys,
   '20261201050000_devices': devices,
+  '20261201060000_restores': restores,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -29,6 +29,9 @@ import { ServiceAccountKeys } from './modules/serviceAccounts/ServiceAccountKeys
 import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 import { mcpRoutes } from './modules/mcp/mcp.routes.ts';
 import { pluginRoutes, type PluginRouteOptions } from './modules/plugins/plugins.routes.ts';
+import { drRoutes } from './modules/dr/dr.routes.ts';
+import { registerDrJobs } from './modules/dr/drQueues.ts';
+import { rejectWritesDuringRestore } from './modules/dr/readOnlyDuringRestore.ts';
 
 /** Largest JSON body accepted; larger ones answer 413 before they are parsed. */
 export const JSON_BODY_LIMIT = '1mb';
@@ -52,6 +55,8 @@ export function createApp(services: Services, options: AppOptions = {}): express
 
   app.use(requestLogger(services.log));
   app.use(recordRequestMetrics(createHttpDurationHistogram(metrics)));
+  // First of all that can write: while a restore replaces the database, nothing else may change it.
+  app.use(rejectWritesDuringRestore(services));
   // `api` is read per request, once the routes below have registered their uploads.
   app.use(requireJsonBody((req) => api.acceptsMultipart(req)));
   // A run carries its program and its stdin, each up to its own limit, JSON-escaped (up to 6 bytes a byte).
@@ -80,9 +85,11 @@ export function createApp(services: Services, options: AppOptions = {}): express
   imageRoutes(api, services, metrics, limitMedia);
   serviceAccountRoutes(api, services, serviceAccountKeys);
   deviceRoutes(api, services);
+  drRoutes(api, services);
   const pluginTools = pluginRoutes(api, services, options.plugins);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
+  registerDrJobs(services);
   app.use(api.router);
   mcpRoutes(app, services, { serviceAccountKeys, metrics, registry: api.registry, toolSources: [pluginTools] });
 

@@ -62,6 +62,8 @@ export interface BusEvents {
   'user.sessions_revoked': { userId: string; revokedAt: string; generation: number };
   /** A plugin was disabled or uninstalled; every API node stops its running invocations at once. */
   'plugin.disabled': { pluginId: string; reason: 'disabled' | 'uninstalled' | 'pending_consent' };
+  /** A backup failed its verification: it will not be offered as a restore point. Pages the operator. */
+  'backup.verification_failed': { backupId: string; code: string; reason: string };
   /** A service account was revoked; every node forgets its API key at once (rest-api › ServiceAccountKeys). */
   'service_account.revoked': { serviceAccountId: string };
 }

@@ -100,6 +100,25 @@ const ConfigSchema = z
         return key;
       })
       .optional(),
+    /**
+     * When logical backups run on their own, as a cron expression (`0 3 * * *`: every day at 03:00 UTC). Unset: no
+     * scheduled backups. One node fires each occurrence, however many run.
+     */
+    BACKUP_SCHEDULE: z
+      .string()
+      .trim()
+      .regex(/^\S+( \S+){4,5}$/, 'must be a cron expression of 5 or 6 fields')
+      .optional(),
+    /**
+     * Which verified backups are kept after each new one verifies: `7d,4w,12m` keeps the newest of each of the last 7
+     * days, 4 weeks and 12 months (units h, d, w, m, y; `10b` keeps the newest 10). The newest verified backup is
+     * always kept; failed ones are left to delete by hand. Default 7d,4w,12m.
+     */
+    BACKUP_RETENTION: z
+      .string()
+      .trim()
+      .regex(/^\d{1,4}[hdwmyb](,\d{1,4}[hdwmyb])*$/, 'must be like 7d,4w,12m (units h, d, w, m, y, b)')
+      .default('7d,4w,12m'),
     /** Largest attachment accepted, in bytes. Default 26214400 (25 MiB). */
     ATTACHMENT_MAX_BYTES: positiveInt.default(26_214_400),
     /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */

@@ -15,7 +15,7 @@ export async function restoreArchiveInto(
   databaseUrl: string,
   record: LogicalBackupRecord,
   io: BackupIo,
-  options: { clean: boolean; progress: ReturnType<typeof createProgressReporter> },
+  options: { clean: boolean; progress: ReturnType<typeof createProgressReporter>; schemas?: string[] },
 ): Promise<void> {
   const { progress } = options;
   progress.update({ phase: 'restoring', bytes: 0, tablesDone: 0, tablesTotal: record.tables.length });
@@ -30,6 +30,7 @@ export async function restoreArchiveInto(
       // In place, owners and grants come back as they were. A scratch copy is owned by the restoring role: the
       // original roles may not exist there, and nobody else should read it.
       ...(options.clean ? ['--clean', '--if-exists'] : ['--no-owner', '--no-privileges']),
+      ...(options.schemas ?? []).map((schema) => `--schema=${schema}`),
     ],
     {
       signal: io.signal,

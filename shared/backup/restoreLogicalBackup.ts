@@ -13,7 +13,17 @@ export type RestoreTarget =
    * The live database itself: every object the backup holds is dropped and recreated, in one transaction. The
    * caller keeps writers away meanwhile (the API goes read-only); a failure part-way leaves the database as it was.
    */
-  | { kind: 'in-place'; databaseUrl: string }
+  | {
+      kind: 'in-place';
+      databaseUrl: string;
+      /**
+       * Only these schemas are replaced (default: every one). The API restores `public` and leaves the job queue's
+       * (pgboss): its state is not the product's data, a rewound queue would run finished jobs again, and
+       * pg_restore --clean cannot drop its partitioned tables ("cannot drop inherited constraint"). Not
+       * --exclude-schema: that keeps the schema's objects but still drops the schema itself.
+       */
+      schemas?: string[];
+    }
   /** An embedded backup into a PGlite data directory that is empty or absent (for the live one: stop, move aside, restore). */
   | { kind: 'pglite'; dataDir: string };
 
@@ -58,7 +68,7 @@ export async function restoreLogicalBackup(
     return { dataDir: target.dataDir, durationMs: elapsed() };
   }
   if (target.kind === 'in-place') {
-    await restoreArchiveInto(target.databaseUrl, record, options, { clean: true, progress });
+    await restoreArchiveInto(target.databaseUrl, record, options, { clean: true, progress, schemas: target.schemas });
     progress.flush();
     return { databaseUrl: target.databaseUrl, durationMs: elapsed() };
   }

@@ -22,6 +22,8 @@ export interface JobsOptions {
    * when its process died runs again at most expireInSeconds + this later. Default 10.
    */
   superviseIntervalSeconds?: number;
+  /** How often schedules are checked for occurrences that came due, in seconds. Default pg-boss's (30). */
+  cronIntervalSeconds?: number;
 }
 
 /** Where a job stands. */
@@ -49,6 +51,7 @@ const PRUNE_INTERVAL_MS = 6 * 3600_000;
 export class Jobs {
   private readonly queues = new Map<string, QueueDefinition>();
   private readonly startedHooks: Array<{ name: string; run: () => Promise<void> }> = [];
+  private readonly schedules = new Map<string, { cron: string | undefined; payload: object }>();
   private boss?: PgBoss;
   private pruneTimer?: NodeJS.Timeout;
   private stopping?: Promise<void>;
@@ -70,10 +73,29 @@ export class Jobs {
     this.startedHooks.push({ name, run });
   }
 
+  /**
+   * Sends a job to `queue` at every occurrence of `cron` (UTC), from the next start on. The schedule lives in the
+   * database, and of all the processes that run jobs exactly one sends each occurrence. `undefined` removes a
+   * schedule an earlier start left behind (the setting was unset since).
+   */
+  schedule<S extends z.ZodType>(queue: QueueRef<S>, cron: string | undefined, payload: z.input<S>): void {
+    if (this.boss) throw new Error(`queue ${queue.name} scheduled after the jobs started`);
+    this.schedules.set(queue.name, { cron, payload: queue.payload.parse(payload) as object });
+  }
+
   /** Installs or migrates pg-boss's schema, creates the queues and, where JOBS_ENABLED, starts their workers. */
   async start(): Promise<void> {
     if (this.boss) throw new Error('jobs already started');
-    const boss = new PgBoss(bossOptions(this.db, this.options.databaseUrl, this.options.superviseIntervalSeconds ?? 10));
+    const hasSchedules = [...this.schedules.values()].some((entry) => entry.cron !== undefined);
+    const boss = new PgBoss({
+      ...bossOptions(this.db, this.options.databaseUrl, this.options.superviseIntervalSeconds ?? 10),
+      // The cron pass only where something is scheduled: it adds timers and an internal queue.
+      ...(hasSchedules ? { schedule: true } : {}),
+      // pg-boss asserts on a key that is present, even as undefined.
+      ...(hasSchedules && this.options.cronIntervalSeconds
+        ? { cronWorkerIntervalSeconds: this.options.cronIntervalSeconds, cronMonitorIntervalSeconds: this.options.cronIntervalSeconds }
+        : {}),
+    });
     this.boss = boss;
     boss.on('error', (error) => this.log.error({ err: error }, 'job queue error'));
     boss.on('warning', (warning) => this.log.warn({ warning: warning.data }, `job queue: ${warning.message}`));
@@ -83,6 +105,11 @@ export class Jobs {
       await boss.createQueue(queue.name, { ...options, notify: true });
       // createQueue keeps an existing queue's settings; the code's definition wins at every start.
       await boss.updateQueue(queue.name, { ...options, notify: true });
+    }
+    for (const [name, { cron, payload }] of this.schedules) {
+      if (!this.queues.has(name)) throw new Error(`queue ${name} is scheduled but not defined`);
+      if (cron) await boss.schedule(name, cron, payload, { tz: 'UTC' });
+      else await boss.unschedule(name);
     }
     if (this.options.work) {
       for (const queue of this.queues.values()) {

@@ -1,0 +1,74 @@
+import { parseArgs } from 'node:util';
+import { loadConfig } from '@shared/config.ts';
+import { createLogger } from '@shared/logger.ts';
+import { createServices } from '@shared/services.ts';
+import { findBackup, latestVerifiedBackup } from '@shared/backup/backups.repo.ts';
+import { requestRestore } from '../rest-api/modules/dr/requestRestore.ts';
+import { runRestore, scratchPgliteDir } from '../rest-api/modules/dr/runRestore.ts';
+import { createProgressPrinter } from './backupProgressPrinter.ts';
+import { restoreEmbeddedInPlace } from './restoreEmbedded.ts';
+
+const USAGE = `Usage: npm run restore -- [<backup id>] [--in-place --yes] [--force "<reason>"]
+  (default)             restore into a new scratch database (its name is printed); the live one is untouched
+  --in-place --yes      replace the live database; PostgreSQL: the API is read-only meanwhile;
+                        embedded (PGlite): stop npm start first, the old data directory is kept aside
+  --force "<reason>"    restore a backup that failed verification (audited)
+Without an id: the newest verified backup.
+`;
+
+/** \`npm run restore\`: the API's restore commands, run in this process. Exits 0 when restored, 1 when not, 2 on a usage error. */
+let parsed;
+try {
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: { 'in-place': { type: 'boolean' }, yes: { type: 'boolean' }, force: { type: 'string' } },
+  });
+} catch {
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+const { positionals, values } = parsed;
+if (positionals.length > 1 || (values['in-place'] && !values.yes)) {
+  process.stderr.write(values['in-place'] ? `An in-place restore replaces the live database: add --yes.\n${USAGE}` : USAGE);
+  process.exit(2);
+}
+
+const config = loadConfig();
+const services = await createServices(config, { log: createLogger({ ...config, LOG_LEVEL: 'warn' }) });
+const out = process.stdout;
+let code = 0;
+let isClosed = false;
+try {
+  const backupId = positionals[0] ?? (await latestVerifiedBackup(services.db, 'logical'))?.id;
+  const backup = backupId ? await findBackup(services.db, backupId) : undefined;
+  if (!backup) throw new Error(backupId ? `No backup ${backupId}` : 'There is no verified backup to restore');
+  const printer = createProgressPrinter(out, backup.bytes === null ? null : Number(backup.bytes));
+  const force = values.force ? { reason: values.force } : undefined;
+  if (values['in-place'] && !config.DATABASE_URL) {
+    if (backup.status !== 'verified' && !(backup.status === 'failed' && force))
+      throw new Error(`Backup ${backup.id} is ${backup.status}, not verified`);
+    isClosed = true;
+    const aside = await restoreEmbeddedInPlace(services, backup, (progress) => printer.update(progress));
+    printer.end();
+    out.write(`restored ${backup.id} in place; the previous data directory is kept at ${aside}\n`);
+  } else {
+    const target = values['in-place'] ? 'in-place' : 'scratch';
+    const restore = await requestRestore(services, { actorId: null, backupId: backup.id, target, isConfirmed: true, force });
+    const done = await runRestore(services, restore.id, { onProgress: (progress) => printer.update(progress) });
+    printer.end();
+    if (done?.status !== 'succeeded') throw new Error(`restore FAILED: ${done?.error?.code}: ${done?.error?.message}`);
+    const where =
+      target === 'in-place'
+        ? 'the live database'
+        : config.DATABASE_URL
+          ? `database ${done.database_name}`
+          : scratchPgliteDir(config.DATA_DIR, done.database_name!);
+    out.write(`restored backup ${backup.id} into ${where}\n`);
+  }
+} catch (error) {
+  out.write(`${(error as Error).message}\n`);
+  code = 1;
+} finally {
+  if (!isClosed) await services.close();
+}
+process.exit(code);

@@ -1,0 +1,58 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
+import { writeAudit } from '@shared/audit.ts';
+import { AppError } from '@shared/errors.ts';
+import { insertRunningBackup, type BackupKind, type BackupRow } from '@shared/backup/backups.repo.ts';
+import { backupIoOf, isEmbedded, type DrServices } from './drServices.ts';
+
+interface Props {
+  /** The operator who asked; null for the schedule and the CLI. */
+  actorId: string | null;
+  kind: BackupKind;
+  /** The operator's IP, for the audit trail. */
+  ip?: string;
+  /** Runs the insert in the caller's transaction (so the job that makes the backup commits with it). */
+  trx?: Knex.Transaction;
+}
+
+/** 501 for what is not configured on this deployment yet (physical backups, point-in-time restores). */
+export class NotConfiguredError extends AppError {
+  constructor(code: string, message: string) {
+    super(501, code, message);
+  }
+}
+
+/**
+ * Records a backup as running, before anything is dumped: a second backup of the kind is refused with 409
+ * `backup_in_progress` by the database itself, whichever process asks. The caller then runs it (runBackup),
+ * in a job or in the CLI's own process.
+ */
+export async function beginBackup(services: DrServices, props: Props): Promise<BackupRow> {
+  if (props.kind === 'physical') {
+    throw new NotConfiguredError(
+      'physical_backups_not_configured',
+      'Physical backups (pgBackRest, point-in-time recovery) are not configured on this deployment; make a logical backup',
+    );
+  }
+  const { encryptionKey } = backupIoOf(services);
+  const embedded = isEmbedded(services);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const storageKey = `backups/logical/${stamp}-${crypto.randomBytes(4).toString('hex')}.${embedded ? 'tar.zst' : 'dump.zst'}`;
+  const db = props.trx ?? services.db;
+  const row = await insertRunningBackup(db, {
+    kind: 'logical',
+    format: embedded ? 'pglite_datadir_tar+zstd' : 'pg_dump_custom+zstd',
+    storageKey,
+    encrypted: encryptionKey !== undefined,
+    createdBy: props.actorId,
+  });
+  await writeAudit(db, {
+    actorId: props.actorId,
+    action: 'backup.started',
+    subjectType: 'backup',
+    subjectId: row.id,
+    ip: props.ip,
+    data: { kind: row.kind, storageKey },
+  });
+  return row;
+}

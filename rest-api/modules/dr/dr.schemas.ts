@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { IdParam, Text } from '../../http/schemas.ts';
+import { pageQuery } from '../../http/pagination.ts';
+
+export const StartBackupSchema = z.object({
+  body: z.strictObject({
+    kind: z.enum(['logical', 'physical']).default('logical').describe('`physical` (pgBackRest) answers 501 until it is configured'),
+  }),
+});
+export type StartBackupReq = z.infer<typeof StartBackupSchema>;
+
+export const ListBackupsSchema = z.object({ query: pageQuery('timestamp', 'id') });
+export type ListBackupsReq = z.infer<typeof ListBackupsSchema>;
+
+export const BackupIdSchema = z.object({ params: z.object({ id: IdParam }) });
+export type BackupIdReq = z.infer<typeof BackupIdSchema>;
+
+export const RestoreIdSchema = z.object({ params: z.object({ id: IdParam }) });
+export type RestoreIdReq = z.infer<typeof RestoreIdSchema>;
+
+export const StartRestoreSchema = z.object({
+  body: z.strictObject({
+    backupId: IdParam.optional().describe('Unset: the newest verified backup'),
+    targetTime: z.iso.datetime().optional().describe('Point-in-time recovery; answers 501 until physical backups are configured'),
+    target: z.enum(['scratch', 'in-place']).describe('`scratch`: a new database, named in the answer. `in-place`: the live database'),
+    confirmationToken: z.string().min(1).max(100).optional().describe('In place: the token the first request answered with'),
+    force: z
+      .strictObject({ reason: Text().trim().min(3).max(500) })
+      .optional()
+      .describe('Restore a backup that failed verification; the reason goes to the audit log'),
+  }),
+});
+export type StartRestoreReq = z.infer<typeof StartRestoreSchema>;
+
+const ProgressSchema = z
+  .object({
+    phase: z.enum(['dumping', 'checking', 'restoring', 'comparing']),
+    bytes: z.number().int().describe('Bytes written to storage (dumping) or read from it'),
+    tablesDone: z.number().int(),
+    tablesTotal: z.number().int(),
+    elapsedMs: z.number().int(),
+    etaSeconds: z.number().int().nullable().describe('Seconds left, estimated from the share done; null when unknown'),
+  })
+  .nullable();
+
+const ErrorSchema = z.object({ code: z.string(), message: z.string() }).nullable();
+
+export const BackupSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['logical', 'physical']),
+    format: z.string(),
+    status: z.enum(['running', 'verifying', 'verified', 'failed', 'deleted']),
+    bytes: z.number().int().nullable(),
+    encrypted: z.boolean(),
+    sha256: z.string().nullable(),
+    tables: z.array(z.object({ name: z.string(), rows: z.number().int() })).nullable(),
+    durationMs: z.number().int().nullable().describe('From start until stored'),
+    verification: z
+      .object({
+        ok: z.boolean(),
+        code: z.string().optional(),
+        reason: z.string().optional(),
+        durationMs: z.number().int(),
+        verifiedAt: z.iso.datetime().nullable(),
+      })
+      .nullable(),
+    error: ErrorSchema,
+    progress: ProgressSchema,
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+    createdBy: z.uuid().nullable(),
+  })
+  .meta({ id: 'Backup' });
+
+export const RestoreSchema = z
+  .object({
+    id: z.uuid(),
+    backupId: z.uuid(),
+    target: z.enum(['scratch', 'in-place']),
+    status: z.enum(['pending', 'running', 'succeeded', 'failed']),
+    databaseName: z
+      .string()
+      .nullable()
+      .describe('Scratch: the database (or, embedded, the directory under DATA_DIR/restores) restored into'),
+    forcedReason: z.string().nullable(),
+    progress: ProgressSchema,
+    error: ErrorSchema,
+    createdAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Restore' });

@@ -1,0 +1,32 @@
+import type { PGlite } from '@electric-sql/pglite';
+import { backupEncryptionKey, type BackupSource } from '@shared/backup/index.ts';
+import type { Services } from '@shared/services.ts';
+
+/** What backups and restores use of the services. `storage` is read at each use, never kept. */
+export type DrServices = Pick<Services, 'config' | 'db' | 'log' | 'bus' | 'storage'>;
+
+/** knex-pglite's one connection is the PGlite instance itself. */
+interface PgliteKnexClient {
+  acquireConnection(): Promise<PGlite>;
+  releaseConnection(connection: PGlite): Promise<void>;
+}
+
+/** True on the embedded database (no DATABASE_URL). */
+export const isEmbedded = (services: Pick<DrServices, 'config'>) => !services.config.DATABASE_URL;
+
+/**
+ * The database a logical backup reads. On PGlite, the instance behind knex's one connection: taken and given
+ * back at once, because the backup's own progress writes need that connection while it runs.
+ */
+export async function backupSourceOf(services: Pick<DrServices, 'config' | 'db'>): Promise<BackupSource> {
+  if (services.config.DATABASE_URL) return { kind: 'postgres', databaseUrl: services.config.DATABASE_URL };
+  const client = services.db.client as PgliteKnexClient;
+  const pglite = await client.acquireConnection();
+  await client.releaseConnection(pglite);
+  return { kind: 'pglite', pglite };
+}
+
+/** Storage and key for the engine; throws `backup_key_required` in production without BACKUP_ENCRYPTION_KEY. */
+export function backupIoOf(services: Pick<DrServices, 'config' | 'storage'>) {
+  return { storage: services.storage, encryptionKey: backupEncryptionKey(services.config) };
+}

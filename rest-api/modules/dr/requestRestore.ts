@@ -1,0 +1,130 @@
+import crypto from 'node:crypto';
+import { writeAudit } from '@shared/audit.ts';
+import { AppError, ConflictError, NotFoundError } from '@shared/errors.ts';
+import type { Jobs } from '@shared/jobs/Jobs.ts';
+import { scratchDatabaseName } from '@shared/backup/scratchDatabase.ts';
+import { findBackup, latestVerifiedBackup, logicalBackupRecordOf, type BackupRow } from '@shared/backup/backups.repo.ts';
+import { NotConfiguredError } from './beginBackup.ts';
+import { restoreQueueRef } from './drQueues.ts';
+import { isEmbedded, type DrServices } from './drServices.ts';
+import { isInPlaceRestoreRunning } from './inPlaceRestoreLock.ts';
+import { insertConfirmation, insertRestore, spendConfirmation, type RestoreRow, type RestoreTargetKind } from './restores.repo.ts';
+
+/** How long the token of an in-place restore stays good: long enough to read the warning, too short to forget it. */
+export const CONFIRMATION_TTL_MS = 5 * 60_000;
+
+interface Props {
+  /** The operator; null for the CLI. */
+  actorId: string | null;
+  /** Unset: the newest verified backup. */
+  backupId?: string;
+  target: RestoreTargetKind;
+  /** In place: the token the first ask answered with. */
+  confirmationToken?: string;
+  /** The CLI's `--yes`: in place without the token round trip (whoever runs the CLI holds the deployment). */
+  isConfirmed?: boolean;
+  /** Restores a backup that failed verification; the reason is audited. */
+  force?: { reason: string };
+  ip?: string;
+  /** Enqueues the restore as a job; without, the caller runs it (runRestore). */
+  jobs?: Jobs;
+}
+
+/** 409 `confirmation_required`: carries the token that the repeated request must send. */
+class ConfirmationRequiredError extends AppError {
+  constructor(token: string, expiresAt: Date) {
+    super(409, 'confirmation_required', 'An in-place restore replaces the live database: repeat the request with this confirmationToken', {
+      confirmationToken: token,
+      expiresAt: expiresAt.toISOString(),
+    });
+  }
+}
+
+const hashToken = (token: string) => crypto.createHash('sha256').update(token).digest('hex');
+
+/**
+ * Records a restore and queues it. The default restore point is the newest verified backup; a backup that failed
+ * verification is refused (409 `backup_not_verified`) unless forced with a reason. In place is asked twice: the first
+ * ask answers 409 `confirmation_required` with a one-time token bound to the backup and the operator.
+ */
+export async function requestRestore(services: DrServices, props: Props): Promise<RestoreRow> {
+  const backup = await chooseBackup(services, props);
+  if (props.target === 'in-place') await confirmInPlace(services, props, backup);
+  const databaseName = props.target === 'scratch' ? scratchDatabaseName() : null;
+  return services.db.transaction(async (trx) => {
+    const restore = await insertRestore(trx, {
+      backupId: backup.id,
+      target: props.target,
+      databaseName,
+      forcedReason: props.force?.reason ?? null,
+      createdBy: props.actorId,
+    });
+    await writeAudit(trx, {
+      actorId: props.actorId,
+      action: props.force ? 'backup.restore_forced' : 'backup.restore_requested',
+      subjectType: 'backup',
+      subjectId: backup.id,
+      ip: props.ip,
+      data: {
+        restoreId: restore.id,
+        target: props.target,
+        databaseName,
+        backupStatus: backup.status,
+        forcedReason: props.force?.reason ?? null,
+      },
+    });
+    if (props.jobs) await props.jobs.enqueue(restoreQueueRef, { restoreId: restore.id }, { trx });
+    return restore;
+  });
+}
+
+async function chooseBackup(services: DrServices, props: Props): Promise<BackupRow> {
+  const backup = props.backupId ? await findBackup(services.db, props.backupId) : await latestVerifiedBackup(services.db, 'logical');
+  if (!backup) {
+    throw props.backupId
+      ? new NotFoundError('Backup not found')
+      : new ConflictError('There is no verified backup to restore', 'no_verified_backup');
+  }
+  if (backup.kind === 'physical') {
+    throw new NotConfiguredError('physical_backups_not_configured', 'Physical backups are not configured on this deployment');
+  }
+  if (backup.status === 'deleted') throw new ConflictError('This backup was deleted', 'backup_deleted');
+  const isUsable = backup.status === 'verified' || (backup.status === 'failed' && props.force);
+  if (!isUsable) {
+    throw new ConflictError(
+      `This backup is ${backup.status}, not verified: restore it only by forcing, with a reason`,
+      'backup_not_verified',
+    );
+  }
+  // A backup whose making failed has nothing to read, forced or not.
+  logicalBackupRecordOf(backup);
+  return backup;
+}
+
+async function confirmInPlace(services: DrServices, props: Props, backup: BackupRow): Promise<void> {
+  if (isEmbedded(services)) {
+    throw new NotConfiguredError(
+      'in_place_restore_not_supported',
+      'The embedded database cannot be replaced while the server runs: stop it and run `npm run restore -- <id> --in-place --yes`',
+    );
+  }
+  if (await isInPlaceRestoreRunning(services.db)) throw new ConflictError('An in-place restore is already running', 'restore_in_progress');
+  if (props.isConfirmed) return;
+  if (!props.confirmationToken) {
+    const token = crypto.randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.now() + CONFIRMATION_TTL_MS);
+    await insertConfirmation(services.db, { tokenHash: hashToken(token), backupId: backup.id, operatorId: props.actorId!, expiresAt });
+    throw new ConfirmationRequiredError(token, expiresAt);
+  }
+  const isValid = await spendConfirmation(services.db, {
+    tokenHash: hashToken(props.confirmationToken),
+    backupId: backup.id,
+    operatorId: props.actorId!,
+  });
+  if (!isValid) {
+    throw new ConflictError(
+      'This confirmation token is unknown, spent, expired, or for another backup or operator',
+      'confirmation_invalid',
+    );
+  }
+}
