@@ -4,6 +4,7 @@ import pg from 'pg';
 import { createByteCounter, createCompressor, createProgressReporter } from './backupStreams.ts';
 import { createEncryptStream } from './encryption.ts';
 import { runPgTool } from './pgTools.ts';
+import { hasZstdTool, spawnZstdCompressor } from './zstdProcess.ts';
 import { storeBackupObject } from './storeBackupObject.ts';
 import { listTables, readTableStats, type RunQuery } from './tableStats.ts';
 import type { BackupIo, LogicalBackupResult } from './types.ts';
@@ -76,16 +77,18 @@ async function dumpInto(
       if (TABLE_DATA_LINE.test(line)) progress.update({ tablesDone: progress.state.tablesDone + 1 });
     },
   });
+  // Debian's zstd reads pg_dump's pipe itself when installed (zstdProcess.ts says why); node:zlib otherwise.
+  const zstd = hasZstdTool() ? spawnZstdCompressor(dump.child.stdout, signal) : undefined;
+  const compressed = zstd ? [zstd.output] : [dump.child.stdout, createCompressor()];
   // pg_dump can write a complete-looking archive and still exit non-zero: the stream ends only after its exit code.
   const exitGate = new Transform({
     transform: (chunk: Buffer, _encoding, callback: TransformCallback) => callback(null, chunk),
-    flush: (callback: TransformCallback) => void dump.exited.then(() => callback(), callback),
+    flush: (callback: TransformCallback) => void Promise.all([dump.exited, zstd?.exited]).then(() => callback(), callback),
   });
   try {
     await pipeline(
       [
-        dump.child.stdout,
-        createCompressor(),
+        ...compressed,
         ...(io.encryptionKey ? [createEncryptStream(io.encryptionKey)] : []),
         createByteCounter((bytes) => progress.update({ bytes })),
         exitGate,
