@@ -1,7 +1,8 @@
 /**
  * Logical backups that are proven: made, then restored and checked.
  *
- * Pipeline (PostgreSQL): pg_dump -Fc -Z0 → zstd (node:zlib, level 3, frame checksum) → AES-256-GCM in 64 KiB
+ * Pipeline (PostgreSQL): pg_dump -Fc -Z0 → zstd (level 3, frame checksum; Debian's zstd reading pg_dump's pipe when
+ * installed, node:zlib otherwise — zstdProcess.ts) → AES-256-GCM in 64 KiB
  * authenticated chunks → ObjectStorage.put, streamed end to end: no stage holds more than a few chunks and nothing
  * is written to local disk. `put` hashes what it stores; the SHA-256, byte count, and every table's row count and
  * sample checksum form the record (LogicalBackupRecord) that verification and restore are held to.
@@ -17,7 +18,7 @@
  *   truncation (the last-chunk flag) at the first bad chunk, and never emits unauthenticated bytes. age's STREAM
  *   format is the same idea; its recipients and passphrases we do not need with one deployment key.
  * - zstd, not gzip and not pg_dump's own compression: -Z0 keeps pg_dump's one core on dumping, and zstd runs in
- *   the libuv pool beside it at several times gzip's speed for a similar ratio.
+ *   a process of its own beside it at several times gzip's speed for a similar ratio.
  * - No parallel dump: pg_dump -j needs the directory format, a tree of files that cannot be one stream; it would
  *   stage the whole dump on local disk, which backups here never do. The restore is single-job for the same reason.
  * - Verification restores into a scratch database and compares counts and checksums, because a readable archive
