@@ -91,3 +91,9 @@ export async function expectPhysicalBackupFailure(promise: Promise<unknown>, cod
   expect((error as PhysicalBackupError).code).toBe(code);
   return error as PhysicalBackupError;
 }
+
+/** A table of 20,000 short notes (a few MB), so a backup has pages to copy and a restore something to check. */
+export async function seedNotes(cluster: TestPgCluster): Promise<void> {
+  await cluster.query('create table notes (id serial primary key, body text)');
+  await cluster.query("insert into notes (body) select repeat('x', 200) from generate_series(1, 20000)");
+}

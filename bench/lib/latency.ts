@@ -15,9 +15,12 @@ export function summarize(latencies: number[]): Measurement['latencyMs'] {
   };
 }
 
-/** Runs timed one after another (ms each), as a one-connection Measurement: long operations measured a few times. */
-export function measurementOfRuns(label: string, latencies: number[]): Measurement {
-  const seconds = latencies.reduce((sum, ms) => sum + ms, 0) / 1000;
+/**
+ * Latencies (ms each) of one client as a Measurement: over `durationSeconds` of measured load when the run was
+ * timed that way, or — long operations measured a few times — over the sum of the runs.
+ */
+export function measurementOfRuns(label: string, latencies: number[], durationSeconds?: number): Measurement {
+  const seconds = durationSeconds ?? latencies.reduce((sum, ms) => sum + ms, 0) / 1000;
   return {
     label,
     requestsPerSecond: latencies.length / seconds,

@@ -1,4 +1,4 @@
-import { summarize } from './latency.ts';
+import { measurementOfRuns } from './latency.ts';
 import type { LoadSettings, Measurement } from './types.ts';
 
 /**
@@ -24,15 +24,5 @@ export async function repeat(
   };
   await runFor(load.warmupSeconds);
   const latencies = await runFor(load.durationSeconds);
-  return {
-    label,
-    requestsPerSecond: latencies.length / load.durationSeconds,
-    latencyMs: summarize(latencies),
-    requests: latencies.length,
-    non2xx: 0,
-    errors: 0,
-    timeouts: 0,
-    durationSeconds: load.durationSeconds,
-    connections: 1,
-  };
+  return measurementOfRuns(label, latencies, load.durationSeconds);
 }

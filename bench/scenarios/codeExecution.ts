@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { summarize } from '../lib/latency.ts';
+import { measurementOfRuns, summarize } from '../lib/latency.ts';
 import { measureHttp } from '../lib/measureHttp.ts';
 import { bearer, signUp, withBareServer, withRestApp } from '../lib/servers.ts';
 import type { LoadSettings, Measurement, Scenario, TargetCheck } from '../lib/types.ts';
@@ -62,17 +62,7 @@ export const codePython: Scenario = {
     }, CODE_BENCH_ENV);
     await spawnRepeatedly([PYTHON, '-c', 'print(1)'], load.warmupSeconds);
     const latencies = await spawnRepeatedly([PYTHON, '-c', 'print(1)'], load.durationSeconds);
-    const baseline: Measurement = {
-      label: `bare ${PYTHON} -c 'print(1)'`,
-      requestsPerSecond: latencies.length / load.durationSeconds,
-      latencyMs: summarize(latencies),
-      requests: latencies.length,
-      non2xx: 0,
-      errors: 0,
-      timeouts: 0,
-      durationSeconds: load.durationSeconds,
-      connections: 1,
-    };
+    const baseline = measurementOfRuns(`bare ${PYTHON} -c 'print(1)'`, latencies, load.durationSeconds);
     return { subject, baseline };
   },
 };

@@ -3,6 +3,9 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { packPlugin, signPluginDirectory } from '@shared/plugins/package/index.ts';
 import { PluginFixtures, wordCountManifest } from '@shared/plugins/package/package.fixtures.ts';
+import { expect } from '@jest/globals';
+import { bearer, type TestUser } from '../../../test/factories.ts';
+import type { TestApp } from '../../../test/http.ts';
 import type { PluginInvocation, PluginInvocationResult, PluginRuntimePort } from './pluginRuntimePort.ts';
 
 /** A fresh plugin id, so tests never share a plugin. */
@@ -73,4 +76,13 @@ export class FakeRuntime implements PluginRuntimePort {
   }
 
   async close(): Promise<void> {}
+}
+
+/** Installs a package (.tgz) as `operator` and puts it in the default set; returns the plugin's id. */
+export async function installAsDefault(t: TestApp, operator: TestUser, tgz: Buffer): Promise<string> {
+  const res = await t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz');
+  expect(res.status).toBe(201);
+  const id = res.body.data.id as string;
+  expect((await t.request.patch(`/api/plugins/${id}`).set(bearer(operator)).send({ isDefault: true })).status).toBe(200);
+  return id;
 }

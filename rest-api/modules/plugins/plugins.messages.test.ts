@@ -19,7 +19,7 @@ import {
   type TestUser,
 } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
-import { newPluginId, testManifest } from './plugins.fixtures.ts';
+import { newPluginId, testManifest, installAsDefault } from './plugins.fixtures.ts';
 
 const WORD_COUNT = 'com.twinmcp.wordcount';
 
@@ -51,13 +51,7 @@ describe('plugin results as messages', () => {
     await fs.rm(outDir, { recursive: true, force: true });
   });
 
-  async function installDefault(tgz: Buffer): Promise<string> {
-    const res = await t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz');
-    expect(res.status).toBe(201);
-    const id = res.body.data.id as string;
-    expect((await t.request.patch(`/api/plugins/${id}`).set(bearer(operator)).send({ isDefault: true })).status).toBe(200);
-    return id;
-  }
+  const installDefault = (tgz: Buffer) => installAsDefault(t, operator, tgz);
 
   const invoke = (user: TestUser, pluginId: string, tool: string, body: Record<string, unknown>) =>
     as.post(user, `/api/plugins/${pluginId}/tools/${tool}/invoke`, body);

@@ -12,7 +12,7 @@ import { expectError } from '../../../test/assertions.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { callTool, startMcpServer, textOf, valueOf } from '../mcp/mcp.fixtures.ts';
-import { newPluginId, testManifest } from './plugins.fixtures.ts';
+import { newPluginId, testManifest, installAsDefault } from './plugins.fixtures.ts';
 
 /**
  * The whole path with the real runtime: the shipped plugins as an operator installs them (bundled, signed
@@ -42,13 +42,7 @@ describe('plugins with the real runtime', () => {
     await fs.rm(outDir, { recursive: true, force: true });
   });
 
-  async function installDefault(tgz: Buffer): Promise<string> {
-    const res = await t.request.post('/api/plugins').set(bearer(operator)).attach('package', tgz, 'plugin.tgz');
-    expect(res.status).toBe(201);
-    const id = res.body.data.id as string;
-    expect((await t.request.patch(`/api/plugins/${id}`).set(bearer(operator)).send({ isDefault: true })).status).toBe(200);
-    return id;
-  }
+  const installDefault = (tgz: Buffer) => installAsDefault(t, operator, tgz);
 
   /** An unsigned plugin (PLUGIN_ALLOW_UNSIGNED is on here) whose `run` tool has `body` for its code. */
   async function installHostile(body: string, permissions: string[] = []): Promise<string> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createBackedUpCluster, expectPhysicalBackupFailure, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
+import { createBackedUpCluster, expectPhysicalBackupFailure, seedNotes, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
 import { closeAllTestPgClusters } from '../../../test/pgCluster.ts';
 import { startTlsS3rver, type TlsS3rver } from '../../../test/tlsS3rver.ts';
 import { readBackupInfo, takeBackup } from './index.ts';
@@ -12,8 +12,7 @@ describe('physical backups while the S3 repository goes down', () => {
   beforeAll(async () => {
     s3 = await startTlsS3rver();
     backedUp = await createBackedUpCluster(s3, 'outage drill passphrase');
-    await backedUp.cluster.query('create table notes (id serial primary key, body text)');
-    await backedUp.cluster.query("insert into notes (body) select repeat('x', 200) from generate_series(1, 20000)");
+    await seedNotes(backedUp.cluster);
   }, 120_000);
 
   afterAll(async () => {
