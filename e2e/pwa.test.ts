@@ -139,7 +139,7 @@ describe('the installable web client in Chromium', () => {
 
     await page.getByText('Settings').click();
     await page.getByRole('switch', { name: 'Notifications on this device' }).check();
-    await page.getByText('New messages in your conversations arrive here as notifications.').waitFor();
+    await page.getByText('New messages in your conversations, invitations and used-up share links arrive here as notifications.').waitFor();
     const devices = async () => (await stack.app.request.get('/api/devices').set(bearer(bob))).body.data as Array<Record<string, unknown>>;
     expect(await devices()).toMatchObject([{ kind: 'webpush', name: 'Chrome on Linux', previews: false }]);
 

@@ -163,6 +163,75 @@ describe('Web Push devices', () => {
   });
 });
 
+describe('Pushes beyond messages', () => {
+  it('tells an invited person who has an account, on their devices, without the link to accept', async () => {
+    const dana = await registerUser(t, { name: 'Dana' });
+    const danasPhone = push.subscribe();
+    await register(dana, danasPhone);
+    const workspace = await createWorkspace(t, alice, 'Research');
+    const invited = await t.request
+      .post(`/api/workspace/${workspace.id}/invitations`)
+      .set(bearer(alice))
+      .send({ email: dana.email.toUpperCase(), role: 'admin' });
+    expect(invited.status).toBe(201);
+    const received = await push.waitFor((pushed) => pushed.subscriptionId === danasPhone.id);
+    expect(received.payload).toEqual({
+      type: 'invitation',
+      title: 'Invitation to Research',
+      body: `${alice.name} invited you to join as admin. Accept with the link in the email sent to ${dana.email.toUpperCase()}.`,
+      url: '/',
+    });
+    // The token that accepts it exists only in the email.
+    expect(JSON.stringify(received.payload)).not.toMatch(/token/i);
+
+    // An address without an account gets the email alone: nobody else's device hears of it.
+    const before = push.received.length;
+    const stranger = await t.request
+      .post(`/api/workspace/${workspace.id}/invitations`)
+      .set(bearer(alice))
+      .send({ email: `nobody-${crypto.randomUUID()}@example.com`, role: 'member' });
+    expect(stranger.status).toBe(201);
+    const queued = await t.services
+      .db(`${JOBS_SCHEMA}.job`)
+      .where({ name: 'push.deliver' })
+      .whereRaw("data->'notification'->>'type' = 'invitation'");
+    expect(queued).toHaveLength(1);
+    expect(push.received.length - before).toBe(0);
+  });
+
+  it("tells a link's creator once when its last view is spent, and nobody on earlier views", async () => {
+    const { id: conversationId } = await createConversation(t, carol, 'Board deck');
+    const carolsLaptop = push.subscribe();
+    await register(carol, carolsLaptop);
+    const created = await t.request.post('/api/share').set(bearer(carol)).send({ conversationId, permission: 'read', maxViews: 2 });
+    expect(created.status).toBe(201);
+    const view = () => t.request.post(`/api/share/${created.body.data.id}/view`).send({});
+    expect((await view()).status).toBe(200);
+    const afterFirst = await t.services
+      .db(`${JOBS_SCHEMA}.job`)
+      .where({ name: 'push.deliver' })
+      .whereRaw("data->'notification'->>'type' = 'share'");
+    expect(afterFirst).toHaveLength(0);
+
+    expect((await view()).status).toBe(200);
+    const received = await push.waitFor((pushed) => pushed.subscriptionId === carolsLaptop.id);
+    expect(received.payload).toEqual({
+      type: 'share',
+      title: 'Share link used up',
+      body: 'Your link to “Board deck” reached its limit of 2 views.',
+      url: `/c/${conversationId}`,
+    });
+    // Views past the limit are refused and tell nobody again: one push per device of hers, once.
+    expect((await view()).status).toBe(404);
+    const queued = await t.services
+      .db(`${JOBS_SCHEMA}.job`)
+      .where({ name: 'push.deliver' })
+      .whereRaw("data->'notification'->>'type' = 'share'");
+    const carolsDevices = (await t.request.get('/api/devices').set(bearer(carol))).body.data as Array<{ id: string }>;
+    expect(queued.map((job: { data: { deviceId: string } }) => job.data.deviceId).sort()).toEqual(carolsDevices.map(({ id }) => id).sort());
+  });
+});
+
 type ExpoPushStandIn = Awaited<ReturnType<typeof startExpoPushService>>;
 
 describe('App devices (Expo push)', () => {

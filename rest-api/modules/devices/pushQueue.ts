@@ -8,7 +8,8 @@ import { deleteGoneDevice, findDevice, markPushed } from './devices.repo.ts';
 
 /** What a notification carries to the device (the service worker shows it). Never a token or a secret. */
 export const PushNotification = z.object({
-  type: z.enum(['message', 'test']),
+  /** A new message; an invitation to a workspace; a share link of yours used up; a test from the settings. */
+  type: z.enum(['message', 'invitation', 'share', 'test']),
   title: z.string(),
   /** A message's text only when the device allows previews; otherwise a neutral line. */
   body: z.string(),

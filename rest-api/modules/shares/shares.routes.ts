@@ -11,7 +11,8 @@ import { presentShare, presentSharedConversation, presentSharedMessage, shareUrl
 import { QR_CODE_MEDIA_TYPES, renderShareQrCode, shareQrCodeDataUrl } from './shareQrCode.ts';
 import { cookieValue, SHARE_DEVICE_COOKIE, shareDeviceCookie } from './shareDeviceCookie.ts';
 import { createSharePasswordLimits } from './shares.limits.ts';
-import { listSharesOfConversation } from './shares.repo.ts';
+import { listSharesOfConversation, type ShareRow } from './shares.repo.ts';
+import { queueUserPushes } from '../devices/queueUserPushes.ts';
 import {
   CreatedShareSchema,
   CreateShareSchema,
@@ -28,6 +29,10 @@ import { viewShare } from './viewShare.ts';
 
 const tag = 'shares';
 
+/** Whether this view spent a limited link's last one, and the link has a creator (still) to tell. */
+const isLastView = (share: ShareRow): share is ShareRow & { created_by: string } =>
+  share.created_by !== null && share.max_views !== null && share.view_count === share.max_views;
+
 /** Share links: managers create, list and revoke them; anyone holding one opens it. */
 export function shareRoutes(api: ApiRouter, services: Services): void {
   const { db, bus, config, tokens } = services;
@@ -38,6 +43,20 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
     cache.close();
     await counter.flush();
   });
+  /**
+   * The view that spent a limited link's last one tells its creator's devices: the link now answers 404
+   * to whoever opens it next, and they may want to make another. Exactly one view is the last (the
+   * database spends views one at a time); a failure to queue is logged and the viewer still gets in.
+   */
+  const tellCreatorUsedUp = (share: ShareRow & { created_by: string }, title: string) =>
+    queueUserPushes(db, services.jobs, share.created_by, {
+      type: 'share',
+      title: 'Share link used up',
+      body: `Your link to “${title}” reached its limit of ${share.max_views} ${share.max_views === 1 ? 'view' : 'views'}.`,
+      url: `/c/${share.conversation_id}`,
+    }).catch((error: unknown) =>
+      services.log.error({ err: error, module: 'shares', shareId: share.id }, 'could not queue the used-up push'),
+    );
   const viewDeps = {
     db,
     tokens,
@@ -150,6 +169,7 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
       const { params, body } = req.input;
       const deviceToken = cookieValue(req.headers.cookie, SHARE_DEVICE_COOKIE);
       const view = await viewShare(viewDeps, { shareId: params.id, password: body?.password, ip: req.ip ?? 'unknown', deviceToken });
+      if (isLastView(view.share)) void tellCreatorUsedUp(view.share, view.opening.conversation.title);
       if (view.deviceToken) res.append('Set-Cookie', shareDeviceCookie(view.deviceToken, view.share.id, secureCookies));
       res.set('Cache-Control', 'no-store').json({
         data: {

@@ -4,7 +4,8 @@ import { writeAudit } from '@shared/audit.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import { invitationEmail, type InvitationDelivery } from './invitationEmail.ts';
 import type { InvitationRow } from './invitations.repo.ts';
-import { findAccount } from '../auth/accounts.ts';
+import { findAccount, findAccountByEmail } from '../auth/accounts.ts';
+import { queueUserPushes } from '../devices/queueUserPushes.ts';
 
 interface Props {
   actor: Actor;
@@ -44,5 +45,16 @@ export async function deliverInvitation(trx: Knex.Transaction, delivery: Invitat
     { db: trx },
   );
   await trx('workspace_invitations').where({ id: invitation.id }).update({ email_outbox_id: email.id });
+  // Someone who already has an account hears of it on their devices too. The link to accept stays in
+  // the email alone: its token proves the mailbox, and a push passes through the push service.
+  const invitee = await findAccountByEmail(trx, invitation.email);
+  if (invitee) {
+    await queueUserPushes(trx, delivery.jobs, invitee.id, {
+      type: 'invitation',
+      title: `Invitation to ${workspace.name}`,
+      body: `${sender.name} invited you to join as ${invitation.role}. Accept with the link in the email sent to ${invitation.email}.`,
+      url: '/',
+    });
+  }
   return { ...invitation, email_outbox_id: email.id, email_status: email.status };
 }

@@ -1,11 +1,14 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { WorkspaceRole } from '@shared/access/index.ts';
+import type { Jobs } from '@shared/jobs/Jobs.ts';
 import { escapeHtml } from '../email/escapeHtml.ts';
 import type { EmailMessage, Mailer } from '../email/createMailer.ts';
 
 /** What sending an invitation needs besides the database; built once per app. */
 export interface InvitationDelivery {
   mailer: Mailer;
+  /** Where the invited person's devices get their notification, when they already have an account. */
+  jobs: Pick<Jobs, 'enqueue'>;
   /** Invitations (new and resent) per workspace per hour. */
   limiter: RateLimiterAbstract;
   /** APP_URL: where the web client's `/invite` page lives. */

@@ -25,9 +25,10 @@ const tag = 'workspace invitations';
 
 /** Invitations by email: admins invite, resend and revoke; the invited person accepts with the emailed token. */
 export function invitationRoutes(api: ApiRouter, services: Services, mailer: Mailer): void {
-  const { db, config, redis } = services;
+  const { db, config, redis, jobs } = services;
   const delivery: InvitationDelivery = {
     mailer,
+    jobs,
     appUrl: config.APP_URL,
     limiter: createRateLimiter(
       { name: 'invitations-workspace', points: config.RATE_LIMIT_INVITATIONS_PER_WORKSPACE, durationSeconds: 3600 },

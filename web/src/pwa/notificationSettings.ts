@@ -28,7 +28,7 @@ export function notificationSettings(): HTMLElement {
     if (support === 'ios-needs-home-screen') say(IOS_HOME_SCREEN_HINT);
     else if (support === 'unsupported') say(UNSUPPORTED_HINT);
     else if (Notification.permission === 'denied') say(BLOCKED_HINT);
-    else say(device ? 'New messages in your conversations arrive here as notifications.' : '');
+    else say(device ? 'New messages in your conversations, invitations and used-up share links arrive here as notifications.' : '');
   };
 
   /** Runs one change with the controls held still, then shows the outcome. */

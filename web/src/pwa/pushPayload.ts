@@ -1,6 +1,9 @@
+const PUSH_TYPES = ['message', 'invitation', 'share', 'test'] as const;
+type PushType = (typeof PUSH_TYPES)[number];
+
 /** What the server pushes (rest-api/modules/devices): the notification's text and where tapping leads. */
 export interface PushPayload {
-  type: 'message' | 'test';
+  type: PushType;
   title: string;
   body: string;
   /** A path in the app (`/c/<id>`). */
@@ -16,7 +19,7 @@ export function parsePushPayload(text: string | undefined): PushPayload | null {
     const value = JSON.parse(text) as Partial<PushPayload>;
     if (typeof value.title !== 'string' || typeof value.body !== 'string') return null;
     return {
-      type: value.type === 'test' ? 'test' : 'message',
+      type: PUSH_TYPES.includes(value.type as PushType) ? (value.type as PushType) : 'message',
       title: value.title,
       body: value.body,
       url: typeof value.url === 'string' ? value.url : '/',
