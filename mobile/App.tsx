@@ -1,0 +1,102 @@
+import { NavigationContainer, createNavigationContainerRef } from '@react-navigation/native';
+import { createNativeStackNavigator } from '@react-navigation/native-stack';
+import { StatusBar } from 'expo-status-bar';
+import { useEffect, useMemo, useState } from 'react';
+import { Pressable, Text, View } from 'react-native';
+import type { Session } from './src/api/types';
+import { AppServicesContext, type AppServices } from './src/AppServices';
+import type { RootStackParamList } from './src/navigation';
+import { Outbox } from './src/offline/Outbox';
+import { useNotificationTaps } from './src/push/useNotificationTaps';
+import { ConversationScreen } from './src/screens/ConversationScreen';
+import { ConversationsScreen } from './src/screens/ConversationsScreen';
+import { SettingsScreen } from './src/screens/SettingsScreen';
+import { ShareScreen } from './src/screens/ShareScreen';
+import { SignInScreen } from './src/screens/SignInScreen';
+import { WorkspacesScreen } from './src/screens/WorkspacesScreen';
+import { SignedInContext } from './src/SessionContext';
+import { styles } from './src/ui/theme';
+
+const Stack = createNativeStackNavigator<RootStackParamList>();
+const navigationRef = createNavigationContainerRef<RootStackParamList>();
+
+/**
+ * The app: the session kept from the last launch decides between sign-in and the conversations. Tests
+ * render it with `services` built on the real servers; on a phone it builds them from the native modules.
+ */
+export default function App({ services }: { services?: AppServices }) {
+  const [appServices] = useState(() => services ?? (require('./src/defaultServices') as typeof import('./src/defaultServices')).defaultServices());
+  const { api } = appServices;
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+
+  useEffect(() => {
+    const unsubscribe = api.onSessionChange(setSession);
+    void api.restore().then(setSession, () => setSession(null));
+    return unsubscribe;
+  }, [api]);
+
+  const userId = session?.user.id;
+  const outbox = useMemo(
+    () =>
+      userId
+        ? new Outbox({
+            userId,
+            storage: appServices.storage,
+            connectivity: appServices.connectivity,
+            send: (action) => api.call('POST', action.path, { body: action.body, idempotencyKey: action.key }),
+          })
+        : null,
+    [userId, api, appServices],
+  );
+
+  useEffect(() => {
+    // Whatever a previous launch left unsent goes now.
+    void outbox?.retryNow();
+    return () => outbox?.stop();
+  }, [outbox]);
+
+  useEffect(() => {
+    if (userId && appServices.registerForPush) void appServices.registerForPush(api).catch(() => undefined);
+  }, [userId, api, appServices]);
+
+  useNotificationTaps(navigationRef, !!appServices.registerForPush);
+
+  if (session === undefined) return <View style={styles.screen} />;
+  return (
+    <AppServicesContext.Provider value={appServices}>
+      <SignedInContext.Provider value={session && outbox ? { session, outbox } : null}>
+        <NavigationContainer ref={navigationRef}>
+          <StatusBar style="auto" />
+          <Stack.Navigator>
+            {session && outbox ? (
+              <>
+                <Stack.Screen
+                  name="Conversations"
+                  component={ConversationsScreen}
+                  options={({ navigation }) => ({
+                    headerRight: () => (
+                      <View style={{ flexDirection: 'row' }}>
+                        <Pressable accessibilityRole="button" onPress={() => navigation.navigate('Workspaces')}>
+                          <Text style={styles.link}>Workspaces</Text>
+                        </Pressable>
+                        <Pressable accessibilityRole="button" onPress={() => navigation.navigate('Settings')}>
+                          <Text style={styles.link}>Settings</Text>
+                        </Pressable>
+                      </View>
+                    ),
+                  })}
+                />
+                <Stack.Screen name="Conversation" component={ConversationScreen} />
+                <Stack.Screen name="Share" component={ShareScreen} options={{ title: 'Share a link' }} />
+                <Stack.Screen name="Workspaces" component={WorkspacesScreen} />
+                <Stack.Screen name="Settings" component={SettingsScreen} />
+              </>
+            ) : (
+              <Stack.Screen name="SignIn" component={SignInScreen} options={{ headerShown: false }} />
+            )}
+          </Stack.Navigator>
+        </NavigationContainer>
+      </SignedInContext.Provider>
+    </AppServicesContext.Provider>
+  );
+}
