@@ -1,7 +1,9 @@
 import http from 'node:http';
 import type net from 'node:net';
+import readline from 'node:readline';
+import { z } from 'zod';
 import { createCollabServer } from '../collab-server/server.ts';
-import { startTestApp } from './http.ts';
+import { startTestApp, type TestApp } from './http.ts';
 
 /**
  * The product as a phone sees it, in its own process, for test runners that cannot load the servers'
@@ -12,6 +14,10 @@ import { startTestApp } from './http.ts';
  * Run from the repository root: `node --import tsx test/productProcess.ts ['{"ACCESS_TOKEN_TTL_SECONDS":"2"}']`
  * (the optional argument is configuration on top of the test defaults). SIGTERM, SIGINT or the parent
  * closing stdin (it died) stops both servers and drops the database and Redis keys, then exits 0.
+ *
+ * Stdin also takes one JSON command a line, answered on stdout with the same `id`, for the seeding the
+ * API cannot do without email delivery (as test/factories.ts › addWorkspaceMember does in-process):
+ * `{"id":1,"command":"addWorkspaceMember","workspaceId":"…","userId":"…","role":"member"}` → `{"id":1,"ok":true}`.
  */
 async function main(): Promise<void> {
   const env = parseEnvArgument(process.argv[2]);
@@ -40,9 +46,30 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
   // A parent that died without signalling leaves no database behind: its end of stdin closes.
   process.stdin.on('end', () => void stop());
-  process.stdin.resume();
+  readline.createInterface({ input: process.stdin }).on('line', (line) => void answer(app, line));
 
   process.stdout.write(`${JSON.stringify({ apiUrl: `http://127.0.0.1:${apiPort}`, collabUrl: `ws://127.0.0.1:${collabPort}` })}\n`);
+}
+
+const Command = z.object({
+  id: z.number(),
+  command: z.literal('addWorkspaceMember'),
+  workspaceId: z.uuid(),
+  userId: z.uuid(),
+  role: z.enum(['admin', 'member', 'viewer']),
+});
+
+/** Runs one stdin command and writes its answer (or its error) as one JSON line. */
+async function answer(app: TestApp, line: string): Promise<void> {
+  let id: unknown;
+  try {
+    const command = Command.parse(JSON.parse(line));
+    id = command.id;
+    await app.services.db('workspace_members').insert({ workspace_id: command.workspaceId, user_id: command.userId, role: command.role });
+    process.stdout.write(`${JSON.stringify({ id, ok: true })}\n`);
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ id, ok: false, error: error instanceof Error ? error.message : String(error) })}\n`);
+  }
 }
 
 /** The optional JSON object of configuration values; anything else is a usage error. */
