@@ -7,7 +7,6 @@ import type { Session } from './src/api/types';
 import { AppServicesContext, type AppServices } from './src/AppServices';
 import type { RootStackParamList } from './src/navigation';
 import { Outbox } from './src/offline/Outbox';
-import { useNotificationTaps } from './src/push/useNotificationTaps';
 import { ConversationScreen } from './src/screens/ConversationScreen';
 import { ConversationsScreen } from './src/screens/ConversationsScreen';
 import { SettingsScreen } from './src/screens/SettingsScreen';
@@ -59,7 +58,13 @@ export default function App({ services }: { services?: AppServices }) {
     if (userId && appServices.registerForPush) void appServices.registerForPush(api).catch(() => undefined);
   }, [userId, api, appServices]);
 
-  useNotificationTaps(navigationRef, !!appServices.registerForPush);
+  useEffect(
+    () =>
+      appServices.onNotificationTap?.((conversationId) => {
+        if (navigationRef.isReady()) navigationRef.navigate('Conversation', { conversationId, title: '' });
+      }),
+    [appServices],
+  );
 
   if (session === undefined) return <View style={styles.screen} />;
   return (

@@ -27,6 +27,8 @@ export interface AppServices {
   shareSheet: ShareSheet;
   /** Asks for notification permission and registers this install's Expo push token; absent where there is no push (tests). */
   registerForPush?: (api: ApiClient) => Promise<void>;
+  /** Calls `open` when the person taps a message notification; returns the unsubscribe. Absent where there is no push. */
+  onNotificationTap?: (open: (conversationId: string) => void) => () => void;
 }
 
 export const AppServicesContext = createContext<AppServices | null>(null);

@@ -5,6 +5,7 @@ import { Share } from 'react-native';
 import { ApiClient } from './api/ApiClient';
 import type { AppServices } from './AppServices';
 import { netInfoConnectivity } from './offline/netInfoConnectivity';
+import { listenForNotificationTaps } from './push/notificationTaps';
 import { registerForPush } from './push/registerForPush';
 import { secureSessionStorage } from './session/secureSessionStorage';
 
@@ -25,5 +26,6 @@ export function defaultServices(): AppServices {
     newKey: randomUUID,
     shareSheet: (content) => Share.share(content),
     registerForPush: (api) => registerForPush(api, randomUUID),
+    onNotificationTap: listenForNotificationTaps,
   };
 }

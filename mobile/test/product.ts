@@ -32,7 +32,7 @@ export function startProduct(env: Record<string, string> = {}): Promise<Product>
   const child = spawn(NODE, ['--import', 'tsx', 'test/productProcess.ts', JSON.stringify(env)], {
     cwd: REPO_ROOT,
     // PATH only: a DATABASE_URL or the like from the runner's shell must not reach the servers.
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

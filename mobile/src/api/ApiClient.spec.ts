@@ -40,9 +40,9 @@ describe('token refresh with rotation', () => {
     await api.restore();
     await waitForExpiry(person.session.accessToken);
 
-    await expect(api.listConversations()).resolves.toEqual([]);
+    await expect(api.listWorkspaces()).resolves.toEqual([]);
 
-    expect(calls).toEqual(['GET /api/conversations 401', 'POST /api/auth/refresh 200', 'GET /api/conversations 200']);
+    expect(calls).toEqual(['GET /api/workspace 401', 'POST /api/auth/refresh 200', 'GET /api/workspace 200']);
     const rotated = await storage.load();
     expect(rotated?.refreshToken).not.toBe(person.session.refreshToken);
     // The spent refresh token is refused: replaying it is what a thief would do.

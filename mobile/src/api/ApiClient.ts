@@ -124,8 +124,18 @@ export class ApiClient {
     }
   }
 
+  /** The person's own conversations and those of every workspace they belong to, most recently updated first. */
   async listConversations(): Promise<Conversation[]> {
-    return (await this.call<Page<Conversation>>('GET', '/api/conversations?limit=100')).data;
+    const [personal, workspaces] = await Promise.all([
+      this.call<Page<Conversation>>('GET', '/api/conversations?limit=100'),
+      this.listWorkspaces(),
+    ]);
+    const shared = await Promise.all(
+      workspaces.map((workspace) =>
+        this.call<Page<Conversation>>('GET', `/api/conversations?limit=100&workspaceId=${encodeURIComponent(workspace.id)}`),
+      ),
+    );
+    return [personal, ...shared].flatMap((page) => page.data).sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   }
 
   async listWorkspaces(): Promise<Workspace[]> {
