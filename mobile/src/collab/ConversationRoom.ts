@@ -70,6 +70,7 @@ export class ConversationRoom {
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private isAuthenticated = false;
 
   constructor(private readonly options: RoomOptions) {
     const delay = options.reconnectDelayMs ?? 1_000;
@@ -88,7 +89,9 @@ export class ConversationRoom {
       token: options.token,
     });
     this.provider.on('authenticated', ({ scope }: { scope: string }) => {
+      this.isAuthenticated = true;
       this.readOnly = scope !== 'read-write';
+      void this.options.storage?.setItem(this.scopeKey, scope).catch(() => undefined);
     });
     this.provider.on('synced', () => this.update());
     this.provider.on('status', () => this.update());
@@ -189,7 +192,10 @@ export class ConversationRoom {
     this.state = 'ended';
     this.socket.disconnect();
     // A copy of a conversation this person may no longer read must not open again offline.
-    if (reason !== 'session_revoked') void this.options.storage?.removeItem(this.storageKey);
+    if (reason !== 'session_revoked') {
+      void this.options.storage?.removeItem(this.storageKey);
+      void this.options.storage?.removeItem(this.scopeKey);
+    }
     this.emit();
   }
 
@@ -208,9 +214,20 @@ export class ConversationRoom {
     return `twinmcp.document:${this.options.conversationId}`;
   }
 
+  /** What the server last allowed this person here: offline, the draft is editable as it was then. */
+  private get scopeKey(): string {
+    return `twinmcp.scope:${this.options.conversationId}`;
+  }
+
   private async loadLocalCopy(): Promise<void> {
-    const saved = await this.options.storage?.getItem(this.storageKey).catch(() => null);
+    const [saved, scope] = await Promise.all([
+      this.options.storage?.getItem(this.storageKey).catch(() => null),
+      this.options.storage?.getItem(this.scopeKey).catch(() => null),
+    ]);
+    if (this.state === 'ended') return;
     if (saved) Y.applyUpdate(this.doc, base64ToBytes(saved), 'local-copy');
+    if (scope && !this.isAuthenticated) this.readOnly = scope !== 'read-write';
+    this.emit();
   }
 
   private scheduleSave(): void {
