@@ -159,7 +159,11 @@ describe('the app against the real API and collab server', () => {
     expect(services.shared[0]?.url).toMatch(/\/share\/[\w-]+$/);
     // The link works for anyone: the server opens it without a session.
     const id = services.shared[0]?.url.split('/').pop() ?? '';
-    const res = await globalThis.nodeFetch(`${product.apiUrl}/api/share/${id}/view`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await globalThis.nodeFetch(`${product.apiUrl}/api/share/${id}/view`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(200);
   });
 

@@ -20,11 +20,10 @@ const Stack = createNativeStackNavigator<RootStackParamList>();
 const navigationRef = createNavigationContainerRef<RootStackParamList>();
 
 /**
- * The app: the session kept from the last launch decides between sign-in and the conversations. Tests
- * render it with `services` built on the real servers; on a phone it builds them from the native modules.
+ * The app: the session kept from the last launch decides between sign-in and the conversations. On a
+ * phone index.ts hands it the services built from the native modules; tests build them on the real servers.
  */
-export default function App({ services }: { services?: AppServices }) {
-  const [appServices] = useState(() => services ?? (require('./src/defaultServices') as typeof import('./src/defaultServices')).defaultServices());
+export default function App({ services: appServices }: { services: AppServices }) {
   const { api } = appServices;
   const [session, setSession] = useState<Session | null | undefined>(undefined);
 

@@ -42,7 +42,8 @@ it('measures app start to the first conversation on screen, with the session alr
 
   const warm = timings.slice(1).sort((a, b) => a - b);
   const result = {
-    what: 'App start → first conversation row rendered (session stored; 4 conversations, 1 workspace; jest-expo test renderer, servers on loopback)',
+    what: 'App start → first conversation row rendered',
+    setup: 'session stored; 4 conversations, 1 workspace; jest-expo test renderer; servers on loopback',
     firstRunMs: Math.round(timings[0] ?? NaN),
     warmMedianMs: Math.round(warm[Math.floor(warm.length / 2)] ?? NaN),
     warmMinMs: Math.round(warm[0] ?? NaN),

@@ -19,7 +19,7 @@ export interface AppServices {
   /** AsyncStorage on a phone: the outbox and the local copies of documents. */
   storage: KeyValueStorage;
   /** A fresh Idempotency-Key (a UUID). */
-  newKey(): string;
+  newKey: () => string;
   /** React Native's WebSocket unless given (tests give Node's). */
   WebSocket?: unknown;
   /** Milliseconds between collab reconnect attempts. */

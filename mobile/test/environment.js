@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- jest loads test environments as CommonJS */
 const ReactNativeEnvironment = require('@react-native/jest-preset/jest/react-native-env.js');
 
 /**

@@ -20,7 +20,7 @@ export function lossyFetch(): { fetch: typeof fetch; loseNextAnswer(method: stri
     fetch: async (input, init) => {
       const res = await realFetch(input, init);
       const method = init?.method ?? 'GET';
-      const { pathname } = new URL(String(input));
+      const { pathname } = new URL(urlOf(input));
       const index = toLose.findIndex((rule) => rule.method === method && rule.path.test(pathname));
       if (index === -1) return res;
       toLose.splice(index, 1);
@@ -28,4 +28,10 @@ export function lossyFetch(): { fetch: typeof fetch; loseNextAnswer(method: stri
       throw new TypeError('Network request failed');
     },
   };
+}
+
+/** The URL a fetch was called with, whichever form it took. */
+export function urlOf(input: string | URL | Request): string {
+  if (typeof input === 'string') return input;
+  return input instanceof URL ? input.href : input.url;
 }

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- it stands in for a CommonJS module */
 // lib0's React Native webcrypto import, in Node: Node's own Web Crypto (the app maps it to expo-crypto).
 const { webcrypto } = require('node:crypto');
 

@@ -7,7 +7,9 @@ import readline from 'node:readline';
 /** The repository root: the product's code, its node_modules and the helper that starts it. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Node 22 from the root's devDependencies (the servers need it); the runner's own node otherwise. */
-const NODE = fs.existsSync(path.join(REPO_ROOT, 'node_modules/.bin/node')) ? path.join(REPO_ROOT, 'node_modules/.bin/node') : process.execPath;
+const NODE = fs.existsSync(path.join(REPO_ROOT, 'node_modules/.bin/node'))
+  ? path.join(REPO_ROOT, 'node_modules/.bin/node')
+  : process.execPath;
 /** Starting means: tsx loads the servers, a database is created and migrated. Generous on two busy cores. */
 const START_TIMEOUT_MS = 90_000;
 
@@ -32,7 +34,8 @@ export function startProduct(env: Record<string, string> = {}): Promise<Product>
   const child = spawn(NODE, ['--import', 'tsx', 'test/productProcess.ts', JSON.stringify(env)], {
     cwd: REPO_ROOT,
     // PATH only: a DATABASE_URL or the like from the runner's shell must not reach the servers.
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test' },
+    // eslint-disable-next-line n/no-process-env -- test harness: PATH only, for what the product spawns
+    env: { PATH: typeof process.env.PATH === 'string' ? process.env.PATH : '', NODE_ENV: 'test' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -42,7 +45,10 @@ export function startProduct(env: Record<string, string> = {}): Promise<Product>
   let nextId = 1;
 
   return new Promise<Product>((resolve, reject) => {
-    const timer = setTimeout(() => fail(new Error(`the product did not start within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`the product did not start within ${START_TIMEOUT_MS} ms; stderr: ${stderr}`)),
+      START_TIMEOUT_MS,
+    );
     const fail = (error: Error) => {
       clearTimeout(timer);
       child.kill('SIGKILL');
@@ -60,7 +66,8 @@ export function startProduct(env: Record<string, string> = {}): Promise<Product>
       resolve({
         apiUrl: message.apiUrl,
         collabUrl: message.collabUrl,
-        addWorkspaceMember: (workspaceId, userId, role) => command(child, answers, nextId++, { command: 'addWorkspaceMember', workspaceId, userId, role }),
+        addWorkspaceMember: (workspaceId, userId, role) =>
+          command(child, answers, nextId++, { command: 'addWorkspaceMember', workspaceId, userId, role }),
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           await exited;

@@ -51,7 +51,11 @@ export interface OtherPerson {
 }
 
 /** Registers a person through the API and signs them in on an ApiClient of their own. */
-export async function registerPerson(product: Product, name: string, password = 'correct horse battery staple'): Promise<OtherPerson & { email: string; password: string }> {
+export async function registerPerson(
+  product: Product,
+  name: string,
+  password = 'correct horse battery staple',
+): Promise<OtherPerson & { email: string; password: string }> {
   const api = new ApiClient({ baseUrl: product.apiUrl, storage: memorySessionStorage(), fetch: realFetch });
   const email = uniqueEmail(name.toLowerCase());
   const session = await api.register(name, email, password);

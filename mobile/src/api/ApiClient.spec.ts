@@ -1,4 +1,4 @@
-import { realFetch } from '../../test/nodeFetch';
+import { realFetch, urlOf } from '../../test/nodeFetch';
 import { startProduct, type Product } from '../../test/product';
 import { registerPerson, waitUntil } from '../../test/testServices';
 import { memorySessionStorage } from '../session/SessionStorage';
@@ -21,7 +21,7 @@ function recordingFetch(): { fetch: typeof fetch; calls: string[] } {
     calls,
     fetch: async (input, init) => {
       const res = await realFetch(input, init);
-      calls.push(`${init?.method ?? 'GET'} ${new URL(String(input)).pathname} ${res.status}`);
+      calls.push(`${init?.method ?? 'GET'} ${new URL(urlOf(input)).pathname} ${res.status}`);
       return res;
     },
   };
@@ -68,7 +68,12 @@ describe('token refresh with rotation', () => {
 
   it('ends the session when the refresh token was revoked by signing out everywhere', async () => {
     const person = await registerPerson(product, 'Linus');
-    const phone = new ApiClient({ baseUrl: product.apiUrl, storage: memorySessionStorage(person.session), fetch: realFetch, expiryMarginMs: 0 });
+    const phone = new ApiClient({
+      baseUrl: product.apiUrl,
+      storage: memorySessionStorage(person.session),
+      fetch: realFetch,
+      expiryMarginMs: 0,
+    });
     await phone.restore();
     const signedOut: unknown[] = [];
     phone.onSessionChange((session) => signedOut.push(session));

@@ -124,11 +124,11 @@ export class ConversationRoom {
       .getArray<Y.Map<unknown>>('messages')
       .toArray()
       .map((entry) => ({
-        id: String(entry.get('id')),
-        role: String(entry.get('role')),
+        id: textOf(entry.get('id')),
+        role: textOf(entry.get('role')),
         author: (entry.get('author') as string | null | undefined) ?? null,
-        content: String(entry.get('content') ?? ''),
-        createdAt: String(entry.get('createdAt') ?? ''),
+        content: textOf(entry.get('content')),
+        createdAt: textOf(entry.get('createdAt')),
       }));
   }
 
@@ -145,7 +145,8 @@ export class ConversationRoom {
 
   /** Everyone with the conversation open, this phone included. */
   presence(): Presence[] {
-    const states: Map<number, Record<string, unknown> | null> = this.provider.awareness?.getStates() ?? new Map();
+    // y-protocols types each state as any: any client may publish anything in it.
+    const states = (this.provider.awareness?.getStates() ?? new Map()) as Map<number, Record<string, unknown> | null>;
     return [...states.entries()].flatMap(([clientId, state]) => {
       const user = state?.user as Partial<AwarenessUser> | undefined;
       if (typeof user?.name !== 'string') return [];
@@ -241,6 +242,9 @@ export class ConversationRoom {
     await this.options.storage.setItem(this.storageKey, bytesToBase64(Y.encodeStateAsUpdate(this.doc))).catch(() => undefined);
   }
 }
+
+/** A string field of a message entry; anything else (a newer client's shape) reads as empty. */
+const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
 
 // btoa/atob exist in Hermes and Node; Buffer does not exist in React Native.
 function bytesToBase64(bytes: Uint8Array): string {

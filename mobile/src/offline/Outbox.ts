@@ -160,7 +160,9 @@ export class Outbox {
       if (action.nextTryAt > this.now()) return;
       const outcome = await this.trySending(action);
       const next = afterTry(action, outcome, this.now(), this.options.random);
-      await this.update((actions) => (next ? actions.map((a) => (a.key === action.key ? next : a)) : actions.filter((a) => a.key !== action.key)));
+      await this.update((actions) =>
+        next ? actions.map((a) => (a.key === action.key ? next : a)) : actions.filter((a) => a.key !== action.key),
+      );
       // What comes after waits, so messages keep the order they were written in.
       if (next && !next.failure) return;
     }

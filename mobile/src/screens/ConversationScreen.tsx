@@ -128,7 +128,13 @@ function Composer({ conversationId }: { conversationId: string }) {
   };
   return (
     <View style={{ flexDirection: 'row', gap: 8, alignItems: 'center' }}>
-      <TextInput accessibilityLabel="Message" style={[styles.input, { flex: 1 }]} placeholder="Write a message" value={text} onChangeText={setText} />
+      <TextInput
+        accessibilityLabel="Message"
+        style={[styles.input, { flex: 1 }]}
+        placeholder="Write a message"
+        value={text}
+        onChangeText={setText}
+      />
       <View style={{ width: 80 }}>
         <Button title="Send" onPress={() => void send()} disabled={!text.trim()} />
       </View>

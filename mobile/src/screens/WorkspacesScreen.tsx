@@ -12,9 +12,9 @@ export function WorkspacesScreen() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    api.listWorkspaces().then(setWorkspaces, (caught: unknown) =>
-      setError(caught instanceof ApiError ? caught.message : 'Could not load your workspaces.'),
-    );
+    api
+      .listWorkspaces()
+      .then(setWorkspaces, (caught: unknown) => setError(caught instanceof ApiError ? caught.message : 'Could not load your workspaces.'));
   }, [api]);
 
   return (
