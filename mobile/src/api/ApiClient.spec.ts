@@ -30,6 +30,25 @@ function recordingFetch(): { fetch: typeof fetch; calls: string[] } {
 /** Waits until the server would call this access token expired. */
 const waitForExpiry = (token: string) => waitUntil(() => Date.now() / 1000 > (expiryOf(token) ?? 0) + 0.5, 'the access token lapsed');
 
+describe('push registration', () => {
+  it('registers the install’s Expo push token as a device of the person', async () => {
+    const person = await registerPerson(product, 'Pia');
+
+    const device = await person.api.registerPushToken('ExponentPushToken[abcDEF123_-xyz]', 'Pia’s phone (app)', 'push-key-1');
+
+    expect(device).toMatchObject({ kind: 'expo', name: 'Pia’s phone (app)', previews: false });
+    const listed = await person.api.call<{ data: Array<{ id: string; kind: string }> }>('GET', '/api/devices');
+    expect(listed.data.map(({ id, kind }) => ({ id, kind }))).toEqual([{ id: device.id, kind: 'expo' }]);
+  });
+
+  it('refuses something that is not an Expo push token', async () => {
+    const person = await registerPerson(product, 'Quin');
+    const error = await person.api.registerPushToken('not-a-token', 'phone').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(400);
+  });
+});
+
 describe('token refresh with rotation', () => {
   it('refreshes an expired access token when the server refuses it, retries the call, and spends the old refresh token', async () => {
     const person = await registerPerson(product, 'Ada');

@@ -151,6 +151,10 @@ export class ApiClient {
     return (await this.call<{ data: Message }>('POST', path, { body: { role: 'user', content }, idempotencyKey })).data;
   }
 
+  async getConversation(conversationId: string): Promise<Conversation> {
+    return (await this.call<{ data: Conversation }>('GET', `/api/conversations/${encodeURIComponent(conversationId)}`)).data;
+  }
+
   async listMessages(conversationId: string): Promise<Message[]> {
     const path = `/api/conversations/${encodeURIComponent(conversationId)}/messages?limit=100`;
     return (await this.call<Page<Message>>('GET', path)).data;

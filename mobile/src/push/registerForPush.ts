@@ -3,11 +3,6 @@ import * as Notifications from 'expo-notifications';
 import { Platform } from 'react-native';
 import type { ApiClient } from '../api/ApiClient';
 
-/** Notifications that arrive while the app is open are shown too, without a sound. */
-Notifications.setNotificationHandler({
-  handleNotification: async () => ({ shouldShowBanner: true, shouldShowList: true, shouldPlaySound: false, shouldSetBadge: false }),
-});
-
 /**
  * Asks for permission (once; the system remembers the answer), then registers this install's Expo push
  * token with `POST /api/devices { kind: 'expo', token }`. The server sends through Expo's push API; a
@@ -15,6 +10,10 @@ Notifications.setNotificationHandler({
  * project id (app.json › extra.eas.projectId): in a simulator or Expo Go without one it does nothing.
  */
 export async function registerForPush(api: ApiClient, newKey: () => string): Promise<void> {
+  // Notifications that arrive while the app is open are shown too, without a sound.
+  Notifications.setNotificationHandler({
+    handleNotification: async () => ({ shouldShowBanner: true, shouldShowList: true, shouldPlaySound: false, shouldSetBadge: false }),
+  });
   if (Platform.OS === 'android') {
     await Notifications.setNotificationChannelAsync('messages', { name: 'Messages', importance: Notifications.AndroidImportance.DEFAULT });
   }

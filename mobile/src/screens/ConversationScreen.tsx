@@ -16,7 +16,17 @@ const TYPING_IDLE_MS = 2_000;
 /** A conversation: live messages, who is here, the shared draft, and a composer that works offline. */
 export function ConversationScreen({ route, navigation }: ScreenProps<'Conversation'>) {
   const { conversationId, title } = route.params;
+  const { api } = useAppServices();
   const room = useConversationRoom(conversationId);
+
+  useEffect(() => {
+    // Opened from a notification, the screen knows only the id: the title comes from the API.
+    if (!title)
+      api.getConversation(conversationId).then(
+        (conversation) => navigation.setParams({ title: conversation.title }),
+        () => undefined,
+      );
+  }, [api, conversationId, title, navigation]);
 
   useLayoutEffect(() => {
     navigation.setOptions({
