@@ -146,6 +146,26 @@ describe('the app against the real API and collab server', () => {
     await waitFor(() => expect(screen.queryByText("Couldn't send")).toBeNull());
   });
 
+  it('opens the conversation of a tapped notification', async () => {
+    const { phoneUser, conversation } = await teamConversation('Pinged');
+    let openFromNotification: (conversationId: string) => void = () => undefined;
+    // expo-notifications exists only on a phone: this stands in for its tap listener (src/push/notificationTaps.ts).
+    const services = {
+      ...testServices(product, { session: phoneUser.session }),
+      onNotificationTap: (open: (conversationId: string) => void) => {
+        openFromNotification = open;
+        return () => undefined;
+      },
+    };
+    await render(<App services={services} />);
+    await screen.findByText('Pinged', {}, LIVE);
+
+    await act(async () => openFromNotification(conversation.id));
+
+    expect(await screen.findByText('Live', {}, LIVE)).toBeTruthy();
+    expect(screen.getByLabelText('Shared draft')).toBeTruthy();
+  });
+
   it('shares a read-only link through the system share sheet, with its QR code', async () => {
     const { phoneUser } = await teamConversation('Share me');
     const services = testServices(product, { session: phoneUser.session });
