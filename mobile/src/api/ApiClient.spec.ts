@@ -41,6 +41,18 @@ describe('push registration', () => {
     expect(listed.data.map(({ id, kind }) => ({ id, kind }))).toEqual([{ id: device.id, kind: 'expo' }]);
   });
 
+  it('unregisters the push token when the phone signs out, so its notifications stop', async () => {
+    const person = await registerPerson(product, 'Rui');
+    const phone = new ApiClient({ baseUrl: product.apiUrl, storage: memorySessionStorage(), fetch: realFetch });
+    await phone.signIn(person.email, person.password);
+    await phone.registerPushToken('ExponentPushToken[phoneOfRui]', 'phone');
+
+    await phone.signOut();
+
+    const listed = await person.api.call<{ data: unknown[] }>('GET', '/api/devices');
+    expect(listed.data).toEqual([]);
+  });
+
   it('refuses something that is not an Expo push token', async () => {
     const person = await registerPerson(product, 'Quin');
     const error = await person.api.registerPushToken('not-a-token', 'phone').catch((caught: unknown) => caught);

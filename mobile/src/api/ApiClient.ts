@@ -34,6 +34,8 @@ export interface CallOptions {
 export class ApiClient {
   private session: Session | null = null;
   private refreshing: Promise<boolean> | null = null;
+  /** The device this install registered for push in this launch: unregistered on sign-out. */
+  private pushDeviceId: string | undefined;
   private readonly listeners = new Set<(session: Session | null) => void>();
   private readonly fetch: typeof fetch;
   private readonly now: () => number;
@@ -71,8 +73,12 @@ export class ApiClient {
     return data;
   }
 
-  /** Ends this device's session on the server (best effort when offline) and forgets it here. */
+  /**
+   * Ends this device's session on the server (best effort when offline) and forgets it here. The push
+   * registration goes first: a signed-out phone must not keep receiving the person's notifications.
+   */
   async signOut(): Promise<void> {
+    await this.unregisterPush();
     const refreshToken = this.session?.refreshToken;
     if (refreshToken) await this.send('POST', '/api/auth/logout', { body: { refreshToken } }).catch(() => undefined);
     await this.forget();
@@ -80,6 +86,7 @@ export class ApiClient {
 
   /** Revokes every session of this person, on every device, then forgets it here. */
   async signOutEverywhere(): Promise<void> {
+    await this.unregisterPush();
     await this.call('POST', '/api/auth/logout-all');
     await this.forget();
   }
@@ -168,7 +175,16 @@ export class ApiClient {
 
   /** Registers this install's Expo push token, so new messages reach the phone. */
   async registerPushToken(token: string, name: string, idempotencyKey?: string): Promise<Device> {
-    return (await this.call<{ data: Device }>('POST', '/api/devices', { body: { kind: 'expo', token, name }, idempotencyKey })).data;
+    const device = (await this.call<{ data: Device }>('POST', '/api/devices', { body: { kind: 'expo', token, name }, idempotencyKey }))
+      .data;
+    this.pushDeviceId = device.id;
+    return device;
+  }
+
+  private async unregisterPush(): Promise<void> {
+    if (!this.pushDeviceId) return;
+    await this.call('DELETE', `/api/devices/${encodeURIComponent(this.pushDeviceId)}`).catch(() => undefined);
+    this.pushDeviceId = undefined;
   }
 
   private async send<T>(method: string, path: string, options: CallOptions & { accessToken?: string }): Promise<T> {
