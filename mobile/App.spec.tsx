@@ -2,7 +2,7 @@ import { act, fireEvent, render, screen, waitFor } from '@testing-library/react-
 import App from './App';
 import type { Conversation, Message, Workspace } from './src/api/types';
 import { lossyFetch } from './test/nodeFetch';
-import { startProduct, type Product } from './test/product';
+import { startProduct, uniqueEmail, type Product } from './test/product';
 import { registerPerson, testServices, waitUntil, type OtherPerson } from './test/testServices';
 
 let product: Product;
@@ -54,6 +54,19 @@ describe('the app against the real API and collab server', () => {
     expect(screen.getByText('Reading list')).toBeTruthy();
     // The session went to the (stand-in for the) secure store, for the next launch.
     expect((await services.sessionStorage.load())?.user.email).toBe(person.email);
+  });
+
+  it('creates an account from the app and lands on an empty conversations list', async () => {
+    const services = testServices(product);
+    await render(<App services={services} />);
+    await fireEvent.press(await screen.findByRole('button', { name: 'New here? Create an account' }));
+    await fireEvent.changeText(screen.getByPlaceholderText('Name'), 'Fern');
+    await fireEvent.changeText(screen.getByPlaceholderText('Email'), uniqueEmail('fern'));
+    await fireEvent.changeText(screen.getByPlaceholderText('Password'), 'a long enough passphrase');
+    await fireEvent.press(screen.getByRole('button', { name: 'Create account' }));
+
+    expect(await screen.findByText('No conversations yet.', {}, LIVE)).toBeTruthy();
+    expect((await services.sessionStorage.load())?.user.name).toBe('Fern');
   });
 
   it('shows a wrong password as an error and stays on sign-in', async () => {
