@@ -3,6 +3,7 @@ import * as Y from 'yjs';
 import type { Connectivity } from '../offline/Connectivity';
 import type { KeyValueStorage } from '../offline/Outbox';
 import { draftTextOf, setDraftText } from './draftText';
+import { LocalCopy } from './LocalCopy';
 
 /** What the person sees about the connection; `ended` is final (access revoked, conversation deleted, refused). */
 export type RoomState = 'connecting' | 'connected' | 'offline' | 'ended';
@@ -51,8 +52,6 @@ export interface RoomOptions {
 
 /** Close reasons the collab server sends when access ends for good (collab-server/closeConnection.ts). */
 const FINAL_CLOSE_REASONS = new Set(['share_revoked', 'access_revoked', 'conversation_deleted', 'session_revoked']);
-/** Keep the local copy at most this often while someone types. */
-const SAVE_DEBOUNCE_MS = 500;
 
 /**
  * A live conversation, `conversation:<id>` on the collab server: its mirrored `messages`, the shared
@@ -69,10 +68,11 @@ export class ConversationRoom {
   private readonly socket: HocuspocusProviderWebsocket;
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: () => void;
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly local: LocalCopy | undefined;
   private isAuthenticated = false;
 
   constructor(private readonly options: RoomOptions) {
+    this.local = options.storage && new LocalCopy(options.storage, options.conversationId);
     const delay = options.reconnectDelayMs ?? 1_000;
     this.socket = new HocuspocusProviderWebsocket({
       url: options.url,
@@ -91,7 +91,7 @@ export class ConversationRoom {
     this.provider.on('authenticated', ({ scope }: { scope: string }) => {
       this.isAuthenticated = true;
       this.readOnly = scope !== 'read-write';
-      void this.options.storage?.setItem(this.scopeKey, scope).catch(() => undefined);
+      this.local?.rememberScope(scope);
     });
     this.provider.on('synced', () => this.update());
     this.provider.on('status', () => this.update());
@@ -103,7 +103,7 @@ export class ConversationRoom {
     this.provider.setAwarenessField('user', options.user);
     this.doc.on('update', () => {
       this.emit();
-      this.scheduleSave();
+      if (this.state !== 'ended') this.local?.scheduleSave(this.doc);
     });
     // A provider handed its socket does not attach itself (HocuspocusProvider › manageSocket).
     this.provider.attach();
@@ -171,8 +171,7 @@ export class ConversationRoom {
 
   destroy(): void {
     this.unsubscribe();
-    clearTimeout(this.saveTimer);
-    void this.saveLocalCopy();
+    if (this.state !== 'ended') void this.local?.save(this.doc);
     this.provider.destroy();
     this.socket.destroy();
     this.listeners.clear();
@@ -193,10 +192,7 @@ export class ConversationRoom {
     this.state = 'ended';
     this.socket.disconnect();
     // A copy of a conversation this person may no longer read must not open again offline.
-    if (reason !== 'session_revoked') {
-      void this.options.storage?.removeItem(this.storageKey);
-      void this.options.storage?.removeItem(this.scopeKey);
-    }
+    if (reason !== 'session_revoked') void this.local?.wipe();
     this.emit();
   }
 
@@ -211,51 +207,14 @@ export class ConversationRoom {
     this.listeners.forEach((listener) => listener());
   }
 
-  private get storageKey(): string {
-    return `twinmcp.document:${this.options.conversationId}`;
-  }
-
-  /** What the server last allowed this person here: offline, the draft is editable as it was then. */
-  private get scopeKey(): string {
-    return `twinmcp.scope:${this.options.conversationId}`;
-  }
-
   private async loadLocalCopy(): Promise<void> {
-    const [saved, scope] = await Promise.all([
-      this.options.storage?.getItem(this.storageKey).catch(() => null),
-      this.options.storage?.getItem(this.scopeKey).catch(() => null),
-    ]);
-    if (this.state === 'ended') return;
-    if (saved) Y.applyUpdate(this.doc, base64ToBytes(saved), 'local-copy');
-    if (scope && !this.isAuthenticated) this.readOnly = scope !== 'read-write';
+    const kept = await this.local?.load();
+    if (!kept || this.state === 'ended') return;
+    if (kept.update) Y.applyUpdate(this.doc, kept.update, 'local-copy');
+    if (kept.scope && !this.isAuthenticated) this.readOnly = kept.scope !== 'read-write';
     this.emit();
-  }
-
-  private scheduleSave(): void {
-    if (!this.options.storage || this.state === 'ended') return;
-    clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => void this.saveLocalCopy(), SAVE_DEBOUNCE_MS);
-  }
-
-  private async saveLocalCopy(): Promise<void> {
-    if (!this.options.storage || this.state === 'ended') return;
-    await this.options.storage.setItem(this.storageKey, bytesToBase64(Y.encodeStateAsUpdate(this.doc))).catch(() => undefined);
   }
 }
 
 /** A string field of a message entry; anything else (a newer client's shape) reads as empty. */
 const textOf = (value: unknown): string => (typeof value === 'string' ? value : '');
-
-// btoa/atob exist in Hermes and Node; Buffer does not exist in React Native.
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
-}
-
-function base64ToBytes(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
