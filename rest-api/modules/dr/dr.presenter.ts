@@ -33,6 +33,17 @@ export function presentBackup(row: BackupRow) {
     error: row.error,
     // Progress while it runs; afterwards the row's own figures say it all.
     progress: isActive ? presentProgress(row.progress, row.status === 'verifying' ? bytes : null) : null,
+    physical: row.physical
+      ? {
+          label: row.physical.label,
+          type: row.physical.type,
+          priorLabel: row.physical.priorLabel,
+          databaseBytes: row.physical.databaseBytes,
+          wal: row.physical.wal,
+          lsn: row.physical.lsn,
+          restorePoint: row.physical.restorePoint,
+        }
+      : null,
     startedAt: row.started_at.toISOString(),
     finishedAt: iso(row.finished_at),
     createdBy: row.created_by,
@@ -47,6 +58,8 @@ export function presentRestore(row: RestoreRow) {
     status: row.status,
     databaseName: row.database_name,
     forcedReason: row.forced_reason,
+    targetTime: iso(row.target_time),
+    result: row.result,
     progress: presentProgress(row.progress, null),
     error: row.error,
     createdAt: row.created_at.toISOString(),

@@ -8,7 +8,11 @@ import { runBackup } from './runBackup.ts';
 import { runRestore } from './runRestore.ts';
 import { verifyBackup } from './verifyBackup.ts';
 
-const BackupPayload = z.object({ backupId: z.uuid().optional(), isScheduled: z.boolean().optional() });
+const BackupPayload = z.object({
+  backupId: z.uuid().optional(),
+  isScheduled: z.boolean().optional(),
+  physicalType: z.enum(['full', 'incr']).optional(),
+});
 const VerifyPayload = z.object({ backupId: z.uuid() });
 const RestorePayload = z.object({ restoreId: z.uuid() });
 
@@ -29,7 +33,7 @@ export function registerDrJobs(services: Services): void {
     heartbeatSeconds: 30,
     retryLimit: 1,
     concurrency: 1,
-    async handler({ backupId, isScheduled }, { attempt, signal, progress, log }) {
+    async handler({ backupId, isScheduled, physicalType }, { attempt, signal, progress, log }) {
       let id = backupId;
       if (isScheduled && !id) {
         try {
@@ -43,6 +47,7 @@ export function registerDrJobs(services: Services): void {
       const row = await runBackup(services, id, {
         signal,
         onFailure,
+        physicalType,
         isRerun: attempt > 0,
         onProgress: (p) =>
           void progress({ message: `${p.phase}: ${p.bytes} bytes, ${p.tablesDone}/${p.tablesTotal} tables` }).catch(() => {}),

@@ -7,6 +7,7 @@ import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
+import { restorePhysicalToScratch } from './physicalBackups.ts';
 import { findRestore, updateRestore, type RestoreRow } from './restores.repo.ts';
 
 /** Where scratch restores of the embedded database go: a PGlite data directory per restore. */
@@ -47,6 +48,14 @@ export async function runRestore(
   try {
     const backup = await findBackup(services.db, restore.backup_id);
     if (!backup) throw new AppError(409, 'backup_missing', 'The backup of this restore is gone');
+    if (backup.kind === 'physical') {
+      const result = await restorePhysicalToScratch(services, backup, { targetTime: restore.target_time, onProgress: io.onProgress });
+      await writer.flush();
+      await updateRestore(services.db, restoreId, { result });
+      log.info({ result: { ...result, tables: result.tables.length } }, 'point-in-time restore into a scratch cluster done');
+      finished = await finish(services, restore, outcome);
+      return finished;
+    }
     const record = logicalBackupRecordOf(backup);
     if (isInPlace) {
       const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);

@@ -2,6 +2,7 @@ import { verifyLogicalBackup, type BackupProgress, type VerificationResult } fro
 import { findBackup, logicalBackupRecordOf, recordBackupProgress, recordVerification } from '@shared/backup/backups.repo.ts';
 import type { BusEvents } from '@shared/bus.ts';
 import { serialProgressWriter } from './backupProgress.ts';
+import { verifyPhysicalBackup } from './physicalBackups.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
 
 export interface VerifyBackupOptions {
@@ -30,16 +31,19 @@ export async function verifyBackup(
   );
   let verification: VerificationResult;
   try {
-    const record = logicalBackupRecordOf(row);
-    verification = await verifyLogicalBackup(record, {
-      ...backupIoOf(services),
-      serverUrl: services.config.DATABASE_URL,
-      signal: options.signal,
-      onProgress: (progress) => {
-        writer.report(progress);
-        options.onProgress?.(progress);
-      },
-    });
+    const onProgress = (progress: BackupProgress) => {
+      writer.report(progress);
+      options.onProgress?.(progress);
+    };
+    verification =
+      row.kind === 'physical'
+        ? await verifyPhysicalBackup(services, row, { onProgress })
+        : await verifyLogicalBackup(logicalBackupRecordOf(row), {
+            ...backupIoOf(services),
+            serverUrl: services.config.DATABASE_URL,
+            signal: options.signal,
+            onProgress,
+          });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const code = (error as { code?: unknown }).code;

@@ -1,0 +1,170 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { grantOperator } from '@shared/operators.ts';
+import { readBackupInfo } from '@shared/backup/physical/index.ts';
+import { createBackedUpCluster, switchWalAndWaitForArchive, waitFor, type BackedUpCluster } from '../../../test/backedUpCluster.ts';
+import { closeAllTestPgClusters } from '../../../test/pgCluster.ts';
+import { startTlsS3rver, type TlsS3rver } from '../../../test/tlsS3rver.ts';
+import { writeUserWithConversations } from '../../../test/backupDatabase.ts';
+import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
+import { expectError } from '../../../test/assertions.ts';
+import { waitUntil } from '../../../test/jobs.ts';
+import { startDrApp } from './dr.fixtures.ts';
+
+type Backup = {
+  id: string;
+  status: string;
+  kind: string;
+  bytes: number | null;
+  tables: Array<{ name: string; rows: number }> | null;
+  physical: { label: string; type: string; priorLabel: string | null; restorePoint: { name: string; lsn: string; at: string } } | null;
+  verification: { ok: boolean; reason?: string } | null;
+  error: unknown;
+  durationMs: number | null;
+};
+type Restore = {
+  id: string;
+  status: string;
+  error: unknown;
+  targetTime: string | null;
+  result: { dataDirectory: string; backupLabel: string; tables: Array<{ name: string; rows: number }>; durationMs: number } | null;
+};
+
+const rowsOf = (tables: Array<{ name: string; rows: number }> | null | undefined, name: string) =>
+  tables?.find((table) => table.name === name)?.rows;
+
+describe('physical backups and point-in-time recovery through the API (pgBackRest, S3 over TLS)', () => {
+  let s3: TlsS3rver;
+  let source: BackedUpCluster;
+  let t: Awaited<ReturnType<typeof startDrApp>>;
+  let operator: TestUser;
+  let first: Backup;
+  const timings: string[] = [];
+
+  async function settled<T extends { status: string }>(path: string, isDone: (row: T) => boolean): Promise<T> {
+    let row: T | undefined;
+    await waitUntil(
+      `${path} to settle`,
+      async () => {
+        const res = await t.request.get(path).set(bearer(operator));
+        expect(res.status).toBe(200);
+        row = res.body.data;
+        return isDone(row!);
+      },
+      240_000,
+    );
+    return row!;
+  }
+
+  async function backUp(type?: 'full' | 'incr'): Promise<Backup> {
+    const started = Date.now();
+    const res = await t.request.post('/api/dr/backups').set(bearer(operator)).send({ kind: 'physical', type });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ kind: 'physical', status: 'running' });
+    const backup = await settled<Backup>(`/api/dr/backups/${res.body.data.id}`, (row) => !['running', 'verifying'].includes(row.status));
+    timings.push(`physical ${backup.physical?.type} backup + verification through the API: ${Date.now() - started} ms`);
+    return backup;
+  }
+
+  beforeAll(async () => {
+    s3 = await startTlsS3rver();
+    source = await createBackedUpCluster(s3, 'a passphrase for the API drill');
+    // The app, its job queue and the scratch checks all connect: more than the harness's 20.
+    await source.cluster.query('alter system set max_connections = 100');
+    await source.cluster.stop();
+    await source.cluster.start();
+    await source.cluster.query('create database app');
+    t = await startDrApp('postgres', {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${source.cluster.port}/app`,
+      PGBACKREST_STANZA: source.setup.stanza,
+      PGBACKREST_CONFIG: source.setup.configPath,
+      BACKUP_RETENTION: '1000b',
+    });
+    operator = await registerUser(t);
+    await grantOperator(t.services.db, operator.email, 'cli');
+  }, 180_000);
+
+  afterAll(async () => {
+    console.info(timings.join('\n'));
+    await t?.close();
+    await closeAllTestPgClusters();
+    await s3?.close();
+  });
+
+  it('makes a physical backup as a job, verifies it by restoring to its restore point, and lists it', async () => {
+    await writeUserWithConversations(t.services.db, 50);
+    first = await backUp();
+    expect(first).toMatchObject({ status: 'verified', kind: 'physical', verification: { ok: true }, error: null });
+    expect(first.physical!.type).toBe('full');
+    expect(first.physical!.label).toMatch(/^\d{8}-\d{6}F$/);
+    expect(first.bytes).toBeGreaterThan(0);
+    expect(rowsOf(first.tables, 'conversations')).toBe(50);
+    const list = await t.request.get('/api/dr/backups').set(bearer(operator));
+    expect(list.body.data.map((row: Backup) => row.id)).toContain(first.id);
+    // The repository holds the set the row names.
+    expect((await readBackupInfo(source.setup)).backups.map((backup) => backup.label)).toContain(first.physical!.label);
+  }, 300_000);
+
+  it('restores to a moment between two writes into a scratch cluster: the first write is there, the second is not', async () => {
+    await writeUserWithConversations(t.services.db, 7);
+    const [target] = await source.cluster.query<{ at: Date }>(
+      "select date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond' as at",
+    );
+    const between = target!.at;
+    await waitFor(async () => {
+      const [row] = await source.cluster.query<{ isPast: boolean }>('select clock_timestamp() > $1 as "isPast"', [between]);
+      return row!.isPast;
+    }, 'the database clock passes the target');
+    await writeUserWithConversations(t.services.db, 11);
+    await switchWalAndWaitForArchive(source.cluster);
+
+    const started = Date.now();
+    const res = await t.request
+      .post('/api/dr/restores')
+      .set(bearer(operator))
+      .send({ target: 'scratch', targetTime: between.toISOString() });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ backupId: first.id, targetTime: between.toISOString(), status: 'pending' });
+    const restore = await settled<Restore>(`/api/dr/restores/${res.body.data.id}`, (row) => ['succeeded', 'failed'].includes(row.status));
+    timings.push(`point-in-time restore into a scratch cluster through the API: ${Date.now() - started} ms`);
+    expect(restore).toMatchObject({ status: 'succeeded', error: null });
+    expect(rowsOf(restore.result!.tables, 'conversations')).toBe(57);
+    expect(restore.result!.backupLabel).toBe(first.physical!.label);
+    // The live database has all three writes.
+    expect(Number((await t.services.db('conversations').count({ n: '*' }))[0]!.n)).toBe(68);
+  }, 300_000);
+
+  it('refuses a target before the earliest verified backup with 400 and the earliest moment, and in place with 501', async () => {
+    const early = new Date(Date.parse(first.physical!.restorePoint.at) - 3_600_000).toISOString();
+    const refused = await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetTime: early });
+    expectError(refused, 400, 'restore_target_before_earliest');
+    expect(Date.parse(refused.body.error.earliest)).toBeGreaterThan(Date.parse(early));
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    expectError(
+      await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetTime: future }),
+      400,
+      'restore_target_after_latest',
+    );
+    expectError(
+      await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'in-place', targetTime: new Date().toISOString() }),
+      501,
+      'physical_in_place_restore_not_supported',
+    );
+  });
+
+  it('takes an incremental on the full, refuses to delete the full under it, and deletes an older full through pgBackRest', async () => {
+    const incremental = await backUp('incr');
+    expect(incremental).toMatchObject({ status: 'verified', physical: { type: 'incr', priorLabel: first.physical!.label } });
+    expectError(await t.request.delete(`/api/dr/backups/${first.id}`).set(bearer(operator)), 409, 'backup_has_dependents');
+
+    const second = await backUp('full');
+    expect(second).toMatchObject({ status: 'verified', physical: { type: 'full' } });
+    expectError(await t.request.delete(`/api/dr/backups/${second.id}`).set(bearer(operator)), 409, 'last_verified_backup');
+    // The incremental first, then the full it was built on.
+    expect((await t.request.delete(`/api/dr/backups/${incremental.id}`).set(bearer(operator))).status).toBe(204);
+    expect((await t.request.delete(`/api/dr/backups/${first.id}`).set(bearer(operator))).status).toBe(204);
+    const labels = (await readBackupInfo(source.setup)).backups.map((backup) => backup.label);
+    expect(labels).toEqual([second.physical!.label]);
+    const deleted = await t.request.get(`/api/dr/backups/${first.id}`).set(bearer(operator));
+    expect(deleted.body.data.status).toBe('deleted');
+  }, 600_000);
+});
