@@ -1,3 +1,5 @@
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { grantOperator } from '@shared/operators.ts';
 import { readBackupInfo } from '@shared/backup/physical/index.ts';
@@ -8,6 +10,8 @@ import { writeUserWithConversations } from '../../../test/backupDatabase.ts';
 import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { waitUntil } from '../../../test/jobs.ts';
+import { TEST_JWT_SECRET } from '../../../test/http.ts';
+import { spawnEntryPoint } from '../../../test/processes.ts';
 import { startDrApp } from './dr.fixtures.ts';
 
 type Backup = {
@@ -38,6 +42,7 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
   let t: Awaited<ReturnType<typeof startDrApp>>;
   let operator: TestUser;
   let first: Backup;
+  let scratchDir: string;
   const timings: string[] = [];
 
   async function settled<T extends { status: string }>(path: string, isDone: (row: T) => boolean): Promise<T> {
@@ -73,11 +78,15 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     await source.cluster.stop();
     await source.cluster.start();
     await source.cluster.query('create database app');
+    // Scratch clusters inside the test cluster's directory, so closing it removes the ones restores keep.
+    scratchDir = path.join(source.cluster.baseDirectory, 'scratch');
+    await mkdir(scratchDir, { mode: 0o755 });
     t = await startDrApp('postgres', {
       DATABASE_URL: `postgres://postgres@127.0.0.1:${source.cluster.port}/app`,
       PGBACKREST_STANZA: source.setup.stanza,
       PGBACKREST_CONFIG: source.setup.configPath,
       BACKUP_RETENTION: '1000b',
+      PGBACKREST_SCRATCH_DIR: scratchDir,
     });
     operator = await registerUser(t);
     await grantOperator(t.services.db, operator.email, 'cli');
@@ -98,6 +107,8 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     expect(first.physical!.label).toMatch(/^\d{8}-\d{6}F$/);
     expect(first.bytes).toBeGreaterThan(0);
     expect(rowsOf(first.tables, 'conversations')).toBe(50);
+    // The verification's scratch cluster is gone.
+    expect(await readdir(scratchDir)).toEqual([]);
     const list = await t.request.get('/api/dr/backups').set(bearer(operator));
     expect(list.body.data.map((row: Backup) => row.id)).toContain(first.id);
     // The repository holds the set the row names.
@@ -167,4 +178,54 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     const deleted = await t.request.get(`/api/dr/backups/${first.id}`).set(bearer(operator));
     expect(deleted.body.data.status).toBe('deleted');
   }, 600_000);
+
+  it('npm run backup -- --kind physical and npm run restore -- --time: plain progress lines, then what was restored', async () => {
+    const run = async (script: string, ...args: string[]) => {
+      const child = spawnEntryPoint(
+        script,
+        {
+          NODE_ENV: 'test',
+          JWT_SECRET: TEST_JWT_SECRET,
+          LOG_LEVEL: 'warn',
+          DATA_DIR: t.storageDir,
+          STORAGE_DIR: t.storageDir,
+          DATABASE_URL: t.config.DATABASE_URL!,
+          PGBACKREST_STANZA: source.setup.stanza,
+          PGBACKREST_CONFIG: source.setup.configPath,
+          PGBACKREST_SCRATCH_DIR: scratchDir,
+        },
+        args,
+      );
+      const { code } = await child.exited;
+      return {
+        code,
+        lines: child.logs.map((line) => (typeof line.text === 'string' ? line.text : (line.msg ?? ''))),
+        stderr: child.stderr(),
+      };
+    };
+    const started = Date.now();
+    const backup = await run('ops/backup.ts', '--kind', 'physical', '--type', 'incr');
+    timings.push(`npm run backup -- --kind physical --type incr: ${Date.now() - started} ms`);
+    expect(backup).toMatchObject({ code: 0 });
+    // Not a terminal: plain lines, pgBackRest's share done while it copies.
+    expect(backup.lines.some((line) => /^dumping: [\d.]+%/.test(line))).toBe(true);
+    expect(backup.lines.some((line) => /^backup \S+ verified: \d+ bytes/.test(line))).toBe(true);
+    expect(backup.lines.some((line) => /^pgBackRest incr backup \S+I, restore point /.test(line))).toBe(true);
+
+    const before = Number((await t.services.db('conversations').count({ n: '*' }))[0]!.n);
+    const [target] = await source.cluster.query<{ at: Date }>(
+      "select date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond' as at",
+    );
+    await waitFor(async () => {
+      const [row] = await source.cluster.query<{ isPast: boolean }>('select clock_timestamp() > $1 as "isPast"', [target!.at]);
+      return row!.isPast;
+    }, 'the database clock passes the target');
+    await writeUserWithConversations(t.services.db, 3);
+    await switchWalAndWaitForArchive(source.cluster);
+    expect((await run('ops/restore.ts', '--time', 'yesterday-ish')).code).toBe(2);
+    const restored = await run('ops/restore.ts', '--time', target!.at.toISOString());
+    expect(restored).toMatchObject({ code: 0 });
+    expect(restored.lines).toContain(`  conversations: ${before} rows`);
+    expect(restored.lines.at(-1)).toMatch(/^restored to \S+ \(pgBackRest backup \S+I\) in \d+ ms into the scratch cluster \//);
+  }, 300_000);
 });
