@@ -120,6 +120,14 @@ const ConfigSchema = z
       .regex(/^\d{1,4}[hdwmyb](,\d{1,4}[hdwmyb])*$/, 'must be like 7d,4w,12m (units h, d, w, m, y, b)')
       .default('7d,4w,12m'),
     /**
+     * A separate store for the backup set's copy of attachments and media (a directory, e.g. another volume): each
+     * backup copies the objects it references there, skipping those already copied. Unset (and BACKUP_S3_BUCKET
+     * unset): the manifest only records and checks them in the main store.
+     */
+    BACKUP_STORAGE_DIR: z.string().min(1).optional(),
+    /** As BACKUP_STORAGE_DIR, an S3 bucket reached with the S3_ENDPOINT, S3_REGION and S3_* credentials. Wins over it. */
+    BACKUP_S3_BUCKET: z.string().min(3, 'must be at least 3 characters').max(63, 'must be at most 63 characters').optional(),
+    /**
      * Physical backups and point-in-time recovery (pgBackRest): the stanza of this deployment's cluster, set with
      * PGBACKREST_CONFIG. Unset: physical backups and `targetTime` restores answer 501. See the README's runbook.
      */

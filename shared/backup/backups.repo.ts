@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ConflictError } from '../errors.ts';
 import { isUniqueViolation } from '../db.ts';
+import type { MediaManifest } from './mediaManifest.ts';
 import type { VerificationResult } from './verifyLogicalBackup.ts';
 import type { BackupProgress, LogicalBackupFormat, LogicalBackupRecord, LogicalBackupResult, TableStat } from './types.ts';
 
@@ -41,6 +42,8 @@ export interface BackupRow {
   progress: BackupProgress | null;
   /** Physical backups only. */
   physical: PhysicalBackupRecord | null;
+  /** The attachments and media the backed-up database references (null before it is taken). */
+  media: MediaManifest | null;
   started_at: Date;
   finished_at: Date | null;
   verified_at: Date | null;
@@ -98,6 +101,13 @@ export async function recordBackupMade(db: Knex, id: string, result: LogicalBack
     })
     .returning('*');
   return row;
+}
+
+/** Records the manifest of attachments and media taken with a backup. */
+export async function recordBackupMedia(db: Knex, id: string, media: MediaManifest): Promise<void> {
+  await db('backups')
+    .where({ id })
+    .update({ media: json(media) });
 }
 
 /** A physical backup is in the repository, with its restore point: it waits for its verification before it counts. */

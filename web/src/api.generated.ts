@@ -5405,6 +5405,11 @@ export interface paths {
                          * @enum {string}
                          */
                         kind?: "logical" | "physical";
+                        /**
+                         * @description Physical only: `full`, or `incr` (changes since the last backup). Default: incr when a full exists
+                         * @enum {string}
+                         */
+                        type?: "full" | "incr";
                     };
                 };
             };
@@ -7874,6 +7879,20 @@ export interface components {
                 /** @description Seconds left, estimated from the share done; null when unknown */
                 etaSeconds: number | null;
             } | null;
+            /** @description The attachments and media of the backup set */
+            media: {
+                /** @description Attachments and media objects in the manifest (key, size, SHA-256 each) */
+                objects: number;
+                bytes: number;
+                /** @description Keys the database referenced that storage did not hold at backup time */
+                missing: string[];
+                /** @description With a backup target store: objects copied now, and skipped because an earlier backup copied them */
+                copy: {
+                    copied: number;
+                    skipped: number;
+                    bytesCopied: number;
+                } | null;
+            } | null;
             /** @description Physical backups: what pgBackRest recorded, and the restore point its verification compares at */
             physical: {
                 /** @description pgBackRest’s label of the set */
@@ -7936,6 +7955,11 @@ export interface components {
                     rows: number;
                 }[];
                 durationMs: number;
+            } | null;
+            /** @description After a restore: the backup’s media objects that storage does not hold (rows pointing at nothing) */
+            media: {
+                checked: number;
+                missing: string[];
             } | null;
             progress: {
                 /** @enum {string} */

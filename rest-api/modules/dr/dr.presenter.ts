@@ -33,6 +33,14 @@ export function presentBackup(row: BackupRow) {
     error: row.error,
     // Progress while it runs; afterwards the row's own figures say it all.
     progress: isActive ? presentProgress(row.progress, row.status === 'verifying' ? bytes : null) : null,
+    media: row.media
+      ? {
+          objects: row.media.objects.length,
+          bytes: row.media.bytes,
+          missing: row.media.missing,
+          copy: row.media.copy ?? null,
+        }
+      : null,
     physical: row.physical
       ? {
           label: row.physical.label,
@@ -60,6 +68,7 @@ export function presentRestore(row: RestoreRow) {
     forcedReason: row.forced_reason,
     targetTime: iso(row.target_time),
     result: row.result,
+    media: row.media,
     progress: presentProgress(row.progress, null),
     error: row.error,
     createdAt: row.created_at.toISOString(),

@@ -80,6 +80,18 @@ export const BackupSchema = z
       .nullable(),
     error: ErrorSchema,
     progress: ProgressSchema,
+    media: z
+      .object({
+        objects: z.number().int().describe('Attachments and media objects in the manifest (key, size, SHA-256 each)'),
+        bytes: z.number().int(),
+        missing: z.array(z.string()).describe('Keys the database referenced that storage did not hold at backup time'),
+        copy: z
+          .object({ copied: z.number().int(), skipped: z.number().int(), bytesCopied: z.number().int() })
+          .nullable()
+          .describe('With a backup target store: objects copied now, and skipped because an earlier backup copied them'),
+      })
+      .nullable()
+      .describe('The attachments and media of the backup set'),
     physical: z
       .object({
         label: z.string().describe('pgBackRest’s label of the set'),
@@ -120,6 +132,10 @@ export const RestoreSchema = z
       })
       .nullable()
       .describe('Physical restores: what the restored cluster holds'),
+    media: z
+      .object({ checked: z.number().int(), missing: z.array(z.string()) })
+      .nullable()
+      .describe('After a restore: the backup’s media objects that storage does not hold (rows pointing at nothing)'),
     progress: ProgressSchema,
     error: ErrorSchema,
     createdAt: z.iso.datetime(),

@@ -17,6 +17,8 @@ export interface RestoreRow {
   target_time: Date | null;
   /** What the restore found in what it restored (physical restores). */
   result: RestoreResult | null;
+  /** After a restore: the backup's media objects that storage does not hold. */
+  media: { checked: number; missing: string[] } | null;
   created_by: string | null;
   created_at: Date;
   finished_at: Date | null;
@@ -73,6 +75,7 @@ export async function updateRestore(
     progress?: BackupProgress;
     error?: { code: string; message: string };
     result?: RestoreResult;
+    media?: { checked: number; missing: string[] };
     finished?: boolean;
   },
 ): Promise<void> {
@@ -83,6 +86,7 @@ export async function updateRestore(
       ...(fields.progress ? { progress: json(fields.progress) } : {}),
       ...(fields.error ? { error: json(fields.error) } : {}),
       ...(fields.result ? { result: json(fields.result) } : {}),
+      ...(fields.media ? { media: json(fields.media) } : {}),
       ...(fields.finished ? { finished_at: db.fn.now() } : {}),
     });
 }

@@ -4,6 +4,7 @@ import { findBackup, recordBackupFailed, recordBackupMade, recordBackupProgress,
 import { applyRetention } from './applyRetention.ts';
 import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, backupSourceOf, type DrServices } from './drServices.ts';
+import { recordMediaManifest } from './backupMedia.ts';
 import { makePhysicalBackup, syncPhysicalRetention } from './physicalBackups.ts';
 import { verifyBackup, type VerifyBackupOptions } from './verifyBackup.ts';
 
@@ -57,6 +58,9 @@ export async function runBackup(services: DrServices, backupId: string, options:
         await recordBackupMade(services.db, backupId, result);
         log.info({ bytes: result.bytes, durationMs: result.durationMs }, 'backup stored; verifying it');
       }
+      await recordMediaManifest(services, backupId).catch((error: unknown) => {
+        throw new AppError(503, 'backup_media_failed', `Reading or copying the attachments and media failed: ${(error as Error).message}`);
+      });
     } catch (error) {
       await writer.flush();
       const failure =

@@ -8,6 +8,7 @@ import { backupIoOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
 import { restorePhysicalToScratch } from './physicalBackups.ts';
+import { mediaAfterRestore } from './backupMedia.ts';
 import { findRestore, updateRestore, type RestoreRow } from './restores.repo.ts';
 
 /** Where scratch restores of the embedded database go: a PGlite data directory per restore. */
@@ -98,7 +99,21 @@ async function finish(
   restore: RestoreRow,
   outcome: { status: 'succeeded' } | { status: 'failed'; error: { code: string; message: string } },
 ): Promise<RestoreRow | undefined> {
-  await updateRestore(services.db, restore.id, { ...outcome, finished: true });
+  let media: { checked: number; missing: string[] } | undefined;
+  if (outcome.status === 'succeeded') {
+    // The rows are back; the objects they point at live in storage, which a restore does not touch.
+    const backup = await findBackup(services.db, restore.backup_id);
+    media = backup
+      ? await mediaAfterRestore(services, backup).catch((error: unknown) => {
+          services.log.warn({ err: error, restoreId: restore.id }, 'checking the media after a restore failed');
+          return undefined;
+        })
+      : undefined;
+    if (media && media.missing.length > 0) {
+      services.log.warn({ restoreId: restore.id, missing: media.missing.length }, 'restored rows point at media missing from storage');
+    }
+  }
+  await updateRestore(services.db, restore.id, { ...outcome, media, finished: true });
   await writeAudit(services.db, {
     actorId: null,
     action: outcome.status === 'succeeded' ? 'backup.restored' : 'backup.restore_failed',
