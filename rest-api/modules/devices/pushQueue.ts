@@ -8,7 +8,7 @@ import { deleteGoneDevice, findDevice, markPushed } from './devices.repo.ts';
 
 /** What a notification carries to the device (the service worker shows it). Never a token or a secret. */
 export const PushNotification = z.object({
-  type: z.enum(['message', 'test']),
+  type: z.enum(['message', 'test', 'backup']),
   title: z.string(),
   /** A message's text only when the device allows previews; otherwise a neutral line. */
   body: z.string(),

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ConflictError } from '@shared/errors.ts';
 import { defineQueue, type QueueRef } from '@shared/jobs/defineQueue.ts';
+import type { BusEvents } from '@shared/bus.ts';
 import type { Services } from '@shared/services.ts';
 import { beginBackup } from './beginBackup.ts';
 import { createVerificationFailureEmailer } from './emailOperatorsOfFailure.ts';
+import { createVerificationFailurePusher } from './pushOperatorsOfFailure.ts';
 import { runBackup } from './runBackup.ts';
 import { runRestore } from './runRestore.ts';
 import { verifyBackup } from './verifyBackup.ts';
@@ -21,13 +23,27 @@ export const verifyQueueRef: QueueRef<typeof VerifyPayload> = { name: 'dr.verify
 export const restoreQueueRef: QueueRef<typeof RestorePayload> = { name: 'dr.restore', payload: RestorePayload };
 
 /**
+ * Pages the operators about a failed verification by email and by push to their devices; one channel failing does not
+ * stop the other (the first failure is rethrown for the log once both were tried).
+ */
+function pageOperatorsOfFailure(services: Services) {
+  const email = createVerificationFailureEmailer(services);
+  const push = createVerificationFailurePusher(services);
+  return async (failure: BusEvents['backup.verification_failed']): Promise<void> => {
+    const results = await Promise.allSettled([email(failure), push(failure)]);
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  };
+}
+
+/**
  * The backup, verification and restore queues, and BACKUP_SCHEDULE. Backups and restores are long: the lease is a
  * heartbeat, and a backup whose process died is marked failed by its rerun rather than left `running`. A restore
  * never runs twice: in place, a second run would replace whatever was written since the first.
  */
 export function registerDrJobs(services: Services): void {
   const { jobs } = services;
-  const onFailure = createVerificationFailureEmailer(services);
+  const onFailure = pageOperatorsOfFailure(services);
   const backup = defineQueue({
     ...backupQueueRef,
     heartbeatSeconds: 30,
