@@ -19,6 +19,8 @@ export interface MarkRestorePointOptions {
   archiveTimeoutMs?: number;
   /** Longest wait for writers to let go of the tables (a write stalls at most this long). Default 10 s. */
   lockTimeoutMs?: number;
+  /** Tries before giving up when the tables stay locked past lockTimeoutMs. Default 3. */
+  lockAttempts?: number;
 }
 
 /**
@@ -45,23 +47,44 @@ export async function markRestorePoint(databaseUrl: string, name: string, option
         where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema')
           and n.nspname not like 'pg\\_toast%' and n.nspname not like 'pg\\_temp%'`,
     );
-    await query('begin isolation level repeatable read');
-    await query('savepoint before_locks');
-    await query(`set local lock_timeout = ${Math.round(options.lockTimeoutMs ?? 10_000)}`);
-    if (tables.length > 0) await query(`lock table ${tables.map((table) => table.relation).join(', ')} in share mode`);
-    // The transaction's snapshot is taken by this, its first query, while nobody can write.
-    const [point] = await query<{ lsn: string; at: Date }>(
-      `select pg_create_restore_point('${name.replaceAll("'", "''")}')::text as lsn, clock_timestamp() as at`,
-    );
-    await query('rollback to savepoint before_locks');
-    const stats = await readTableStats(query);
-    await query('commit');
+    const attempts = options.lockAttempts ?? 3;
+    let point: { lsn: string; at: Date; tables: TableStat[] } | undefined;
+    for (let attempt = 1; !point; attempt += 1) {
+      try {
+        point = await pointWithStats(query, tables, name, options.lockTimeoutMs ?? 10_000);
+      } catch (error) {
+        await query('rollback').catch(() => undefined);
+        // 55P03 lock_not_available: a long writer held a table past lock_timeout; it lets go eventually.
+        if ((error as { code?: string }).code !== '55P03' || attempt >= attempts) throw error;
+      }
+    }
     const [switched] = await query<{ segment: string }>('select pg_walfile_name(pg_switch_wal()) as segment');
     await waitForArchived(query, switched!.segment, options.archiveTimeoutMs ?? 120_000);
-    return { name, lsn: point!.lsn, tables: stats, at: point!.at };
+    return { name, lsn: point.lsn, tables: point.tables, at: point.at };
   } finally {
     await client.end();
   }
+}
+
+/** One try: locks, the point and the snapshot, the locks released, then the counts as of the point. */
+async function pointWithStats(
+  query: <T>(sql: string) => Promise<T[]>,
+  tables: Array<{ relation: string }>,
+  name: string,
+  lockTimeoutMs: number,
+): Promise<{ lsn: string; at: Date; tables: TableStat[] }> {
+  await query('begin isolation level repeatable read');
+  await query('savepoint before_locks');
+  await query(`set local lock_timeout = ${Math.round(lockTimeoutMs)}`);
+  if (tables.length > 0) await query(`lock table ${tables.map((table) => table.relation).join(', ')} in share mode`);
+  // The transaction's snapshot is taken by this, its first query, while nobody can write.
+  const [point] = await query<{ lsn: string; at: Date }>(
+    `select pg_create_restore_point('${name.replaceAll("'", "''")}')::text as lsn, clock_timestamp() as at`,
+  );
+  await query('rollback to savepoint before_locks');
+  const stats = await readTableStats(query);
+  await query('commit');
+  return { lsn: point!.lsn, at: point!.at, tables: stats };
 }
 
 /** Waits until PostgreSQL reports `segment` archived (archive_command returned: it is in the repository). */
