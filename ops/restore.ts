@@ -12,7 +12,7 @@ const USAGE = `Usage: npm run restore -- [<backup id>] [--in-place --yes] [--for
        npm run restore -- --time <ISO time> [<physical backup id>]
   (default)             restore into a new scratch database (its name is printed); the live one is untouched
   --time <ISO time>     point-in-time recovery from physical backups (pgBackRest) into a scratch cluster,
-                        whose data directory is printed with what it holds
+                        whose data directory is printed with what it holds; with --in-place --yes, the live database
   --in-place --yes      replace the live database; PostgreSQL: the API is read-only meanwhile;
                         embedded (PGlite): stop npm start first, the old data directory is kept aside
   --force "<reason>"    restore a backup that failed verification (audited)
@@ -60,9 +60,11 @@ try {
     printer.end();
     if (done?.status !== 'succeeded' || !done.result) throw new Error(`restore FAILED: ${done?.error?.code}: ${done?.error?.message}`);
     for (const table of done.result.tables) out.write(`  ${table.name}: ${table.rows} rows\n`);
+    const where = done.result.dataDirectory
+      ? `into the scratch cluster ${done.result.dataDirectory} (stopped; start it with pg_ctl -D)`
+      : 'into the live database';
     out.write(
-      `restored to ${targetTime.toISOString()} (pgBackRest backup ${done.result.backupLabel}) in ${done.result.durationMs} ms ` +
-        `into the scratch cluster ${done.result.dataDirectory} (stopped; start it with pg_ctl -D)\n`,
+      `restored to ${targetTime.toISOString()} (pgBackRest backup ${done.result.backupLabel}) in ${done.result.durationMs} ms ${where}\n`,
     );
   } else {
     const backupId = positionals[0] ?? (await latestVerifiedBackup(services.db, 'logical'))?.id;

@@ -5774,7 +5774,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. With `targetTime` (physical backups, pgBackRest): point-in-time recovery into a scratch cluster
+         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. With `targetTime` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place
          * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
          */
         post: {
@@ -5797,7 +5797,7 @@ export interface paths {
                         backupId?: string;
                         /**
                          * Format: date-time
-                         * @description Point-in-time recovery from physical backups (scratch only); 501 unless they are configured, 400 with `earliest` when too early
+                         * @description Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early
                          */
                         targetTime?: string;
                         /**
@@ -7943,8 +7943,8 @@ export interface components {
             targetTime: string | null;
             /** @description Physical restores: what the restored cluster holds */
             result: {
-                /** @description The scratch cluster, stopped: start it with pg_ctl to look inside */
-                dataDirectory: string;
+                /** @description The scratch cluster, stopped: start it with pg_ctl to look inside (null in place) */
+                dataDirectory: string | null;
                 backupLabel: string;
                 migrations: {
                     applied: number;

@@ -31,9 +31,7 @@ export const StartRestoreSchema = z.object({
     targetTime: z.iso
       .datetime()
       .optional()
-      .describe(
-        'Point-in-time recovery from physical backups (scratch only); 501 unless they are configured, 400 with `earliest` when too early',
-      ),
+      .describe('Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early'),
     target: z.enum(['scratch', 'in-place']).describe('`scratch`: a new database, named in the answer. `in-place`: the live database'),
     confirmationToken: z.string().min(1).max(100).optional().describe('In place: the token the first request answered with'),
     force: z
@@ -124,7 +122,7 @@ export const RestoreSchema = z
     targetTime: z.iso.datetime().nullable().describe('Point-in-time restores: the moment restored to'),
     result: z
       .object({
-        dataDirectory: z.string().describe('The scratch cluster, stopped: start it with pg_ctl to look inside'),
+        dataDirectory: z.string().nullable().describe('The scratch cluster, stopped: start it with pg_ctl to look inside (null in place)'),
         backupLabel: z.string(),
         migrations: z.object({ applied: z.number().int(), pending: z.array(z.string()) }),
         tables: z.array(z.object({ name: z.string(), rows: z.number().int() })),

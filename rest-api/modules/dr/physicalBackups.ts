@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeAudit } from '@shared/audit.ts';
+import { AppError } from '@shared/errors.ts';
+import { createLogicalBackup, restoreLogicalBackup } from '@shared/backup/index.ts';
 import type { Config } from '@shared/config.ts';
 import type { BackupProgress, VerificationResult } from '@shared/backup/index.ts';
 import { markBackupDeleted, recordPhysicalBackupMade, type BackupRow, type PhysicalBackupRecord } from '@shared/backup/backups.repo.ts';
@@ -18,7 +20,7 @@ import {
 } from '@shared/backup/physical/index.ts';
 import type pg from 'pg';
 import { NotConfiguredError } from './beginBackup.ts';
-import type { DrServices } from './drServices.ts';
+import { backupIoOf, type DrServices } from './drServices.ts';
 import type { RestoreResult } from './restores.repo.ts';
 
 /** The pgBackRest stanza this deployment backs up, or undefined when PGBACKREST_STANZA/PGBACKREST_CONFIG are unset. */
@@ -179,6 +181,49 @@ export async function restorePhysicalToScratch(
       dataDirectory: cluster.dataDirectory,
       backupLabel: cluster.backup.label,
       migrations: migrations.ok ? { applied: migrations.applied, pending: migrations.pending } : { applied: 0, pending: known },
+      tables: tables.map((table) => ({ name: table.name, rows: table.rows })),
+      durationMs: Math.round(performance.now() - startedAt),
+    };
+  });
+}
+
+/**
+ * Point-in-time recovery of the app's database in place, without stopping the cluster (which holds other databases,
+ * and this process's own connections): the cluster is restored to the moment in a scratch cluster, checked, and its
+ * app database dumped and restored over the live one's `public` schema in one transaction (restoreLogicalBackup,
+ * as a logical in-place restore does). The caller holds the read-only lock and carries the bookkeeping across.
+ */
+export async function restorePhysicalInPlace(
+  services: DrServices,
+  backup: BackupRow,
+  options: { restoreId: string; targetTime: Date | null; onProgress?: (progress: BackupProgress) => void },
+): Promise<RestoreResult> {
+  const startedAt = performance.now();
+  const physical = backup.physical!;
+  const target: RestoreTarget = options.targetTime ? { time: options.targetTime } : { restorePoint: physical.restorePoint.name };
+  const known = await knownMigrationNames();
+  const { config } = services;
+  return inScratchCluster(services, target, physical.label, { keep: false, onProgress: options.onProgress }, async (query, cluster) => {
+    const migrations = await checkMigrations(query, known);
+    if (!migrations.ok) throw new AppError(409, migrations.code, migrations.reason);
+    const tables = await readTableStats(query);
+    // Staged in the backup store, encrypted like any backup, and removed once restored.
+    const key = `backups/pitr/${options.restoreId}.dump.zst`;
+    const io = backupIoOf(services);
+    try {
+      const record = await createLogicalBackup({ kind: 'postgres', databaseUrl: cluster.connectionUrl(appDatabaseName(config)) }, key, io);
+      await restoreLogicalBackup(record, {
+        ...io,
+        onProgress: options.onProgress,
+        target: { kind: 'in-place', databaseUrl: config.DATABASE_URL!, schemas: ['public'] },
+      });
+    } finally {
+      await io.storage.delete(key).catch(() => undefined);
+    }
+    return {
+      dataDirectory: null,
+      backupLabel: cluster.backup.label,
+      migrations: { applied: migrations.applied, pending: migrations.pending },
       tables: tables.map((table) => ({ name: table.name, rows: table.rows })),
       durationMs: Math.round(performance.now() - startedAt),
     };

@@ -113,13 +113,6 @@ async function chooseBackup(services: DrServices, props: Props): Promise<BackupR
  */
 async function choosePhysicalBackup(services: DrServices, props: Props): Promise<BackupRow> {
   requirePhysicalStanza(services.config);
-  if (props.target === 'in-place') {
-    throw new NotConfiguredError(
-      'physical_in_place_restore_not_supported',
-      'A point-in-time restore in place stops and replaces the whole cluster, which the API does not do: ' +
-        'restore to a scratch cluster, or follow the runbook (README, “Point-in-time recovery in place”)',
-    );
-  }
   const reachable = (row: BackupRow, time: Date) => new Date(row.physical!.backupStoppedAt).getTime() + 1000 <= time.getTime();
   if (props.targetTime && props.targetTime.getTime() > Date.now()) {
     throw new AppError(400, 'restore_target_after_latest', 'The restore target is in the future', {

@@ -26,8 +26,8 @@ export interface RestoreRow {
 
 /** What a physical restore found in the cluster it restored. */
 export interface RestoreResult {
-  /** The scratch cluster's data directory, stopped: start it with pg_ctl to look inside. */
-  dataDirectory: string;
+  /** The scratch cluster's data directory, stopped: start it with pg_ctl to look inside. Null in place. */
+  dataDirectory: string | null;
   backupLabel: string;
   /** Migrations applied in the restored database, and those this release would still apply. */
   migrations: { applied: number; pending: string[] };

@@ -7,7 +7,7 @@ import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
-import { restorePhysicalToScratch } from './physicalBackups.ts';
+import { restorePhysicalInPlace, restorePhysicalToScratch } from './physicalBackups.ts';
 import { mediaAfterRestore } from './backupMedia.ts';
 import { findRestore, updateRestore, type RestoreRow } from './restores.repo.ts';
 
@@ -49,6 +49,25 @@ export async function runRestore(
   try {
     const backup = await findBackup(services.db, restore.backup_id);
     if (!backup) throw new AppError(409, 'backup_missing', 'The backup of this restore is gone');
+    if (backup.kind === 'physical' && isInPlace) {
+      const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);
+      if (!lock) throw new AppError(409, 'restore_in_progress', 'Another in-place restore is running');
+      try {
+        const bookkeeping = await readBookkeeping(services.db);
+        const result = await restorePhysicalInPlace(services, backup, {
+          restoreId,
+          targetTime: restore.target_time,
+          onProgress: io.onProgress,
+        });
+        await writeBackBookkeeping(services.db, bookkeeping);
+        await writer.flush();
+        await updateRestore(services.db, restoreId, { result });
+        finished = await finish(services, restore, outcome);
+      } finally {
+        await lock.release();
+      }
+      return finished;
+    }
     if (backup.kind === 'physical') {
       const result = await restorePhysicalToScratch(services, backup, { targetTime: restore.target_time, onProgress: io.onProgress });
       await writer.flush();

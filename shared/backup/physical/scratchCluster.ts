@@ -32,7 +32,9 @@ export interface ScratchCluster {
   dataDirectory: string;
   /** The backup recovery started from. */
   backup: PhysicalBackup;
-  /** Runs `work` with a client connected to `database` as `databaseUser` (postgres by default). */
+  /** A libpq/node-postgres URL of `database` on it, over its socket, as `postgres` (for pg_dump). */
+  connectionUrl(database: string): string;
+  /** Runs `work` with a client connected to `database` as `postgres`. */
   withClient<T>(database: string, work: (client: pg.Client) => Promise<T>): Promise<T>;
   /** Stops it (fast shutdown); the files stay, to start again with pg_ctl. */
   stop(): Promise<void>;
@@ -106,7 +108,9 @@ export async function startScratchCluster(setup: PgBackRestStanza, options: Scra
       throw new Error(`The restored cluster did not start: ${tail.slice(-1500) || (error as Error).message}`, { cause: error });
     }
     await waitUntilPromoted(withClient, options.recoveryTimeoutMs ?? 600_000);
-    return { baseDirectory, dataDirectory, backup, withClient, stop, remove };
+    const connectionUrl = (database: string) =>
+      `postgresql://postgres@localhost:${SCRATCH_PORT}/${encodeURIComponent(database)}?host=${encodeURIComponent(baseDirectory)}`;
+    return { baseDirectory, dataDirectory, backup, connectionUrl, withClient, stop, remove };
   } catch (error) {
     await remove();
     throw error;
