@@ -11,8 +11,10 @@ interface Props {
 }
 
 /**
- * Deletes a backup: marks its row deleted (kept as history), then removes its object. Never the newest verified
- * backup, the default restore point (409 `last_verified_backup`); never one still being made or checked (409 `backup_busy`).
+ * Deletes a backup: marks its row deleted (kept as history), then removes its object (a physical one: pgBackRest
+ * expires its set). Never the newest verified backup of its kind, the default restore point (409 `last_verified_backup`);
+ * never one still being made or checked (409 `backup_busy`); never a physical one verified incrementals build on (409
+ * `backup_has_dependents`).
  */
 /** True when `row`'s chain of prior backups (pgBackRest labels) reaches `label`. */
 function dependsOn(row: BackupRow, label: string, rows: BackupRow[]): boolean {

@@ -70,7 +70,7 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     expect(res.status).toBe(202);
     expect(res.body.data).toMatchObject({ kind: 'physical', status: 'running' });
     const backup = await settled<Backup>(`/api/dr/backups/${res.body.data.id}`, (row) => !['running', 'verifying'].includes(row.status));
-    timings.push(`physical ${backup.physical?.type} backup + verification through the API: ${Date.now() - started} ms`);
+    timings.push(`physical ${backup.physical?.type ?? backup.status} backup + verification through the API: ${Date.now() - started} ms`);
     return backup;
   }
 
@@ -189,6 +189,10 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
 
     const second = await backUp('full');
     expect(second).toMatchObject({ status: 'verified', physical: { type: 'full' } });
+    // Verified again on request, by another restore to its restore point.
+    expect((await t.request.post(`/api/dr/backups/${second.id}/verify`).set(bearer(operator))).status).toBe(202);
+    const again = await settled<Backup>(`/api/dr/backups/${second.id}`, (row) => row.status !== 'verifying');
+    expect(again).toMatchObject({ status: 'verified', verification: { ok: true } });
     expectError(await t.request.delete(`/api/dr/backups/${second.id}`).set(bearer(operator)), 409, 'last_verified_backup');
     // The incremental first, then the full it was built on.
     expect((await t.request.delete(`/api/dr/backups/${incremental.id}`).set(bearer(operator))).status).toBe(204);
@@ -247,5 +251,22 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     expect(restored).toMatchObject({ code: 0 });
     expect(restored.lines).toContain(`  conversations: ${before} rows`);
     expect(restored.lines.at(-1)).toMatch(/^restored to \S+ \(pgBackRest backup \S+I\) in \d+ ms into the scratch cluster \//);
+  }, 300_000);
+
+  it('marks a physical backup failed when the repository is unreachable, offers it nowhere, and the next one works', async () => {
+    await s3.stop();
+    let failed: Backup;
+    try {
+      failed = await backUp();
+    } finally {
+      await s3.restart();
+    }
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'backup_repo_unreachable' }, physical: null });
+    // A point-in-time restore starts from verified backups only.
+    const restore = await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', backupId: failed.id });
+    expectError(restore, 409, 'backup_not_verified');
+    // archive_command failed meanwhile; PostgreSQL retries it, and the next backup waits for the archive to catch up.
+    const next = await backUp();
+    expect(next).toMatchObject({ status: 'verified', verification: { ok: true } });
   }, 300_000);
 });

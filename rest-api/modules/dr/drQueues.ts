@@ -66,7 +66,12 @@ export function registerDrJobs(services: Services): void {
         physicalType,
         isRerun: attempt > 0,
         onProgress: (p) =>
-          void progress({ message: `${p.phase}: ${p.bytes} bytes, ${p.tablesDone}/${p.tablesTotal} tables` }).catch(() => {}),
+          void progress({
+            message:
+              p.percent === undefined
+                ? `${p.phase}: ${p.bytes} bytes, ${p.tablesDone}/${p.tablesTotal} tables`
+                : `${p.phase}: ${p.percent}%`,
+          }).catch(() => {}),
       });
       return { backupId: id, status: row?.status ?? null };
     },
