@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { loadConfig } from '@shared/config.ts';
 import { createLogger } from '@shared/logger.ts';
 import { createServices } from '@shared/services.ts';
@@ -11,6 +12,8 @@ import { createProgressPrinter } from './backupProgressPrinter.ts';
 
 const USAGE = `Usage: npm run backup [-- <command>]
   (no command)      make a logical backup now and verify it
+  --kind physical [--type full|incr]
+                    make a physical backup (pgBackRest; PGBACKREST_STANZA and PGBACKREST_CONFIG set) and verify it
   verify <id>       verify a stored backup again
   list              print the newest backups
 On the embedded database (no DATABASE_URL), stop npm start first: PGlite serves one process at a time.
@@ -20,9 +23,21 @@ On the embedded database (no DATABASE_URL), stop npm start first: PGlite serves 
  * \`npm run backup\`: the API's backup commands, run in this process (no HTTP, no job queue), with progress on stdout.
  * Exits 0 when the backup verified (or the list printed), 1 when it failed, 2 on a usage error.
  */
-const [command, id, ...rest] = process.argv.slice(2);
+let parsed;
+try {
+  parsed = parseArgs({ allowPositionals: true, options: { kind: { type: 'string' }, type: { type: 'string' } } });
+} catch {
+  process.stderr.write(USAGE);
+  process.exit(2);
+}
+const [command, id, ...rest] = parsed.positionals;
+const kind = parsed.values.kind ?? 'logical';
+const physicalType = parsed.values.type;
+const isBackup = command === undefined && (kind === 'logical' ? physicalType === undefined : kind === 'physical');
 const isUsage =
-  (command === undefined && id === undefined) || (command === 'verify' && id && rest.length === 0) || (command === 'list' && !id);
+  (isBackup && (physicalType === undefined || physicalType === 'full' || physicalType === 'incr')) ||
+  (command === 'verify' && id && rest.length === 0) ||
+  (command === 'list' && !id);
 if (!isUsage) {
   process.stderr.write(USAGE);
   process.exit(2);
@@ -50,11 +65,12 @@ try {
     out.write(verification.ok ? `verified in ${verification.durationMs} ms\n` : `FAILED: ${verification.code}: ${verification.reason}\n`);
     code = verification.ok ? 0 : 1;
   } else {
-    const started = await beginBackup(services, { actorId: null, kind: 'logical' });
+    const started = await beginBackup(services, { actorId: null, kind: kind as 'logical' | 'physical' });
     out.write(`backup ${started.id} started\n`);
     let printer = createProgressPrinter(out);
     let phase = 'dumping';
     const made = await runBackup(services, started.id, {
+      physicalType: physicalType as 'full' | 'incr' | undefined,
       onProgress: (progress) => {
         // Verification reads the stored object back: its bar is measured against the object's size.
         if (progress.phase !== 'dumping' && phase === 'dumping') {
@@ -69,6 +85,10 @@ try {
     const backup = made ? presentBackup(made) : undefined;
     if (backup?.status === 'verified') {
       out.write(`backup ${backup.id} verified: ${backup.bytes} bytes, ${backup.tables?.length ?? 0} tables, ${backup.durationMs} ms\n`);
+      if (backup.physical)
+        out.write(
+          `pgBackRest ${backup.physical.type} backup ${backup.physical.label}, restore point ${backup.physical.restorePoint.lsn}\n`,
+        );
     } else {
       out.write(`backup ${started.id} FAILED: ${backup?.error?.code ?? backup?.status}: ${backup?.error?.message ?? ''}\n`);
       code = 1;

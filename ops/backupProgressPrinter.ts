@@ -11,6 +11,8 @@ const mebibytes = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MiB`;
 export function describeProgress(progress: BackupProgress, totalBytes: number | null): string {
   const eta = etaSeconds(progress, totalBytes);
   const tables = progress.tablesTotal > 0 ? `, tables ${progress.tablesDone}/${progress.tablesTotal}` : '';
+  if (progress.percent !== undefined)
+    return `${progress.phase}: ${progress.percent.toFixed(1)}%${tables}${eta === null ? '' : `, ETA ${eta}s`}`;
   return `${progress.phase}: ${mebibytes(progress.bytes)}${tables}${eta === null ? '' : `, ETA ${eta}s`}`;
 }
 
@@ -27,11 +29,13 @@ export function createProgressPrinter(out: NodeJS.WriteStream, totalBytes: numbe
       const text = describeProgress(progress, progress.phase === 'dumping' ? null : totalBytes);
       if (out.isTTY) {
         const share =
-          progress.phase === 'dumping' || !totalBytes
-            ? progress.tablesTotal > 0
-              ? progress.tablesDone / progress.tablesTotal
-              : 0
-            : progress.bytes / totalBytes;
+          progress.percent !== undefined
+            ? progress.percent / 100
+            : progress.phase === 'dumping' || !totalBytes
+              ? progress.tablesTotal > 0
+                ? progress.tablesDone / progress.tablesTotal
+                : 0
+              : progress.bytes / totalBytes;
         const filled = Math.round(Math.min(1, share) * BAR_WIDTH);
         out.write(`\r\x1b[2K[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${text}`);
         isBarShown = true;

@@ -9,7 +9,10 @@ import { createProgressPrinter } from './backupProgressPrinter.ts';
 import { restoreEmbeddedInPlace } from './restoreEmbedded.ts';
 
 const USAGE = `Usage: npm run restore -- [<backup id>] [--in-place --yes] [--force "<reason>"]
+       npm run restore -- --time <ISO time> [<physical backup id>]
   (default)             restore into a new scratch database (its name is printed); the live one is untouched
+  --time <ISO time>     point-in-time recovery from physical backups (pgBackRest) into a scratch cluster,
+                        whose data directory is printed with what it holds; with --in-place --yes, the live database
   --in-place --yes      replace the live database; PostgreSQL: the API is read-only meanwhile;
                         embedded (PGlite): stop npm start first, the old data directory is kept aside
   --force "<reason>"    restore a backup that failed verification (audited)
@@ -21,14 +24,15 @@ let parsed;
 try {
   parsed = parseArgs({
     allowPositionals: true,
-    options: { 'in-place': { type: 'boolean' }, yes: { type: 'boolean' }, force: { type: 'string' } },
+    options: { 'in-place': { type: 'boolean' }, yes: { type: 'boolean' }, force: { type: 'string' }, time: { type: 'string' } },
   });
 } catch {
   process.stderr.write(USAGE);
   process.exit(2);
 }
 const { positionals, values } = parsed;
-if (positionals.length > 1 || (values['in-place'] && !values.yes)) {
+const targetTime = values.time === undefined ? undefined : new Date(values.time);
+if (positionals.length > 1 || (values['in-place'] && !values.yes) || (targetTime && Number.isNaN(targetTime.getTime()))) {
   process.stderr.write(values['in-place'] ? `An in-place restore replaces the live database: add --yes.\n${USAGE}` : USAGE);
   process.exit(2);
 }
@@ -39,31 +43,56 @@ const out = process.stdout;
 let code = 0;
 let isClosed = false;
 try {
-  const backupId = positionals[0] ?? (await latestVerifiedBackup(services.db, 'logical'))?.id;
-  const backup = backupId ? await findBackup(services.db, backupId) : undefined;
-  if (!backup) throw new Error(backupId ? `No backup ${backupId}` : 'There is no verified backup to restore');
-  const printer = createProgressPrinter(out, backup.bytes === null ? null : Number(backup.bytes));
-  const force = values.force ? { reason: values.force } : undefined;
-  if (values['in-place'] && !config.DATABASE_URL) {
-    if (backup.status !== 'verified' && !(backup.status === 'failed' && force))
-      throw new Error(`Backup ${backup.id} is ${backup.status}, not verified`);
-    isClosed = true;
-    const aside = await restoreEmbeddedInPlace(services, backup, (progress) => printer.update(progress));
-    printer.end();
-    out.write(`restored ${backup.id} in place; the previous data directory is kept at ${aside}\n`);
-  } else {
+  if (targetTime) {
+    const force = values.force ? { reason: values.force } : undefined;
     const target = values['in-place'] ? 'in-place' : 'scratch';
-    const restore = await requestRestore(services, { actorId: null, backupId: backup.id, target, isConfirmed: true, force });
+    const restore = await requestRestore(services, {
+      actorId: null,
+      backupId: positionals[0],
+      targetTime,
+      target,
+      isConfirmed: true,
+      force,
+    });
+    out.write(`restoring to ${targetTime.toISOString()} from backup ${restore.backup_id}\n`);
+    const printer = createProgressPrinter(out, null);
     const done = await runRestore(services, restore.id, { onProgress: (progress) => printer.update(progress) });
     printer.end();
-    if (done?.status !== 'succeeded') throw new Error(`restore FAILED: ${done?.error?.code}: ${done?.error?.message}`);
-    const where =
-      target === 'in-place'
-        ? 'the live database'
-        : config.DATABASE_URL
-          ? `database ${done.database_name}`
-          : scratchPgliteDir(config.DATA_DIR, done.database_name!);
-    out.write(`restored backup ${backup.id} into ${where}\n`);
+    if (done?.status !== 'succeeded' || !done.result) throw new Error(`restore FAILED: ${done?.error?.code}: ${done?.error?.message}`);
+    for (const table of done.result.tables) out.write(`  ${table.name}: ${table.rows} rows\n`);
+    const where = done.result.dataDirectory
+      ? `into the scratch cluster ${done.result.dataDirectory} (stopped; start it with pg_ctl -D)`
+      : 'into the live database';
+    out.write(
+      `restored to ${targetTime.toISOString()} (pgBackRest backup ${done.result.backupLabel}) in ${done.result.durationMs} ms ${where}\n`,
+    );
+  } else {
+    const backupId = positionals[0] ?? (await latestVerifiedBackup(services.db, 'logical'))?.id;
+    const backup = backupId ? await findBackup(services.db, backupId) : undefined;
+    if (!backup) throw new Error(backupId ? `No backup ${backupId}` : 'There is no verified backup to restore');
+    const printer = createProgressPrinter(out, backup.bytes === null ? null : Number(backup.bytes));
+    const force = values.force ? { reason: values.force } : undefined;
+    if (values['in-place'] && !config.DATABASE_URL) {
+      if (backup.status !== 'verified' && !(backup.status === 'failed' && force))
+        throw new Error(`Backup ${backup.id} is ${backup.status}, not verified`);
+      isClosed = true;
+      const aside = await restoreEmbeddedInPlace(services, backup, (progress) => printer.update(progress));
+      printer.end();
+      out.write(`restored ${backup.id} in place; the previous data directory is kept at ${aside}\n`);
+    } else {
+      const target = values['in-place'] ? 'in-place' : 'scratch';
+      const restore = await requestRestore(services, { actorId: null, backupId: backup.id, target, isConfirmed: true, force });
+      const done = await runRestore(services, restore.id, { onProgress: (progress) => printer.update(progress) });
+      printer.end();
+      if (done?.status !== 'succeeded') throw new Error(`restore FAILED: ${done?.error?.code}: ${done?.error?.message}`);
+      const where =
+        target === 'in-place'
+          ? 'the live database'
+          : config.DATABASE_URL
+            ? `database ${done.database_name}`
+            : scratchPgliteDir(config.DATA_DIR, done.database_name!);
+      out.write(`restored backup ${backup.id} into ${where}\n`);
+    }
   }
 } catch (error) {
   out.write(`${(error as Error).message}\n`);

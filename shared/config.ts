@@ -119,6 +119,36 @@ const ConfigSchema = z
       .trim()
       .regex(/^\d{1,4}[hdwmyb](,\d{1,4}[hdwmyb])*$/, 'must be like 7d,4w,12m (units h, d, w, m, y, b)')
       .default('7d,4w,12m'),
+    /**
+     * A separate store for the backup set's copy of attachments and media (a directory, e.g. another volume): each
+     * backup copies the objects it references there, skipping those already copied. Unset (and BACKUP_S3_BUCKET
+     * unset): the manifest only records and checks them in the main store.
+     */
+    BACKUP_STORAGE_DIR: z.string().min(1).optional(),
+    /** As BACKUP_STORAGE_DIR, an S3 bucket reached with the S3_ENDPOINT, S3_REGION and S3_* credentials. Wins over it. */
+    BACKUP_S3_BUCKET: z.string().min(3, 'must be at least 3 characters').max(63, 'must be at most 63 characters').optional(),
+    /**
+     * Physical backups and point-in-time recovery (pgBackRest): the stanza of this deployment's cluster, set with
+     * PGBACKREST_CONFIG. Unset: physical backups and `targetTime` restores answer 501. See the README's runbook.
+     */
+    PGBACKREST_STANZA: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'must be letters, digits, _ or -')
+      .optional(),
+    /** The pgbackrest.conf that names the repository, the passphrase and the cluster (0600, owned by PGBACKREST_OS_USER). */
+    PGBACKREST_CONFIG: z
+      .string()
+      .regex(/^\/[\w./-]+$/, 'must be an absolute plain path')
+      .optional(),
+    /** The OS user that owns the cluster's files; pgBackRest and scratch clusters run as it. Default postgres. */
+    PGBACKREST_OS_USER: z.string().min(1).default('postgres'),
+    /** PostgreSQL's server binaries (pg_ctl), of the cluster's major version. Default /usr/lib/postgresql/15/bin. */
+    PGBACKREST_PG_BIN_DIR: z.string().min(1).default('/usr/lib/postgresql/15/bin'),
+    /**
+     * Where scratch clusters are restored (verifications, scratch restores); needs room for a copy of the cluster.
+     * Default the OS temp dir.
+     */
+    PGBACKREST_SCRATCH_DIR: z.string().min(1).optional(),
     /** Largest attachment accepted, in bytes. Default 26214400 (25 MiB). */
     ATTACHMENT_MAX_BYTES: positiveInt.default(26_214_400),
     /** Redis connection string. Set: events and rate limits go through Redis. Unset: in-process. */
@@ -352,6 +382,10 @@ const ConfigSchema = z
     if (!env.VAPID_PUBLIC_KEY !== !env.VAPID_PRIVATE_KEY) {
       const missing = env.VAPID_PUBLIC_KEY ? 'VAPID_PRIVATE_KEY' : 'VAPID_PUBLIC_KEY';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other half of the VAPID key pair' });
+    }
+    if (!env.PGBACKREST_STANZA !== !env.PGBACKREST_CONFIG) {
+      const missing = env.PGBACKREST_STANZA ? 'PGBACKREST_CONFIG' : 'PGBACKREST_STANZA';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other PGBACKREST_ variable' });
     }
     if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
       const [missing, set] = env.S3_ACCESS_KEY_ID

@@ -1,10 +1,29 @@
 import type { Knex } from 'knex';
 import { ConflictError } from '../errors.ts';
 import { isUniqueViolation } from '../db.ts';
+import type { MediaManifest } from './mediaManifest.ts';
 import type { VerificationResult } from './verifyLogicalBackup.ts';
 import type { BackupProgress, LogicalBackupFormat, LogicalBackupRecord, LogicalBackupResult, TableStat } from './types.ts';
 
 export type BackupKind = 'logical' | 'physical';
+
+/** What a physical backup's row keeps of pgBackRest's record, and the restore point made right after it. */
+export interface PhysicalBackupRecord {
+  /** pgBackRest's label: what restore `--set` and expire `--set` take. */
+  label: string;
+  type: 'full' | 'diff' | 'incr';
+  priorLabel: string | null;
+  /** Size of the cluster when backed up; `bytes` on the row is what the backup takes in the repository. */
+  databaseBytes: number;
+  copiedBytes: number;
+  wal: { start: string; stop: string };
+  lsn: { start: string; stop: string };
+  /** When pgBackRest started and stopped the backup (whole seconds). */
+  backupStartedAt: string;
+  backupStoppedAt: string;
+  /** Its verification restores to this point and compares every table with `tables`. */
+  restorePoint: { name: string; lsn: string; at: string };
+}
 export type BackupStatus = 'running' | 'verifying' | 'verified' | 'failed' | 'deleted';
 
 export interface BackupRow {
@@ -21,6 +40,10 @@ export interface BackupRow {
   verification: VerificationResult | null;
   error: { code: string; message: string } | null;
   progress: BackupProgress | null;
+  /** Physical backups only. */
+  physical: PhysicalBackupRecord | null;
+  /** The attachments and media the backed-up database references (null before it is taken). */
+  media: MediaManifest | null;
   started_at: Date;
   finished_at: Date | null;
   verified_at: Date | null;
@@ -79,6 +102,36 @@ export async function recordBackupMade(db: Knex, id: string, result: LogicalBack
     .returning('*');
   return row;
 }
+
+/** Records the manifest of attachments and media taken with a backup. */
+export async function recordBackupMedia(db: Knex, id: string, media: MediaManifest): Promise<void> {
+  await db('backups')
+    .where({ id })
+    .update({ media: json(media) });
+}
+
+/** A physical backup is in the repository, with its restore point: it waits for its verification before it counts. */
+export async function recordPhysicalBackupMade(
+  db: Knex,
+  id: string,
+  fields: { physical: PhysicalBackupRecord; repositoryBytes: number; tables: TableStat[] },
+): Promise<BackupRow | undefined> {
+  const [row] = await db<BackupRow>('backups')
+    .where({ id })
+    .update({
+      status: 'verifying',
+      storage_key: physicalStorageKey(id, fields.physical.label),
+      bytes: fields.repositoryBytes,
+      tables: json(fields.tables) as unknown as TableStat[],
+      physical: json(fields.physical) as unknown as PhysicalBackupRecord,
+      finished_at: db.fn.now() as unknown as Date,
+    })
+    .returning('*');
+  return row;
+}
+
+/** A physical backup's storage key names its pgBackRest set (it is no object of ours): `pgbackrest:<label>`. */
+export const physicalStorageKey = (_id: string, label: string) => `pgbackrest:${label}`;
 
 /** Marks the backup verified or failed by what its verification found. */
 export async function recordVerification(db: Knex, id: string, verification: VerificationResult): Promise<BackupRow | undefined> {

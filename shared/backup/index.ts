@@ -23,6 +23,9 @@
  *   stage the whole dump on local disk, which backups here never do. The restore is single-job for the same reason.
  * - Verification restores into a scratch database and compares counts and checksums, because a readable archive
  *   is not yet a restorable one (missing extensions, roles, a schema newer than the code).
+ * - Attachments and media (mediaManifest.ts): every backup records the storage keys its database references with
+ *   their sizes and SHA-256, copies them content-addressed to a backup target store when one is configured (only
+ *   those not there yet), and verification checks each one is there with the same hash.
  * - A restore reads the whole object once (SHA-256, decryption, decompression) before it touches its target, then
  *   streams it again into pg_restore --single-transaction: two reads, but a bad backup never half-lands.
  */

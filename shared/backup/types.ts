@@ -39,6 +39,8 @@ export interface BackupProgress {
   tablesDone: number;
   tablesTotal: number;
   elapsedMs: number;
+  /** Physical backups and restores: 0–100 by bytes, as pgBackRest reports it (it knows no tables). */
+  percent?: number;
 }
 
 /** What every logical backup operation takes. */

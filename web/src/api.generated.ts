@@ -5400,11 +5400,16 @@ export interface paths {
                 content: {
                     "application/json": {
                         /**
-                         * @description `physical` (pgBackRest) answers 501 until it is configured
+                         * @description `physical` (pgBackRest, point-in-time recovery) answers 501 unless PGBACKREST_STANZA and PGBACKREST_CONFIG are set
                          * @default logical
                          * @enum {string}
                          */
                         kind?: "logical" | "physical";
+                        /**
+                         * @description Physical only: `full`, or `incr` (changes since the last backup). Default: incr when a full exists
+                         * @enum {string}
+                         */
+                        type?: "full" | "incr";
                     };
                 };
             };
@@ -5769,7 +5774,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs
+         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. With `targetTime` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place
          * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
          */
         post: {
@@ -5792,7 +5797,7 @@ export interface paths {
                         backupId?: string;
                         /**
                          * Format: date-time
-                         * @description Point-in-time recovery; answers 501 until physical backups are configured
+                         * @description Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early
                          */
                         targetTime?: string;
                         /**
@@ -7869,8 +7874,48 @@ export interface components {
                 tablesDone: number;
                 tablesTotal: number;
                 elapsedMs: number;
+                /** @description Physical backups and restores: 0–100 by bytes, as pgBackRest reports it */
+                percent?: number;
                 /** @description Seconds left, estimated from the share done; null when unknown */
                 etaSeconds: number | null;
+            } | null;
+            /** @description The attachments and media of the backup set */
+            media: {
+                /** @description Attachments and media objects in the manifest (key, size, SHA-256 each) */
+                objects: number;
+                bytes: number;
+                /** @description Keys the database referenced that storage did not hold at backup time */
+                missing: string[];
+                /** @description With a backup target store: objects copied now, and skipped because an earlier backup copied them */
+                copy: {
+                    copied: number;
+                    skipped: number;
+                    bytesCopied: number;
+                } | null;
+            } | null;
+            /** @description Physical backups: what pgBackRest recorded, and the restore point its verification compares at */
+            physical: {
+                /** @description pgBackRest’s label of the set */
+                label: string;
+                /** @enum {string} */
+                type: "full" | "diff" | "incr";
+                priorLabel: string | null;
+                /** @description The cluster’s size when backed up (`bytes`: what it takes in the repository) */
+                databaseBytes: number;
+                wal: {
+                    start: string;
+                    stop: string;
+                };
+                lsn: {
+                    start: string;
+                    stop: string;
+                };
+                restorePoint: {
+                    name: string;
+                    lsn: string;
+                    /** Format: date-time */
+                    at: string;
+                };
             } | null;
             /** Format: date-time */
             startedAt: string;
@@ -7891,6 +7936,31 @@ export interface components {
             /** @description Scratch: the database (or, embedded, the directory under DATA_DIR/restores) restored into */
             databaseName: string | null;
             forcedReason: string | null;
+            /**
+             * Format: date-time
+             * @description Point-in-time restores: the moment restored to
+             */
+            targetTime: string | null;
+            /** @description Physical restores: what the restored cluster holds */
+            result: {
+                /** @description The scratch cluster, stopped: start it with pg_ctl to look inside (null in place) */
+                dataDirectory: string | null;
+                backupLabel: string;
+                migrations: {
+                    applied: number;
+                    pending: string[];
+                };
+                tables: {
+                    name: string;
+                    rows: number;
+                }[];
+                durationMs: number;
+            } | null;
+            /** @description After a restore: the backup’s media objects that storage does not hold (rows pointing at nothing) */
+            media: {
+                checked: number;
+                missing: string[];
+            } | null;
             progress: {
                 /** @enum {string} */
                 phase: "dumping" | "checking" | "restoring" | "comparing";
@@ -7899,6 +7969,8 @@ export interface components {
                 tablesDone: number;
                 tablesTotal: number;
                 elapsedMs: number;
+                /** @description Physical backups and restores: 0–100 by bytes, as pgBackRest reports it */
+                percent?: number;
                 /** @description Seconds left, estimated from the share done; null when unknown */
                 etaSeconds: number | null;
             } | null;

@@ -99,3 +99,8 @@ export function devicesOfReaders(db: Knex, conversationId: string, exceptUserId:
   const query = db<DeviceRow>('devices').whereIn('user_id', readers);
   return exceptUserId ? query.whereNot('user_id', exceptUserId) : query;
 }
+
+/** Every device of these users. */
+export function devicesOfUsers(db: Knex, userIds: string[]): Promise<DeviceRow[]> {
+  return db<DeviceRow>('devices').whereIn('user_id', userIds);
+}

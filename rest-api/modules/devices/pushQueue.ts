@@ -8,8 +8,11 @@ import { deleteGoneDevice, findDevice, markPushed } from './devices.repo.ts';
 
 /** What a notification carries to the device (the service worker shows it). Never a token or a secret. */
 export const PushNotification = z.object({
-  /** A new message; an invitation to a workspace; a share link of yours used up; a test from the settings. */
-  type: z.enum(['message', 'invitation', 'share', 'test']),
+  /**
+   * A new message; an invitation to a workspace; a share link of yours used up; a backup that failed its
+   * verification (operators); a test from the settings.
+   */
+  type: z.enum(['message', 'invitation', 'share', 'backup', 'test']),
   title: z.string(),
   /** A message's text only when the device allows previews; otherwise a neutral line. */
   body: z.string(),

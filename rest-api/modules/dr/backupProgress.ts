@@ -27,11 +27,13 @@ export function serialProgressWriter(write: (progress: BackupProgress) => Promis
 /** Seconds left, from the share done so far; null until there is a share to go by. */
 export function etaSeconds(progress: BackupProgress, totalBytes: number | null): number | null {
   const share =
-    progress.phase === 'dumping' || totalBytes === null || totalBytes === 0
-      ? progress.tablesTotal > 0
-        ? progress.tablesDone / progress.tablesTotal
-        : 0
-      : progress.bytes / totalBytes;
+    progress.percent !== undefined
+      ? progress.percent / 100
+      : progress.phase === 'dumping' || totalBytes === null || totalBytes === 0
+        ? progress.tablesTotal > 0
+          ? progress.tablesDone / progress.tablesTotal
+          : 0
+        : progress.bytes / totalBytes;
   if (share <= 0 || share > 1) return null;
   return Math.max(0, Math.round((progress.elapsedMs * (1 - share)) / share / 1000));
 }

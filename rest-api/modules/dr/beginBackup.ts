@@ -4,6 +4,7 @@ import { writeAudit } from '@shared/audit.ts';
 import { AppError } from '@shared/errors.ts';
 import { insertRunningBackup, type BackupKind, type BackupRow } from '@shared/backup/backups.repo.ts';
 import { backupIoOf, isEmbedded, type DrServices } from './drServices.ts';
+import { isRepositoryEncrypted, requirePhysicalStanza } from './physicalBackups.ts';
 
 interface Props {
   /** The operator who asked; null for the schedule and the CLI. */
@@ -28,12 +29,7 @@ export class NotConfiguredError extends AppError {
  * in a job or in the CLI's own process.
  */
 export async function beginBackup(services: DrServices, props: Props): Promise<BackupRow> {
-  if (props.kind === 'physical') {
-    throw new NotConfiguredError(
-      'physical_backups_not_configured',
-      'Physical backups (pgBackRest, point-in-time recovery) are not configured on this deployment; make a logical backup',
-    );
-  }
+  if (props.kind === 'physical') return beginPhysicalBackup(services, props);
   const { encryptionKey } = backupIoOf(services);
   const embedded = isEmbedded(services);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -53,6 +49,28 @@ export async function beginBackup(services: DrServices, props: Props): Promise<B
     subjectId: row.id,
     ip: props.ip,
     data: { kind: row.kind, storageKey },
+  });
+  return row;
+}
+
+/** A physical backup's row: 501 unless pgBackRest is configured. Its key names the pgBackRest set once it exists. */
+async function beginPhysicalBackup(services: DrServices, props: Props): Promise<BackupRow> {
+  const stanza = requirePhysicalStanza(services.config);
+  const db = props.trx ?? services.db;
+  const row = await insertRunningBackup(db, {
+    kind: 'physical',
+    format: 'pgbackrest',
+    storageKey: `pgbackrest:${stanza.stanza}`,
+    encrypted: await isRepositoryEncrypted(services.config),
+    createdBy: props.actorId,
+  });
+  await writeAudit(db, {
+    actorId: props.actorId,
+    action: 'backup.started',
+    subjectType: 'backup',
+    subjectId: row.id,
+    ip: props.ip,
+    data: { kind: row.kind, stanza: stanza.stanza },
   });
   return row;
 }

@@ -33,6 +33,25 @@ export function presentBackup(row: BackupRow) {
     error: row.error,
     // Progress while it runs; afterwards the row's own figures say it all.
     progress: isActive ? presentProgress(row.progress, row.status === 'verifying' ? bytes : null) : null,
+    media: row.media
+      ? {
+          objects: row.media.objects.length,
+          bytes: row.media.bytes,
+          missing: row.media.missing,
+          copy: row.media.copy ?? null,
+        }
+      : null,
+    physical: row.physical
+      ? {
+          label: row.physical.label,
+          type: row.physical.type,
+          priorLabel: row.physical.priorLabel,
+          databaseBytes: row.physical.databaseBytes,
+          wal: row.physical.wal,
+          lsn: row.physical.lsn,
+          restorePoint: row.physical.restorePoint,
+        }
+      : null,
     startedAt: row.started_at.toISOString(),
     finishedAt: iso(row.finished_at),
     createdBy: row.created_by,
@@ -47,6 +66,9 @@ export function presentRestore(row: RestoreRow) {
     status: row.status,
     databaseName: row.database_name,
     forcedReason: row.forced_reason,
+    targetTime: iso(row.target_time),
+    result: row.result,
+    media: row.media,
     progress: presentProgress(row.progress, null),
     error: row.error,
     createdAt: row.created_at.toISOString(),

@@ -4,7 +4,7 @@ import type { Services } from '@shared/services.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
 import { presentPage } from '../../http/pagination.ts';
 import { dataOf, pageOf } from '../../http/schemas.ts';
-import { beginBackup, NotConfiguredError } from './beginBackup.ts';
+import { beginBackup } from './beginBackup.ts';
 import { deleteBackup } from './deleteBackup.ts';
 import { presentBackup, presentRestore } from './dr.presenter.ts';
 import {
@@ -52,7 +52,7 @@ export function drRoutes(api: ApiRouter, services: Services): void {
     async (req, res) => {
       const row = await db.transaction(async (trx) => {
         const started = await beginBackup(services, { actorId: req.actor.id, kind: req.input.body.kind, ip: req.ip, trx });
-        await jobs.enqueue(backupQueueRef, { backupId: started.id }, { trx });
+        await jobs.enqueue(backupQueueRef, { backupId: started.id, physicalType: req.input.body.type }, { trx });
         return started;
       });
       res.status(202).json({ data: presentBackup(row) });
@@ -136,20 +136,21 @@ export function drRoutes(api: ApiRouter, services: Services): void {
       auth: 'operator',
       summary:
         'Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 ' +
-        '`confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs',
+        '`confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. ' +
+        'With `targetTime` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place',
       request: StartRestoreSchema,
-      errors: [404, 409, 501],
+      errors: [400, 404, 409, 501],
       responses: { 202: { description: 'Restore queued', schema: dataOf(RestoreSchema) } },
     },
     async (req, res) => {
       const { targetTime, ...body } = req.input.body;
-      if (targetTime) {
-        throw new NotConfiguredError(
-          'physical_backups_not_configured',
-          'Point-in-time restores need physical backups, not configured here',
-        );
-      }
-      const restore = await requestRestore(services, { ...body, actorId: req.actor.id, ip: req.ip, jobs });
+      const restore = await requestRestore(services, {
+        ...body,
+        targetTime: targetTime ? new Date(targetTime) : undefined,
+        actorId: req.actor.id,
+        ip: req.ip,
+        jobs,
+      });
       res.status(202).json({ data: presentRestore(restore) });
     },
   );

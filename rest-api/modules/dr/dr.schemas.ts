@@ -4,7 +4,14 @@ import { pageQuery } from '../../http/pagination.ts';
 
 export const StartBackupSchema = z.object({
   body: z.strictObject({
-    kind: z.enum(['logical', 'physical']).default('logical').describe('`physical` (pgBackRest) answers 501 until it is configured'),
+    kind: z
+      .enum(['logical', 'physical'])
+      .default('logical')
+      .describe('`physical` (pgBackRest, point-in-time recovery) answers 501 unless PGBACKREST_STANZA and PGBACKREST_CONFIG are set'),
+    type: z
+      .enum(['full', 'incr'])
+      .optional()
+      .describe('Physical only: `full`, or `incr` (changes since the last backup). Default: incr when a full exists'),
   }),
 });
 export type StartBackupReq = z.infer<typeof StartBackupSchema>;
@@ -21,7 +28,10 @@ export type RestoreIdReq = z.infer<typeof RestoreIdSchema>;
 export const StartRestoreSchema = z.object({
   body: z.strictObject({
     backupId: IdParam.optional().describe('Unset: the newest verified backup'),
-    targetTime: z.iso.datetime().optional().describe('Point-in-time recovery; answers 501 until physical backups are configured'),
+    targetTime: z.iso
+      .datetime()
+      .optional()
+      .describe('Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early'),
     target: z.enum(['scratch', 'in-place']).describe('`scratch`: a new database, named in the answer. `in-place`: the live database'),
     confirmationToken: z.string().min(1).max(100).optional().describe('In place: the token the first request answered with'),
     force: z
@@ -39,6 +49,7 @@ const ProgressSchema = z
     tablesDone: z.number().int(),
     tablesTotal: z.number().int(),
     elapsedMs: z.number().int(),
+    percent: z.number().optional().describe('Physical backups and restores: 0–100 by bytes, as pgBackRest reports it'),
     etaSeconds: z.number().int().nullable().describe('Seconds left, estimated from the share done; null when unknown'),
   })
   .nullable();
@@ -67,6 +78,30 @@ export const BackupSchema = z
       .nullable(),
     error: ErrorSchema,
     progress: ProgressSchema,
+    media: z
+      .object({
+        objects: z.number().int().describe('Attachments and media objects in the manifest (key, size, SHA-256 each)'),
+        bytes: z.number().int(),
+        missing: z.array(z.string()).describe('Keys the database referenced that storage did not hold at backup time'),
+        copy: z
+          .object({ copied: z.number().int(), skipped: z.number().int(), bytesCopied: z.number().int() })
+          .nullable()
+          .describe('With a backup target store: objects copied now, and skipped because an earlier backup copied them'),
+      })
+      .nullable()
+      .describe('The attachments and media of the backup set'),
+    physical: z
+      .object({
+        label: z.string().describe('pgBackRest’s label of the set'),
+        type: z.enum(['full', 'diff', 'incr']),
+        priorLabel: z.string().nullable(),
+        databaseBytes: z.number().int().describe('The cluster’s size when backed up (`bytes`: what it takes in the repository)'),
+        wal: z.object({ start: z.string(), stop: z.string() }),
+        lsn: z.object({ start: z.string(), stop: z.string() }),
+        restorePoint: z.object({ name: z.string(), lsn: z.string(), at: z.iso.datetime() }),
+      })
+      .nullable()
+      .describe('Physical backups: what pgBackRest recorded, and the restore point its verification compares at'),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime().nullable(),
     createdBy: z.uuid().nullable(),
@@ -84,6 +119,21 @@ export const RestoreSchema = z
       .nullable()
       .describe('Scratch: the database (or, embedded, the directory under DATA_DIR/restores) restored into'),
     forcedReason: z.string().nullable(),
+    targetTime: z.iso.datetime().nullable().describe('Point-in-time restores: the moment restored to'),
+    result: z
+      .object({
+        dataDirectory: z.string().nullable().describe('The scratch cluster, stopped: start it with pg_ctl to look inside (null in place)'),
+        backupLabel: z.string(),
+        migrations: z.object({ applied: z.number().int(), pending: z.array(z.string()) }),
+        tables: z.array(z.object({ name: z.string(), rows: z.number().int() })),
+        durationMs: z.number().int(),
+      })
+      .nullable()
+      .describe('Physical restores: what the restored cluster holds'),
+    media: z
+      .object({ checked: z.number().int(), missing: z.array(z.string()) })
+      .nullable()
+      .describe('After a restore: the backup’s media objects that storage does not hold (rows pointing at nothing)'),
     progress: ProgressSchema,
     error: ErrorSchema,
     createdAt: z.iso.datetime(),

@@ -1,6 +1,8 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { backupEncryptionKey, type BackupSource } from '@shared/backup/index.ts';
+import type { Config } from '@shared/config.ts';
 import type { Services } from '@shared/services.ts';
+import { createStorage, type ObjectStorage } from '@shared/storage/index.ts';
 
 /** What backups and restores use of the services. `storage` is read at each use, never kept. */
 export type DrServices = Pick<Services, 'config' | 'db' | 'log' | 'bus' | 'storage'>;
@@ -29,4 +31,14 @@ export async function backupSourceOf(services: Pick<DrServices, 'config' | 'db'>
 /** Storage and key for the engine; throws `backup_key_required` in production without BACKUP_ENCRYPTION_KEY. */
 export function backupIoOf(services: Pick<DrServices, 'config' | 'storage'>) {
   return { storage: services.storage, encryptionKey: backupEncryptionKey(services.config) };
+}
+
+/**
+ * The backup target store for attachments and media (BACKUP_S3_BUCKET, else BACKUP_STORAGE_DIR), or undefined when
+ * none is configured. A new client each time: the caller closes it.
+ */
+export function backupTargetStorageOf(config: Config): ObjectStorage | undefined {
+  if (config.BACKUP_S3_BUCKET) return createStorage({ ...config, S3_BUCKET: config.BACKUP_S3_BUCKET });
+  if (config.BACKUP_STORAGE_DIR) return createStorage({ ...config, S3_BUCKET: undefined, STORAGE_DIR: config.BACKUP_STORAGE_DIR });
+  return undefined;
 }

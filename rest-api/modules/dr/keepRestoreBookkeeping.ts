@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 
 /** Columns of the bookkeeping tables that are jsonb: node-postgres reads them as objects and must be sent JSON text. */
 const JSON_COLUMNS: Record<string, string[]> = {
-  backups: ['tables', 'verification', 'error', 'progress'],
-  restores: ['progress', 'error'],
+  backups: ['tables', 'verification', 'error', 'progress', 'physical', 'media'],
+  restores: ['progress', 'error', 'result', 'media'],
 };
 const USER_COLUMNS: Record<string, string> = { backups: 'created_by', restores: 'created_by' };
 

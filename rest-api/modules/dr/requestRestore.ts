@@ -8,6 +8,7 @@ import { NotConfiguredError } from './beginBackup.ts';
 import { restoreQueueRef } from './drQueues.ts';
 import { isEmbedded, type DrServices } from './drServices.ts';
 import { isInPlaceRestoreRunning } from './inPlaceRestoreLock.ts';
+import { requirePhysicalStanza } from './physicalBackups.ts';
 import { insertConfirmation, insertRestore, spendConfirmation, type RestoreRow, type RestoreTargetKind } from './restores.repo.ts';
 
 /** How long the token of an in-place restore stays good: long enough to read the warning, too short to forget it. */
@@ -16,8 +17,10 @@ export const CONFIRMATION_TTL_MS = 5 * 60_000;
 interface Props {
   /** The operator; null for the CLI. */
   actorId: string | null;
-  /** Unset: the newest verified backup. */
+  /** Unset: the newest verified backup (with targetTime: the newest verified physical backup that ends before it). */
   backupId?: string;
+  /** Point-in-time recovery from physical backups (pgBackRest): the moment to restore to. */
+  targetTime?: Date;
   target: RestoreTargetKind;
   /** In place: the token the first ask answered with. */
   confirmationToken?: string;
@@ -48,9 +51,12 @@ const hashToken = (token: string) => crypto.createHash('sha256').update(token).d
  * ask answers 409 `confirmation_required` with a one-time token bound to the backup and the operator.
  */
 export async function requestRestore(services: DrServices, props: Props): Promise<RestoreRow> {
-  const backup = await chooseBackup(services, props);
+  const isPhysical =
+    props.targetTime !== undefined || (props.backupId && (await findBackup(services.db, props.backupId))?.kind === 'physical');
+  const backup = isPhysical ? await choosePhysicalBackup(services, props) : await chooseBackup(services, props);
   if (props.target === 'in-place') await confirmInPlace(services, props, backup);
-  const databaseName = props.target === 'scratch' ? scratchDatabaseName() : null;
+  // A physical scratch restore is a cluster of its own: its directory is in the result once it exists.
+  const databaseName = props.target === 'scratch' && !isPhysical ? scratchDatabaseName() : null;
   return services.db.transaction(async (trx) => {
     const restore = await insertRestore(trx, {
       backupId: backup.id,
@@ -58,6 +64,7 @@ export async function requestRestore(services: DrServices, props: Props): Promis
       databaseName,
       forcedReason: props.force?.reason ?? null,
       createdBy: props.actorId,
+      targetTime: props.targetTime ?? null,
     });
     await writeAudit(trx, {
       actorId: props.actorId,
@@ -69,6 +76,7 @@ export async function requestRestore(services: DrServices, props: Props): Promis
         restoreId: restore.id,
         target: props.target,
         databaseName,
+        targetTime: props.targetTime?.toISOString() ?? null,
         backupStatus: backup.status,
         forcedReason: props.force?.reason ?? null,
       },
@@ -85,9 +93,6 @@ async function chooseBackup(services: DrServices, props: Props): Promise<BackupR
       ? new NotFoundError('Backup not found')
       : new ConflictError('There is no verified backup to restore', 'no_verified_backup');
   }
-  if (backup.kind === 'physical') {
-    throw new NotConfiguredError('physical_backups_not_configured', 'Physical backups are not configured on this deployment');
-  }
   if (backup.status === 'deleted') throw new ConflictError('This backup was deleted', 'backup_deleted');
   const isUsable = backup.status === 'verified' || (backup.status === 'failed' && props.force);
   if (!isUsable) {
@@ -98,6 +103,59 @@ async function chooseBackup(services: DrServices, props: Props): Promise<BackupR
   }
   // A backup whose making failed has nothing to read, forced or not.
   logicalBackupRecordOf(backup);
+  return backup;
+}
+
+/**
+ * The physical backup a point-in-time restore starts from: the newest verified one that ends before the target (or
+ * the one named). A target before every verified backup is 400 with the earliest reachable moment; one in the future
+ * is 400 too (recovery would run out of WAL and PostgreSQL would refuse to start).
+ */
+async function choosePhysicalBackup(services: DrServices, props: Props): Promise<BackupRow> {
+  requirePhysicalStanza(services.config);
+  const reachable = (row: BackupRow, time: Date) => new Date(row.physical!.backupStoppedAt).getTime() + 1000 <= time.getTime();
+  if (props.targetTime && props.targetTime.getTime() > Date.now()) {
+    throw new AppError(400, 'restore_target_after_latest', 'The restore target is in the future', {
+      target: props.targetTime.toISOString(),
+    });
+  }
+  let backup: BackupRow | undefined;
+  if (props.backupId) {
+    backup = await findBackup(services.db, props.backupId);
+    if (!backup) throw new NotFoundError('Backup not found');
+    if (backup.kind !== 'physical')
+      throw new AppError(400, 'target_time_needs_physical_backup', 'A target time restores from physical backups only');
+  } else {
+    const verified = (
+      await services.db<BackupRow>('backups').where({ kind: 'physical', status: 'verified' }).orderBy('started_at', 'desc')
+    ).filter((row) => row.physical);
+    backup = verified.find((row) => reachable(row, props.targetTime!));
+    if (!backup) {
+      const oldest = verified.at(-1);
+      const earliest = oldest ? new Date(new Date(oldest.physical!.backupStoppedAt).getTime() + 1000).toISOString() : null;
+      throw new AppError(
+        400,
+        'restore_target_before_earliest',
+        earliest
+          ? `The restore target is before the earliest recoverable moment from a verified backup (${earliest})`
+          : 'There is no verified physical backup to restore from',
+        { earliest },
+      );
+    }
+  }
+  if (backup.status === 'deleted') throw new ConflictError('This backup was deleted', 'backup_deleted');
+  if (!(backup.status === 'verified' || (backup.status === 'failed' && props.force))) {
+    throw new ConflictError(
+      `This backup is ${backup.status}, not verified: restore it only by forcing, with a reason`,
+      'backup_not_verified',
+    );
+  }
+  if (!backup.physical) throw new ConflictError('This backup has no stored physical backup to read', 'backup_not_restorable');
+  if (props.targetTime && !reachable(backup, props.targetTime)) {
+    throw new AppError(400, 'restore_target_before_earliest', 'The restore target is before this backup ended', {
+      earliest: new Date(new Date(backup.physical.backupStoppedAt).getTime() + 1000).toISOString(),
+    });
+  }
   return backup;
 }
 

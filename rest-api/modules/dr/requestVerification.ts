@@ -17,7 +17,8 @@ export async function requestVerification(services: DrServices & { jobs: Jobs },
   if (!row) throw new NotFoundError('Backup not found');
   if (row.status === 'running') throw new ConflictError('This backup is still being made', 'backup_in_progress');
   if (row.status === 'deleted') throw new ConflictError('This backup was deleted', 'backup_deleted');
-  logicalBackupRecordOf(row);
+  if (row.kind === 'logical') logicalBackupRecordOf(row);
+  else if (!row.physical) throw new ConflictError('This backup has no stored physical backup to read', 'backup_not_restorable');
   return services.db.transaction(async (trx) => {
     // Not offered as a restore point while it is checked again: the answer may be that it rotted.
     const [verifying] = await trx<BackupRow>('backups').where({ id: row.id }).update({ status: 'verifying' }).returning('*');

@@ -13,9 +13,26 @@ export interface RestoreRow {
   forced_reason: string | null;
   progress: BackupProgress | null;
   error: { code: string; message: string } | null;
+  /** Point-in-time restores: the moment restored to. */
+  target_time: Date | null;
+  /** What the restore found in what it restored (physical restores). */
+  result: RestoreResult | null;
+  /** After a restore: the backup's media objects that storage does not hold. */
+  media: { checked: number; missing: string[] } | null;
   created_by: string | null;
   created_at: Date;
   finished_at: Date | null;
+}
+
+/** What a physical restore found in the cluster it restored. */
+export interface RestoreResult {
+  /** The scratch cluster's data directory, stopped: start it with pg_ctl to look inside. Null in place. */
+  dataDirectory: string | null;
+  backupLabel: string;
+  /** Migrations applied in the restored database, and those this release would still apply. */
+  migrations: { applied: number; pending: string[] };
+  tables: Array<{ name: string; rows: number }>;
+  durationMs: number;
 }
 
 const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
@@ -28,6 +45,7 @@ export async function insertRestore(
     databaseName: string | null;
     forcedReason: string | null;
     createdBy: string | null;
+    targetTime?: Date | null;
   },
 ): Promise<RestoreRow> {
   const [row] = await db<RestoreRow>('restores')
@@ -38,6 +56,7 @@ export async function insertRestore(
       database_name: fields.databaseName,
       forced_reason: fields.forcedReason,
       created_by: fields.createdBy,
+      target_time: fields.targetTime ?? null,
     })
     .returning('*');
   return row!;
@@ -51,7 +70,14 @@ export function findRestore(db: Knex, id: string): Promise<RestoreRow | undefine
 export async function updateRestore(
   db: Knex,
   id: string,
-  fields: { status?: RestoreStatus; progress?: BackupProgress; error?: { code: string; message: string }; finished?: boolean },
+  fields: {
+    status?: RestoreStatus;
+    progress?: BackupProgress;
+    error?: { code: string; message: string };
+    result?: RestoreResult;
+    media?: { checked: number; missing: string[] };
+    finished?: boolean;
+  },
 ): Promise<void> {
   await db('restores')
     .where({ id })
@@ -59,6 +85,8 @@ export async function updateRestore(
       ...(fields.status ? { status: fields.status } : {}),
       ...(fields.progress ? { progress: json(fields.progress) } : {}),
       ...(fields.error ? { error: json(fields.error) } : {}),
+      ...(fields.result ? { result: json(fields.result) } : {}),
+      ...(fields.media ? { media: json(fields.media) } : {}),
       ...(fields.finished ? { finished_at: db.fn.now() } : {}),
     });
 }

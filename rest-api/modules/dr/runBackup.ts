@@ -4,12 +4,16 @@ import { findBackup, recordBackupFailed, recordBackupMade, recordBackupProgress,
 import { applyRetention } from './applyRetention.ts';
 import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, backupSourceOf, type DrServices } from './drServices.ts';
+import { recordMediaManifest } from './backupMedia.ts';
+import { makePhysicalBackup, syncPhysicalRetention } from './physicalBackups.ts';
 import { verifyBackup, type VerifyBackupOptions } from './verifyBackup.ts';
 
 /** What a run reports as it goes, and what stops it. */
 export interface RunOptions extends VerifyBackupOptions {
   /** A rerun of a job whose process died: a backup still `running` was cut off and is marked failed. */
   isRerun?: boolean;
+  /** Physical backups: full or incremental (default: incremental when a full exists). */
+  physicalType?: 'full' | 'incr';
 }
 
 /**
@@ -31,17 +35,32 @@ export async function runBackup(services: DrServices, backupId: string, options:
       (error) => log.warn({ err: error }, 'recording backup progress failed'),
     );
     try {
-      const result = await createLogicalBackup(await backupSourceOf(services), row.storage_key, {
-        ...backupIoOf(services),
-        signal: options.signal,
-        onProgress: (progress) => {
-          writer.report(progress);
-          options.onProgress?.(progress);
-        },
+      if (row.kind === 'physical') {
+        await makePhysicalBackup(services, row, {
+          type: options.physicalType,
+          onProgress: (progress) => {
+            writer.report(progress);
+            options.onProgress?.(progress);
+          },
+        });
+        await writer.flush();
+        log.info('physical backup stored; verifying it');
+      } else {
+        const result = await createLogicalBackup(await backupSourceOf(services), row.storage_key, {
+          ...backupIoOf(services),
+          signal: options.signal,
+          onProgress: (progress) => {
+            writer.report(progress);
+            options.onProgress?.(progress);
+          },
+        });
+        await writer.flush();
+        await recordBackupMade(services.db, backupId, result);
+        log.info({ bytes: result.bytes, durationMs: result.durationMs }, 'backup stored; verifying it');
+      }
+      await recordMediaManifest(services, backupId).catch((error: unknown) => {
+        throw new AppError(503, 'backup_media_failed', `Reading or copying the attachments and media failed: ${(error as Error).message}`);
       });
-      await writer.flush();
-      await recordBackupMade(services.db, backupId, result);
-      log.info({ bytes: result.bytes, durationMs: result.durationMs }, 'backup stored; verifying it');
     } catch (error) {
       await writer.flush();
       const failure =
@@ -55,6 +74,12 @@ export async function runBackup(services: DrServices, backupId: string, options:
   }
   if ((await findBackup(services.db, backupId))?.status !== 'verifying') return findBackup(services.db, backupId);
   const verification = await verifyBackup(services, backupId, options);
-  if (verification?.ok) await applyRetention(services);
+  if (verification?.ok) {
+    if (row.kind === 'physical') {
+      await syncPhysicalRetention(services).catch((error: unknown) => log.warn({ err: error }, 'syncing physical retention failed'));
+    } else {
+      await applyRetention(services);
+    }
+  }
   return findBackup(services.db, backupId);
 }

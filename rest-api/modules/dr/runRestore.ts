@@ -7,6 +7,8 @@ import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
+import { restorePhysicalInPlace, restorePhysicalToScratch } from './physicalBackups.ts';
+import { mediaAfterRestore } from './backupMedia.ts';
 import { findRestore, updateRestore, type RestoreRow } from './restores.repo.ts';
 
 /** Where scratch restores of the embedded database go: a PGlite data directory per restore. */
@@ -47,6 +49,33 @@ export async function runRestore(
   try {
     const backup = await findBackup(services.db, restore.backup_id);
     if (!backup) throw new AppError(409, 'backup_missing', 'The backup of this restore is gone');
+    if (backup.kind === 'physical' && isInPlace) {
+      const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);
+      if (!lock) throw new AppError(409, 'restore_in_progress', 'Another in-place restore is running');
+      try {
+        const bookkeeping = await readBookkeeping(services.db);
+        const result = await restorePhysicalInPlace(services, backup, {
+          restoreId,
+          targetTime: restore.target_time,
+          onProgress: io.onProgress,
+        });
+        await writeBackBookkeeping(services.db, bookkeeping);
+        await writer.flush();
+        await updateRestore(services.db, restoreId, { result });
+        finished = await finish(services, restore, outcome);
+      } finally {
+        await lock.release();
+      }
+      return finished;
+    }
+    if (backup.kind === 'physical') {
+      const result = await restorePhysicalToScratch(services, backup, { targetTime: restore.target_time, onProgress: io.onProgress });
+      await writer.flush();
+      await updateRestore(services.db, restoreId, { result });
+      log.info({ result: { ...result, tables: result.tables.length } }, 'point-in-time restore into a scratch cluster done');
+      finished = await finish(services, restore, outcome);
+      return finished;
+    }
     const record = logicalBackupRecordOf(backup);
     if (isInPlace) {
       const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);
@@ -89,7 +118,21 @@ async function finish(
   restore: RestoreRow,
   outcome: { status: 'succeeded' } | { status: 'failed'; error: { code: string; message: string } },
 ): Promise<RestoreRow | undefined> {
-  await updateRestore(services.db, restore.id, { ...outcome, finished: true });
+  let media: { checked: number; missing: string[] } | undefined;
+  if (outcome.status === 'succeeded') {
+    // The rows are back; the objects they point at live in storage, which a restore does not touch.
+    const backup = await findBackup(services.db, restore.backup_id);
+    media = backup
+      ? await mediaAfterRestore(services, backup).catch((error: unknown) => {
+          services.log.warn({ err: error, restoreId: restore.id }, 'checking the media after a restore failed');
+          return undefined;
+        })
+      : undefined;
+    if (media && media.missing.length > 0) {
+      services.log.warn({ restoreId: restore.id, missing: media.missing.length }, 'restored rows point at media missing from storage');
+    }
+  }
+  await updateRestore(services.db, restore.id, { ...outcome, media, finished: true });
   await writeAudit(services.db, {
     actorId: null,
     action: outcome.status === 'succeeded' ? 'backup.restored' : 'backup.restore_failed',

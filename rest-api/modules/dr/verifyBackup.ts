@@ -2,6 +2,8 @@ import { verifyLogicalBackup, type BackupProgress, type VerificationResult } fro
 import { findBackup, logicalBackupRecordOf, recordBackupProgress, recordVerification } from '@shared/backup/backups.repo.ts';
 import type { BusEvents } from '@shared/bus.ts';
 import { serialProgressWriter } from './backupProgress.ts';
+import { checkBackupMedia } from './backupMedia.ts';
+import { verifyPhysicalBackup } from './physicalBackups.ts';
 import { backupIoOf, type DrServices } from './drServices.ts';
 
 export interface VerifyBackupOptions {
@@ -30,16 +32,19 @@ export async function verifyBackup(
   );
   let verification: VerificationResult;
   try {
-    const record = logicalBackupRecordOf(row);
-    verification = await verifyLogicalBackup(record, {
-      ...backupIoOf(services),
-      serverUrl: services.config.DATABASE_URL,
-      signal: options.signal,
-      onProgress: (progress) => {
-        writer.report(progress);
-        options.onProgress?.(progress);
-      },
-    });
+    const onProgress = (progress: BackupProgress) => {
+      writer.report(progress);
+      options.onProgress?.(progress);
+    };
+    verification =
+      row.kind === 'physical'
+        ? await verifyPhysicalBackup(services, row, { onProgress })
+        : await verifyLogicalBackup(logicalBackupRecordOf(row), {
+            ...backupIoOf(services),
+            serverUrl: services.config.DATABASE_URL,
+            signal: options.signal,
+            onProgress,
+          });
   } catch (error) {
     if (options.signal?.aborted) throw error;
     const code = (error as { code?: unknown }).code;
@@ -51,6 +56,15 @@ export async function verifyBackup(
     };
   }
   await writer.flush();
+  if (verification.ok) {
+    // The database restored; the backup set also holds the media its rows point at.
+    const media = await checkBackupMedia(services, row).catch((error: unknown) => ({
+      ok: false as const,
+      code: 'backup_media_unreadable',
+      reason: `The media could not be checked: ${(error as Error).message}`,
+    }));
+    if (media && !media.ok) verification = { ok: false, code: media.code, reason: media.reason, durationMs: verification.durationMs };
+  }
   await recordVerification(services.db, backupId, verification);
   if (verification.ok) {
     log.info({ durationMs: verification.durationMs }, 'backup verified');

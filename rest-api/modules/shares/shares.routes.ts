@@ -49,7 +49,7 @@ export function shareRoutes(api: ApiRouter, services: Services): void {
    * database spends views one at a time); a failure to queue is logged and the viewer still gets in.
    */
   const tellCreatorUsedUp = (share: ShareRow & { created_by: string }, title: string) =>
-    queueUserPushes(db, services.jobs, share.created_by, {
+    queueUserPushes(db, services.jobs, [share.created_by], {
       type: 'share',
       title: 'Share link used up',
       body: `Your link to “${title}” reached its limit of ${share.max_views} ${share.max_views === 1 ? 'view' : 'views'}.`,

@@ -49,7 +49,7 @@ export async function deliverInvitation(trx: Knex.Transaction, delivery: Invitat
   // the email alone: its token proves the mailbox, and a push passes through the push service.
   const invitee = await findAccountByEmail(trx, invitation.email);
   if (invitee) {
-    await queueUserPushes(trx, delivery.jobs, invitee.id, {
+    await queueUserPushes(trx, delivery.jobs, [invitee.id], {
       type: 'invitation',
       title: `Invitation to ${workspace.name}`,
       body: `${sender.name} invited you to join as ${invitation.role}. Accept with the link in the email sent to ${invitation.email}.`,

@@ -54,3 +54,11 @@ export interface PhysicalBackupSetup {
   /** pgBackRest's I/O timeout in seconds (60 by default). An unreachable repository fails after about 8 × this. */
   ioTimeoutSeconds?: number;
 }
+
+/**
+ * What running pgBackRest commands needs once its config exists (written by writePgBackRestConfig, or by the
+ * operator as the runbook says): the stanza, the config and the OS user; the data directory for in-place restores.
+ */
+export type PgBackRestStanza = Pick<PhysicalBackupSetup, 'stanza' | 'configPath' | 'osUser'> & {
+  cluster?: Pick<PhysicalBackupSetup['cluster'], 'dataDirectory'>;
+};

@@ -1,6 +1,6 @@
 import { readBackupInfo, type PhysicalBackup } from './readBackupInfo.ts';
 import { runPgBackRest } from './runPgBackRest.ts';
-import type { PhysicalBackupSetup } from './PhysicalBackupSetup.ts';
+import type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
 
 /** How far a running backup or restore is. */
 export interface PhysicalBackupProgress {
@@ -33,7 +33,7 @@ export function progressListener(onProgress?: (progress: PhysicalBackupProgress)
 }
 
 /** Creates the stanza in the repository (idempotent: a second run on the same cluster is a no-op). */
-export async function createStanza(setup: PhysicalBackupSetup): Promise<void> {
+export async function createStanza(setup: PgBackRestStanza): Promise<void> {
   await runPgBackRest(setup, 'stanza-create');
 }
 
@@ -41,7 +41,7 @@ export async function createStanza(setup: PhysicalBackupSetup): Promise<void> {
  * Checks the whole chain: the repository answers, the passphrase decrypts it, and PostgreSQL's
  * archive_command delivers WAL (pgBackRest switches a segment and waits for it in the archive).
  */
-export async function checkStanza(setup: PhysicalBackupSetup): Promise<void> {
+export async function checkStanza(setup: PgBackRestStanza): Promise<void> {
   await runPgBackRest(setup, 'check');
 }
 
@@ -55,7 +55,7 @@ export interface TakeBackupOptions {
  * Takes an online backup and resolves with it as `info` lists it. pgBackRest turns an incr or diff with
  * no full to build on into a full (and says so); the returned `type` is what was actually taken.
  */
-export async function takeBackup(setup: PhysicalBackupSetup, options: TakeBackupOptions): Promise<PhysicalBackup> {
+export async function takeBackup(setup: PgBackRestStanza, options: TakeBackupOptions): Promise<PhysicalBackup> {
   const output = await runPgBackRest(setup, 'backup', [`--type=${options.type}`], {
     consoleLevel: 'detail',
     onLine: progressListener(options.onProgress),
@@ -64,4 +64,12 @@ export async function takeBackup(setup: PhysicalBackupSetup, options: TakeBackup
   const backup = (await readBackupInfo(setup)).backups.find((candidate) => candidate.label === label);
   if (!backup) throw new Error(`pgBackRest reported backup ${label ?? '(no label)'} but info does not list it`);
   return backup;
+}
+
+/**
+ * Expires one backup set and the backups that depend on it (incrementals built on it), with the WAL only they
+ * needed. pgBackRest refuses to expire the newest full backup's chain when nothing newer exists.
+ */
+export async function expireBackup(setup: PgBackRestStanza, label: string): Promise<void> {
+  await runPgBackRest(setup, 'expire', [`--set=${label}`]);
 }

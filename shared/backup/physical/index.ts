@@ -56,6 +56,11 @@
  *   the default 60 s). Lost mid-backup: ~43 s with io-timeout 2 s (pgBackRest retries each file twice, the
  *   second time after job-retry-interval, 15 s). Nothing half-written is listed; the next backup works.
  *
+ * Verification (markRestorePoint.ts, scratchCluster.ts): right after a backup, a restore point is written while
+ * every table of the app's database is briefly SHARE-locked, and the tables are counted and checksummed in the
+ * snapshot taken under those locks; the verification restores to that point in a scratch cluster (own socket, own
+ * pg_hba, archiving off) and compares exactly. Measured: the write stall is the lock round trip (milliseconds).
+ *
  * Restores go into a new, empty data directory (a scratch cluster, with archiving switched off so it never
  * writes into this cluster's repository) or in place into the stopped cluster (`--delta`). Either way the
  * cluster replays WAL to the target on start and then promotes itself.
@@ -74,3 +79,7 @@ export {
 } from './backupCommands.ts';
 export { readBackupInfo, type PhysicalBackup, type PhysicalBackupInfo } from './readBackupInfo.ts';
 export { restoreBackup, type RestoreOptions, type RestoreTarget } from './restoreBackup.ts';
+export type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
+export { expireBackup } from './backupCommands.ts';
+export { markRestorePoint, type RestorePoint } from './markRestorePoint.ts';
+export { startScratchCluster, type ScratchCluster, type ScratchClusterOptions } from './scratchCluster.ts';

@@ -1,6 +1,6 @@
 import { PASSPHRASE_WRONG_MESSAGE, PhysicalBackupError } from './PhysicalBackupError.ts';
 import { runPgBackRest } from './runPgBackRest.ts';
-import type { PhysicalBackupSetup } from './PhysicalBackupSetup.ts';
+import type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
 
 /** One backup set in the repository. */
 export interface PhysicalBackup {
@@ -88,7 +88,7 @@ function repositoryFailure(message: string): PhysicalBackupError {
  * repository is unreachable or undecryptable, putting the failure in the JSON: that becomes the same
  * typed error a backup would raise.
  */
-export async function readBackupInfo(setup: PhysicalBackupSetup): Promise<PhysicalBackupInfo> {
+export async function readBackupInfo(setup: PgBackRestStanza): Promise<PhysicalBackupInfo> {
   const output = await runPgBackRest(setup, 'info', ['--output=json']);
   let parsed: RawInfo[];
   try {

@@ -5,15 +5,16 @@ import { osUserIds } from './osUser.ts';
 import { PhysicalBackupError } from './PhysicalBackupError.ts';
 import { readBackupInfo, type PhysicalBackup } from './readBackupInfo.ts';
 import { runPgBackRest } from './runPgBackRest.ts';
-import type { PhysicalBackupSetup } from './PhysicalBackupSetup.ts';
+import type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
 
 /**
  * Where recovery stops: the state as of a moment, or just after a WAL position (both inclusive), or the end
  * of the archived WAL (`latest`). A time or LSN must lie before the last archived commit: PostgreSQL refuses
  * to start ("recovery ended before configured recovery target was reached") when the archive ends first —
- * for "as recent as possible" use `latest`.
+ * for "as recent as possible" use `latest`. `restorePoint`: a named point (pg_create_restore_point) after the
+ * backup given as `backupLabel`; markRestorePoint makes one when a backup ends, so verification can compare exactly.
  */
-export type RestoreTarget = { time: Date } | { lsn: string } | { latest: true };
+export type RestoreTarget = { time: Date } | { lsn: string } | { latest: true } | { restorePoint: string };
 
 export interface RestoreOptions {
   target: RestoreTarget;
@@ -24,6 +25,11 @@ export interface RestoreOptions {
    */
   destination: { dataDirectory: string } | 'in-place';
   onProgress?: (progress: PhysicalBackupProgress) => void;
+  /**
+   * Recovery starts from this backup (it must end before the target) instead of the newest one that does: so a
+   * backup that has not verified is never used. Required for a `restorePoint` target.
+   */
+  backupLabel?: string;
 }
 
 /** `16/B374D848` → a number that orders like the WAL position. */
@@ -43,7 +49,17 @@ function recoveryTime(time: Date): string {
  * to the target. Chosen here rather than by pgBackRest so a target before every backup is refused before
  * anything is touched, with the earliest reachable point in the error.
  */
-function backupForTarget(backups: PhysicalBackup[], target: RestoreTarget): PhysicalBackup {
+function backupForTarget(backups: PhysicalBackup[], target: RestoreTarget, label?: string): PhysicalBackup {
+  if (label !== undefined) {
+    const pinned = backups.find((backup) => backup.label === label);
+    if (!pinned) throw new PhysicalBackupError('backup_command_failed', `The repository no longer holds backup ${label}`, { label });
+    // The pinned backup must still end before a time or LSN target; a restore point is named after it.
+    if ('restorePoint' in target || 'latest' in target) return pinned;
+    return backupForTarget([pinned], target);
+  }
+  if ('restorePoint' in target) {
+    throw new PhysicalBackupError('backup_command_failed', 'A restore point target needs the backup it follows (backupLabel)');
+  }
   if ('latest' in target) {
     const newest = backups.at(-1);
     if (!newest) throw new PhysicalBackupError('restore_target_before_earliest', 'There is no backup to restore from', { earliest: null });
@@ -98,9 +114,9 @@ async function exists(file: string): Promise<boolean> {
  * archived WAL up to the target, then promotes itself to a writable primary (`--target-action=promote`).
  * Resolves with the backup recovery starts from.
  */
-export async function restoreBackup(setup: PhysicalBackupSetup, options: RestoreOptions): Promise<PhysicalBackup> {
+export async function restoreBackup(setup: PgBackRestStanza, options: RestoreOptions): Promise<PhysicalBackup> {
   const { backups } = await readBackupInfo(setup);
-  const backup = backupForTarget(backups, options.target);
+  const backup = backupForTarget(backups, options.target, options.backupLabel);
   const { target } = options;
   const args = [
     `--set=${backup.label}`,
@@ -109,9 +125,12 @@ export async function restoreBackup(setup: PhysicalBackupSetup, options: Restore
       ? ['--type=default']
       : 'time' in target
         ? ['--type=time', `--target=${recoveryTime(target.time)}`, '--target-action=promote']
-        : ['--type=lsn', `--target=${target.lsn}`, '--target-action=promote']),
+        : 'lsn' in target
+          ? ['--type=lsn', `--target=${target.lsn}`, '--target-action=promote']
+          : ['--type=name', `--target=${target.restorePoint}`, '--target-action=promote']),
   ];
   if (options.destination === 'in-place') {
+    if (!setup.cluster) throw new PhysicalBackupError('backup_command_failed', 'An in-place restore needs the cluster’s data directory');
     if (await exists(path.join(setup.cluster.dataDirectory, 'postmaster.pid'))) {
       throw new PhysicalBackupError('restore_destination_in_use', 'Stop the cluster before restoring it in place');
     }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import { classifyPgBackRestFailure } from './classifyPgBackRestFailure.ts';
 import { commandAsUser } from './osUser.ts';
-import type { PhysicalBackupSetup } from './PhysicalBackupSetup.ts';
+import type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
 
 export interface RunOptions {
   /** pgBackRest's console log level: `detail` adds one line per file copied (with the percentage done). */
@@ -17,7 +17,7 @@ export interface RunOptions {
  * repository or passphrase is used, and secrets stay in the 0600 config, never on a command line.
  * A non-zero exit rejects with a PhysicalBackupError (see classifyPgBackRestFailure).
  */
-export function runPgBackRest(setup: PhysicalBackupSetup, command: string, args: string[] = [], options: RunOptions = {}): Promise<string> {
+export function runPgBackRest(setup: PgBackRestStanza, command: string, args: string[] = [], options: RunOptions = {}): Promise<string> {
   const fullArgs = [
     `--config=${setup.configPath}`,
     `--stanza=${setup.stanza}`,

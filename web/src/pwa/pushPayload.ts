@@ -1,4 +1,4 @@
-const PUSH_TYPES = ['message', 'invitation', 'share', 'test'] as const;
+const PUSH_TYPES = ['message', 'invitation', 'share', 'backup', 'test'] as const;
 type PushType = (typeof PUSH_TYPES)[number];
 
 /** What the server pushes (rest-api/modules/devices): the notification's text and where tapping leads. */
