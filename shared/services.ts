@@ -45,7 +45,7 @@ export async function createServices(
   options: { log?: Logger; db?: Db; migrate?: boolean; jobs?: Partial<JobsOptions> } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(config);
-  const db = options.db ?? createDb(config);
+  const db = options.db ?? createDb(config, { log });
   if (options.migrate ?? true) {
     const applied = await migrateLatest(db);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');

@@ -1,0 +1,109 @@
+import type { Knex } from 'knex';
+import pg from 'pg';
+import { isFailoverError } from './isFailoverError.ts';
+import type { PrimaryResolver } from './PrimaryResolver.ts';
+
+/** The part of a pg client knex hands the pool hooks. */
+interface PooledConnection {
+  host?: string;
+  port?: number;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): void;
+}
+
+/** The part of knex's client wrapped below; knex types `db.client` as any. */
+interface RawConnectionFactory {
+  acquireRawConnection(): Promise<unknown>;
+}
+
+/**
+ * knex settings for a pool that follows the primary: each new connection goes to the server the
+ * resolver names (waiting while it looks for one), and a pooled connection to any other server is
+ * dropped when next taken out. `poolMax` and `acquireTimeoutMs` as for a plain pool.
+ */
+export function primaryFollowingKnexConfig(resolver: PrimaryResolver, poolMax: number): Knex.Config {
+  const { connectTimeoutMs, resolveTimeoutMs } = resolver.options;
+  return {
+    client: 'pg',
+    connection: async () => {
+      const primary = await resolver.primary();
+      const generation = resolver.generation;
+      return {
+        connectionString: resolver.options.url.urlFor(primary),
+        connectionTimeoutMillis: connectTimeoutMs,
+        // A dead peer otherwise holds a pooled connection until the kernel gives up (minutes).
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 1_000,
+        // knex asks for fresh settings once the primary these were made for is given up.
+        expirationChecker: () => resolver.generation !== generation,
+      };
+    },
+    // A request waits through one search for the primary, then gets its 503.
+    acquireConnectionTimeout: resolveTimeoutMs + 2 * connectTimeoutMs,
+    pool: {
+      min: 0,
+      max: poolMax,
+      afterCreate(connection: PooledConnection, done: (error: Error | null, connection: PooledConnection) => void) {
+        const onLost = (error?: Error) =>
+          resolver.invalidate(error?.message ?? 'connection ended', { host: connection.host, port: connection.port });
+        connection.on('error', onLost);
+        done(null, connection);
+      },
+      validate: (connection: PooledConnection) => resolver.isCurrent(connection.host, connection.port),
+    },
+  };
+}
+
+/**
+ * Makes the resolver hear of every failure that means the primary is gone: a query refused or cut off
+ * (knex's query-error), and a connection that could not be opened (which knex reports to no listener).
+ */
+export function watchForLostPrimary(db: Knex, resolver: PrimaryResolver): void {
+  db.on('query-error', (error: unknown) => {
+    if (isFailoverError(error)) resolver.invalidate(describeError(error));
+  });
+  const client = db.client as RawConnectionFactory;
+  const acquireRawConnection = client.acquireRawConnection.bind(client);
+  client.acquireRawConnection = async () => {
+    try {
+      return await acquireRawConnection();
+    } catch (error) {
+      if (isFailoverError(error)) resolver.invalidate(describeError(error));
+      throw error;
+    }
+  };
+}
+
+/**
+ * A node-postgres Client class for pools we do not build ourselves (pg-boss's): it connects to the
+ * server the resolver names at the moment it connects, so a new connection after a failover reaches
+ * the new primary. Its other settings (user, database, TLS) come from the URL as usual.
+ */
+export function primaryFollowingClient(resolver: PrimaryResolver): typeof pg.Client {
+  return class PrimaryFollowingClient extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: ((error: Error) => void) | ((error: null, client: pg.Client) => void)): void;
+    override connect(callback?: ((error: Error) => void) | ((error: null, client: pg.Client) => void)): Promise<pg.Client> | void {
+      const connected = resolver.primary().then((primary) => {
+        this.host = primary.host;
+        this.port = primary.port;
+        return super.connect();
+      });
+      const watched = connected.catch((error: unknown) => {
+        if (isFailoverError(error)) resolver.invalidate(describeError(error));
+        throw error;
+      });
+      if (!callback) return watched;
+      // pg-pool passes one callback for both outcomes; its union type cannot be called as either.
+      const done = callback as (error: Error | null, client?: pg.Client) => void;
+      watched.then(
+        (client) => done(null, client),
+        (error: Error) => done(error),
+      );
+    }
+  };
+}
+
+function describeError(error: unknown): string {
+  const { code, message } = error as { code?: string; message?: string };
+  return [code, message].filter(Boolean).join(' ') || 'connection failed';
+}
