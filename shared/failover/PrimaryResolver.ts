@@ -19,7 +19,7 @@ export interface PrimaryResolverOptions {
 
 /** First and largest pause between two probe rounds. */
 const FIRST_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 500;
 
 /**
  * Knows which of the servers a multi-host DATABASE_URL names takes writes, and finds it again when
