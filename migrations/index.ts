@@ -16,6 +16,7 @@ import * as backups from './20261201030000_backups.ts';
 import * as idempotencyKeys from './20261201040000_idempotency_keys.ts';
 import * as devices from './20261201050000_devices.ts';
 import * as restores from './20261201060000_restores.ts';
+import * as failoverEvents from './20261202020000_failover_events.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201040000_idempotency_keys': idempotencyKeys,
   '20261201050000_devices': devices,
   '20261201060000_restores': restores,
+  '20261202020000_failover_events': failoverEvents,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverNode } from '../../test/autoFailoverCluster.ts';
 import { bearer, createConversation, registerUser, type TestUser } from '../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
+import { grantOperator } from '@shared/operators.ts';
 import { startWriter } from './messageWriter.ts';
 import { watchPrimaries } from './primaryWatch.ts';
 
@@ -37,6 +38,7 @@ describe('hard loss of the PostgreSQL primary under a REST writer', () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     user = await registerUser(testApp);
     ({ id: conversationId } = await createConversation(testApp, user));
+    await grantOperator(testApp.services.db, user.email, 'cli');
   }, 240_000);
 
   afterAll(async () => {
@@ -91,6 +93,11 @@ describe('hard loss of the PostgreSQL primary under a REST writer', () => {
       // A sanity bound only; the figure itself is printed above (benchmarks, not timed assertions).
       expect(failoverMs).toBeLessThan(60_000);
       expect(await cluster.role(survivor)).toBe('writable');
+      // The operator's view: the survivor is the primary, and the failover is on record with its write gap.
+      const status = await waitForRecordedFailover(baseUrl, bearer(user), `127.0.0.1:${survivor.port}`);
+      process.stdout.write(`drill ${drill}: /api/dr/status ${JSON.stringify(status)}\n`);
+      expect(status.primary.server).toBe(`127.0.0.1:${survivor.port}`);
+      expect(status.lastFailover.oldPrimary).toBe(`127.0.0.1:${victim.port}`);
 
       await cluster.restart(victim);
       await cluster.waitForStates({ [survivor.name]: 'primary', [victim.name]: 'secondary' }, 120_000);
@@ -98,6 +105,20 @@ describe('hard loss of the PostgreSQL primary under a REST writer', () => {
     300_000,
   );
 });
+
+/** GET /api/dr/status until it shows the failover to `newPrimary` (its row is written just after the first write). */
+async function waitForRecordedFailover(baseUrl: string, headers: Record<string, string>, newPrimary: string) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const response = await fetch(`${baseUrl}/api/dr/status`, { headers });
+    const { data } = (await response.json()) as {
+      data: { primary: { server: string }; lastFailover: { oldPrimary: string; newPrimary: string; writeGapMs: number } | null };
+    };
+    if (data.lastFailover?.newPrimary === newPrimary) return { ...data, lastFailover: data.lastFailover };
+    if (Date.now() > deadline) throw new Error(`no failover to ${newPrimary} recorded: ${JSON.stringify(data)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 /** The node the monitor has as primary, once its standby is a synchronous secondary again. */
 async function waitForPrimaryWithStandby(cluster: AutoFailoverCluster): Promise<AutoFailoverNode> {

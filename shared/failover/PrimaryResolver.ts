@@ -32,7 +32,7 @@ const MAX_BACKOFF_MS = 500;
  * it) neither is chosen: the search goes on until only one is left, so this process never writes to
  * two primaries.
  *
- * Emits `primary` (host, previous) when it settles on a server, and `lost` (reason) when told to look again.
+ * Emits `primary` (host, previous) when it settles on a server, and `lost` (reason, host) when told to look again.
  */
 export class PrimaryResolver extends EventEmitter {
   /** Bumped each time the current primary is given up: connections made before it are not used again. */
@@ -78,10 +78,11 @@ export class PrimaryResolver extends EventEmitter {
   invalidate(reason: string, from?: { host?: string; port?: number }): void {
     if (!this.current) return;
     if (from && !this.isCurrent(from.host, from.port)) return;
-    this.log.warn({ primary: describe(this.current), reason }, 'lost the primary; looking for the writable server');
+    const lost = this.current;
+    this.log.warn({ primary: describe(lost), reason }, 'lost the primary; looking for the writable server');
     this.current = undefined;
     this.generation += 1;
-    this.emit('lost', reason);
+    this.emit('lost', reason, lost);
   }
 
   /** Asks one server what it is, on a fresh connection. */
