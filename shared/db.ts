@@ -10,7 +10,7 @@ import type { Logger } from './logger.ts';
 import { migrationSource } from '../migrations/index.ts';
 import { parseDatabaseUrl } from './failover/parseDatabaseUrl.ts';
 import { PrimaryResolver } from './failover/PrimaryResolver.ts';
-import { primaryFollowingKnexConfig, watchForLostPrimary } from './failover/followPrimary.ts';
+import { primaryFollowingPool } from './failover/followPrimary.ts';
 
 export type Db = Knex;
 
@@ -59,8 +59,9 @@ export function createDb(
       log,
     });
     const knexLog = log.child({ module: 'db.pool' });
+    const pool = primaryFollowingPool(resolver, config.DATABASE_POOL_MAX);
     const db = knexFactory({
-      ...primaryFollowingKnexConfig(resolver, config.DATABASE_POOL_MAX),
+      ...pool.config,
       migrations: { migrationSource },
       // Dropped connections are expected during a failover: they go to pino, not to the console.
       log: {
@@ -70,7 +71,7 @@ export function createDb(
         debug: () => {},
       },
     });
-    watchForLostPrimary(db, resolver);
+    pool.watch(db);
     resolvers.set(db, resolver);
     return db;
   }

@@ -183,3 +183,16 @@ export async function createTestPgCluster(options: TestPgClusterOptions = {}): P
 export async function closeAllTestPgClusters(): Promise<void> {
   await Promise.all([...liveClusters].map((cluster) => cluster.close()));
 }
+
+/** A started primary and a streaming standby of it (pg_basebackup -R), each a TestPgCluster. */
+export async function createTestReplicatedPair(): Promise<{ primary: TestPgCluster; standby: TestPgCluster }> {
+  const primary = await createTestPgCluster();
+  await primary.start();
+  const standby = await createTestPgCluster({ isInitialized: false });
+  await asPostgres(`${BIN}/pg_basebackup`, [
+    ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', standby.dataDirectory],
+    ...['-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+  ]);
+  await standby.start();
+  return { primary, standby };
+}

@@ -101,6 +101,9 @@ describe('hard loss of the PostgreSQL primary under a REST writer', () => {
 
       await cluster.restart(victim);
       await cluster.waitForStates({ [survivor.name]: 'primary', [victim.name]: 'secondary' }, 120_000);
+      // Rejoined, the old primary is a synchronous standby again, as the operator sees it.
+      const rejoined = await waitForRecordedFailover(baseUrl, bearer(user), `127.0.0.1:${survivor.port}`);
+      expect(rejoined.standbys).toEqual([expect.objectContaining({ synchronous: true, state: 'streaming' })]);
     },
     300_000,
   );
@@ -112,7 +115,11 @@ async function waitForRecordedFailover(baseUrl: string, headers: Record<string, 
   for (;;) {
     const response = await fetch(`${baseUrl}/api/dr/status`, { headers });
     const { data } = (await response.json()) as {
-      data: { primary: { server: string }; lastFailover: { oldPrimary: string; newPrimary: string; writeGapMs: number } | null };
+      data: {
+        primary: { server: string };
+        standbys: Array<{ synchronous: boolean; state: string }>;
+        lastFailover: { oldPrimary: string; newPrimary: string; writeGapMs: number } | null;
+      };
     };
     if (data.lastFailover?.newPrimary === newPrimary) return { ...data, lastFailover: data.lastFailover };
     if (Date.now() > deadline) throw new Error(`no failover to ${newPrimary} recorded: ${JSON.stringify(data)}`);

@@ -2,20 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDb, primaryResolverOf, type Db } from '../db.ts';
 import { isFailoverError } from './isFailoverError.ts';
-import { BIN, asPostgres, closeAllTestPgClusters, createTestPgCluster, type TestPgCluster } from '../../test/pgCluster.ts';
-
-/** A primary and a streaming standby of it, both on free loopback ports. */
-async function startReplicatedPair(): Promise<{ primary: TestPgCluster; standby: TestPgCluster }> {
-  const primary = await createTestPgCluster();
-  await primary.start();
-  const standby = await createTestPgCluster({ isInitialized: false });
-  await asPostgres(`${BIN}/pg_basebackup`, [
-    ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', standby.dataDirectory],
-    ...['-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
-  ]);
-  await standby.start();
-  return { primary, standby };
-}
+import { closeAllTestPgClusters, createTestReplicatedPair, type TestPgCluster } from '../../test/pgCluster.ts';
 
 const multiHostUrl = (...clusters: TestPgCluster[]) =>
   `postgres://postgres@${clusters.map((c) => `127.0.0.1:${c.port}`).join(',')}/postgres?target_session_attrs=read-write`;
@@ -25,7 +12,7 @@ describe('following the primary of a multi-host DATABASE_URL', () => {
   let standby: TestPgCluster;
   let db: Db;
   beforeAll(async () => {
-    ({ primary, standby } = await startReplicatedPair());
+    ({ primary, standby } = await createTestReplicatedPair());
     // The standby first: the resolver must not simply take the first host that answers.
     db = createDb(
       { DATABASE_URL: multiHostUrl(standby, primary), DATABASE_POOL_MAX: 3, DATA_DIR: 'unused', DATABASE_FAILOVER_TIMEOUT_MS: 20_000 },

@@ -7,6 +7,7 @@ import type { PrimaryResolver } from './PrimaryResolver.ts';
 interface PooledConnection {
   host?: string;
   port?: number;
+  __knexUid?: string;
   on(event: 'error' | 'end', listener: (error?: Error) => void): void;
 }
 
@@ -15,14 +16,27 @@ interface RawConnectionFactory {
   acquireRawConnection(): Promise<unknown>;
 }
 
+/** A knex pool that follows the primary: its settings, and `watch` to call once on the knex built from them. */
+export interface PrimaryFollowingPool {
+  config: Knex.Config;
+  /**
+   * Makes the resolver hear of every failure that means the primary is gone: a query refused or cut off
+   * (knex's query-error), and a connection that could not be opened (which knex reports to no listener).
+   */
+  watch(db: Knex): void;
+}
+
 /**
  * knex settings for a pool that follows the primary: each new connection goes to the server the
- * resolver names (waiting while it looks for one), and a pooled connection to any other server is
- * dropped when next taken out. `poolMax` and `acquireTimeoutMs` as for a plain pool.
+ * resolver names (waiting while it looks for one), and a pooled connection to any other server — or
+ * one whose query failed as a failover does (its session may be gone without the socket saying so) —
+ * is dropped when next taken out.
  */
-export function primaryFollowingKnexConfig(resolver: PrimaryResolver, poolMax: number): Knex.Config {
+export function primaryFollowingPool(resolver: PrimaryResolver, poolMax: number): PrimaryFollowingPool {
   const { connectTimeoutMs, resolveTimeoutMs } = resolver.options;
-  return {
+  const pooled = new Map<string, PooledConnection>();
+  const condemned = new WeakSet<PooledConnection>();
+  const config: Knex.Config = {
     client: 'pg',
     connection: async () => {
       const primary = await resolver.primary();
@@ -43,33 +57,39 @@ export function primaryFollowingKnexConfig(resolver: PrimaryResolver, poolMax: n
       min: 0,
       max: poolMax,
       afterCreate(connection: PooledConnection, done: (error: Error | null, connection: PooledConnection) => void) {
-        const onLost = (error?: Error) =>
-          resolver.invalidate(error?.message ?? 'connection ended', { host: connection.host, port: connection.port });
-        connection.on('error', onLost);
+        const uid = connection.__knexUid;
+        if (uid) pooled.set(uid, connection);
+        connection.on('error', (error?: Error) =>
+          resolver.invalidate(error?.message ?? 'connection failed', { host: connection.host, port: connection.port }),
+        );
+        connection.on('end', () => {
+          if (uid) pooled.delete(uid);
+        });
         done(null, connection);
       },
-      validate: (connection: PooledConnection) => resolver.isCurrent(connection.host, connection.port),
+      validate: (connection: PooledConnection) => !condemned.has(connection) && resolver.isCurrent(connection.host, connection.port),
     },
   };
-}
-
-/**
- * Makes the resolver hear of every failure that means the primary is gone: a query refused or cut off
- * (knex's query-error), and a connection that could not be opened (which knex reports to no listener).
- */
-export function watchForLostPrimary(db: Knex, resolver: PrimaryResolver): void {
-  db.on('query-error', (error: unknown) => {
-    if (isFailoverError(error)) resolver.invalidate(describeError(error));
-  });
-  const client = db.client as RawConnectionFactory;
-  const acquireRawConnection = client.acquireRawConnection.bind(client);
-  client.acquireRawConnection = async () => {
-    try {
-      return await acquireRawConnection();
-    } catch (error) {
-      if (isFailoverError(error)) resolver.invalidate(describeError(error));
-      throw error;
-    }
+  return {
+    config,
+    watch(db) {
+      db.on('query-error', (error: unknown, query?: { __knexUid?: string }) => {
+        if (!isFailoverError(error)) return;
+        const connection = query?.__knexUid ? pooled.get(query.__knexUid) : undefined;
+        if (connection) condemned.add(connection);
+        resolver.invalidate(describeError(error));
+      });
+      const client = db.client as RawConnectionFactory;
+      const acquireRawConnection = client.acquireRawConnection.bind(client);
+      client.acquireRawConnection = async () => {
+        try {
+          return await acquireRawConnection();
+        } catch (error) {
+          if (isFailoverError(error)) resolver.invalidate(describeError(error));
+          throw error;
+        }
+      };
+    },
   };
 }
 
