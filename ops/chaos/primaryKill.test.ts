@@ -5,10 +5,21 @@ import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverN
 import { bearer, createConversation, registerUser, type TestUser } from '../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
 import { grantOperator } from '@shared/operators.ts';
+import { defineQueue } from '@shared/jobs/defineQueue.ts';
+import { z } from 'zod';
+import { waitUntil } from '../../test/jobs.ts';
 import { documentInDatabase, startTestCollab, waitFor, type TestCollab } from '../../test/collab.ts';
 import { paragraphMarkers, startCollabEditor } from './collabEditor.ts';
 import { startWriter } from './messageWriter.ts';
 import { watchPrimaries } from './primaryWatch.ts';
+
+/** A job that only has to run: the queue's pool must follow the primary too. */
+const echo = defineQueue({
+  name: 'chaos.echo',
+  payload: z.object({ drill: z.number().int() }),
+  expireInSeconds: 30,
+  handler: async () => ({}),
+});
 
 /** pg_auto_failover will not fail over in the first 10 s after its monitor starts (startup_grace_period). */
 const MONITOR_GRACE_MS = 11_000;
@@ -36,7 +47,7 @@ describe('hard loss of the PostgreSQL primary under a REST writer and a collab t
     cluster = await createAutoFailoverCluster();
     clusterReadyAt = Date.now();
     process.stdout.write(`pg_auto_failover formation ready in ${cluster.startupMs} ms\n`);
-    testApp = await startTestApp({ env: { DATABASE_URL: cluster.databaseUrl, DATABASE_CONNECT_TIMEOUT_MS: '1000' } });
+    testApp = await startTestApp({ env: { DATABASE_URL: cluster.databaseUrl, DATABASE_CONNECT_TIMEOUT_MS: '1000' }, queues: [echo] });
     server = http.createServer(testApp.app);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -113,6 +124,10 @@ describe('hard loss of the PostgreSQL primary under a REST writer and a collab t
       // A sanity bound only; the figure itself is printed above (benchmarks, not timed assertions).
       expect(failoverMs).toBeLessThan(60_000);
       expect(await cluster.role(survivor)).toBe('writable');
+      // Background jobs run on the new primary as well.
+      const jobId = await testApp.services.jobs.enqueue(echo, { drill });
+      await waitUntil('the job to complete', async () => (await testApp.services.jobs.findJob(echo, jobId))?.state === 'completed', 30_000);
+
       // The operator's view: the survivor is the primary, and the failover is on record with its write gap.
       const status = await waitForRecordedFailover(baseUrl, bearer(user), `127.0.0.1:${survivor.port}`);
       process.stdout.write(`drill ${drill}: /api/dr/status ${JSON.stringify(status)}\n`);
