@@ -82,6 +82,11 @@ const ConfigSchema = z
      * the requests waiting for it are answered 503 database_failover. Default 30000.
      */
     DATABASE_FAILOVER_TIMEOUT_MS: integer(1_000, 600_000, 'an integer from 1000 to 600000').default(30_000),
+    /**
+     * With several servers in DATABASE_URL: how often, in ms, the server in use is asked whether it still
+     * takes writes (a frozen one fails no query by itself). Default 1000.
+     */
+    DATABASE_PRIMARY_CHECK_MS: integer(100, 60_000, 'an integer from 100 to 60000').default(1_000),
     /** Where embedded state lives (PGlite files, generated JWT secret). Default ./data. */
     DATA_DIR: z.string().min(1).default('./data'),
     /** Directory of the local object store (attachments, media, backups), used while S3_BUCKET is unset. Default DATA_DIR/objects. */

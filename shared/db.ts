@@ -30,7 +30,7 @@ export function pgliteDirectory(config: Pick<Config, 'DATA_DIR'>): string {
 }
 
 /** The failover settings; defaults apply where a caller builds its own config object. */
-type FailoverSettings = Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_FAILOVER_TIMEOUT_MS'>>;
+type FailoverSettings = Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_FAILOVER_TIMEOUT_MS' | 'DATABASE_PRIMARY_CHECK_MS'>>;
 
 const resolvers = new WeakMap<Db, PrimaryResolver>();
 
@@ -72,6 +72,14 @@ export function createDb(
       },
     });
     pool.watch(db);
+    const stopChecking = resolver.watch(config.DATABASE_PRIMARY_CHECK_MS ?? 1_000);
+    // knex's destroy() is read-only; its client's is where the pool ends, and the checks end with it.
+    const client = db.client as { destroy(callback?: unknown): Promise<void> };
+    const destroyClient = client.destroy.bind(client);
+    client.destroy = (callback?: unknown) => {
+      stopChecking();
+      return destroyClient(callback);
+    };
     resolvers.set(db, resolver);
     return db;
   }

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { createDb, primaryResolverOf, type Db } from '../db.ts';
 import { isFailoverError } from './isFailoverError.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { closeAllTestPgClusters, createTestReplicatedPair, type TestPgCluster } from '../../test/pgCluster.ts';
 
 const multiHostUrl = (...clusters: TestPgCluster[]) =>
@@ -71,4 +73,63 @@ describe('following the primary of a multi-host DATABASE_URL', () => {
       await lonely.destroy();
     }
   }, 30_000);
+
+  it('gives up a frozen primary (it fails nothing by itself) and moves to the promoted standby', async () => {
+    const pair = await createTestReplicatedPair();
+    const followingDb = createDb(
+      {
+        DATABASE_URL: multiHostUrl(pair.primary, pair.standby),
+        DATABASE_POOL_MAX: 2,
+        DATA_DIR: 'unused',
+        DATABASE_CONNECT_TIMEOUT_MS: 500,
+        DATABASE_PRIMARY_CHECK_MS: 200,
+      },
+      { log: pino({ level: 'silent' }) },
+    );
+    try {
+      await followingDb.raw('create table frozen_notes (id int)');
+      await followingDb('frozen_notes').insert({ id: 1 });
+      await waitForRow(pair.standby, 'select 1 from frozen_notes where id = 1');
+      const frozen = processTreeOf(pair.primary);
+      frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+      try {
+        // Sent to the frozen server: it would wait for ever, had the check not given the server up.
+        const cutOff = followingDb('frozen_notes')
+          .insert({ id: 2 })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+        await pair.standby.query('select pg_promote()');
+        await pair.standby.waitUntilWritable();
+        expect(isFailoverError(await cutOff)).toBe(true);
+        await followingDb('frozen_notes').insert({ id: 3 });
+        expect((await followingDb.raw('select inet_server_port() as port')).rows[0].port).toBe(pair.standby.port);
+      } finally {
+        frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
+      }
+    } finally {
+      await followingDb.destroy();
+    }
+  }, 60_000);
 });
+
+/** The postmaster of a cluster and every process under it. */
+function processTreeOf(cluster: TestPgCluster): number[] {
+  const postmaster = Number(readFileSync(path.join(cluster.dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const children = (pid: number): number[] =>
+    readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number)
+      .flatMap((child) => [child, ...children(child)]);
+  return [postmaster, ...children(postmaster)];
+}
+
+async function waitForRow(cluster: TestPgCluster, sql: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await cluster.query(sql).catch(() => [])).length === 0) {
+    if (Date.now() > deadline) throw new Error(`no row for ${sql}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

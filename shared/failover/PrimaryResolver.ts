@@ -32,7 +32,8 @@ const MAX_BACKOFF_MS = 500;
  * it) neither is chosen: the search goes on until only one is left, so this process never writes to
  * two primaries.
  *
- * Emits `primary` (host, previous) when it settles on a server, and `lost` (reason, host) when told to look again.
+ * Emits `primary` (host, previous) when it settles on a server, `lost` (reason, host) when told to look
+ * again, and `abandoned` (host) when its own check found the server in use no longer writable.
  */
 export class PrimaryResolver extends EventEmitter {
   /** Bumped each time the current primary is given up: connections made before it are not used again. */
@@ -53,6 +54,33 @@ export class PrimaryResolver extends EventEmitter {
       this.searching = undefined;
     });
     return this.searching;
+  }
+
+  /**
+   * Asks the server in use every `intervalMs` whether it still takes writes, on a fresh connection. A
+   * frozen server (a hung host, a cut network) fails no query — the kernel keeps acknowledging — so
+   * without this the pool would wait on it until it came back; when the check fails, the server is
+   * given up (`abandoned`, so the pool cuts its connections to it) and the writable one looked for.
+   * Returns the function that stops the checks.
+   */
+  watch(intervalMs: number): () => void {
+    let isChecking = false;
+    const timer = setInterval(() => {
+      const checked = this.current;
+      if (!checked || isChecking) return;
+      isChecking = true;
+      void this.probe(checked)
+        .then((role) => {
+          if (role === 'writable' || this.current !== checked) return;
+          this.invalidate(`primary check: ${role}`);
+          this.emit('abandoned', checked);
+        })
+        .finally(() => {
+          isChecking = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** The server in use, if one is known right now. */

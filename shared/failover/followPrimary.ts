@@ -2,12 +2,15 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import { isFailoverError } from './isFailoverError.ts';
 import type { PrimaryResolver } from './PrimaryResolver.ts';
+import type { DatabaseHost } from './parseDatabaseUrl.ts';
 
 /** The part of a pg client knex hands the pool hooks. */
 interface PooledConnection {
   host?: string;
   port?: number;
   __knexUid?: string;
+  /** node-postgres's wire connection; destroying its socket fails the query in flight at once. */
+  connection?: { stream?: { destroy(): void } };
   on(event: 'error' | 'end', listener: (error?: Error) => void): void;
 }
 
@@ -70,6 +73,11 @@ export function primaryFollowingPool(resolver: PrimaryResolver, poolMax: number)
       validate: (connection: PooledConnection) => !condemned.has(connection) && resolver.isCurrent(connection.host, connection.port),
     },
   };
+  // A server the resolver's own check gave up may be frozen: its sessions would hang, not fail, so cut them.
+  resolver.on('abandoned', (server: DatabaseHost) => {
+    for (const connection of pooled.values())
+      if (connection.host === server.host && Number(connection.port) === server.port) connection.connection?.stream?.destroy();
+  });
   return {
     config,
     watch(db) {
