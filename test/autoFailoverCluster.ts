@@ -64,6 +64,10 @@ export interface AutoFailoverCluster {
   role(node: AutoFailoverNode): Promise<NodeRole>;
   /** Whole-node loss: SIGKILL to its keeper, the keeper's children, the postmaster and the postmaster's children at once. */
   hardKill(node: AutoFailoverNode): Promise<void>;
+  /** A hung host: SIGSTOP to the same processes as hardKill; thaw() resumes them. */
+  freeze(node: AutoFailoverNode): Promise<void>;
+  /** Resumes a frozen node: its keeper learns of the failover and demotes it to a standby. */
+  thaw(node: AutoFailoverNode): Promise<void>;
   /** Starts a killed node's keeper again; it rejoins as a standby by itself (demote, pg_rewind, catch up). */
   restart(node: AutoFailoverNode): Promise<void>;
   /** Runs one statement on a node as postgres in the app database. */
@@ -96,12 +100,16 @@ function postmasterPid(dataDirectory: string): number | null {
   }
 }
 
-function killQuietly(pid: number): void {
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(pid, 'SIGKILL');
+    process.kill(pid, signal);
   } catch {
     // Already gone.
   }
+}
+
+function killQuietly(pid: number): void {
+  signalQuietly(pid, 'SIGKILL');
 }
 
 /** Everything a node (or the monitor) runs: its keeper tree and its postmaster tree. */
@@ -142,6 +150,8 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
   ];
   const supervisors = new Set<ChildProcess>();
   const supervisorOf = new Map<string, ChildProcess>();
+  /** Pids stopped by freeze(), by node name. */
+  const frozen = new Map<string, number[]>();
   liveClusters.set(baseDirectory, { supervisors, dataDirectories: [monitorData, ...nodes.map((node) => node.dataDirectory)] });
   const env = {
     PATH: `${BIN}:/usr/bin:/bin`,
@@ -240,6 +250,14 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
     async hardKill(node) {
       const pids = processTree(supervisorOf.get(node.name), node.dataDirectory);
       for (const pid of pids) killQuietly(pid);
+    },
+    async freeze(node) {
+      frozen.set(node.name, processTree(supervisorOf.get(node.name), node.dataDirectory));
+      for (const pid of frozen.get(node.name)!) signalQuietly(pid, 'SIGSTOP');
+    },
+    async thaw(node) {
+      for (const pid of frozen.get(node.name) ?? []) signalQuietly(pid, 'SIGCONT');
+      frozen.delete(node.name);
     },
     async restart(node) {
       startSupervisor(node.name, ['run', '--pgdata', node.dataDirectory]);
