@@ -107,6 +107,11 @@ export function primaryFollowingPool(resolver: PrimaryResolver, poolMax: number)
  * the new primary. Its other settings (user, database, TLS) come from the URL as usual.
  */
 export function primaryFollowingClient(resolver: PrimaryResolver): typeof pg.Client {
+  const open = new Set<PooledConnection>();
+  // As for the app's pool: the sessions of a server given up as frozen would hang, so cut them.
+  resolver.on('abandoned', (server: DatabaseHost) => {
+    for (const client of open) if (client.host === server.host && Number(client.port) === server.port) client.connection?.stream?.destroy();
+  });
   return class PrimaryFollowingClient extends pg.Client {
     override connect(): Promise<pg.Client>;
     override connect(callback: ((error: Error) => void) | ((error: null, client: pg.Client) => void)): void;
@@ -114,9 +119,13 @@ export function primaryFollowingClient(resolver: PrimaryResolver): typeof pg.Cli
       const connected = resolver.primary().then((primary) => {
         this.host = primary.host;
         this.port = primary.port;
+        const tracked = this as unknown as PooledConnection;
+        open.add(tracked);
+        this.once('end', () => open.delete(tracked));
         return super.connect();
       });
       const watched = connected.catch((error: unknown) => {
+        open.delete(this);
         if (isFailoverError(error)) resolver.invalidate(describeError(error));
         throw error;
       });
