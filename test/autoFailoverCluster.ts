@@ -54,6 +54,8 @@ export interface AutoFailoverCluster {
   databaseUrl: string;
   /** How long create() took, in ms, from nothing to a primary with a synchronous secondary. */
   startupMs: number;
+  /** Where startupMs went: monitor up, node1 primary with node2 its secondary, set B applied on the nodes. */
+  startupPhasesMs: { monitor: number; nodes: number; tuning: number };
   /** Every node's state as the monitor has it. */
   states(): Promise<NodeState[]>;
   /** Waits until the monitor reports these states (by node name), e.g. { node1: 'primary', node2: 'secondary' }. */
@@ -208,6 +210,7 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
     nodes,
     databaseUrl: `postgres://postgres@${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}/${AUTO_FAILOVER_DATABASE}?target_session_attrs=read-write`,
     startupMs: 0,
+    startupPhasesMs: { monitor: 0, nodes: 0, tuning: 0 },
     async states() {
       const rows = await queryOn<{ name: string; port: number; reported: string; goal: string }>(
         monitorClient(),
@@ -315,6 +318,12 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
     // ALTER SYSTEM refuses to run in a multi-statement string (an implicit transaction): one at a time.
     for (const [name, value] of Object.entries(MONITOR_SETTINGS)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
     await queryOn(monitorClient(), 'select pg_reload_conf()');
+    let phaseStartedAt = performance.now();
+    const endPhase = (phase: keyof AutoFailoverCluster['startupPhasesMs']) => {
+      cluster.startupPhasesMs[phase] = Math.round(performance.now() - phaseStartedAt);
+      phaseStartedAt = performance.now();
+    };
+    cluster.startupPhasesMs.monitor = Math.round(performance.now() - startedAt);
     const monitorUrl = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
     const createNode = (node: AutoFailoverNode) =>
       startSupervisor(node.name, [
@@ -322,9 +331,16 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
         ...['--dbname', AUTO_FAILOVER_DATABASE, '--monitor', monitorUrl, ...common, '--run'],
       ]);
     createNode(nodes[0]);
-    await cluster.waitForStates({ node1: 'single' }, 90_000).catch(async (error: Error) => {
-      throw new Error(`${error.message}\n${await logTail('node1')}`);
-    });
+    // node2 may start once node1 is registered (it is then the first, so the primary): node2 waits in
+    // wait_standby for it, and its initdb and keeper start overlap node1's.
+    await waitFor(
+      async () => {
+        assertRunning('node1');
+        return (await cluster.states()).some((state) => state.name === 'node1');
+      },
+      90_000,
+      async () => `node1 did not register:\n${await logTail('node1')}`,
+    );
     createNode(nodes[1]);
     // node2's pg_basebackup waits for a checkpoint on node1 (a spread one, minutes): ask for it at once.
     await waitFor(
@@ -336,9 +352,10 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       },
       90_000,
       async () => `node2 did not become secondary: ${JSON.stringify(await cluster.states().catch(() => []))}\n${await logTail('node2')}`,
-      500,
+      200,
     );
     await cluster.waitForStates({ node1: 'primary', node2: 'secondary' }, 60_000);
+    endPhase('nodes');
     for (const node of nodes) {
       await asPostgresWithXdg([
         'config',
@@ -351,6 +368,7 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       await cluster.query(node, `alter system set wal_sender_timeout = '${WAL_SENDER_TIMEOUT}'`);
       await cluster.query(node, 'select pg_reload_conf()');
     }
+    endPhase('tuning');
     cluster.startupMs = Math.round(performance.now() - startedAt);
     return cluster;
   } catch (error) {
