@@ -18,6 +18,7 @@ import * as devices from './20261201050000_devices.ts';
 import * as restores from './20261201060000_restores.ts';
 import * as physicalBackups from './20261202010000_physical_backups.ts';
 import * as backupMedia from './20261202010001_backup_media.ts';
+import * as failoverEvents from './20261202020000_failover_events.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261201060000_restores': restores,
   '20261202010000_physical_backups': physicalBackups,
   '20261202010001_backup_media': backupMedia,
+  '20261202020000_failover_events': failoverEvents,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -30,6 +30,8 @@ import { registerEmailJobs } from './modules/email/registerEmailJobs.ts';
 import { mcpRoutes } from './modules/mcp/mcp.routes.ts';
 import { pluginRoutes, type PluginRouteOptions } from './modules/plugins/plugins.routes.ts';
 import { drRoutes } from './modules/dr/dr.routes.ts';
+import { failoverRoutes } from './modules/failover/failover.routes.ts';
+import { retryReadsAfterFailover } from './modules/failover/retryReadsAfterFailover.ts';
 import { registerDrJobs } from './modules/dr/drQueues.ts';
 import { rejectWritesDuringRestore } from './modules/dr/readOnlyDuringRestore.ts';
 
@@ -86,10 +88,13 @@ export function createApp(services: Services, options: AppOptions = {}): express
   serviceAccountRoutes(api, services, serviceAccountKeys);
   deviceRoutes(api, services);
   drRoutes(api, services);
+  failoverRoutes(api, services, metrics);
   const pluginTools = pluginRoutes(api, services, options.plugins);
   // Queues are defined while the app is built; the process starts them (services.jobs.start()) once it is.
   registerEmailJobs(services);
   registerDrJobs(services);
+  // After every API route: reads cut off by a database failover run again on the new primary.
+  api.router.use(retryReadsAfterFailover(services.db, api.router));
   app.use(api.router);
   mcpRoutes(app, services, { serviceAccountKeys, metrics, registry: api.registry, toolSources: [pluginTools] });
 

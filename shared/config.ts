@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustedKeys } from './plugins/package/signingKeys.ts';
+import { isMultiHostUrl, parseDatabaseUrl } from './failover/parseDatabaseUrl.ts';
 
 /** An integer in [min, max]; every failure reads "must be <expects>". */
 const integer = (min: number, max: number, expects: string) => {
@@ -16,6 +17,13 @@ const url = (protocols: string[]) =>
     protocol: new RegExp(`^(${protocols.join('|')})$`),
     error: `must be a URL starting with ${protocols.map((p) => `${p}://`).join(' or ')}`,
   });
+/**
+ * A PostgreSQL URL, which may name several servers libpq's way (`postgres://h1:5432,h2:5432/db`):
+ * the product then follows the writable one (shared/failover).
+ */
+const databaseUrl = z.string().refine((text) => parseDatabaseUrl(text) !== undefined && (isMultiHostUrl(text) || URL.canParse(text)), {
+  error: 'must be a URL starting with postgres:// or postgresql:// (several servers: postgres://h1:5432,h2:5432/db)',
+});
 /** Hosts, lower-cased, as `host` or `host:port` entries separated by commas (IPv6 in brackets). */
 const hostList = z
   .string()
@@ -64,9 +72,21 @@ const ConfigSchema = z
     /** Public base URL of the web client, used in links the product sends out. Default http://localhost:<PORT>. */
     APP_URL: url(['http', 'https']).optional(),
     /** PostgreSQL connection string. Unset: embedded PGlite under DATA_DIR. */
-    DATABASE_URL: url(['postgres', 'postgresql']).optional(),
+    DATABASE_URL: databaseUrl.optional(),
     /** Largest number of PostgreSQL connections per process. Default 10. */
     DATABASE_POOL_MAX: positiveInt.default(10),
+    /** How long one connection to a PostgreSQL server may take to open, in ms; a dead or frozen server costs this much. Default 2000. */
+    DATABASE_CONNECT_TIMEOUT_MS: integer(100, 60_000, 'an integer from 100 to 60000').default(2_000),
+    /**
+     * With several servers in DATABASE_URL: how long, in ms, a search for the writable one goes on before
+     * the requests waiting for it are answered 503 database_failover. Default 30000.
+     */
+    DATABASE_FAILOVER_TIMEOUT_MS: integer(1_000, 600_000, 'an integer from 1000 to 600000').default(30_000),
+    /**
+     * With several servers in DATABASE_URL: how often, in ms, the server in use is asked whether it still
+     * takes writes (a frozen one fails no query by itself). Default 1000.
+     */
+    DATABASE_PRIMARY_CHECK_MS: integer(100, 60_000, 'an integer from 100 to 60000').default(1_000),
     /** Where embedded state lives (PGlite files, generated JWT secret). Default ./data. */
     DATA_DIR: z.string().min(1).default('./data'),
     /** Directory of the local object store (attachments, media, backups), used while S3_BUCKET is unset. Default DATA_DIR/objects. */

@@ -4,8 +4,13 @@ import knexFactory, { type Knex } from 'knex';
 import ClientPgLite from 'knex-pglite';
 import { PGlite } from '@electric-sql/pglite';
 import type { Client as PgConnection } from 'pg';
+import { pino } from 'pino';
 import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
 import { migrationSource } from '../migrations/index.ts';
+import { parseDatabaseUrl } from './failover/parseDatabaseUrl.ts';
+import { PrimaryResolver } from './failover/PrimaryResolver.ts';
+import { primaryFollowingPool } from './failover/followPrimary.ts';
 
 export type Db = Knex;
 
@@ -24,15 +29,60 @@ export function pgliteDirectory(config: Pick<Config, 'DATA_DIR'>): string {
   return path.resolve(config.DATA_DIR, 'pglite');
 }
 
+/** The failover settings; defaults apply where a caller builds its own config object. */
+type FailoverSettings = Partial<Pick<Config, 'DATABASE_CONNECT_TIMEOUT_MS' | 'DATABASE_FAILOVER_TIMEOUT_MS' | 'DATABASE_PRIMARY_CHECK_MS'>>;
+
+const resolvers = new WeakMap<Db, PrimaryResolver>();
+
+/** The resolver following the primary of a multi-host DATABASE_URL; undefined for one server or PGlite. */
+export function primaryResolverOf(db: Db): PrimaryResolver | undefined {
+  return resolvers.get(db);
+}
+
 /**
  * Opens the database: PostgreSQL through `pg` when DATABASE_URL is set, otherwise PGlite — a real
  * PostgreSQL compiled to WebAssembly, in-process, persisted under DATA_DIR (or in memory for `memory://`).
  * PGlite serves one connection, so it suits the single-process `npm start`, not the split servers.
+ * A DATABASE_URL naming several servers makes the pool follow whichever is writable (failover).
  */
 export function createDb(
-  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'>,
-  options: { inMemory?: boolean } = {},
+  config: Pick<Config, 'DATABASE_URL' | 'DATABASE_POOL_MAX' | 'DATA_DIR'> & FailoverSettings,
+  options: { inMemory?: boolean; log?: Logger } = {},
 ): Db {
+  const parsedUrl = config.DATABASE_URL ? parseDatabaseUrl(config.DATABASE_URL) : undefined;
+  if (parsedUrl && parsedUrl.hosts.length > 1) {
+    const log = options.log ?? pino({ level: 'silent' });
+    const resolver = new PrimaryResolver({
+      url: parsedUrl,
+      connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS ?? 2_000,
+      resolveTimeoutMs: config.DATABASE_FAILOVER_TIMEOUT_MS ?? 30_000,
+      log,
+    });
+    const knexLog = log.child({ module: 'db.pool' });
+    const pool = primaryFollowingPool(resolver, config.DATABASE_POOL_MAX);
+    const db = knexFactory({
+      ...pool.config,
+      migrations: { migrationSource },
+      // Dropped connections are expected during a failover: they go to pino, not to the console.
+      log: {
+        warn: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex warning'),
+        error: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex error'),
+        deprecate: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex deprecation'),
+        debug: () => {},
+      },
+    });
+    pool.watch(db);
+    const stopChecking = resolver.watch(config.DATABASE_PRIMARY_CHECK_MS ?? 1_000);
+    // knex's destroy() is read-only; its client's is where the pool ends, and the checks end with it.
+    const client = db.client as { destroy(callback?: unknown): Promise<void> };
+    const destroyClient = client.destroy.bind(client);
+    client.destroy = (callback?: unknown) => {
+      stopChecking();
+      return destroyClient(callback);
+    };
+    resolvers.set(db, resolver);
+    return db;
+  }
   if (config.DATABASE_URL) {
     return knexFactory({
       client: 'pg',

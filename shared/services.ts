@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Config } from './config.ts';
-import { createDb, migrateLatest, type Db } from './db.ts';
+import { createDb, migrateLatest, primaryResolverOf, type Db } from './db.ts';
+import { recordFailovers } from './failover/recordFailovers.ts';
 import { createBus, type Bus } from './bus.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { AccessTokenVerifier } from './accessTokens.ts';
@@ -45,7 +46,9 @@ export async function createServices(
   options: { log?: Logger; db?: Db; migrate?: boolean; jobs?: Partial<JobsOptions> } = {},
 ): Promise<Services> {
   const log = options.log ?? createLogger(config);
-  const db = options.db ?? createDb(config);
+  const db = options.db ?? createDb(config, { log });
+  const resolver = primaryResolverOf(db);
+  if (resolver) recordFailovers(db, resolver, log.child({ module: 'db.failover' }));
   if (options.migrate ?? true) {
     const applied = await migrateLatest(db);
     if (applied.length > 0) log.info({ applied }, 'migrations applied');

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 const run = promisify(execFile);
-const BIN = '/usr/lib/postgresql/15/bin';
+/** PostgreSQL 15's programs (pg_ctl, initdb, pg_basebackup…). */
+export const BIN = '/usr/lib/postgresql/15/bin';
 /** PostgreSQL refuses to run as root; the clusters run as the Debian package's user. */
 const OS_USER = 'postgres';
 
@@ -35,7 +36,7 @@ export interface TestPgCluster {
 const liveClusters = new Set<TestPgCluster>();
 
 /** A loopback port nobody listens on right now (the OS picks it; we release it for PostgreSQL to take). */
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -47,7 +48,7 @@ async function freeLoopbackPort(): Promise<number> {
  * A temp directory the postgres user owns, under a parent it can traverse (PostgreSQL and pgBackRest run
  * as that user and must reach it; the test runs as root).
  */
-async function makePostgresOwnedTempDirectory(prefix: string): Promise<string> {
+export async function makePostgresOwnedTempDirectory(prefix: string): Promise<string> {
   const directory = await mkdtemp(path.join(os.tmpdir(), prefix));
   const { uid, gid } = postgresIds();
   await chown(directory, uid, gid);
@@ -64,7 +65,8 @@ function postgresIds(): { uid: number; gid: number } {
   return { uid: Number(uid), gid: Number(gid) };
 }
 
-function asPostgres(command: string, args: string[]) {
+/** Runs a program as the postgres OS user (PostgreSQL refuses root), with PATH only. */
+export function asPostgres(command: string, args: string[]) {
   return run('setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', command, ...args], {
     // eslint-disable-next-line n/no-process-env -- test harness: PATH only (archive_command finds pgbackrest on it)
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
@@ -180,4 +182,17 @@ export async function createTestPgCluster(options: TestPgClusterOptions = {}): P
 /** Closes every cluster this test file created and did not close yet (afterAll's safety net). */
 export async function closeAllTestPgClusters(): Promise<void> {
   await Promise.all([...liveClusters].map((cluster) => cluster.close()));
+}
+
+/** A started primary and a streaming standby of it (pg_basebackup -R), each a TestPgCluster. */
+export async function createTestReplicatedPair(): Promise<{ primary: TestPgCluster; standby: TestPgCluster }> {
+  const primary = await createTestPgCluster();
+  await primary.start();
+  const standby = await createTestPgCluster({ isInitialized: false });
+  await asPostgres(`${BIN}/pg_basebackup`, [
+    ...['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', standby.dataDirectory],
+    ...['-R', '-X', 'stream', '-c', 'fast', '--no-sync'],
+  ]);
+  await standby.start();
+  return { primary, standby };
 }

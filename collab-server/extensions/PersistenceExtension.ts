@@ -6,6 +6,7 @@ import { loadConversationState } from '@shared/documents/loadConversationState.t
 import { storeConversationState } from '@shared/documents/storeConversationState.ts';
 import { NotFoundError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
+import { isFailoverError } from '@shared/failover/isFailoverError.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
 import type { CollabMetrics } from '../metrics.ts';
 
@@ -61,7 +62,9 @@ export class PersistenceExtension extends Database {
     } catch (error) {
       // Nothing is lost: every acknowledged edit is in the update log, which the next store or load folds in.
       this.options.metrics.countStored('failed');
-      this.log.error({ err: error, conversationId }, 'document store failed');
+      // During a failover the store is retried against the new primary (debounce, unload or shutdown).
+      if (isFailoverError(error)) this.log.warn({ err: error, conversationId }, 'document store failed: database failover');
+      else this.log.error({ err: error, conversationId }, 'document store failed');
       throw error;
     }
   }

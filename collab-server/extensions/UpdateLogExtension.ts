@@ -13,6 +13,7 @@ import type { TitleChange } from '@shared/documents/appendConversationUpdate.ts'
 import { conversationIdOf, DocumentFields } from '@shared/documents/conversationDocument.ts';
 import { titleForTable } from '@shared/documents/documentTitle.ts';
 import type { Logger } from '@shared/logger.ts';
+import { isFailoverError } from '@shared/failover/isFailoverError.ts';
 import { closeConnection } from '../closeConnection.ts';
 import type { CollabMetrics } from '../metrics.ts';
 import { carriesUpdate } from '../syncMessages.ts';
@@ -162,7 +163,8 @@ export class UpdateLogExtension implements Extension {
   private notLogged(document: Document, state: LogState, update: Uint8Array, error: unknown): void {
     state.unlogged = state.unlogged ? Y.mergeUpdates([state.unlogged, update]) : update;
     const connections = document.getConnections();
-    this.log.error(
+    // A failover is expected to cost a few seconds of this; anything else is a fault worth an error.
+    this.log[isFailoverError(error) ? 'warn' : 'error'](
       { err: error, conversationId: state.conversationId, connections: connections.length },
       "changes not logged; closing the document's connections",
     );

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { AppError, NotFoundError, RateLimitError, UnavailableError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
+import { DatabaseFailoverError } from '@shared/failover/DatabaseFailoverError.ts';
+import { isFailoverError } from '@shared/failover/isFailoverError.ts';
 
 /** body-parser failures, by their `type`, as the error a client can act on. */
 const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -20,7 +22,10 @@ interface HttpErrorFields {
 /** The one place errors become responses. Unknown errors are logged and answered with a bare 500. */
 export const createErrorHandler =
   (log: Logger): ErrorRequestHandler =>
-  (error: unknown, req, res, _next) => {
+  (thrown: unknown, req, res, _next) => {
+    // Losing the database server (a failover under way) is worth a retry, not a 500.
+    const error = isFailoverError(thrown) && !(thrown instanceof AppError) ? new DatabaseFailoverError() : thrown;
+    if (error !== thrown) log.warn({ err: thrown, reqId: req.id }, 'database unavailable; answered database_failover');
     const { type, status, expose }: HttpErrorFields = typeof error === 'object' && error !== null ? error : {};
     const bodyError = typeof type === 'string' ? BODY_ERRORS[type] : undefined;
     if (bodyError) {

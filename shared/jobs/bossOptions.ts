@@ -3,6 +3,8 @@ import type { ConstructorOptions, SendOptions } from 'pg-boss';
 import type { QueueDefinition } from './defineQueue.ts';
 import { JOBS_SCHEMA } from './jobOverview.ts';
 import { pgliteViaKnex } from './pgliteViaKnex.ts';
+import { primaryResolverOf } from '../db.ts';
+import { primaryFollowingClient } from '../failover/followPrimary.ts';
 
 /** Connections pg-boss may hold on PostgreSQL besides the app's pool, plus one for LISTEN. */
 const BOSS_POOL_MAX = 4;
@@ -34,6 +36,21 @@ export function bossOptions(db: Knex, databaseUrl: string | undefined, supervise
     monitorIntervalSeconds: superviseSeconds,
     instanceName: 'twinmcp',
   };
+  const resolver = primaryResolverOf(db);
+  if (databaseUrl && resolver) {
+    // Several servers: pg-boss's pool connects wherever the app's pool does. Its LISTEN connection is a
+    // plain pg.Client we cannot steer, so it polls instead (every POLLING_INTERVAL_SECONDS).
+    const { url, connectTimeoutMs } = resolver.options;
+    return {
+      ...common,
+      useListenNotify: false,
+      connectionString: url.urlFor(url.hosts[0]!),
+      Client: primaryFollowingClient(resolver),
+      connectionTimeoutMillis: connectTimeoutMs,
+      max: BOSS_POOL_MAX,
+      application_name: 'twinmcp-jobs',
+    } as ConstructorOptions;
+  }
   if (databaseUrl) return { ...common, connectionString: databaseUrl, max: BOSS_POOL_MAX, application_name: 'twinmcp-jobs' };
   return { ...common, db: pgliteViaKnex(db), backend: 'pglite' };
 }

@@ -6004,6 +6004,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dr/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Database high availability: the primary, its standbys (lag, synchronous or not) and the last failover
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The status */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                primary: {
+                                    /** @description host:port of the server taking writes, as this process reaches it */
+                                    server: string | null;
+                                    /** @description True when DATABASE_URL lists several servers and this process follows the writable one */
+                                    isFollowing: boolean;
+                                    /** @description True while this process is looking for the writable server */
+                                    isFailingOver: boolean;
+                                };
+                                /** @description The primary's replication connections (empty without a standby, or without pg_monitor rights) */
+                                standbys: {
+                                    /** @description The standby's application_name (pg_auto_failover: pgautofailover_standby_<id>) */
+                                    name: string;
+                                    /** @description Where its replication connection comes from */
+                                    address: string | null;
+                                    /** @description streaming, catchup… */
+                                    state: string;
+                                    /** @description True when a commit waits for this standby (sync or quorum) */
+                                    synchronous: boolean;
+                                    /** @description pg_stat_replication.sync_state: async, potential, sync or quorum */
+                                    syncState: string;
+                                    /** @description WAL written on the primary and not yet replayed on the standby */
+                                    lagBytes: number | null;
+                                    /** @description How far behind its replay was, last it reported (null when idle) */
+                                    lagMs: number | null;
+                                }[];
+                                lastFailover: {
+                                    oldPrimary: string;
+                                    newPrimary: string;
+                                    /** @description What made the reporting process give up the old primary */
+                                    reason: string;
+                                    /** @description The server process (host:pid) that lived through it */
+                                    reportedBy: string;
+                                    /** Format: date-time */
+                                    detectedAt: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description A writable server was found
+                                     */
+                                    resolvedAt: string;
+                                    /**
+                                     * Format: date-time
+                                     * @description The reporting process's first write on the new primary committed
+                                     */
+                                    firstWriteAt: string;
+                                    /** @description From detectedAt to firstWriteAt */
+                                    writeGapMs: number;
+                                } | null;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plugins": {
         parameters: {
             query?: never;

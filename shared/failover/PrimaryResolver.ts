@@ -1,0 +1,179 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+import { DatabaseFailoverError } from './DatabaseFailoverError.ts';
+import type { DatabaseHost, DatabaseUrl } from './parseDatabaseUrl.ts';
+
+/** What one probe found a server to be. */
+export type ServerRole = 'writable' | 'read_only' | 'standby' | 'unreachable';
+
+export interface PrimaryResolverOptions {
+  /** The servers to choose from. */
+  url: DatabaseUrl;
+  /** How long one connection attempt (and the probe's query) may take; a frozen host must not hold us. */
+  connectTimeoutMs: number;
+  /** How long one search for the writable server goes on before its waiters get DatabaseFailoverError. */
+  resolveTimeoutMs: number;
+  log: Logger;
+}
+
+/** First and largest pause between two probe rounds. */
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 500;
+
+/**
+ * Knows which of the servers a multi-host DATABASE_URL names takes writes, and finds it again when
+ * told the one it knew failed. libpq does this itself (target_session_attrs=read-write); node-postgres
+ * does not, so the pools ask here before every new connection.
+ *
+ * A server is writable when it is out of recovery *and* a new session is not read-only: pg_auto_failover
+ * promotes a standby with default_transaction_read_only on until the old primary is known demoted.
+ * When two servers look writable at once (a paused old primary that resumed, before its keeper stops
+ * it) neither is chosen: the search goes on until only one is left, so this process never writes to
+ * two primaries.
+ *
+ * Emits `primary` (host, previous) when it settles on a server, `lost` (reason, host) when told to look
+ * again, and `abandoned` (host) when its own check found the server in use no longer writable.
+ */
+export class PrimaryResolver extends EventEmitter {
+  /** Bumped each time the current primary is given up: connections made before it are not used again. */
+  generation = 0;
+  private current: DatabaseHost | undefined;
+  private searching: Promise<DatabaseHost> | undefined;
+  private readonly log: Logger;
+
+  constructor(readonly options: PrimaryResolverOptions) {
+    super();
+    this.log = options.log.child({ module: 'db.primary' });
+  }
+
+  /** The writable server, found now if it is not known; rejects with DatabaseFailoverError when none is found in time. */
+  primary(): Promise<DatabaseHost> {
+    if (this.current) return Promise.resolve(this.current);
+    this.searching ??= this.search().finally(() => {
+      this.searching = undefined;
+    });
+    return this.searching;
+  }
+
+  /**
+   * Asks the server in use every `intervalMs` whether it still takes writes, on a fresh connection. A
+   * frozen server (a hung host, a cut network) fails no query — the kernel keeps acknowledging — so
+   * without this the pool would wait on it until it came back; when the check fails, the server is
+   * given up (`abandoned`, so the pool cuts its connections to it) and the writable one looked for.
+   * Returns the function that stops the checks.
+   */
+  watch(intervalMs: number): () => void {
+    let isChecking = false;
+    const timer = setInterval(() => {
+      const checked = this.current;
+      if (!checked || isChecking) return;
+      isChecking = true;
+      void this.probe(checked)
+        .then((role) => {
+          if (role === 'writable' || this.current !== checked) return;
+          this.invalidate(`primary check: ${role}`);
+          this.emit('abandoned', checked);
+        })
+        .finally(() => {
+          isChecking = false;
+        });
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /** The server in use, if one is known right now. */
+  get known(): DatabaseHost | undefined {
+    return this.current;
+  }
+
+  /** True while the writable server is being looked for (the write gap of a failover). */
+  get isSearching(): boolean {
+    return this.searching !== undefined;
+  }
+
+  /** True when a connection to host:port goes to the server in use (others are dropped). */
+  isCurrent(host: string | undefined, port: number | undefined): boolean {
+    return this.current !== undefined && this.current.host === host && this.current.port === Number(port);
+  }
+
+  /**
+   * The server in use failed (it went away, or refused a write as read-only): forget it, so the next
+   * connection looks for the writable one again. `from`, when given, is the server that failed; a
+   * failure of a server already given up changes nothing.
+   */
+  invalidate(reason: string, from?: { host?: string; port?: number }): void {
+    if (!this.current) return;
+    if (from && !this.isCurrent(from.host, from.port)) return;
+    const lost = this.current;
+    this.log.warn({ primary: describe(lost), reason }, 'lost the primary; looking for the writable server');
+    this.current = undefined;
+    this.generation += 1;
+    this.emit('lost', reason, lost);
+  }
+
+  /** Asks one server what it is, on a fresh connection. */
+  async probe(host: DatabaseHost): Promise<ServerRole> {
+    const client = new pg.Client({
+      connectionString: this.options.url.urlFor(host),
+      connectionTimeoutMillis: this.options.connectTimeoutMs,
+      query_timeout: this.options.connectTimeoutMs,
+      application_name: 'twinmcp-primary-probe',
+    });
+    // A server dying under the probe emits 'error' on the client; the failed query already says so.
+    client.on('error', () => {});
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ in_recovery: boolean; read_only: string }>(
+        "select pg_is_in_recovery() as in_recovery, current_setting('transaction_read_only') as read_only",
+      );
+      const [row] = rows;
+      if (row?.in_recovery) return 'standby';
+      return row?.read_only === 'on' ? 'read_only' : 'writable';
+    } catch {
+      return 'unreachable';
+    } finally {
+      void client.end().catch(() => {});
+    }
+  }
+
+  /** Probes every server each round, backing off between rounds, until exactly one is writable. */
+  private async search(): Promise<DatabaseHost> {
+    const startedAt = Date.now();
+    const deadline = startedAt + this.options.resolveTimeoutMs;
+    const { hosts } = this.options.url;
+    let pause = FIRST_BACKOFF_MS;
+    for (;;) {
+      const roles = await Promise.all(hosts.map((host) => this.probe(host)));
+      const writable = hosts.filter((_, index) => roles[index] === 'writable');
+      if (writable.length === 1) {
+        const previous = this.lastKnown;
+        this.current = writable[0]!;
+        this.lastKnown = this.current;
+        if (previous && describe(previous) !== describe(this.current))
+          this.log.warn({ primary: describe(this.current), previous: describe(previous), searchMs: Date.now() - startedAt }, 'new primary');
+        else this.log.info({ primary: describe(this.current), searchMs: Date.now() - startedAt }, 'primary found');
+        this.emit('primary', this.current, previous);
+        return this.current;
+      }
+      if (writable.length > 1)
+        this.log.warn({ writable: writable.map(describe) }, 'several servers take writes; waiting until only one does');
+      if (Date.now() + pause > deadline) {
+        const seen = Object.fromEntries(hosts.map((host, index) => [describe(host), roles[index]]));
+        // The servers' names stay in the log; the client learns only that it should retry.
+        this.log.error({ seen, searchMs: Date.now() - startedAt }, 'no single writable database server found');
+        throw new DatabaseFailoverError();
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      pause = Math.min(pause * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /** The primary before the current search, to tell a failover from a first connection. */
+  private lastKnown: DatabaseHost | undefined;
+}
+
+function describe(host: DatabaseHost): string {
+  return `${host.host}:${host.port}`;
+}

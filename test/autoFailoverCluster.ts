@@ -1,0 +1,402 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { BIN, freeLoopbackPort, makePostgresOwnedTempDirectory } from './pgCluster.ts';
+
+const run = promisify(execFile);
+const OS_USER = 'postgres';
+/** The database the data nodes serve (pg_autoctl creates it on the first node). */
+export const AUTO_FAILOVER_DATABASE = 'appdb';
+
+/**
+ * The monitor's side of "set B" (shared/notes/failover-pg_auto_failover.md): a 4–6 s hard-kill failover
+ * on this machine instead of ~53 s. Each is reloadable; the defaults are in the note.
+ */
+const MONITOR_SETTINGS: Record<string, string> = {
+  'pgautofailover.health_check_period': '1000',
+  'pgautofailover.health_check_timeout': '1000',
+  'pgautofailover.health_check_max_retries': '1',
+  'pgautofailover.health_check_retry_delay': '500',
+  'pgautofailover.node_considered_unhealthy_timeout': '2000',
+  'pgautofailover.primary_demote_timeout': '2000',
+};
+/** The data nodes' side of set B: a cut-off primary stops itself after 2 s; dead replication links drop after 2 s. */
+const KEEPER_NETWORK_PARTITION_TIMEOUT_S = '2';
+const WAL_SENDER_TIMEOUT = '2s';
+
+/** One pg_auto_failover data node (keeper + PostgreSQL). */
+export interface AutoFailoverNode {
+  name: string;
+  port: number;
+  dataDirectory: string;
+}
+
+/** A node's row in the monitor: what it reports and what the monitor wants it to become. */
+export interface NodeState {
+  name: string;
+  port: number;
+  reportedState: string;
+  goalState: string;
+}
+
+/** What a node answered when asked directly, or 'down' when it did not. */
+export type NodeRole = 'writable' | 'read_only' | 'standby' | 'down';
+
+/** A monitor and two data nodes on free loopback ports, in one temp directory, tuned to fail over fast. */
+export interface AutoFailoverCluster {
+  baseDirectory: string;
+  monitorPort: number;
+  nodes: [AutoFailoverNode, AutoFailoverNode];
+  /** `postgres://postgres@127.0.0.1:p1,127.0.0.1:p2/appdb?target_session_attrs=read-write`: what the product is given. */
+  databaseUrl: string;
+  /** How long create() took, in ms, from nothing to a primary with a synchronous secondary. */
+  startupMs: number;
+  /** Where startupMs went: monitor up, node1 primary with node2 its secondary, set B applied on the nodes. */
+  startupPhasesMs: { monitor: number; nodes: number; tuning: number };
+  /** Every node's state as the monitor has it. */
+  states(): Promise<NodeState[]>;
+  /** Waits until the monitor reports these states (by node name), e.g. { node1: 'primary', node2: 'secondary' }. */
+  waitForStates(expected: Record<string, string>, timeoutMs?: number): Promise<void>;
+  /** The node the monitor reports as primary (or wait_primary), if any. */
+  primary(): Promise<AutoFailoverNode | undefined>;
+  /** Asks a node directly, on a fresh connection, whether it takes writes. */
+  role(node: AutoFailoverNode): Promise<NodeRole>;
+  /** Whole-node loss: SIGKILL to its keeper, the keeper's children, the postmaster and the postmaster's children at once. */
+  hardKill(node: AutoFailoverNode): Promise<void>;
+  /** A hung host: SIGSTOP to the same processes as hardKill; thaw() resumes them. */
+  freeze(node: AutoFailoverNode): Promise<void>;
+  /** Resumes a frozen node: its keeper learns of the failover and demotes it to a standby. */
+  thaw(node: AutoFailoverNode): Promise<void>;
+  /** Starts a killed node's keeper again; it rejoins as a standby by itself (demote, pg_rewind, catch up). */
+  restart(node: AutoFailoverNode): Promise<void>;
+  /** Runs one statement on a node as postgres in the app database. */
+  query<Row extends object = Record<string, unknown>>(node: AutoFailoverNode, sql: string): Promise<Row[]>;
+  /** The monitor's event log, oldest first, since `since` (ms epoch). */
+  events(since?: number): Promise<Array<{ at: Date; node: string; reportedState: string; goalState: string; description: string }>>;
+  /** Kills every process of the cluster and removes its directory; safe to call twice, and after failures. */
+  close(): Promise<void>;
+}
+
+/** Processes we started, per cluster directory: close() and the exit hook kill them. */
+const liveClusters = new Map<string, { supervisors: Set<ChildProcess>; dataDirectories: string[] }>();
+
+/** The pids of `pid`'s children, grandchildren… (from /proc, as a test harness may). */
+function descendantsOf(pid: number): number[] {
+  let children: number[];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return children.flatMap((child) => [child, ...descendantsOf(child)]);
+}
+
+function postmasterPid(dataDirectory: string): number | null {
+  try {
+    return Number(readFileSync(path.join(dataDirectory, 'postmaster.pid'), 'utf8').split('\n')[0]) || null;
+  } catch {
+    return null;
+  }
+}
+
+function signalQuietly(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+function killQuietly(pid: number): void {
+  signalQuietly(pid, 'SIGKILL');
+}
+
+/** Everything a node (or the monitor) runs: its keeper tree and its postmaster tree. */
+function processTree(supervisor: ChildProcess | undefined, dataDirectory: string): number[] {
+  const pids: number[] = [];
+  if (supervisor?.pid && supervisor.exitCode === null && supervisor.signalCode === null)
+    pids.push(supervisor.pid, ...descendantsOf(supervisor.pid));
+  const postmaster = postmasterPid(dataDirectory);
+  if (postmaster) pids.push(postmaster, ...descendantsOf(postmaster));
+  return [...new Set(pids)];
+}
+
+function killAllSync(): void {
+  for (const [baseDirectory, cluster] of liveClusters) {
+    for (const supervisor of cluster.supervisors) if (supervisor.pid) killQuietly(supervisor.pid);
+    for (const dataDirectory of cluster.dataDirectories) {
+      const postmaster = postmasterPid(dataDirectory);
+      if (postmaster) killQuietly(postmaster);
+    }
+    rmSync(baseDirectory, { recursive: true, force: true });
+  }
+}
+process.once('exit', killAllSync);
+
+/**
+ * Builds a pg_auto_failover formation: a monitor and two data nodes (node1 primary, node2 its synchronous
+ * secondary), tuned with set B. Every pg_autoctl runs as postgres, with its config and state kept under
+ * the temp directory (XDG_*), so nothing is left in the postgres user's home.
+ */
+export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> {
+  const startedAt = performance.now();
+  const baseDirectory = await makePostgresOwnedTempDirectory('twinmcp-paf-');
+  const [monitorPort, port1, port2] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+  const monitorData = path.join(baseDirectory, 'monitor');
+  const nodes: [AutoFailoverNode, AutoFailoverNode] = [
+    { name: 'node1', port: port1, dataDirectory: path.join(baseDirectory, 'node1') },
+    { name: 'node2', port: port2, dataDirectory: path.join(baseDirectory, 'node2') },
+  ];
+  const supervisors = new Set<ChildProcess>();
+  const supervisorOf = new Map<string, ChildProcess>();
+  /** Pids stopped by freeze(), by node name. */
+  const frozen = new Map<string, number[]>();
+  liveClusters.set(baseDirectory, { supervisors, dataDirectories: [monitorData, ...nodes.map((node) => node.dataDirectory)] });
+  const env = {
+    PATH: `${BIN}:/usr/bin:/bin`,
+    HOME: baseDirectory,
+    XDG_CONFIG_HOME: path.join(baseDirectory, 'xdg', 'config'),
+    XDG_DATA_HOME: path.join(baseDirectory, 'xdg', 'data'),
+    XDG_RUNTIME_DIR: path.join(baseDirectory, 'xdg', 'run'),
+  };
+  const asPostgresWithXdg = (args: string[]) =>
+    run('setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', 'pg_autoctl', ...args], { env });
+  /** Starts a long-running pg_autoctl as postgres; its output goes to <name>.log in the cluster directory. */
+  const startSupervisor = (name: string, args: string[]) => {
+    const log = openSync(path.join(baseDirectory, `${name}.log`), 'a');
+    const child = spawn('setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', 'pg_autoctl', ...args], {
+      env,
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    child.on('error', () => {});
+    supervisors.add(child);
+    supervisorOf.set(name, child);
+    return child;
+  };
+  /** Fails the wait at once when a supervisor gave up (bad option, port taken) instead of at its deadline. */
+  const assertRunning = (name: string) => {
+    const child = supervisorOf.get(name);
+    if (child && (child.exitCode !== null || child.signalCode !== null)) throw new SupervisorExited(name);
+  };
+  const monitorClient = () =>
+    new pg.Client({ host: '127.0.0.1', port: monitorPort, user: 'postgres', database: 'pg_auto_failover', connectionTimeoutMillis: 2_000 });
+  const nodeClient = (node: AutoFailoverNode) =>
+    new pg.Client({
+      host: '127.0.0.1',
+      port: node.port,
+      user: 'postgres',
+      database: AUTO_FAILOVER_DATABASE,
+      connectionTimeoutMillis: 1_000,
+      query_timeout: 2_000,
+    });
+  const queryOn = async <Row extends object>(client: pg.Client, sql: string): Promise<Row[]> => {
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      return (await client.query<Row>(sql)).rows;
+    } finally {
+      await client.end().catch(() => {});
+    }
+  };
+  const logTail = async (name: string) => (await readFile(path.join(baseDirectory, `${name}.log`), 'utf8').catch(() => '')).slice(-3000);
+
+  const cluster: AutoFailoverCluster = {
+    baseDirectory,
+    monitorPort,
+    nodes,
+    databaseUrl: `postgres://postgres@${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}/${AUTO_FAILOVER_DATABASE}?target_session_attrs=read-write`,
+    startupMs: 0,
+    startupPhasesMs: { monitor: 0, nodes: 0, tuning: 0 },
+    async states() {
+      const rows = await queryOn<{ name: string; port: number; reported: string; goal: string }>(
+        monitorClient(),
+        `select nodename as name, nodeport as port, reportedstate::text as reported, goalstate::text as goal
+           from pgautofailover.node order by nodeid`,
+      );
+      return rows.map((row) => ({ name: row.name, port: row.port, reportedState: row.reported, goalState: row.goal }));
+    },
+    async waitForStates(expected, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last: NodeState[] = [];
+      for (;;) {
+        last = await cluster.states().catch(() => last);
+        const reached = Object.entries(expected).every(([name, state]) =>
+          last.some((node) => node.name === name && node.reportedState === state && node.goalState === state),
+        );
+        if (reached) return;
+        if (Date.now() > deadline)
+          throw new Error(`states ${JSON.stringify(expected)} not reached in ${timeoutMs} ms; monitor has ${JSON.stringify(last)}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    async primary() {
+      const states = await cluster.states();
+      const primary = states.find((state) => ['primary', 'wait_primary', 'single'].includes(state.reportedState));
+      return nodes.find((node) => node.name === primary?.name);
+    },
+    async role(node) {
+      try {
+        const [row] = await queryOn<{ in_recovery: boolean; read_only: string }>(
+          nodeClient(node),
+          "select pg_is_in_recovery() as in_recovery, current_setting('transaction_read_only') as read_only",
+        );
+        if (row?.in_recovery) return 'standby';
+        return row?.read_only === 'on' ? 'read_only' : 'writable';
+      } catch {
+        return 'down';
+      }
+    },
+    async hardKill(node) {
+      const pids = processTree(supervisorOf.get(node.name), node.dataDirectory);
+      for (const pid of pids) killQuietly(pid);
+    },
+    async freeze(node) {
+      frozen.set(node.name, processTree(supervisorOf.get(node.name), node.dataDirectory));
+      for (const pid of frozen.get(node.name)!) signalQuietly(pid, 'SIGSTOP');
+    },
+    async thaw(node) {
+      for (const pid of frozen.get(node.name) ?? []) signalQuietly(pid, 'SIGCONT');
+      frozen.delete(node.name);
+    },
+    async restart(node) {
+      startSupervisor(node.name, ['run', '--pgdata', node.dataDirectory]);
+    },
+    async query(node, sql) {
+      return queryOn(nodeClient(node), sql);
+    },
+    async events(since = 0) {
+      const rows = await queryOn<{ at: Date; node: string; reported: string; goal: string; description: string }>(
+        monitorClient(),
+        `select eventtime as at, nodename as node, reportedstate::text as reported, goalstate::text as goal, description
+           from pgautofailover.event where eventtime >= to_timestamp(${since / 1000}) order by eventid`,
+      );
+      return rows.map((row) => ({
+        at: row.at,
+        node: row.node,
+        reportedState: row.reported,
+        goalState: row.goal,
+        description: row.description,
+      }));
+    },
+    async close() {
+      if (!liveClusters.delete(baseDirectory)) return;
+      for (const directory of [...nodes.map((node) => node.dataDirectory), monitorData]) {
+        const supervisor = supervisorOf.get(directory === monitorData ? 'monitor' : nodes.find((n) => n.dataDirectory === directory)!.name);
+        for (const pid of processTree(supervisor, directory)) killQuietly(pid);
+      }
+      // Supervisors that were restarted are no longer in supervisorOf's latest entry.
+      for (const supervisor of supervisors) if (supervisor.pid) killQuietly(supervisor.pid);
+      await rm(baseDirectory, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    await Promise.all(
+      Object.values(env)
+        .filter((dir) => dir.startsWith(baseDirectory))
+        .map((dir) => mkdir(dir, { recursive: true })),
+    );
+    await run('chown', ['-R', `${OS_USER}:${OS_USER}`, path.join(baseDirectory, 'xdg')]);
+    const common = ['--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', `${BIN}/pg_ctl`];
+    startSupervisor('monitor', ['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort), ...common, '--run']);
+    await waitFor(
+      async () => {
+        assertRunning('monitor');
+        const rows = await queryOn<{ version: string }>(
+          monitorClient(),
+          "select extversion as version from pg_extension where extname = 'pgautofailover'",
+        );
+        return rows.length > 0;
+      },
+      60_000,
+      async () => `monitor did not start:\n${await logTail('monitor')}`,
+    );
+    // ALTER SYSTEM refuses to run in a multi-statement string (an implicit transaction): one at a time.
+    for (const [name, value] of Object.entries(MONITOR_SETTINGS)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
+    await queryOn(monitorClient(), 'select pg_reload_conf()');
+    let phaseStartedAt = performance.now();
+    const endPhase = (phase: keyof AutoFailoverCluster['startupPhasesMs']) => {
+      cluster.startupPhasesMs[phase] = Math.round(performance.now() - phaseStartedAt);
+      phaseStartedAt = performance.now();
+    };
+    cluster.startupPhasesMs.monitor = Math.round(performance.now() - startedAt);
+    const monitorUrl = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
+    const createNode = (node: AutoFailoverNode) =>
+      startSupervisor(node.name, [
+        ...['create', 'postgres', '--pgdata', node.dataDirectory, '--pgport', String(node.port), '--name', node.name],
+        ...['--dbname', AUTO_FAILOVER_DATABASE, '--monitor', monitorUrl, ...common, '--run'],
+      ]);
+    createNode(nodes[0]);
+    // node2 may start once node1 is registered (it is then the first, so the primary): node2 waits in
+    // wait_standby for it, and its initdb and keeper start overlap node1's.
+    await waitFor(
+      async () => {
+        assertRunning('node1');
+        return (await cluster.states()).some((state) => state.name === 'node1');
+      },
+      90_000,
+      async () => `node1 did not register:\n${await logTail('node1')}`,
+    );
+    createNode(nodes[1]);
+    // node2's pg_basebackup waits for a checkpoint on node1 (a spread one, minutes): ask for it at once.
+    await waitFor(
+      async () => {
+        assertRunning('node2');
+        await cluster.query(nodes[0], 'checkpoint').catch(() => {});
+        const states = await cluster.states();
+        return states.some((state) => state.name === 'node2' && state.reportedState === 'secondary');
+      },
+      90_000,
+      async () => `node2 did not become secondary: ${JSON.stringify(await cluster.states().catch(() => []))}\n${await logTail('node2')}`,
+      200,
+    );
+    await cluster.waitForStates({ node1: 'primary', node2: 'secondary' }, 60_000);
+    endPhase('nodes');
+    for (const node of nodes) {
+      await asPostgresWithXdg([
+        'config',
+        'set',
+        '--pgdata',
+        node.dataDirectory,
+        'timeout.network_partition_timeout',
+        KEEPER_NETWORK_PARTITION_TIMEOUT_S,
+      ]);
+      await cluster.query(node, `alter system set wal_sender_timeout = '${WAL_SENDER_TIMEOUT}'`);
+      await cluster.query(node, 'select pg_reload_conf()');
+    }
+    endPhase('tuning');
+    cluster.startupMs = Math.round(performance.now() - startedAt);
+    return cluster;
+  } catch (error) {
+    if (error instanceof SupervisorExited) {
+      const logs = await Promise.all(['monitor', 'node1', 'node2'].map(async (name) => `--- ${name}.log\n${await logTail(name)}`));
+      error.message += `\n${logs.join('\n')}`;
+    }
+    await cluster.close();
+    throw error;
+  }
+}
+
+class SupervisorExited extends Error {
+  constructor(name: string) {
+    super(`pg_autoctl for ${name} exited`);
+  }
+}
+
+/** Polls `check` until it is true; on timeout throws with `describe()`'s text. */
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, describe: () => Promise<string>, intervalMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const isDone = await check().catch((error: unknown) => {
+      if (error instanceof SupervisorExited) throw error;
+      return false;
+    });
+    if (isDone) return;
+    if (Date.now() > deadline) throw new Error(await describe());
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
