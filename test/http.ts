@@ -36,6 +36,8 @@ export async function startTestApp(
     queues?: QueueDefinition[];
     /** Parts the app is built with (a fake plugin runtime). */
     app?: AppOptions;
+    /** The DATABASE_URL the app gets, from the one of its fresh database (to name several servers, say). */
+    databaseUrl?: (url: string) => string;
   } = {},
 ): Promise<TestApp> {
   const backend = options.backend ?? 'postgres';
@@ -51,7 +53,7 @@ export async function startTestApp(
     // Views of unlimited share links are written in batches; tests wait for them, briefly.
     SHARE_VIEW_FLUSH_MS: '20',
     REDIS_PREFIX: prefix,
-    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(database ? { DATABASE_URL: options.databaseUrl ? options.databaseUrl(database.url) : database.url } : {}),
     ...(useRedis ? { REDIS_URL: TEST_REDIS_URL } : {}),
     ...options.env,
   });

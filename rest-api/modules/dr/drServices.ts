@@ -1,6 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { backupEncryptionKey, type BackupSource } from '@shared/backup/index.ts';
 import type { Config } from '@shared/config.ts';
+import { primaryResolverOf } from '@shared/db.ts';
 import type { Services } from '@shared/services.ts';
 import { createStorage, type ObjectStorage } from '@shared/storage/index.ts';
 
@@ -17,11 +18,23 @@ interface PgliteKnexClient {
 export const isEmbedded = (services: Pick<DrServices, 'config'>) => !services.config.DATABASE_URL;
 
 /**
+ * The app database's URL as node-postgres and the PostgreSQL tools take it. A DATABASE_URL naming several
+ * servers becomes the URL of the one taking writes now: a dump must read the primary, a restore must
+ * write it, and node-postgres reads only the first host of a list.
+ */
+export async function databaseUrlOf(services: Pick<DrServices, 'config' | 'db'>): Promise<string> {
+  const resolver = primaryResolverOf(services.db);
+  if (resolver) return resolver.options.url.urlFor(await resolver.primary());
+  if (!services.config.DATABASE_URL) throw new Error('databaseUrlOf: the embedded database has no URL');
+  return services.config.DATABASE_URL;
+}
+
+/**
  * The database a logical backup reads. On PGlite, the instance behind knex's one connection: taken and given
  * back at once, because the backup's own progress writes need that connection while it runs.
  */
 export async function backupSourceOf(services: Pick<DrServices, 'config' | 'db'>): Promise<BackupSource> {
-  if (services.config.DATABASE_URL) return { kind: 'postgres', databaseUrl: services.config.DATABASE_URL };
+  if (services.config.DATABASE_URL) return { kind: 'postgres', databaseUrl: await databaseUrlOf(services) };
   const client = services.db.client as PgliteKnexClient;
   const pglite = await client.acquireConnection();
   await client.releaseConnection(pglite);

@@ -20,7 +20,8 @@ import {
 } from '@shared/backup/physical/index.ts';
 import type pg from 'pg';
 import { NotConfiguredError } from './beginBackup.ts';
-import { backupIoOf, type DrServices } from './drServices.ts';
+import { backupIoOf, databaseUrlOf, type DrServices } from './drServices.ts';
+import { parseDatabaseUrl } from '@shared/failover/parseDatabaseUrl.ts';
 import type { RestoreResult } from './restores.repo.ts';
 
 /** The pgBackRest stanza this deployment backs up, or undefined when PGBACKREST_STANZA/PGBACKREST_CONFIG are unset. */
@@ -49,7 +50,12 @@ export async function isRepositoryEncrypted(config: Config): Promise<boolean> {
 }
 
 /** The database the app runs on: the one a physical verification or restore checks inside the restored cluster. */
-const appDatabaseName = (config: Config) => decodeURIComponent(new URL(config.DATABASE_URL!).pathname.slice(1)) || 'postgres';
+const appDatabaseName = (config: Config) => {
+  // A URL naming several servers (host1:5432,host2:5432) is no WHATWG URL; one of its servers' is.
+  const url = parseDatabaseUrl(config.DATABASE_URL!);
+  const single = url ? url.urlFor(url.hosts[0]!) : config.DATABASE_URL!;
+  return decodeURIComponent(new URL(single).pathname.slice(1)) || 'postgres';
+};
 
 /** pgBackRest's per-file progress, as the API's backup progress. */
 function progressFrom(phase: BackupProgress['phase'], startedAt: number, progress: PhysicalBackupProgress): BackupProgress {
@@ -79,7 +85,7 @@ export async function makePhysicalBackup(
     type: options.type ?? (info.backups.length > 0 ? 'incr' : 'full'),
     onProgress: (progress) => options.onProgress?.(progressFrom('dumping', startedAt, progress)),
   });
-  const point = await markRestorePoint(services.config.DATABASE_URL!, `twinmcp-backup-${row.id}`);
+  const point = await markRestorePoint(await databaseUrlOf(services), `twinmcp-backup-${row.id}`);
   const physical: PhysicalBackupRecord = {
     label: backup.label,
     type: backup.type,
@@ -215,7 +221,7 @@ export async function restorePhysicalInPlace(
       await restoreLogicalBackup(record, {
         ...io,
         onProgress: options.onProgress,
-        target: { kind: 'in-place', databaseUrl: config.DATABASE_URL!, schemas: ['public'] },
+        target: { kind: 'in-place', databaseUrl: await databaseUrlOf(services), schemas: ['public'] },
       });
     } finally {
       await io.storage.delete(key).catch(() => undefined);

@@ -4,7 +4,7 @@ import { AppError } from '@shared/errors.ts';
 import { restoreLogicalBackup, type BackupProgress, type RestoreTarget } from '@shared/backup/index.ts';
 import { findBackup, logicalBackupRecordOf } from '@shared/backup/backups.repo.ts';
 import { serialProgressWriter } from './backupProgress.ts';
-import { backupIoOf, type DrServices } from './drServices.ts';
+import { backupIoOf, databaseUrlOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
 import { restorePhysicalInPlace, restorePhysicalToScratch } from './physicalBackups.ts';
@@ -50,7 +50,7 @@ export async function runRestore(
     const backup = await findBackup(services.db, restore.backup_id);
     if (!backup) throw new AppError(409, 'backup_missing', 'The backup of this restore is gone');
     if (backup.kind === 'physical' && isInPlace) {
-      const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);
+      const lock = await holdInPlaceRestoreLock(await databaseUrlOf(services));
       if (!lock) throw new AppError(409, 'restore_in_progress', 'Another in-place restore is running');
       try {
         const bookkeeping = await readBookkeeping(services.db);
@@ -78,13 +78,13 @@ export async function runRestore(
     }
     const record = logicalBackupRecordOf(backup);
     if (isInPlace) {
-      const lock = await holdInPlaceRestoreLock(services.config.DATABASE_URL!);
+      const lock = await holdInPlaceRestoreLock(await databaseUrlOf(services));
       if (!lock) throw new AppError(409, 'restore_in_progress', 'Another in-place restore is running');
       try {
         const bookkeeping = await readBookkeeping(services.db);
         await restoreLogicalBackup(record, {
           ...io,
-          target: { kind: 'in-place', databaseUrl: services.config.DATABASE_URL!, schemas: ['public'] },
+          target: { kind: 'in-place', databaseUrl: await databaseUrlOf(services), schemas: ['public'] },
         });
         await writeBackBookkeeping(services.db, bookkeeping);
         finished = await finish(services, restore, outcome);
@@ -93,7 +93,7 @@ export async function runRestore(
       }
     } else {
       const target: RestoreTarget = services.config.DATABASE_URL
-        ? { kind: 'scratch', serverUrl: services.config.DATABASE_URL, databaseName: restore.database_name! }
+        ? { kind: 'scratch', serverUrl: await databaseUrlOf(services), databaseName: restore.database_name! }
         : { kind: 'pglite', dataDir: scratchPgliteDir(services.config.DATA_DIR, restore.database_name!) };
       await restoreLogicalBackup(record, { ...io, target });
     }

@@ -4,7 +4,7 @@ import type { BusEvents } from '@shared/bus.ts';
 import { serialProgressWriter } from './backupProgress.ts';
 import { checkBackupMedia } from './backupMedia.ts';
 import { verifyPhysicalBackup } from './physicalBackups.ts';
-import { backupIoOf, type DrServices } from './drServices.ts';
+import { backupIoOf, databaseUrlOf, type DrServices } from './drServices.ts';
 
 export interface VerifyBackupOptions {
   onProgress?: (progress: BackupProgress) => void;
@@ -41,7 +41,7 @@ export async function verifyBackup(
         ? await verifyPhysicalBackup(services, row, { onProgress })
         : await verifyLogicalBackup(logicalBackupRecordOf(row), {
             ...backupIoOf(services),
-            serverUrl: services.config.DATABASE_URL,
+            serverUrl: services.config.DATABASE_URL ? await databaseUrlOf(services) : undefined,
             signal: options.signal,
             onProgress,
           });
