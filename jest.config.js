@@ -7,7 +7,8 @@ export default {
   },
   moduleNameMapper: { '^@shared/(.*)$': '<rootDir>/shared/$1' },
   testMatch: ['<rootDir>/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/web/', '/scratch/', '/data/'],
+  // Drills (*.drill.test.ts) take minutes each: npm run test:drills runs them (jest.drills.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '/web/', '/scratch/', '/data/', '\\.drill\\.test\\.ts$'],
   globalSetup: '<rootDir>/test/globalSetup.ts',
   setupFiles: ['<rootDir>/test/trustLoopbackTls.ts'],
   testTimeout: 30_000,

@@ -71,10 +71,11 @@ export async function verifyBackup(
   } else {
     log.error({ code: verification.code, reason: verification.reason }, 'backup verification failed');
     const failure = { backupId, code: verification.code, reason: verification.reason };
+    // Paged first: whoever hears the event may count on the email and the pushes being queued.
+    await options.onFailure?.(failure).catch((error: unknown) => log.error({ err: error }, 'paging the operators failed'));
     await services.bus
       .publish('backup.verification_failed', failure)
       .catch((error: unknown) => log.error({ err: error }, 'publishing a failed verification failed'));
-    await options.onFailure?.(failure).catch((error: unknown) => log.error({ err: error }, 'paging the operators failed'));
   }
   return verification;
 }
