@@ -180,7 +180,9 @@ describe('compose.yaml', () => {
     }
     const caddyMount = services.lb!.volumes!.find((volume) => volume.endsWith(':/etc/caddy/Caddyfile:ro'))!;
     const caddyfile = read(caddyMount.split(':')[0]!);
-    expect(caddyfile).toMatch(/handle_path \/collab\* \{\s*reverse_proxy collab1:1234 collab2:1234 \{/);
+    expect(caddyfile).toMatch(
+      /@collab path \/collab \/collab\/\*\s*handle @collab \{\s*uri strip_prefix \/collab\s*reverse_proxy collab1:1234 collab2:1234 \{/,
+    );
     expect(caddyfile).toMatch(/handle \{\s*reverse_proxy api1:3000 api2:3000 \{/);
     expect(caddyfile.match(/health_uri \/healthz/g)).toHaveLength(2);
   });
