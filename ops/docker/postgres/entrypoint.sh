@@ -12,6 +12,7 @@
 #   PGAF_MONITOR_URI   data nodes: the monitor, postgres://autoctl_node@monitor:5432/pg_auto_failover?sslmode=disable
 #   PGAF_DBNAME        the application database, created on the first data node (default twinmcp)
 #   PGAF_PORT          PostgreSQL port (default 5432)
+#   PGAF_LISTEN        address PostgreSQL listens on (default: every interface, as a container needs)
 #
 # Tuning ("set B" of README's Failover section; each setting reloadable, applied at every start):
 #   monitor: health_check_period 1000 ms, health_check_timeout 1000 ms, health_check_max_retries 1,
@@ -42,8 +43,9 @@ healthcheck() {
   if [[ "$ROLE" == monitor ]]; then
     [[ "$(local_sql pg_auto_failover "select count(*) from pg_extension where extname = 'pgautofailover'")" == 1 ]]
   else
-    # Up and serving the app's database: a primary, or a standby that finished its base backup.
-    pg_isready -q -h 127.0.0.1 -p "$PORT" -d "$DBNAME"
+    # Serving the app's database (pg_isready would not check that it exists): a primary, or a standby
+    # that finished its base backup.
+    [[ "$(local_sql "$DBNAME" 'select 1')" == 1 ]]
   fi
 }
 
@@ -62,11 +64,27 @@ apply_tuning() {
       local_sql postgres "alter system set pgautofailover.${setting%%=*} = ${setting#*=}"
     done
   else
-    pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout 2 >/dev/null
     local_sql postgres "alter system set wal_sender_timeout = '2s'"
   fi
   local_sql postgres 'select pg_reload_conf()' >/dev/null
+  [[ "$ROLE" == monitor ]] || keep_keeper_setting timeout.network_partition_timeout 2 "$deadline"
   log "tuning applied"
+}
+
+# A keeper still creating its node rewrites its configuration file from memory, undoing a `config set`
+# made meanwhile: set it until it has held for three checks in a row, five seconds apart.
+keep_keeper_setting() {
+  local name=$1 value=$2 deadline=$3 held=0
+  while ((held < 3)); do
+    ((SECONDS < deadline)) || { log "$name did not stay at $value: check pg_autoctl config get $name"; return 1; }
+    if [[ "$(pg_autoctl config get --pgdata "$PGDATA" "$name" 2>/dev/null)" == "$value" ]]; then
+      held=$((held + 1))
+    else
+      held=0
+      pg_autoctl config set --pgdata "$PGDATA" "$name" "$value" >/dev/null
+    fi
+    sleep 5
+  done
 }
 
 # A standby's base backup waits for a checkpoint on the primary, and a spread one can take minutes:
@@ -91,6 +109,7 @@ case "${1:-run}" in
       exec pg_autoctl run --pgdata "$PGDATA"
     fi
     common=(--pgdata "$PGDATA" --pgport "$PORT" --hostname "$HOST_NAME" --auth trust --no-ssl)
+    [[ -n "${PGAF_LISTEN:-}" ]] && common+=(--listen "$PGAF_LISTEN")
     if [[ "$ROLE" == monitor ]]; then
       exec pg_autoctl create monitor "${common[@]}" --run
     fi
