@@ -27,14 +27,7 @@ export async function applyRetention(services: DrServices, now = new Date()): Pr
     if (kept.has(row.id)) continue;
     try {
       await services.storage.delete(row.storage_key);
-      await markBackupDeleted(services.db, row.id);
-      await writeAudit(services.db, {
-        actorId: null,
-        action: 'backup.pruned',
-        subjectType: 'backup',
-        subjectId: row.id,
-        data: { retention: services.config.BACKUP_RETENTION },
-      });
+      await markPruned(services, row.id, { retention: services.config.BACKUP_RETENTION });
       deleted.push(row.id);
     } catch (error) {
       // The next verified backup tries again; nothing else depends on this one going now.
@@ -43,4 +36,10 @@ export async function applyRetention(services: DrServices, now = new Date()): Pr
   }
   if (deleted.length > 0) log.info({ deleted, retention: services.config.BACKUP_RETENTION }, 'old backups pruned');
   return deleted;
+}
+
+/** Marks a backup deleted by retention (ours, or pgBackRest's expire), audited as nobody's doing. */
+export async function markPruned(services: Pick<DrServices, 'db'>, backupId: string, data: Record<string, unknown>): Promise<void> {
+  await markBackupDeleted(services.db, backupId);
+  await writeAudit(services.db, { actorId: null, action: 'backup.pruned', subjectType: 'backup', subjectId: backupId, data });
 }

@@ -29,48 +29,45 @@ export class NotConfiguredError extends AppError {
  * in a job or in the CLI's own process.
  */
 export async function beginBackup(services: DrServices, props: Props): Promise<BackupRow> {
-  if (props.kind === 'physical') return beginPhysicalBackup(services, props);
-  const { encryptionKey } = backupIoOf(services);
-  const embedded = isEmbedded(services);
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const storageKey = `backups/logical/${stamp}-${crypto.randomBytes(4).toString('hex')}.${embedded ? 'tar.zst' : 'dump.zst'}`;
+  const { fields, auditData } = props.kind === 'physical' ? await physicalBackupFields(services) : logicalBackupFields(services);
   const db = props.trx ?? services.db;
-  const row = await insertRunningBackup(db, {
-    kind: 'logical',
-    format: embedded ? 'pglite_datadir_tar+zstd' : 'pg_dump_custom+zstd',
-    storageKey,
-    encrypted: encryptionKey !== undefined,
-    createdBy: props.actorId,
-  });
+  const row = await insertRunningBackup(db, { ...fields, createdBy: props.actorId });
   await writeAudit(db, {
     actorId: props.actorId,
     action: 'backup.started',
     subjectType: 'backup',
     subjectId: row.id,
     ip: props.ip,
-    data: { kind: row.kind, storageKey },
+    data: { kind: row.kind, ...auditData },
   });
   return row;
 }
 
-/** A physical backup's row: 501 unless pgBackRest is configured. Its key names the pgBackRest set once it exists. */
-async function beginPhysicalBackup(services: DrServices, props: Props): Promise<BackupRow> {
+type BackupFields = Omit<Parameters<typeof insertRunningBackup>[1], 'createdBy'>;
+
+/** A logical backup: a new object in the backup store, a dump (PostgreSQL) or a data directory (PGlite). */
+function logicalBackupFields(services: DrServices): { fields: BackupFields; auditData: Record<string, unknown> } {
+  const { encryptionKey } = backupIoOf(services);
+  const embedded = isEmbedded(services);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const storageKey = `backups/logical/${stamp}-${crypto.randomBytes(4).toString('hex')}.${embedded ? 'tar.zst' : 'dump.zst'}`;
+  const fields = {
+    kind: 'logical' as const,
+    format: embedded ? 'pglite_datadir_tar+zstd' : 'pg_dump_custom+zstd',
+    storageKey,
+    encrypted: encryptionKey !== undefined,
+  };
+  return { fields, auditData: { storageKey } };
+}
+
+/** A physical backup: 501 unless pgBackRest is configured. Its key names the pgBackRest set once it exists. */
+async function physicalBackupFields(services: DrServices): Promise<{ fields: BackupFields; auditData: Record<string, unknown> }> {
   const stanza = requirePhysicalStanza(services.config);
-  const db = props.trx ?? services.db;
-  const row = await insertRunningBackup(db, {
-    kind: 'physical',
+  const fields = {
+    kind: 'physical' as const,
     format: 'pgbackrest',
     storageKey: `pgbackrest:${stanza.stanza}`,
     encrypted: await isRepositoryEncrypted(services.config),
-    createdBy: props.actorId,
-  });
-  await writeAudit(db, {
-    actorId: props.actorId,
-    action: 'backup.started',
-    subjectType: 'backup',
-    subjectId: row.id,
-    ip: props.ip,
-    data: { kind: row.kind, stanza: stanza.stanza },
-  });
-  return row;
+  };
+  return { fields, auditData: { stanza: stanza.stanza } };
 }

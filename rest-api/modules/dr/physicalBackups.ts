@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { writeAudit } from '@shared/audit.ts';
 import { AppError } from '@shared/errors.ts';
 import { createLogicalBackup, restoreLogicalBackup } from '@shared/backup/index.ts';
 import type { Config } from '@shared/config.ts';
 import type { BackupProgress, VerificationResult } from '@shared/backup/index.ts';
-import { markBackupDeleted, recordPhysicalBackupMade, type BackupRow, type PhysicalBackupRecord } from '@shared/backup/backups.repo.ts';
+import { recordPhysicalBackupMade, type BackupRow, type PhysicalBackupRecord } from '@shared/backup/backups.repo.ts';
 import { checkMigrations, knownMigrationNames } from '@shared/backup/migrationsCheck.ts';
 import { firstDifference, readTableStats, type RunQuery } from '@shared/backup/tableStats.ts';
 import {
@@ -20,6 +19,7 @@ import {
 } from '@shared/backup/physical/index.ts';
 import type pg from 'pg';
 import { NotConfiguredError } from './beginBackup.ts';
+import { markPruned } from './applyRetention.ts';
 import { backupIoOf, databaseUrlOf, type DrServices } from './drServices.ts';
 import { parseDatabaseUrl } from '@shared/failover/parseDatabaseUrl.ts';
 import type { RestoreResult } from './restores.repo.ts';
@@ -253,14 +253,7 @@ export async function syncPhysicalRetention(services: DrServices): Promise<strin
   const rows = await services.db<BackupRow>('backups').where({ kind: 'physical' }).whereIn('status', ['verified', 'failed']);
   const gone = rows.filter((row) => row.physical && !labels.has(row.physical.label));
   for (const row of gone) {
-    await markBackupDeleted(services.db, row.id);
-    await writeAudit(services.db, {
-      actorId: null,
-      action: 'backup.pruned',
-      subjectType: 'backup',
-      subjectId: row.id,
-      data: { label: row.physical!.label, by: 'pgbackrest-retention' },
-    });
+    await markPruned(services, row.id, { label: row.physical!.label, by: 'pgbackrest-retention' });
   }
   if (gone.length > 0) services.log.child({ module: 'backups' }).info({ deleted: gone.map((row) => row.id) }, 'expired physical backups');
   return gone.map((row) => row.id);
