@@ -4,6 +4,8 @@
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   base_environment = merge(var.environment, {
     HOST        = "0.0.0.0"
@@ -101,8 +103,13 @@ resource "aws_iam_role_policy_attachment" "execution" {
 
 data "aws_iam_policy_document" "read_secrets" {
   statement {
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = values(var.secrets)
+    actions = ["secretsmanager:GetSecretValue"]
+    # A secret given by name matches its ARN, which ends in "-" and six random characters.
+    resources = [
+      for ref in values(var.secrets) : startswith(ref, "arn:") ? ref : format(
+        "arn:aws:secretsmanager:%s:%s:secret:%s-??????", data.aws_region.current.name, data.aws_caller_identity.current.account_id, ref,
+      )
+    ]
   }
 }
 

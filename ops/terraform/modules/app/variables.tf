@@ -104,7 +104,7 @@ variable "environment" {
 }
 
 variable "secrets" {
-  description = "Environment variables read from Secrets Manager at task start: variable name => secret ARN in this region (JWT_SECRET, DATABASE_URL, REDIS_URL, and any other)."
+  description = "Environment variables read from Secrets Manager at task start: variable name => the secret's ARN, or its name when it lives in this region (JWT_SECRET, DATABASE_URL, REDIS_URL, and any other)."
   type        = map(string)
 }
 
