@@ -435,6 +435,8 @@ module "storage_c" {
 }
 
 # --- load balancers and servers ------------------------------------------------------------------------
+# The services wait for the peerings: tasks started before the routes to PostgreSQL and Redis exist fail
+# their checks, and the deployment circuit breaker would roll the first deployment back.
 
 module "lb_a" {
   source    = "./modules/load_balancer"
