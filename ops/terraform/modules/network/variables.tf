@@ -8,7 +8,7 @@ variable "cidr_block" {
   type        = string
 
   validation {
-    condition     = can(cidrnetmask(var.cidr_block)) && tonumber(split("/", var.cidr_block)[1]) <= 20
+    condition     = can(cidrnetmask(var.cidr_block)) && try(tonumber(split("/", var.cidr_block)[1]) <= 20, false)
     error_message = "cidr_block must be an IPv4 CIDR of /20 or larger (six /24 subnets are carved from it)."
   }
 }
