@@ -21,6 +21,8 @@ const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse: 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const META_ARGUMENTS = new Set(['source', 'version', 'providers', 'count', 'for_each', 'depends_on']);
 const IDENTIFIER = '[A-Za-z_][A-Za-z0-9_-]*';
+// A reference never follows a letter, a dot, a hyphen or a slash: that is text such as "user-data.sh".
+const NOT_AFTER = '(?<![\\w./-])';
 
 /** One Terraform module: a folder's .tf files, parsed and merged. */
 interface TfModule {
@@ -124,21 +126,21 @@ function problemsIn(modules: Map<string, TfModule>, templateOf: (dir: string, fi
 
     for (const { where, text } of module.expressions) {
       const unknown = (what: string) => problems.push(at(`${where} refers to ${what}, which is not declared`));
-      for (const [, name] of matches(text, new RegExp(`(?<![\\w.])var\\.(${IDENTIFIER})`, 'g'))) {
+      for (const [, name] of matches(text, new RegExp(`${NOT_AFTER}var\\.(${IDENTIFIER})`, 'g'))) {
         if (!module.variables.has(name!)) unknown(`var.${name}`);
       }
-      for (const [, name] of matches(text, new RegExp(`(?<![\\w.])local\\.(${IDENTIFIER})`, 'g'))) {
+      for (const [, name] of matches(text, new RegExp(`${NOT_AFTER}local\\.(${IDENTIFIER})`, 'g'))) {
         if (!module.locals.has(name!)) unknown(`local.${name}`);
       }
-      for (const [, type, name] of matches(text, new RegExp(`(?<![\\w.])data\\.(${IDENTIFIER})\\.(${IDENTIFIER})`, 'g'))) {
+      for (const [, type, name] of matches(text, new RegExp(`${NOT_AFTER}data\\.(${IDENTIFIER})\\.(${IDENTIFIER})`, 'g'))) {
         if (!module.data.has(`${type}.${name}`)) unknown(`data.${type}.${name}`);
       }
-      for (const [, type, name] of matches(text, new RegExp(`(?<![\\w.])((?:aws|random)_[a-z0-9_]+)\\.(${IDENTIFIER})`, 'g'))) {
+      for (const [, type, name] of matches(text, new RegExp(`${NOT_AFTER}((?:aws|random)_[a-z0-9_]+)\\.(${IDENTIFIER})`, 'g'))) {
         if (!module.resources.has(`${type}.${name}`)) unknown(`${type}.${name}`);
       }
       for (const [, name, output] of matches(
         text,
-        new RegExp(`(?<![\\w.])module\\.(${IDENTIFIER})(?:\\[[^\\]]*\\])?(?:\\.(${IDENTIFIER}))?`, 'g'),
+        new RegExp(`${NOT_AFTER}module\\.(${IDENTIFIER})(?:\\[[^\\]]*\\])?(?:\\.(${IDENTIFIER}))?`, 'g'),
       )) {
         const call = module.modules.get(name!);
         if (!call) unknown(`module.${name}`);
@@ -192,10 +194,10 @@ function templateIdentifiers(template: string): Set<string> {
   return names;
 }
 
-function tfFilesUnder(dir: string): string[] {
+function filesUnder(dir: string, extension: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).flatMap((entry) => {
     const file = path.join(entry.parentPath, entry.name);
-    return entry.isFile() && entry.name.endsWith('.tf') ? [file] : [];
+    return entry.isFile() && entry.name.endsWith(extension) ? [file] : [];
   });
 }
 
@@ -215,7 +217,7 @@ async function parseModules(files: Map<string, string>): Promise<{ modules: Map<
 }
 
 describe('ops/terraform', () => {
-  const files = new Map(tfFilesUnder(ROOT).map((file) => [file, fs.readFileSync(file, 'utf8')]));
+  const files = new Map(filesUnder(ROOT, '.tf').map((file) => [file, fs.readFileSync(file, 'utf8')]));
   let modules: Map<string, TfModule>;
   let parseErrors: string[];
 
@@ -226,6 +228,15 @@ describe('ops/terraform', () => {
   it('parses every .tf file with the HCL parser', () => {
     expect(files.size).toBeGreaterThan(20);
     expect(parseErrors).toEqual([]);
+  });
+
+  it('parses the `terraform test` files (HCL too, though not modules)', async () => {
+    const tests = filesUnder(ROOT, '.tftest.hcl');
+    expect(tests.length).toBeGreaterThan(0);
+    for (const file of tests) {
+      const parsed = await parse(path.basename(file), fs.readFileSync(file, 'utf8'));
+      expect(Object.keys(parsed)).toEqual(expect.arrayContaining(['mock_provider', 'run']));
+    }
   });
 
   it('has the root module and one folder per reusable module', () => {
