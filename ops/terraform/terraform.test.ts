@@ -294,7 +294,7 @@ describe('ops/terraform', () => {
       expect(mainTf).toMatch(new RegExp(`^\\s+${name}\\s+=\\s+(module|local)\\.`, 'm'));
     }
     // The multi-host form the product resolves itself (README › Failover).
-    expect(files.get(path.join(ROOT, 'modules/secrets/main.tf'))).toContain('target_session_attrs=read-write');
+    expect(files.get(path.join(ROOT, 'modules/secrets/main.tf'))).toContain('?target_session_attrs=read-write"');
   });
 
   it('reports what a broken module gets wrong', async () => {

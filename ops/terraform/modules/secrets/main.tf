@@ -29,8 +29,12 @@ resource "random_password" "monitor" {
 
 locals {
   # libpq's multi-host form: the product resolves it itself and follows whichever host takes writes.
+  # No sslmode: node-postgres (pg-connection-string 2.6) verifies the certificate for every sslmode but
+  # no-verify, which libpq (pg_dump for backups) refuses, and the nodes' certificates are self-signed.
+  # Without it the servers connect in clear inside the peered VPCs (passwords still go by SCRAM), and
+  # libpq's tools prefer TLS. README › What it does not do.
   database_url = format(
-    "postgres://%s:%s@%s/%s?target_session_attrs=read-write&sslmode=require",
+    "postgres://%s:%s@%s/%s?target_session_attrs=read-write",
     var.database_user,
     random_password.database.result,
     join(",", var.postgres_hosts),
