@@ -13,12 +13,15 @@ output "security_group_id" {
   value       = aws_security_group.this.id
 }
 
+# ECS refuses a service whose target group no listener uses yet: hand the groups out once they are wired.
 output "rest_target_group_arn" {
   description = "Target group of the REST service."
   value       = aws_lb_target_group.rest.arn
+  depends_on  = [aws_lb_listener.https]
 }
 
 output "collab_target_group_arn" {
   description = "Target group of the collab service."
   value       = aws_lb_target_group.collab.arn
+  depends_on  = [aws_lb_listener_rule.collab]
 }
