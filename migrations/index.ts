@@ -19,6 +19,7 @@ import * as restores from './20261201060000_restores.ts';
 import * as physicalBackups from './20261202010000_physical_backups.ts';
 import * as backupMedia from './20261202010001_backup_media.ts';
 import * as failoverEvents from './20261202020000_failover_events.ts';
+import * as restoreTargetLsn from './20261202030000_restore_target_lsn.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202010000_physical_backups': physicalBackups,
   '20261202010001_backup_media': backupMedia,
   '20261202020000_failover_events': failoverEvents,
+  '20261202030000_restore_target_lsn': restoreTargetLsn,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -9,10 +9,11 @@ import { createProgressPrinter } from './backupProgressPrinter.ts';
 import { restoreEmbeddedInPlace } from './restoreEmbedded.ts';
 
 const USAGE = `Usage: npm run restore -- [<backup id>] [--in-place --yes] [--force "<reason>"]
-       npm run restore -- --time <ISO time> [<physical backup id>]
+       npm run restore -- --time <ISO time> | --lsn <WAL position> [<physical backup id>]
   (default)             restore into a new scratch database (its name is printed); the live one is untouched
   --time <ISO time>     point-in-time recovery from physical backups (pgBackRest) into a scratch cluster,
                         whose data directory is printed with what it holds; with --in-place --yes, the live database
+  --lsn <WAL position>  the same, to a WAL position (16/B374D848, as pg_current_wal_lsn() prints it)
   --in-place --yes      replace the live database; PostgreSQL: the API is read-only meanwhile;
                         embedded (PGlite): stop npm start first, the old data directory is kept aside
   --force "<reason>"    restore a backup that failed verification (audited)
@@ -24,7 +25,13 @@ let parsed;
 try {
   parsed = parseArgs({
     allowPositionals: true,
-    options: { 'in-place': { type: 'boolean' }, yes: { type: 'boolean' }, force: { type: 'string' }, time: { type: 'string' } },
+    options: {
+      'in-place': { type: 'boolean' },
+      yes: { type: 'boolean' },
+      force: { type: 'string' },
+      time: { type: 'string' },
+      lsn: { type: 'string' },
+    },
   });
 } catch {
   process.stderr.write(USAGE);
@@ -32,7 +39,12 @@ try {
 }
 const { positionals, values } = parsed;
 const targetTime = values.time === undefined ? undefined : new Date(values.time);
-if (positionals.length > 1 || (values['in-place'] && !values.yes) || (targetTime && Number.isNaN(targetTime.getTime()))) {
+const targetLsn = values.lsn;
+const isBadTarget =
+  (targetTime && Number.isNaN(targetTime.getTime())) ||
+  (targetLsn !== undefined && !/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/.test(targetLsn)) ||
+  (targetTime && targetLsn !== undefined);
+if (positionals.length > 1 || (values['in-place'] && !values.yes) || isBadTarget) {
   process.stderr.write(values['in-place'] ? `An in-place restore replaces the live database: add --yes.\n${USAGE}` : USAGE);
   process.exit(2);
 }
@@ -43,18 +55,20 @@ const out = process.stdout;
 let code = 0;
 let isClosed = false;
 try {
-  if (targetTime) {
+  if (targetTime || targetLsn) {
+    const pointInTime = targetTime?.toISOString() ?? targetLsn!;
     const force = values.force ? { reason: values.force } : undefined;
     const target = values['in-place'] ? 'in-place' : 'scratch';
     const restore = await requestRestore(services, {
       actorId: null,
       backupId: positionals[0],
       targetTime,
+      targetLsn,
       target,
       isConfirmed: true,
       force,
     });
-    out.write(`restoring to ${targetTime.toISOString()} from backup ${restore.backup_id}\n`);
+    out.write(`restoring to ${pointInTime} from backup ${restore.backup_id}\n`);
     const printer = createProgressPrinter(out, null);
     const done = await runRestore(services, restore.id, { onProgress: (progress) => printer.update(progress) });
     printer.end();
@@ -63,9 +77,7 @@ try {
     const where = done.result.dataDirectory
       ? `into the scratch cluster ${done.result.dataDirectory} (stopped; start it with pg_ctl -D)`
       : 'into the live database';
-    out.write(
-      `restored to ${targetTime.toISOString()} (pgBackRest backup ${done.result.backupLabel}) in ${done.result.durationMs} ms ${where}\n`,
-    );
+    out.write(`restored to ${pointInTime} (pgBackRest backup ${done.result.backupLabel}) in ${done.result.durationMs} ms ${where}\n`);
   } else {
     const backupId = positionals[0] ?? (await latestVerifiedBackup(services.db, 'logical'))?.id;
     const backup = backupId ? await findBackup(services.db, backupId) : undefined;

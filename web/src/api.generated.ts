@@ -5774,7 +5774,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. With `targetTime` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place
+         * Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 `confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. With `targetTime` or `targetLsn` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place
          * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
          */
         post: {
@@ -5800,6 +5800,8 @@ export interface paths {
                          * @description Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early
                          */
                         targetTime?: string;
+                        /** @description Point-in-time recovery to a WAL position (as pg_current_wal_lsn() prints it) instead of a time; not with targetTime */
+                        targetLsn?: string;
                         /**
                          * @description `scratch`: a new database, named in the answer. `in-place`: the live database
                          * @enum {string}
@@ -8048,6 +8050,8 @@ export interface components {
              * @description Point-in-time restores: the moment restored to
              */
             targetTime: string | null;
+            /** @description Point-in-time restores: the WAL position restored to */
+            targetLsn: string | null;
             /** @description Physical restores: what the restored cluster holds */
             result: {
                 /** @description The scratch cluster, stopped: start it with pg_ctl to look inside (null in place) */

@@ -67,6 +67,7 @@ export function presentRestore(row: RestoreRow) {
     databaseName: row.database_name,
     forcedReason: row.forced_reason,
     targetTime: iso(row.target_time),
+    targetLsn: row.target_lsn,
     result: row.result,
     media: row.media,
     progress: presentProgress(row.progress, null),

@@ -137,16 +137,17 @@ export function drRoutes(api: ApiRouter, services: Services): void {
       summary:
         'Restore a backup (default: the newest verified) into a new scratch database, or in place: in place answers 409 ' +
         '`confirmation_required` with a one-time `confirmationToken` first, and the API is read-only (503) while it runs. ' +
-        'With `targetTime` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place',
+        'With `targetTime` or `targetLsn` (physical backups, pgBackRest): point-in-time recovery, into a scratch cluster or in place',
       request: StartRestoreSchema,
       errors: [400, 404, 409, 501],
       responses: { 202: { description: 'Restore queued', schema: dataOf(RestoreSchema) } },
     },
     async (req, res) => {
-      const { targetTime, ...body } = req.input.body;
+      const { targetTime, targetLsn, ...body } = req.input.body;
       const restore = await requestRestore(services, {
         ...body,
         targetTime: targetTime ? new Date(targetTime) : undefined,
+        targetLsn,
         actorId: req.actor.id,
         ip: req.ip,
         jobs,

@@ -26,19 +26,26 @@ export const RestoreIdSchema = z.object({ params: z.object({ id: IdParam }) });
 export type RestoreIdReq = z.infer<typeof RestoreIdSchema>;
 
 export const StartRestoreSchema = z.object({
-  body: z.strictObject({
-    backupId: IdParam.optional().describe('Unset: the newest verified backup'),
-    targetTime: z.iso
-      .datetime()
-      .optional()
-      .describe('Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early'),
-    target: z.enum(['scratch', 'in-place']).describe('`scratch`: a new database, named in the answer. `in-place`: the live database'),
-    confirmationToken: z.string().min(1).max(100).optional().describe('In place: the token the first request answered with'),
-    force: z
-      .strictObject({ reason: Text().trim().min(3).max(500) })
-      .optional()
-      .describe('Restore a backup that failed verification; the reason goes to the audit log'),
-  }),
+  body: z
+    .strictObject({
+      backupId: IdParam.optional().describe('Unset: the newest verified backup'),
+      targetTime: z.iso
+        .datetime()
+        .optional()
+        .describe('Point-in-time recovery from physical backups; 501 unless they are configured, 400 with `earliest` when too early'),
+      targetLsn: z
+        .string()
+        .regex(/^[0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8}$/, 'must be a WAL position such as 16/B374D848')
+        .optional()
+        .describe('Point-in-time recovery to a WAL position (as pg_current_wal_lsn() prints it) instead of a time; not with targetTime'),
+      target: z.enum(['scratch', 'in-place']).describe('`scratch`: a new database, named in the answer. `in-place`: the live database'),
+      confirmationToken: z.string().min(1).max(100).optional().describe('In place: the token the first request answered with'),
+      force: z
+        .strictObject({ reason: Text().trim().min(3).max(500) })
+        .optional()
+        .describe('Restore a backup that failed verification; the reason goes to the audit log'),
+    })
+    .refine((body) => !(body.targetTime && body.targetLsn), { message: 'Give targetTime or targetLsn, not both', path: ['targetLsn'] }),
 });
 export type StartRestoreReq = z.infer<typeof StartRestoreSchema>;
 
@@ -120,6 +127,7 @@ export const RestoreSchema = z
       .describe('Scratch: the database (or, embedded, the directory under DATA_DIR/restores) restored into'),
     forcedReason: z.string().nullable(),
     targetTime: z.iso.datetime().nullable().describe('Point-in-time restores: the moment restored to'),
+    targetLsn: z.string().nullable().describe('Point-in-time restores: the WAL position restored to'),
     result: z
       .object({
         dataDirectory: z.string().nullable().describe('The scratch cluster, stopped: start it with pg_ctl to look inside (null in place)'),

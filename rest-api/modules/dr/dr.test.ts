@@ -74,6 +74,7 @@ describe('backups and restores through the API, on PostgreSQL', () => {
       501,
       'physical_backups_not_configured',
     );
+    expectError(await post('/api/dr/restores', { target: 'scratch', targetLsn: '0/1' }), 501, 'physical_backups_not_configured');
   }, 60_000);
 
   it('restore drill: a scratch restore holds what was written before the backup and not what came after', async () => {

@@ -92,6 +92,41 @@ describe('physical backups and point-in-time recovery through the API (pgBackRes
     );
   });
 
+  it('restores to a WAL position between two writes into a scratch cluster; refuses one not written yet, or with a time', async () => {
+    const before = Number((await t.services.db('conversations').count({ n: '*' }))[0]!.n);
+    await writeUserWithConversations(t.services.db, 5);
+    const [{ lsn }] = (await t.services.db.raw<{ rows: Array<{ lsn: string }> }>('select pg_current_wal_lsn()::text as lsn')).rows as [
+      { lsn: string },
+    ];
+    await writeUserWithConversations(t.services.db, 4);
+    await switchWalAndWaitForArchive(source.cluster);
+
+    const res = await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetLsn: lsn });
+    expect(res.status).toBe(202);
+    expect(res.body.data).toMatchObject({ backupId: first.id, targetLsn: lsn, targetTime: null });
+    const restore = await settled<Restore>(`/api/dr/restores/${res.body.data.id}`, (row) => ['succeeded', 'failed'].includes(row.status));
+    expect(restore).toMatchObject({ status: 'succeeded', error: null });
+    expect(rowsOf(restore.result!.tables, 'conversations')).toBe(before + 5);
+
+    expectError(
+      await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetLsn: 'FFFFFFFF/0' }),
+      400,
+      'restore_target_after_latest',
+    );
+    expectError(
+      await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetLsn: '0/1' }),
+      400,
+      'restore_target_before_earliest',
+    );
+    const both = { target: 'scratch', targetLsn: lsn, targetTime: between.toISOString() };
+    expectError(await t.request.post('/api/dr/restores').set(bearer(operator)).send(both), 400, 'validation_failed');
+    expectError(
+      await t.request.post('/api/dr/restores').set(bearer(operator)).send({ target: 'scratch', targetLsn: 'not-a-position' }),
+      400,
+      'validation_failed',
+    );
+  }, 300_000);
+
   it('restores the live database in place to that moment: a confirmation token first, then the writes after it are gone', async () => {
     const ask = { target: 'in-place', targetTime: between.toISOString() };
     const asked = await t.request.post('/api/dr/restores').set(bearer(operator)).send(ask);

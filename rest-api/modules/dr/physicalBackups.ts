@@ -49,6 +49,15 @@ export async function isRepositoryEncrypted(config: Config): Promise<boolean> {
   return /^repo1-cipher-type=(?!none)\S+/m.test(text);
 }
 
+/** A point-in-time restore's target (a moment or a WAL position); null: the backup's own restore point. */
+export type PointInTimeTarget = { time: Date } | { lsn: string } | null;
+
+/** The target a restore row asks for. */
+export function pointInTimeOf(restore: { target_time: Date | null; target_lsn: string | null }): PointInTimeTarget {
+  if (restore.target_time) return { time: restore.target_time };
+  return restore.target_lsn ? { lsn: restore.target_lsn } : null;
+}
+
 /** The database the app runs on: the one a physical verification or restore checks inside the restored cluster. */
 const appDatabaseName = (config: Config) => {
   // A URL naming several servers (host1:5432,host2:5432) is no WHATWG URL; one of its servers' is.
@@ -168,17 +177,18 @@ export async function verifyPhysicalBackup(
 }
 
 /**
- * Restores into a scratch cluster as of `targetTime` (or, without one, to the backup's own restore point), checks
- * the app's database there (migrations, row counts) and leaves the cluster stopped for the operator to start.
+ * Restores into a scratch cluster as of its point in time (a moment or a WAL position; without one, the backup's own
+ * restore point), checks the app's database there (migrations, row counts) and leaves the cluster stopped for the
+ * operator to start.
  */
 export async function restorePhysicalToScratch(
   services: DrServices,
   backup: BackupRow,
-  options: { targetTime: Date | null; onProgress?: (progress: BackupProgress) => void },
+  options: { pointInTime: PointInTimeTarget; onProgress?: (progress: BackupProgress) => void },
 ): Promise<RestoreResult> {
   const startedAt = performance.now();
   const physical = backup.physical!;
-  const target: RestoreTarget = options.targetTime ? { time: options.targetTime } : { restorePoint: physical.restorePoint.name };
+  const target: RestoreTarget = options.pointInTime ?? { restorePoint: physical.restorePoint.name };
   const known = await knownMigrationNames();
   return inScratchCluster(services, target, physical.label, { keep: true, onProgress: options.onProgress }, async (query, cluster) => {
     const migrations = await checkMigrations(query, known);
@@ -202,11 +212,11 @@ export async function restorePhysicalToScratch(
 export async function restorePhysicalInPlace(
   services: DrServices,
   backup: BackupRow,
-  options: { restoreId: string; targetTime: Date | null; onProgress?: (progress: BackupProgress) => void },
+  options: { restoreId: string; pointInTime: PointInTimeTarget; onProgress?: (progress: BackupProgress) => void },
 ): Promise<RestoreResult> {
   const startedAt = performance.now();
   const physical = backup.physical!;
-  const target: RestoreTarget = options.targetTime ? { time: options.targetTime } : { restorePoint: physical.restorePoint.name };
+  const target: RestoreTarget = options.pointInTime ?? { restorePoint: physical.restorePoint.name };
   const known = await knownMigrationNames();
   const { config } = services;
   return inScratchCluster(services, target, physical.label, { keep: false, onProgress: options.onProgress }, async (query, cluster) => {

@@ -8,6 +8,7 @@ import { NotConfiguredError } from './beginBackup.ts';
 import { restoreQueueRef } from './drQueues.ts';
 import { isEmbedded, type DrServices } from './drServices.ts';
 import { isInPlaceRestoreRunning } from './inPlaceRestoreLock.ts';
+import { lsnToBigInt } from '@shared/backup/physical/index.ts';
 import { requirePhysicalStanza } from './physicalBackups.ts';
 import { insertConfirmation, insertRestore, spendConfirmation, type RestoreRow, type RestoreTargetKind } from './restores.repo.ts';
 
@@ -21,6 +22,8 @@ interface Props {
   backupId?: string;
   /** Point-in-time recovery from physical backups (pgBackRest): the moment to restore to. */
   targetTime?: Date;
+  /** Point-in-time recovery to a WAL position (`16/B374D848`) instead of a moment. */
+  targetLsn?: string;
   target: RestoreTargetKind;
   /** In place: the token the first ask answered with. */
   confirmationToken?: string;
@@ -52,7 +55,9 @@ const hashToken = (token: string) => crypto.createHash('sha256').update(token).d
  */
 export async function requestRestore(services: DrServices, props: Props): Promise<RestoreRow> {
   const isPhysical =
-    props.targetTime !== undefined || (props.backupId && (await findBackup(services.db, props.backupId))?.kind === 'physical');
+    props.targetTime !== undefined ||
+    props.targetLsn !== undefined ||
+    (props.backupId && (await findBackup(services.db, props.backupId))?.kind === 'physical');
   const backup = isPhysical ? await choosePhysicalBackup(services, props) : await chooseBackup(services, props);
   if (props.target === 'in-place') await confirmInPlace(services, props, backup);
   // A physical scratch restore is a cluster of its own: its directory is in the result once it exists.
@@ -65,6 +70,7 @@ export async function requestRestore(services: DrServices, props: Props): Promis
       forcedReason: props.force?.reason ?? null,
       createdBy: props.actorId,
       targetTime: props.targetTime ?? null,
+      targetLsn: props.targetLsn ?? null,
     });
     await writeAudit(trx, {
       actorId: props.actorId,
@@ -77,6 +83,7 @@ export async function requestRestore(services: DrServices, props: Props): Promis
         target: props.target,
         databaseName,
         targetTime: props.targetTime?.toISOString() ?? null,
+        targetLsn: props.targetLsn ?? null,
         backupStatus: backup.status,
         forcedReason: props.force?.reason ?? null,
       },
@@ -106,38 +113,66 @@ async function chooseBackup(services: DrServices, props: Props): Promise<BackupR
   return backup;
 }
 
+/** Where a point-in-time restore goes: whether a backup ends before it, and the first point a backup reaches. */
+interface PointInTime {
+  text: string;
+  isReachableFrom(row: BackupRow): boolean;
+  earliestFrom(row: BackupRow): string;
+}
+
+/** The restore's target: a moment (a second after the backup ended, to be safe) or a WAL position past its end. */
+function pointInTimeOf(props: Props): PointInTime | undefined {
+  if (props.targetTime) {
+    const time = props.targetTime;
+    const earliest = (row: BackupRow) => new Date(new Date(row.physical!.backupStoppedAt).getTime() + 1000);
+    return {
+      text: time.toISOString(),
+      isReachableFrom: (row) => earliest(row).getTime() <= time.getTime(),
+      earliestFrom: (row) => earliest(row).toISOString(),
+    };
+  }
+  if (props.targetLsn) {
+    const lsn = lsnToBigInt(props.targetLsn);
+    return {
+      text: props.targetLsn,
+      isReachableFrom: (row) => lsnToBigInt(row.physical!.lsn.stop) <= lsn,
+      earliestFrom: (row) => row.physical!.lsn.stop,
+    };
+  }
+  return undefined;
+}
+
 /**
  * The physical backup a point-in-time restore starts from: the newest verified one that ends before the target (or
- * the one named). A target before every verified backup is 400 with the earliest reachable moment; one in the future
- * is 400 too (recovery would run out of WAL and PostgreSQL would refuse to start).
+ * the one named). A target before every verified backup is 400 with the earliest reachable point; one in the future
+ * (a later moment, a WAL position the database has not written yet) is 400 too: recovery would run out of WAL and
+ * PostgreSQL would refuse to start.
  */
 async function choosePhysicalBackup(services: DrServices, props: Props): Promise<BackupRow> {
   requirePhysicalStanza(services.config);
-  const reachable = (row: BackupRow, time: Date) => new Date(row.physical!.backupStoppedAt).getTime() + 1000 <= time.getTime();
-  if (props.targetTime && props.targetTime.getTime() > Date.now()) {
-    throw new AppError(400, 'restore_target_after_latest', 'The restore target is in the future', {
-      target: props.targetTime.toISOString(),
-    });
+  const point = pointInTimeOf(props);
+  if (point && (await isInTheFuture(services, props))) {
+    throw new AppError(400, 'restore_target_after_latest', 'The restore target is in the future', { target: point.text });
   }
   let backup: BackupRow | undefined;
   if (props.backupId) {
     backup = await findBackup(services.db, props.backupId);
     if (!backup) throw new NotFoundError('Backup not found');
     if (backup.kind !== 'physical')
-      throw new AppError(400, 'target_time_needs_physical_backup', 'A target time restores from physical backups only');
+      throw new AppError(400, 'target_time_needs_physical_backup', 'A point-in-time target restores from physical backups only');
   } else {
     const verified = (
       await services.db<BackupRow>('backups').where({ kind: 'physical', status: 'verified' }).orderBy('started_at', 'desc')
     ).filter((row) => row.physical);
-    backup = verified.find((row) => reachable(row, props.targetTime!));
+    backup = point ? verified.find((row) => point.isReachableFrom(row)) : verified[0];
     if (!backup) {
       const oldest = verified.at(-1);
-      const earliest = oldest ? new Date(new Date(oldest.physical!.backupStoppedAt).getTime() + 1000).toISOString() : null;
+      const earliest = oldest && point ? point.earliestFrom(oldest) : null;
       throw new AppError(
         400,
         'restore_target_before_earliest',
         earliest
-          ? `The restore target is before the earliest recoverable moment from a verified backup (${earliest})`
+          ? `The restore target is before the earliest recoverable point from a verified backup (${earliest})`
           : 'There is no verified physical backup to restore from',
         { earliest },
       );
@@ -151,12 +186,20 @@ async function choosePhysicalBackup(services: DrServices, props: Props): Promise
     );
   }
   if (!backup.physical) throw new ConflictError('This backup has no stored physical backup to read', 'backup_not_restorable');
-  if (props.targetTime && !reachable(backup, props.targetTime)) {
+  if (point && !point.isReachableFrom(backup)) {
     throw new AppError(400, 'restore_target_before_earliest', 'The restore target is before this backup ended', {
-      earliest: new Date(new Date(backup.physical.backupStoppedAt).getTime() + 1000).toISOString(),
+      earliest: point.earliestFrom(backup),
     });
   }
   return backup;
+}
+
+/** A moment after now, or a WAL position past what the live database has written. */
+async function isInTheFuture(services: DrServices, props: Props): Promise<boolean> {
+  if (props.targetTime) return props.targetTime.getTime() > Date.now();
+  if (!props.targetLsn) return false;
+  const { rows } = await services.db.raw<{ rows: Array<{ lsn: string }> }>('select pg_current_wal_lsn()::text as lsn');
+  return lsnToBigInt(props.targetLsn) > lsnToBigInt(rows[0]!.lsn);
 }
 
 async function confirmInPlace(services: DrServices, props: Props, backup: BackupRow): Promise<void> {

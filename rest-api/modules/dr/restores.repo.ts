@@ -15,6 +15,8 @@ export interface RestoreRow {
   error: { code: string; message: string } | null;
   /** Point-in-time restores: the moment restored to. */
   target_time: Date | null;
+  /** Point-in-time restores: the WAL position restored to. */
+  target_lsn: string | null;
   /** What the restore found in what it restored (physical restores). */
   result: RestoreResult | null;
   /** After a restore: the backup's media objects that storage does not hold. */
@@ -46,6 +48,7 @@ export async function insertRestore(
     forcedReason: string | null;
     createdBy: string | null;
     targetTime?: Date | null;
+    targetLsn?: string | null;
   },
 ): Promise<RestoreRow> {
   const [row] = await db<RestoreRow>('restores')
@@ -57,6 +60,7 @@ export async function insertRestore(
       forced_reason: fields.forcedReason,
       created_by: fields.createdBy,
       target_time: fields.targetTime ?? null,
+      target_lsn: fields.targetLsn ?? null,
     })
     .returning('*');
   return row!;

@@ -7,7 +7,7 @@ import { serialProgressWriter } from './backupProgress.ts';
 import { backupIoOf, databaseUrlOf, type DrServices } from './drServices.ts';
 import { holdInPlaceRestoreLock } from './inPlaceRestoreLock.ts';
 import { readBookkeeping, writeBackBookkeeping } from './keepRestoreBookkeeping.ts';
-import { restorePhysicalInPlace, restorePhysicalToScratch } from './physicalBackups.ts';
+import { pointInTimeOf, restorePhysicalInPlace, restorePhysicalToScratch } from './physicalBackups.ts';
 import { mediaAfterRestore } from './backupMedia.ts';
 import { findRestore, updateRestore, type RestoreRow } from './restores.repo.ts';
 
@@ -56,7 +56,7 @@ export async function runRestore(
         const bookkeeping = await readBookkeeping(services.db);
         const result = await restorePhysicalInPlace(services, backup, {
           restoreId,
-          targetTime: restore.target_time,
+          pointInTime: pointInTimeOf(restore),
           onProgress: io.onProgress,
         });
         await writeBackBookkeeping(services.db, bookkeeping);
@@ -69,7 +69,7 @@ export async function runRestore(
       return finished;
     }
     if (backup.kind === 'physical') {
-      const result = await restorePhysicalToScratch(services, backup, { targetTime: restore.target_time, onProgress: io.onProgress });
+      const result = await restorePhysicalToScratch(services, backup, { pointInTime: pointInTimeOf(restore), onProgress: io.onProgress });
       await writer.flush();
       await updateRestore(services.db, restoreId, { result });
       log.info({ result: { ...result, tables: result.tables.length } }, 'point-in-time restore into a scratch cluster done');

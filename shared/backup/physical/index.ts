@@ -78,7 +78,7 @@ export {
   type TakeBackupOptions,
 } from './backupCommands.ts';
 export { readBackupInfo, type PhysicalBackup, type PhysicalBackupInfo } from './readBackupInfo.ts';
-export { restoreBackup, type RestoreOptions, type RestoreTarget } from './restoreBackup.ts';
+export { lsnToBigInt, restoreBackup, type RestoreOptions, type RestoreTarget } from './restoreBackup.ts';
 export type { PgBackRestStanza } from './PhysicalBackupSetup.ts';
 export { expireBackup } from './backupCommands.ts';
 export { markRestorePoint, type RestorePoint } from './markRestorePoint.ts';

@@ -33,7 +33,7 @@ export interface RestoreOptions {
 }
 
 /** `16/B374D848` → a number that orders like the WAL position. */
-function lsnToBigInt(lsn: string): bigint {
+export function lsnToBigInt(lsn: string): bigint {
   const match = /^([0-9A-F]{1,8})\/([0-9A-F]{1,8})$/i.exec(lsn);
   if (!match) throw new PhysicalBackupError('backup_command_failed', `Not a WAL position: ${lsn}`);
   return (BigInt(`0x${match[1]}`) << 32n) + BigInt(`0x${match[2]}`);
