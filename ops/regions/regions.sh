@@ -82,11 +82,18 @@ up() {
   status
 }
 
+# Deletes a link; fine when it is gone already (or goes while we look: the kernel tears a namespace's
+# links down in the background after `ip netns del`).
+delete_link() { ip link del "$1" 2>/dev/null || ! has_link "$1"; }
+
 down() {
   for region in $REGIONS; do
     local namespace host_link
     namespace=$(namespace_of "$region")
     host_link=$(host_link_of "$region")
+    # The cable first: deleting one end of a veth pair deletes the other at once, whereas deleting the
+    # namespace takes its end away later, in the background.
+    delete_link "$host_link"
     # Whatever still runs inside the region goes with it: a namespace with live processes lingers.
     if has_namespace "$namespace"; then
       local pids
@@ -94,11 +101,8 @@ down() {
       [[ -z "$pids" ]] || kill -9 $pids 2>/dev/null || true
       ip netns del "$namespace"
     fi
-    # Deleting the namespace deletes its end of the pair, and with it this one; a pair whose namespace
-    # went first is cleaned here.
-    ! has_link "$host_link" || ip link del "$host_link"
   done
-  ! has_link "$BRIDGE" || ip link del "$BRIDGE"
+  delete_link "$BRIDGE"
   echo "regions: removed (prefix $PREFIX)"
 }
 
