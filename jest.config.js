@@ -11,6 +11,7 @@ export default {
   testPathIgnorePatterns: ['/node_modules/', '/web/', '/scratch/', '/data/', '\\.drill\\.test\\.ts$'],
   globalSetup: '<rootDir>/test/globalSetup.ts',
   setupFiles: ['<rootDir>/test/trustLoopbackTls.ts'],
+  testSequencer: '<rootDir>/test/slowFirstSequencer.js',
   testTimeout: 30_000,
   // Two cores: one worker per core keeps timing-sensitive suites (shutdown, bus) honest.
   maxWorkers: 2,

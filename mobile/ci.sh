@@ -11,6 +11,7 @@ root="$(cd .. && pwd)"
 # Node 22 from the root's devDependencies first: Expo SDK 58 needs >= 22.13, and so do the servers the tests start.
 export PATH="$root/node_modules/.bin:$PATH"
 
-npm ci --no-audit --no-fund --loglevel=error
+# .ci/run installs while the root's tests run, then sets MOBILE_INSTALLED=1.
+[[ "${MOBILE_INSTALLED:-}" == 1 ]] || npm ci --no-audit --no-fund --loglevel=error
 npm run -s typecheck
 npx jest --ci "${report_options[@]}"
