@@ -6080,6 +6080,16 @@ export interface paths {
                                     firstWriteAt: string;
                                     /** @description From detectedAt to firstWriteAt */
                                     writeGapMs: number;
+                                    /**
+                                     * Format: date-time
+                                     * @description A planned switchover: the monitor saw the old primary stop taking writes
+                                     */
+                                    fencedAt: string | null;
+                                    /**
+                                     * Format: date-time
+                                     * @description A planned switchover: the monitor saw the standby become primary
+                                     */
+                                    promotedAt: string | null;
                                 } | null;
                             };
                         };
@@ -6107,6 +6117,184 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dr/switchover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Planned switchover (RPO 0): the pg_auto_failover monitor promotes a standby; answers once writes are accepted on it
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The standby to promote: its pg_auto_failover node name, or host:port as the monitor has it. Default: the monitor's healthy secondary of highest candidate priority */
+                        target?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Writes go to the new primary */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description host:port of the server that took writes before, as this process reaches it */
+                                oldPrimary: string;
+                                /** @description host:port of the server taking writes now */
+                                newPrimary: string;
+                                /** @description The old primary's pg_auto_failover node name */
+                                oldNode: string;
+                                /** @description The promoted standby's node name */
+                                newNode: string;
+                                /** Format: date-time */
+                                requestedAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The monitor saw the old primary stop taking writes (draining)
+                                 */
+                                fencedAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description The monitor saw the standby become primary (wait_primary or primary)
+                                 */
+                                promotedAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description This process's first write on the new primary committed
+                                 */
+                                firstWriteAt: string;
+                                /** @description From requestedAt to firstWriteAt */
+                                durationMs: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;

@@ -1,7 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { Services } from '@shared/services.ts';
 import type { ApiRouter } from '../../http/apiRouter.ts';
-import { DatabaseStatusSchema } from './failover.schemas.ts';
+import { DatabaseStatusSchema, SwitchoverRequestSchema, SwitchoverResponseSchema } from './failover.schemas.ts';
+import { performSwitchover } from './performSwitchover.ts';
 import { findDatabaseStatus } from './findDatabaseStatus.ts';
 import { registerFailoverMetrics } from './failoverMetrics.ts';
 
@@ -22,6 +23,24 @@ export function failoverRoutes(api: ApiRouter, services: Services, metrics: Regi
     },
     async (_req, res) => {
       res.json({ data: await findDatabaseStatus(services.db) });
+    },
+  );
+
+  api.route(
+    {
+      method: 'post',
+      path: '/api/dr/switchover',
+      tag,
+      auth: 'operator',
+      summary: 'Planned switchover (RPO 0): the pg_auto_failover monitor promotes a standby; answers once writes are accepted on it',
+      request: SwitchoverRequestSchema,
+      responses: { 200: { description: 'Writes go to the new primary', schema: SwitchoverResponseSchema } },
+      errors: [404, 409, 501, 503, 504],
+    },
+    async (req, res) => {
+      const { db, config, log } = services;
+      const switchover = await performSwitchover({ db, config, log, actorId: req.actor.id, target: req.input.body.target, ip: req.ip });
+      res.json({ data: switchover });
     },
   );
 }
