@@ -6301,6 +6301,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dr/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deployment's regions with their health and database role, from this node's latest checks; an operator's token adds database hosts and each check's answer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The regions (empty with a single region) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The region of the node that answered (REGION); null with a single region */
+                                self: string | null;
+                                /** @description Empty when the deployment has a single region (REGIONS unset) */
+                                regions: {
+                                    name: string;
+                                    /** @description The region's REST API */
+                                    apiUrl: string;
+                                    /** @description The region's collaboration server */
+                                    collabUrl: string;
+                                    /**
+                                     * @description down: its API gives no answer; degraded: its API is not ready or its database node does not answer; unknown: not checked yet
+                                     * @enum {string}
+                                     */
+                                    status: "healthy" | "degraded" | "down" | "unknown";
+                                    /**
+                                     * @description primary: the region's database node takes the writes
+                                     * @enum {string}
+                                     */
+                                    role: "primary" | "standby" | "unknown";
+                                    /** Format: date-time */
+                                    checkedAt: string | null;
+                                    /** @description Operators only: host:port of its database node */
+                                    databaseHost?: string | null;
+                                    /** @description Operators only: what each component answered in the latest round */
+                                    checks?: {
+                                        api: {
+                                            ok: boolean;
+                                            latencyMs: number;
+                                            /** @description `HTTP 200`, `ECONNREFUSED`, `timeout`; for a database: writable, read_only, standby or unreachable */
+                                            detail: string;
+                                        };
+                                        database: {
+                                            ok: boolean;
+                                            latencyMs: number;
+                                            /** @description `HTTP 200`, `ECONNREFUSED`, `timeout`; for a database: writable, read_only, standby or unreachable */
+                                            detail: string;
+                                        } | null;
+                                    } | null;
+                                }[];
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/plugins": {
         parameters: {
             query?: never;

@@ -62,3 +62,34 @@ const SwitchoverData = z.object({
 });
 export const SwitchoverResponseSchema = z.object({ data: SwitchoverData });
 export type Switchover = z.infer<typeof SwitchoverData>;
+
+const Check = z.object({
+  ok: z.boolean(),
+  latencyMs: z.number().int(),
+  detail: z.string().describe('`HTTP 200`, `ECONNREFUSED`, `timeout`; for a database: writable, read_only, standby or unreachable'),
+});
+
+const Region = z.object({
+  name: z.string(),
+  apiUrl: z.string().describe("The region's REST API"),
+  collabUrl: z.string().describe("The region's collaboration server"),
+  status: z
+    .enum(['healthy', 'degraded', 'down', 'unknown'])
+    .describe('down: its API gives no answer; degraded: its API is not ready or its database node does not answer; unknown: not checked yet'),
+  role: z.enum(['primary', 'standby', 'unknown']).describe("primary: the region's database node takes the writes"),
+  checkedAt: z.iso.datetime().nullable(),
+  databaseHost: z.string().nullable().optional().describe('Operators only: host:port of its database node'),
+  checks: z
+    .object({ api: Check, database: Check.nullable() })
+    .nullable()
+    .optional()
+    .describe('Operators only: what each component answered in the latest round'),
+});
+
+export const RegionsSchema = z.object({
+  data: z.object({
+    self: z.string().nullable().describe('The region of the node that answered (REGION); null with a single region'),
+    regions: z.array(Region).describe('Empty when the deployment has a single region (REGIONS unset)'),
+  }),
+});
+export type Regions = z.infer<typeof RegionsSchema>['data'];
