@@ -124,7 +124,11 @@ const ConfigSchema = z
           return z.NEVER;
         }
       })
-      .pipe(z.array(RegionSchema).refine((regions) => new Set(regions.map((r) => r.name)).size === regions.length, 'region names must be unique')),
+      .pipe(
+        z
+          .array(RegionSchema)
+          .refine((regions) => new Set(regions.map((r) => r.name)).size === regions.length, 'region names must be unique'),
+      ),
     /** This node's region: one of the names in REGIONS, required when REGIONS is set. */
     REGION: z.string().min(1).optional(),
     /** How often, in ms, each REST node checks every region's API and database when REGIONS is set. Default 2000. */

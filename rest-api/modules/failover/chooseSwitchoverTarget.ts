@@ -31,7 +31,8 @@ export function chooseSwitchoverTarget(nodes: MonitorNode[], target: string | un
     if (!isCandidate(named))
       throw new SwitchoverError(
         'no_healthy_standby',
-        `${target} cannot be promoted: it is ${named.reportedState}, ${named.isHealthy ? 'healthy' : 'unhealthy'}, candidate priority ${named.candidatePriority}`,
+        `${target} cannot be promoted: it is ${named.reportedState}, ${named.isHealthy ? 'healthy' : 'unhealthy'}, ` +
+          `candidate priority ${named.candidatePriority}`,
       );
     return { primary, standby: named };
   }

@@ -58,7 +58,8 @@ export function failoverRoutes(api: ApiRouter, services: Services, metrics: Regi
       tag,
       auth: false,
       summary:
-        "The deployment's regions with their health and database role, from this node's latest checks; an operator's token adds database hosts and each check's answer",
+        "The deployment's regions with their health and database role, from this node's latest checks; " +
+        "an operator's token adds database hosts and each check's answer",
       responses: { 200: { description: 'The regions (empty with a single region)', schema: RegionsSchema } },
     },
     async (req, res) => {

@@ -44,7 +44,10 @@ export const SwitchoverRequestSchema = z.object({
         .min(1)
         .max(300)
         .optional()
-        .describe("The standby to promote: its pg_auto_failover node name, or host:port as the monitor has it. Default: the monitor's healthy secondary of highest candidate priority"),
+        .describe(
+          'The standby to promote: its pg_auto_failover node name, or host:port as the monitor has it. ' +
+            "Default: the monitor's healthy secondary of highest candidate priority",
+        ),
     })
     .strict(),
 });
@@ -75,7 +78,9 @@ const Region = z.object({
   collabUrl: z.string().describe("The region's collaboration server"),
   status: z
     .enum(['healthy', 'degraded', 'down', 'unknown'])
-    .describe('down: its API gives no answer; degraded: its API is not ready or its database node does not answer; unknown: not checked yet'),
+    .describe(
+      'down: its API gives no answer; degraded: its API is not ready or its database node does not answer; unknown: not checked yet',
+    ),
   role: z.enum(['primary', 'standby', 'unknown']).describe("primary: the region's database node takes the writes"),
   checkedAt: z.iso.datetime().nullable(),
   databaseHost: z.string().nullable().optional().describe('Operators only: host:port of its database node'),

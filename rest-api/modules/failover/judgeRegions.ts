@@ -24,12 +24,7 @@ export function judgeRegions(probes: RegionProbe[]): JudgedRegion[] {
     return {
       ...probe,
       status: !probe.api.isReachable ? 'down' : probe.api.ok && (probe.database?.ok ?? true) ? 'healthy' : 'degraded',
-      role:
-        role === 'writable' && writable.length === 1
-          ? 'primary'
-          : role === 'standby' || role === 'read_only'
-            ? 'standby'
-            : 'unknown',
+      role: role === 'writable' && writable.length === 1 ? 'primary' : role === 'standby' || role === 'read_only' ? 'standby' : 'unknown',
     };
   });
 }

@@ -57,7 +57,18 @@ export async function performSwitchover({ db, config, log, actorId, target, ip }
     await askMonitor(() => monitor.promote(standby.name));
     const { newServer, resolvedAt, firstWriteAt } = await writeOnNewPrimary({ db, resolver, oldServer, requestedAt, config });
     const milestones = await milestonesOf(monitor, requestedAt, primary, standby).catch(() => ({ fencedAt: null, promotedAt: null }));
-    await recordSwitchover(db, { oldServer, newServer, requestedAt, resolvedAt, firstWriteAt, ...milestones, actorId, ip, primary, standby });
+    await recordSwitchover(db, {
+      oldServer,
+      newServer,
+      requestedAt,
+      resolvedAt,
+      firstWriteAt,
+      ...milestones,
+      actorId,
+      ip,
+      primary,
+      standby,
+    });
     const durationMs = firstWriteAt.getTime() - requestedAt.getTime();
     log.warn({ from: primary.name, to: standby.name, durationMs }, 'planned switchover done');
     return {
@@ -164,18 +175,17 @@ async function recordSwitchover(
   },
 ): Promise<void> {
   await db.transaction(async (trx) => {
-    await trx('failover_events')
-      .insert({
-        old_primary: describe(props.oldServer),
-        new_primary: describe(props.newServer),
-        reason: 'switchover',
-        reported_by: REPORTER,
-        detected_at: props.requestedAt,
-        resolved_at: props.resolvedAt,
-        fenced_at: props.fencedAt,
-        promoted_at: props.promotedAt,
-        first_write_at: props.firstWriteAt,
-      });
+    await trx('failover_events').insert({
+      old_primary: describe(props.oldServer),
+      new_primary: describe(props.newServer),
+      reason: 'switchover',
+      reported_by: REPORTER,
+      detected_at: props.requestedAt,
+      resolved_at: props.resolvedAt,
+      fenced_at: props.fencedAt,
+      promoted_at: props.promotedAt,
+      first_write_at: props.firstWriteAt,
+    });
     await writeAudit(trx, {
       actorId: props.actorId,
       action: 'database.switchover',

@@ -5,18 +5,17 @@ import type { JudgedRegion } from './judgeRegions.ts';
 export async function saveRegionHealth(db: Knex, regions: JudgedRegion[], checkedBy: string): Promise<void> {
   if (regions.length === 0) return;
   const checks = regions.flatMap((region) =>
-    [
-      { component: 'api', check: region.api },
-      ...(region.database ? [{ component: 'database', check: region.database }] : []),
-    ].map(({ component, check }) => ({
-      region: region.region.name,
-      component,
-      ok: check.ok,
-      latency_ms: check.latencyMs,
-      detail: check.detail,
-      checked_by: checkedBy,
-      checked_at: region.checkedAt,
-    })),
+    [{ component: 'api', check: region.api }, ...(region.database ? [{ component: 'database', check: region.database }] : [])].map(
+      ({ component, check }) => ({
+        region: region.region.name,
+        component,
+        ok: check.ok,
+        latency_ms: check.latencyMs,
+        detail: check.detail,
+        checked_by: checkedBy,
+        checked_at: region.checkedAt,
+      }),
+    ),
   );
   await db.transaction(async (trx) => {
     await trx('health_checks').insert(checks);

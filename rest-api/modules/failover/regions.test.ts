@@ -42,7 +42,12 @@ describe('GET /api/dr/regions with three regions', () => {
     const regions = [
       { name: 'eu', apiUrl: baseUrl, collabUrl: 'ws://127.0.0.1:1234', databaseHost: `127.0.0.1:${node1.port}` },
       { name: 'us', apiUrl: baseUrl, collabUrl: 'ws://127.0.0.1:1235', databaseHost: `127.0.0.1:${node2.port}` },
-      { name: 'ap', apiUrl: `http://127.0.0.1:${deadApiPort}`, collabUrl: 'ws://127.0.0.1:1236', databaseHost: `127.0.0.1:${deadDatabasePort}` },
+      {
+        name: 'ap',
+        apiUrl: `http://127.0.0.1:${deadApiPort}`,
+        collabUrl: 'ws://127.0.0.1:1236',
+        databaseHost: `127.0.0.1:${deadDatabasePort}`,
+      },
     ];
     testApp = await startTestApp({
       env: {
@@ -147,7 +152,15 @@ describe('GET /api/dr/regions with three regions', () => {
     expect(byName.us).toMatchObject({ status: 'healthy', role: 'primary' });
     // Once the product writes again, the table follows.
     const deadline = Date.now() + 60_000;
-    while ((await testApp.services.db('regions').where({ name: 'us' }).first('role').catch(() => undefined))?.role !== 'primary') {
+    while (
+      (
+        await testApp.services
+          .db('regions')
+          .where({ name: 'us' })
+          .first('role')
+          .catch(() => undefined)
+      )?.role !== 'primary'
+    ) {
       if (Date.now() > deadline) throw new Error('regions table never showed us as primary');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

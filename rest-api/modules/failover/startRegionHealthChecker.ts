@@ -9,7 +9,9 @@ const MAX_PROBE_TIMEOUT_MS = 2_000;
  * Starts checking the regions of REGIONS when there are any, until the services close (the checker's
  * timer and its last write end before the database pool does). Returns undefined for a single region.
  */
-export function startRegionHealthChecker(services: Pick<Services, 'config' | 'db' | 'log' | 'beforeClose'>): RegionHealthChecker | undefined {
+export function startRegionHealthChecker(
+  services: Pick<Services, 'config' | 'db' | 'log' | 'beforeClose'>,
+): RegionHealthChecker | undefined {
   const { config } = services;
   if (config.REGIONS.length === 0) return undefined;
   const databaseUrl = config.DATABASE_URL ? parseDatabaseUrl(config.DATABASE_URL) : undefined;

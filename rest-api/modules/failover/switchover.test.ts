@@ -6,6 +6,13 @@ import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverN
 import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
 import { startWriter } from '../../../ops/chaos/messageWriter.ts';
+import type { DatabaseStatus, Switchover } from './failover.schemas.ts';
+
+/** The route's answer: its data on success, its error otherwise. */
+interface SwitchoverAnswer {
+  data: Switchover;
+  error: { code: string; message: string };
+}
 
 /**
  * POST /api/dr/switchover against a real pg_auto_failover formation (a monitor and two nodes), with the
@@ -49,7 +56,7 @@ describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
       method: 'POST',
       headers: { ...bearer(as), 'content-type': 'application/json' },
       body: JSON.stringify(body),
-    }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, any> }));
+    }).then(async (response) => ({ status: response.status, body: (await response.json()) as SwitchoverAnswer }));
 
   it('is for operators only', async () => {
     expect((await switchover({}, someone)).status).toBe(403);
@@ -92,7 +99,7 @@ describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
     expect(writer.unexpectedAnswers).toEqual([]);
 
     const status = await fetch(`${baseUrl}/api/dr/status`, { headers: bearer(operator) }).then(
-      async (response) => ((await response.json()) as { data: Record<string, any> }).data,
+      async (response) => ((await response.json()) as { data: DatabaseStatus }).data,
     );
     expect(status.primary.server).toBe(`127.0.0.1:${standby.port}`);
     expect(status.lastFailover).toMatchObject({
