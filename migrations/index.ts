@@ -20,6 +20,7 @@ import * as physicalBackups from './20261202010000_physical_backups.ts';
 import * as backupMedia from './20261202010001_backup_media.ts';
 import * as failoverEvents from './20261202020000_failover_events.ts';
 import * as restoreTargetLsn from './20261202030000_restore_target_lsn.ts';
+import * as switchoversAndRegions from './20261202071400_switchovers_and_regions.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -47,6 +48,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202010001_backup_media': backupMedia,
   '20261202020000_failover_events': failoverEvents,
   '20261202030000_restore_target_lsn': restoreTargetLsn,
+  '20261202071400_switchovers_and_regions': switchoversAndRegions,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -36,6 +36,17 @@ const hostList = z
   )
   .pipe(z.array(z.string().regex(/^[\w.-]+(:\d+)?$|^\[[0-9a-f:.]+\](:\d+)?$/, 'must be host or host:port entries separated by commas')));
 
+/** One entry of REGIONS: where a region's API, collab server and database node are. */
+export const RegionSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'must be 1-32 lower-case letters, digits, - or _'),
+  apiUrl: url(['http', 'https']),
+  collabUrl: url(['ws', 'wss']),
+  databaseHost: z
+    .string()
+    .regex(/^([\w.-]+|\[[0-9a-fA-F:.]+\]):\d{1,5}$/, 'must be host:port')
+    .optional(),
+});
+
 /**
  * Every environment variable the product reads. The README's configuration table mirrors this schema;
  * keep the two in step.
@@ -87,6 +98,41 @@ const ConfigSchema = z
      * takes writes (a frozen one fails no query by itself). Default 1000.
      */
     DATABASE_PRIMARY_CHECK_MS: integer(100, 60_000, 'an integer from 100 to 60000').default(1_000),
+    /**
+     * Connection string of the pg_auto_failover monitor (`postgres://autoctl_node@monitor:5432/pg_auto_failover`),
+     * through which `POST /api/dr/switchover` asks for a planned switchover. Unset: that route answers 501
+     * switchover_unavailable. A secret when it carries a password.
+     */
+    DATABASE_MONITOR_URL: databaseUrl.optional(),
+    /** The pg_auto_failover formation the product's database nodes belong to. Default default. */
+    DATABASE_FORMATION: z.string().min(1).max(63).default('default'),
+    /** Longest `POST /api/dr/switchover` waits for writes to be accepted on the new primary, in ms. Default 60000. */
+    DATABASE_SWITCHOVER_TIMEOUT_MS: integer(5_000, 600_000, 'an integer from 5000 to 600000').default(60_000),
+    /**
+     * The deployment's regions, as a JSON array of `{ "name", "apiUrl", "collabUrl", "databaseHost"? }`
+     * (databaseHost: host:port of the region's PostgreSQL node). Set: each REST node checks every region's
+     * health every REGION_CHECK_MS and `GET /api/dr/regions` lists them. Unset or `[]`: a single region.
+     */
+    REGIONS: z
+      .string()
+      .default('[]')
+      .transform((text, ctx) => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON array of regions' });
+          return z.NEVER;
+        }
+      })
+      .pipe(
+        z
+          .array(RegionSchema)
+          .refine((regions) => new Set(regions.map((r) => r.name)).size === regions.length, 'region names must be unique'),
+      ),
+    /** This node's region: one of the names in REGIONS, required when REGIONS is set. */
+    REGION: z.string().min(1).optional(),
+    /** How often, in ms, each REST node checks every region's API and database when REGIONS is set. Default 2000. */
+    REGION_CHECK_MS: integer(200, 600_000, 'an integer from 200 to 600000').default(2_000),
     /** Where embedded state lives (PGlite files, generated JWT secret). Default ./data. */
     DATA_DIR: z.string().min(1).default('./data'),
     /** Directory of the local object store (attachments, media, backups), used while S3_BUCKET is unset. Default DATA_DIR/objects. */
@@ -407,6 +453,9 @@ const ConfigSchema = z
       const missing = env.PGBACKREST_STANZA ? 'PGBACKREST_CONFIG' : 'PGBACKREST_STANZA';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'must be set together with the other PGBACKREST_ variable' });
     }
+    if (env.REGIONS.length > 0 && !env.REGIONS.some((region) => region.name === env.REGION)) {
+      ctx.addIssue({ code: 'custom', path: ['REGION'], message: 'must be the name of one of REGIONS' });
+    }
     if (!env.S3_ACCESS_KEY_ID !== !env.S3_SECRET_ACCESS_KEY) {
       const [missing, set] = env.S3_ACCESS_KEY_ID
         ? ['S3_SECRET_ACCESS_KEY', 'S3_ACCESS_KEY_ID']
@@ -454,3 +503,6 @@ export function loadConfig(): Config {
     process.exit(1);
   }
 }
+
+/** One region of REGIONS, as configured. */
+export type RegionConfig = z.infer<typeof RegionSchema>;

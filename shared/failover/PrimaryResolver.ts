@@ -1,11 +1,10 @@
 import { EventEmitter } from 'node:events';
-import pg from 'pg';
 import type { Logger } from '../logger.ts';
 import { DatabaseFailoverError } from './DatabaseFailoverError.ts';
 import type { DatabaseHost, DatabaseUrl } from './parseDatabaseUrl.ts';
+import { probeDatabaseServer, type ServerRole } from './probeDatabaseServer.ts';
 
-/** What one probe found a server to be. */
-export type ServerRole = 'writable' | 'read_only' | 'standby' | 'unreachable';
+export type { ServerRole } from './probeDatabaseServer.ts';
 
 export interface PrimaryResolverOptions {
   /** The servers to choose from. */
@@ -38,6 +37,11 @@ const MAX_BACKOFF_MS = 500;
 export class PrimaryResolver extends EventEmitter {
   /** Bumped each time the current primary is given up: connections made before it are not used again. */
   generation = 0;
+  /**
+   * True while this process runs a planned switchover (POST /api/dr/switchover): that command writes the
+   * failover_events row itself, with its milestones, so recordFailovers leaves this one out.
+   */
+  isSwitchingOver = false;
   private current: DatabaseHost | undefined;
   private searching: Promise<DatabaseHost> | undefined;
   private readonly log: Logger;
@@ -114,28 +118,8 @@ export class PrimaryResolver extends EventEmitter {
   }
 
   /** Asks one server what it is, on a fresh connection. */
-  async probe(host: DatabaseHost): Promise<ServerRole> {
-    const client = new pg.Client({
-      connectionString: this.options.url.urlFor(host),
-      connectionTimeoutMillis: this.options.connectTimeoutMs,
-      query_timeout: this.options.connectTimeoutMs,
-      application_name: 'twinmcp-primary-probe',
-    });
-    // A server dying under the probe emits 'error' on the client; the failed query already says so.
-    client.on('error', () => {});
-    try {
-      await client.connect();
-      const { rows } = await client.query<{ in_recovery: boolean; read_only: string }>(
-        "select pg_is_in_recovery() as in_recovery, current_setting('transaction_read_only') as read_only",
-      );
-      const [row] = rows;
-      if (row?.in_recovery) return 'standby';
-      return row?.read_only === 'on' ? 'read_only' : 'writable';
-    } catch {
-      return 'unreachable';
-    } finally {
-      void client.end().catch(() => {});
-    }
+  probe(host: DatabaseHost): Promise<ServerRole> {
+    return probeDatabaseServer(this.options.url.urlFor(host), this.options.connectTimeoutMs);
   }
 
   /** Probes every server each round, backing off between rounds, until exactly one is writable. */

@@ -5,7 +5,7 @@ import type { DatabaseHost } from './parseDatabaseUrl.ts';
 import type { PrimaryResolver } from './PrimaryResolver.ts';
 
 /** Who writes the row: one line per server process. */
-const REPORTER = `${os.hostname()}:${process.pid}`;
+export const REPORTER = `${os.hostname()}:${process.pid}`;
 
 /**
  * Writes a `failover_events` row each time the resolver lost its primary and found a writable server
@@ -16,7 +16,7 @@ const REPORTER = `${os.hostname()}:${process.pid}`;
 export function recordFailovers(db: Knex, resolver: PrimaryResolver, log: Logger): void {
   let lost: { at: Date; from: DatabaseHost; reason: string } | undefined;
   resolver.on('lost', (reason: string, from: DatabaseHost) => {
-    lost ??= { at: new Date(), from, reason };
+    if (!resolver.isSwitchingOver) lost ??= { at: new Date(), from, reason };
   });
   resolver.on('primary', (primary: DatabaseHost) => {
     if (!lost) return;

@@ -6080,6 +6080,16 @@ export interface paths {
                                     firstWriteAt: string;
                                     /** @description From detectedAt to firstWriteAt */
                                     writeGapMs: number;
+                                    /**
+                                     * Format: date-time
+                                     * @description A planned switchover: the monitor saw the old primary stop taking writes
+                                     */
+                                    fencedAt: string | null;
+                                    /**
+                                     * Format: date-time
+                                     * @description A planned switchover: the monitor saw the standby become primary
+                                     */
+                                    promotedAt: string | null;
                                 } | null;
                             };
                         };
@@ -6101,6 +6111,262 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dr/switchover": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Planned switchover (RPO 0): the pg_auto_failover monitor promotes a standby; answers once writes are accepted on it
+         * @description Operators only: needs the deployment-wide `operator` role (403 `forbidden` otherwise), and every call is written to the audit log.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retry safe: the first successful answer for this key is given again, with `Idempotent-Replayed: true`, to every repeat of the same request by the same caller for 24 hours, and the request does not run twice. A failed request keeps nothing. Use a new key (a UUID) per action. */
+                    "Idempotency-Key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The standby to promote: its pg_auto_failover node name, or host:port as the monitor has it. Default: the monitor's healthy secondary of highest candidate priority */
+                        target?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Writes go to the new primary */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description host:port of the server that took writes before, as this process reaches it */
+                                oldPrimary: string;
+                                /** @description host:port of the server taking writes now */
+                                newPrimary: string;
+                                /** @description The old primary's pg_auto_failover node name */
+                                oldNode: string;
+                                /** @description The promoted standby's node name */
+                                newNode: string;
+                                /** Format: date-time */
+                                requestedAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The monitor saw the old primary stop taking writes (draining)
+                                 */
+                                fencedAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description The monitor saw the standby become primary (wait_primary or primary)
+                                 */
+                                promotedAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description This process's first write on the new primary committed
+                                 */
+                                firstWriteAt: string;
+                                /** @description From requestedAt to firstWriteAt */
+                                durationMs: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Malformed JSON or a field fails validation */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing, expired or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not allowed */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Conflicts with existing state; or `idempotency_key_in_progress`: a request with this Idempotency-Key still runs (see Retry-After) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body over the size limit */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Body is not JSON */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description `idempotency_key_reused`: this Idempotency-Key was used for a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                501: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Error */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/dr/regions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The deployment's regions with their health and database role, from this node's latest checks; an operator's token adds database hosts and each check's answer */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The regions (empty with a single region) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            data: {
+                                /** @description The region of the node that answered (REGION); null with a single region */
+                                self: string | null;
+                                /** @description Empty when the deployment has a single region (REGIONS unset) */
+                                regions: {
+                                    name: string;
+                                    /** @description The region's REST API */
+                                    apiUrl: string;
+                                    /** @description The region's collaboration server */
+                                    collabUrl: string;
+                                    /**
+                                     * @description down: its API gives no answer; degraded: its API is not ready or its database node does not answer; unknown: not checked yet
+                                     * @enum {string}
+                                     */
+                                    status: "healthy" | "degraded" | "down" | "unknown";
+                                    /**
+                                     * @description primary: the region's database node takes the writes
+                                     * @enum {string}
+                                     */
+                                    role: "primary" | "standby" | "unknown";
+                                    /** Format: date-time */
+                                    checkedAt: string | null;
+                                    /** @description Operators only: host:port of its database node */
+                                    databaseHost?: string | null;
+                                    /** @description Operators only: what each component answered in the latest round */
+                                    checks?: {
+                                        api: {
+                                            ok: boolean;
+                                            latencyMs: number;
+                                            /** @description `HTTP 200`, `ECONNREFUSED`, `timeout`; for a database: writable, read_only, standby or unreachable */
+                                            detail: string;
+                                        };
+                                        database: {
+                                            ok: boolean;
+                                            latencyMs: number;
+                                            /** @description `HTTP 200`, `ECONNREFUSED`, `timeout`; for a database: writable, read_only, standby or unreachable */
+                                            detail: string;
+                                        } | null;
+                                    } | null;
+                                }[];
+                            };
+                        };
                     };
                 };
             };

@@ -45,12 +45,26 @@ describe.each(['postgres', 'pglite'] as const)('GET /api/dr/status on %s', (back
       resolvedAt: '2026-12-01T10:00:04.500Z',
       firstWriteAt: '2026-12-01T10:00:04.600Z',
       writeGapMs: 4600,
+      fencedAt: null,
+      promotedAt: null,
     });
   });
 
   it('is for operators only', async () => {
     expect((await t.request.get('/api/dr/status').set(bearer(someone))).status).toBe(403);
     expect((await t.request.get('/api/dr/status')).status).toBe(401);
+  });
+
+  it('answers 501 switchover_unavailable to a switchover without a pg_auto_failover monitor configured', async () => {
+    const res = await t.request.post('/api/dr/switchover').set(bearer(operator)).send({});
+    expect(res.status).toBe(501);
+    expect(res.body.error.code).toBe('switchover_unavailable');
+    expect(res.body.error.message).toMatch(/DATABASE_MONITOR_URL/);
+  });
+
+  it('refuses a switchover to a non-operator, and asks for a token', async () => {
+    expect((await t.request.post('/api/dr/switchover').set(bearer(someone)).send({})).status).toBe(403);
+    expect((await t.request.post('/api/dr/switchover').send({})).status).toBe(401);
   });
 
   it('exports the role and the failover gauges on /metrics', async () => {

@@ -19,6 +19,8 @@ interface FailoverRow {
   detected_at: Date;
   resolved_at: Date;
   first_write_at: Date;
+  fenced_at: Date | null;
+  promoted_at: Date | null;
 }
 
 /**
@@ -70,6 +72,8 @@ export async function findDatabaseStatus(db: Db): Promise<DatabaseStatus> {
           resolvedAt: last.resolved_at.toISOString(),
           firstWriteAt: last.first_write_at.toISOString(),
           writeGapMs: last.first_write_at.getTime() - last.detected_at.getTime(),
+          fencedAt: last.fenced_at?.toISOString() ?? null,
+          promotedAt: last.promoted_at?.toISOString() ?? null,
         }
       : null,
   };
