@@ -36,6 +36,8 @@ describe('outbox rules', () => {
     expect(refusal(404, 'not_found')).toBe('failed');
     expect(refusal(403, 'forbidden')).toBe('failed');
     expect(refusal(409, 'conflict')).toBe('failed');
+    // The first try committed and its answer was lost to a failover: done, never sent again.
+    expect(refusal(409, 'idempotency_key_answer_lost')).toBe('done');
     expect(refusal(422, 'idempotency_key_reused')).toBe('failed');
     expect(outcomeOf({ status: 404, code: 'not_found', message: 'Conversation not found' })).toEqual({
       kind: 'failed',

@@ -111,5 +111,6 @@ describe('the outbox rules', () => {
       Array(5).fill('retry'),
     );
     expect([refusal(400), refusal(403), refusal(404), refusal(409, 'conflict'), refusal(422)]).toEqual(Array(5).fill('failed'));
+    expect(refusal(409, 'idempotency_key_answer_lost')).toBe('done');
   });
 });

@@ -40,9 +40,11 @@ export interface Refusal {
  * Retried: no answer, the first request with this key still running (409 `idempotency_key_in_progress`),
  * timeouts, rate limits, server faults, and 401 (the session is gone: the action waits for the next
  * sign-in rather than being dropped). Any other 4xx is final: a deleted conversation (404), a lost
- * permission (403), a body the server will never take (400, or 422 `idempotency_key_reused`).
+ * permission (403), a body the server will never take (400, or 422 `idempotency_key_reused`). Done, not
+ * refused: 409 `idempotency_key_answer_lost` (the first try committed; its answer was lost to a failover).
  */
 export function outcomeOf({ status, code, message, retryAfterSeconds }: Refusal): Outcome {
+  if (status === 409 && code === 'idempotency_key_answer_lost') return { kind: 'done' };
   const isTransient =
     status === 0 ||
     status === 401 ||

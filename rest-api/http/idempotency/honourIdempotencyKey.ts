@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { AppError, ConflictError, ValidationError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { canonicalJson } from '@shared/plugins/package/canonicalJson.ts';
-import { claimKey, findKey, recordAnswer, releaseKey, type IdempotencyKeyRow } from './idempotencyKeys.repo.ts';
+import { claimKey, findKey, recordAnswer, settleUnansweredKey, type IdempotencyKeyRow } from './idempotencyKeys.repo.ts';
+import { markCommitsOfIdempotentRequests, runIdempotentRequest } from './idempotentRequest.ts';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** Set on an answer that repeats the first one instead of running the request again. */
@@ -19,6 +20,13 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * within this window after such a crash waits (409 + Retry-After) rather than running twice.
  */
 export const STALE_CLAIM_SECONDS = 120;
+
+/**
+ * How long recording an answer, or settling a key whose request got none, keeps trying when the
+ * database does not answer: a failover takes seconds, and a key left behind would make every repeat
+ * wait out STALE_CLAIM_SECONDS.
+ */
+const SETTLE_DEADLINE_MS = 60_000;
 
 interface Options {
   db: Knex;
@@ -36,8 +44,15 @@ interface Options {
  * fails (any 4xx or 5xx) keeps nothing — it changed nothing, so the key may be used again. Keys are
  * per caller: nobody can replay, or even probe, another's. Runs after validation (the fingerprint is
  * the validated input) and before any upload is read.
+ *
+ * A failover can end a request after its work committed and before its answer was kept (or sent). The
+ * request's first transaction marks the key `committed` in that same transaction (idempotentRequest.ts),
+ * so the database knows; a repeat then runs nothing and is answered 409 `idempotency_key_answer_lost`,
+ * which clients treat as done. A request that ended with nothing committed gives its key back, retried
+ * through the failover, so a repeat runs at once rather than after STALE_CLAIM_SECONDS.
  */
 export function honourIdempotencyKey({ db, log, isUpload }: Options): RequestHandler {
+  markCommitsOfIdempotentRequests(db);
   return (req, res, next) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (key === undefined) return next();
@@ -51,7 +66,7 @@ export function honourIdempotencyKey({ db, log, isUpload }: Options): RequestHan
     claimKey(db, { principal, key, fingerprint, staleAfterSeconds: STALE_CLAIM_SECONDS }).then(async (claimed) => {
       if (claimed) {
         rememberAnswer({ db, log }, res, principal, key);
-        return next();
+        return runIdempotentRequest({ principal, key, hasCommitted: false }, () => next());
       }
       const previous = await findKey(db, principal, key);
       // Released or swept between the two statements: tell the caller to try again rather than guess.
@@ -85,8 +100,22 @@ function answerRepeat(res: Response, previous: IdempotencyKeyRow, fingerprint: s
       ),
     );
   }
-  if (previous.state === 'running') return next(inProgress(res));
-  res.set(REPLAYED_HEADER, 'true').status(previous.response_status!).json(previous.response_body);
+  if (previous.state === 'done') {
+    res.set(REPLAYED_HEADER, 'true').status(previous.response_status!).json(previous.response_body);
+    return;
+  }
+  // Committed long ago and never answered: its request's process died between the commit and the answer.
+  const isAbandoned = previous.state === 'committed' && Date.now() - previous.locked_at.getTime() > STALE_CLAIM_SECONDS * 1000;
+  if (previous.state === 'answer_lost' || isAbandoned) return next(answerLost());
+  return next(inProgress(res));
+}
+
+function answerLost(): AppError {
+  return new ConflictError(
+    `The request with this ${IDEMPOTENCY_HEADER} was carried out, but the database failed over before its answer was kept; ` +
+      'it will not run again: read the resource to see the result',
+    'idempotency_key_answer_lost',
+  );
 }
 
 function inProgress(res: Response): AppError {
@@ -99,7 +128,7 @@ function inProgress(res: Response): AppError {
 
 /**
  * Keeps the claiming request's answer when it is a success in JSON, before it is sent — so a client
- * that got it and retries anyway finds it — and gives the key back for anything else.
+ * that got it and retries anyway finds it — and settles the key for anything else.
  */
 function rememberAnswer({ db, log }: Pick<Options, 'db' | 'log'>, res: Response, principal: string, key: string): void {
   let isRemembered = false;
@@ -109,16 +138,31 @@ function rememberAnswer({ db, log }: Pick<Options, 'db' | 'log'>, res: Response,
     isRemembered = true;
     recordAnswer(db, principal, key, { status: res.statusCode, body }).then(
       () => send(body),
-      (error: unknown) => {
-        // What was done is done: answer it; a repeat then waits out STALE_CLAIM_SECONDS and runs again.
-        log.error({ err: error }, 'could not record the answer of an idempotent request');
+      () => {
+        // What was done is done: answer it now, and keep trying to record the answer through the failover.
         send(body);
+        keepTrying(log, 'record the answer of an idempotent request', () =>
+          recordAnswer(db, principal, key, { status: res.statusCode, body }),
+        );
       },
     );
     return res;
   };
   res.on('close', () => {
     if (isRemembered) return;
-    releaseKey(db, principal, key).catch((error: unknown) => log.error({ err: error }, 'could not release an idempotency key'));
+    keepTrying(log, 'settle an unanswered idempotency key', () => settleUnansweredKey(db, principal, key));
   });
+}
+
+/** Runs `task` until it succeeds or SETTLE_DEADLINE_MS passes, waiting longer after each failure. */
+function keepTrying(log: Logger, what: string, task: () => Promise<void>): void {
+  const deadline = Date.now() + SETTLE_DEADLINE_MS;
+  const attempt = (delayMs: number): void => {
+    task().catch((error: unknown) => {
+      if (Date.now() + delayMs > deadline) return log.error({ err: error }, `could not ${what}`);
+      log.warn({ err: error, retryInMs: delayMs }, `could not ${what} yet; trying again`);
+      setTimeout(() => attempt(Math.min(delayMs * 2, 2_000)), delayMs).unref();
+    });
+  };
+  attempt(250);
 }

@@ -41,10 +41,12 @@ export interface Refusal {
  * `idempotency_key_in_progress`), a timeout, rate limiting and server faults; also 401, which only
  * reaches here when the session is gone — the action waits for the person to sign in again rather than
  * being dropped. Any other 4xx is final: a deleted conversation (404), a lost permission (403), a body
- * the server will never take (400, or 422 `idempotency_key_reused`).
+ * the server will never take (400, or 422 `idempotency_key_reused`). Done, not refused: 409
+ * `idempotency_key_answer_lost`, the first try's work committed and its answer was lost to a failover.
  */
 export function outcomeOf(refusal: Refusal): Outcome {
   const { status, code, message, retryAfterSeconds } = refusal;
+  if (status === 409 && code === 'idempotency_key_answer_lost') return { kind: 'done' };
   const isTransient =
     status === 0 ||
     status === 401 ||

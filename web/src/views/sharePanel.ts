@@ -51,6 +51,9 @@ export function sharePanel(conversationId: string): View {
         replaceChildren(created, h('p', { class: 'hint' }, 'Offline: the link will be created when you are back online.'));
       const settled = await kept.settled;
       if (settled.kind === 'failed') return showError(error, settled.failure.message);
+      // Created, but the answer (the only copy of the link's token) was lost to a server failover.
+      if (settled.data === undefined)
+        return showError(error, 'The link was created, but the server lost its answer: revoke it below and create another.');
       await showCreated(settled.data as CreatedShare);
     } catch (failure) {
       showError(error, failure instanceof ApiError ? failure.message : 'Could not create the link.');

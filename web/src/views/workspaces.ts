@@ -221,7 +221,11 @@ export async function acceptInvitationView(token: string): Promise<View> {
   let isLeft = false;
   void kept.settled.then((settled) => {
     if (isLeft) return;
-    if (settled.kind === 'done') return navigate(`/workspaces/${(settled.data as Workspace).id}`, { replace: true });
+    if (settled.kind === 'done') {
+      // Joined, though the answer naming the workspace may have been lost to a server failover.
+      const workspace = settled.data as Workspace | undefined;
+      return navigate(workspace ? `/workspaces/${workspace.id}` : '/workspaces', { replace: true });
+    }
     // This page is where the refusal is reported: nothing is left waiting in the outbox.
     void outbox()?.discard(kept.key);
     line.className = 'error';
