@@ -125,7 +125,9 @@ describe('collab durability when a node dies', () => {
     const killedAt = Date.now();
     node.child.kill('SIGKILL');
     await node.exited;
-    const acknowledgedByDeadNode = acks().filter((ack) => ack.home === 'doomed' && ack.at < killedAt).map((ack) => ack.marker);
+    const acknowledgedByDeadNode = acks()
+      .filter((ack) => ack.home === 'doomed' && ack.at < killedAt)
+      .map((ack) => ack.marker);
     const inDatabase = paragraphMarkers(await documentInDatabase(t.services.db, id));
     const lost = acknowledgedByDeadNode.filter((marker) => !inDatabase.has(marker));
     expect(acknowledgedByDeadNode.length).toBeGreaterThan(0);

@@ -145,7 +145,10 @@ export function startWriter(options: {
  * Looks for the writer's messages: `query` runs SQL returning `{ content, copies }` rows for every stored
  * message whose content starts with the writer's label (on whichever server holds the data now).
  */
-export function checkStored(writer: Pick<MessageWriter, 'acknowledged'>, rows: Array<{ content: string; copies: number | string }>): StoredCheck {
+export function checkStored(
+  writer: Pick<MessageWriter, 'acknowledged'>,
+  rows: Array<{ content: string; copies: number | string }>,
+): StoredCheck {
   const copies = new Map(rows.map((row) => [row.content, Number(row.copies)]));
   return {
     lost: writer.acknowledged.filter((content) => !copies.has(content)),

@@ -75,11 +75,13 @@ export function renderTable(entries: RecordedSummary[]): string {
       `${spreadOf(entry.failoverMs)}${entry.failoverMs ? ` ${verdict(isFailoverMet)}` : ''} | ${entry.acknowledged} | ` +
       `${entry.lostAcknowledged} ${verdict(entry.lostAcknowledged === 0)} | ${entry.maxPrimaries} ${verdict(entry.maxPrimaries <= 1)} | ` +
       `${(100 * entry.availability).toFixed(2)} % ${verdict(isAvailabilityMet)} | ${entry.violations.length} | ` +
-      `${entry.run.date.slice(0, 16).replace('T', ' ')} UTC, ${entry.run.cpus} cores, load ${entry.run.loadAverage} | **${verdict(pass)}** |`
+      `${entry.run.date.slice(0, 16).replace('T', ' ')} UTC, ${entry.run.cpus} cores, load ${entry.run.loadAverage} | ` +
+      `**${verdict(pass)}** |`
     );
   });
   return [
-    '| Scenario | Drills | Detection (median / worst) | Promotion | First write (goal < 10 s) | Acknowledged | Lost (goal 0) | Primaries at most (goal ≤ 1) | Availability with retries (goal ≥ 99.9 %) | Violations | Ran | Result |',
+    '| Scenario | Drills | Detection (median / worst) | Promotion | First write (goal < 10 s) | Acknowledged | Lost (goal 0) ' +
+      '| Primaries at most (goal ≤ 1) | Availability with retries (goal ≥ 99.9 %) | Violations | Ran | Result |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',

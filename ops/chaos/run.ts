@@ -35,7 +35,8 @@ for (const scenario of selected) {
   say(
     `[${scenario.id}] ${results.length} drills: first write median / worst ${ms(summary.failoverMs)}, ` +
       `${summary.acknowledged} acknowledged, ${summary.lostAcknowledged} lost, ${summary.maxPrimaries} primaries at most, ` +
-      `availability ${(100 * summary.availability).toFixed(2)} %${summary.violations.length ? `, ${summary.violations.length} violations` : ''}`,
+      `availability ${(100 * summary.availability).toFixed(2)} %` +
+      (summary.violations.length > 0 ? `, ${summary.violations.length} violations` : ''),
   );
 }
 
@@ -65,7 +66,9 @@ async function runScenario(scenario: Scenario, count: number): Promise<DrillResu
     }
   } catch (error) {
     if (results.length === 0) throw error;
-    brokenRigs.push(`${scenario.id} drill ${results.length + 1}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    brokenRigs.push(
+      `${scenario.id} drill ${results.length + 1}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   } finally {
     await rig.close();
   }

@@ -72,7 +72,11 @@ async function runDrill(rig: {
       const url = isOnDoomedNode ? () => (isFailedOver ? survivor.url : node.url) : survivor.url;
       const connection = openProvider(url, name, team[index % team.length]!.accessToken);
       await connection.synced;
-      clients.push({ isOnDoomedNode, connection, typist: startTypist(connection.provider, connection.doc, `client${index}`, { pauseMs: 20 }) });
+      clients.push({
+        isOnDoomedNode,
+        connection,
+        typist: startTypist(connection.provider, connection.doc, `client${index}`, { pauseMs: 20 }),
+      });
     }
     const doomed = clients.filter((client) => client.isOnDoomedNode);
     const closesBefore = doomed.map((client) => client.connection.closes.length);
@@ -105,7 +109,9 @@ async function runDrill(rig: {
     );
     await Promise.all(clients.map(({ typist }) => typist.stop()));
 
-    const firstWriteMs = Math.min(...doomed.flatMap(({ typist }) => typist.acknowledged.filter(({ at }) => at > killedAt).map(({ at }) => at - killedAt)));
+    const firstWriteMs = Math.min(
+      ...doomed.flatMap(({ typist }) => typist.acknowledged.filter(({ at }) => at > killedAt).map(({ at }) => at - killedAt)),
+    );
     const inDatabase = paragraphMarkers(await documentInDatabase(app.services.db, id));
     const acknowledged = clients.flatMap(({ typist }) => typist.acknowledged);
     const lost = acknowledged.filter(({ marker }) => !inDatabase.has(marker));
@@ -121,7 +127,10 @@ async function runDrill(rig: {
       violations: [],
       notes: {
         clients: clients.length,
-        acknowledgedByDeadNodeBeforeKill: doomed.reduce((total, { typist }) => total + typist.acknowledged.filter(({ at }) => at < killedAt).length, 0),
+        acknowledgedByDeadNodeBeforeKill: doomed.reduce(
+          (total, { typist }) => total + typist.acknowledged.filter(({ at }) => at < killedAt).length,
+          0,
+        ),
         lostAtKill: lostByDeadNode.length,
         reconnects: doomed.reduce((total, { connection }) => total + connection.outcomes.length - 1, 0),
       },

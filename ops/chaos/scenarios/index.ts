@@ -1,5 +1,8 @@
 import type { Scenario } from '../scenario.ts';
+import { collabNodeKill } from './collabNodeKill.ts';
+import { diskFull } from './diskFull.ts';
 import { primaryKill } from './primaryKill.ts';
+import { redisKill } from './redisKill.ts';
 
 /** Every scenario `npm run chaos` knows, in the order it runs them (and the README lists them). */
-export const scenarios: Scenario[] = [primaryKill];
+export const scenarios: Scenario[] = [primaryKill, collabNodeKill, redisKill, diskFull];

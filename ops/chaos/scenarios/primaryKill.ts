@@ -108,21 +108,27 @@ async function runDrill({ cluster, app, collab, clusterReadyAt }: Rig, drill: nu
   if ((await cluster.role(survivor)) !== 'writable') violations.push(`${survivor.name} does not take writes after the failover`);
   // Background jobs run on the new primary as well.
   const jobId = await app.testApp.services.jobs.enqueue(echo, { drill });
-  await pollUntilAsync(async () => (await app.testApp.services.jobs.findJob(echo, jobId))?.state === 'completed', 30_000, 'the job to complete').catch(
-    () => violations.push('a job enqueued after the failover did not complete within 30 s'),
-  );
+  await pollUntilAsync(
+    async () => (await app.testApp.services.jobs.findJob(echo, jobId))?.state === 'completed',
+    30_000,
+    'the job to complete',
+  ).catch(() => violations.push('a job enqueued after the failover did not complete within 30 s'));
   // The operator's view: the survivor is the primary, and the failover is on record with its write gap.
   const survivorAddress = `127.0.0.1:${survivor.port}`;
   const status = await waitForRecordedFailover(app.baseUrl, app.headers, survivorAddress);
   if (status.primary.server !== survivorAddress) violations.push(`/api/dr/status names ${status.primary.server} as primary`);
-  if (status.lastFailover?.oldPrimary !== `127.0.0.1:${victim.port}`) violations.push(`/api/dr/status: old primary ${status.lastFailover?.oldPrimary}`);
+  if (status.lastFailover?.oldPrimary !== `127.0.0.1:${victim.port}`)
+    violations.push(`/api/dr/status: old primary ${status.lastFailover?.oldPrimary}`);
 
   const restartedAt = Date.now();
   await cluster.restart(victim);
   await cluster.waitForStates({ [survivor.name]: 'primary', [victim.name]: 'secondary' }, 120_000);
   // Rejoined, the old primary is a synchronous standby again, as the operator sees it.
-  await waitForRecordedFailover(app.baseUrl, app.headers, survivorAddress, ({ standbys }) =>
-    standbys.length === 1 && standbys[0]!.synchronous && standbys[0]!.state === 'streaming',
+  await waitForRecordedFailover(
+    app.baseUrl,
+    app.headers,
+    survivorAddress,
+    ({ standbys }) => standbys.length === 1 && standbys[0]!.synchronous && standbys[0]!.state === 'streaming',
   ).catch((error: Error) => violations.push(`the old primary did not rejoin as a synchronous standby: ${error.message}`));
 
   const operations = writer.operations();

@@ -95,19 +95,24 @@ async function runDrill(rig: {
     try {
       await pollUntil(
         () =>
-          Date.now() - killedAt >= MIN_OUTAGE_MS && clients.every((client) => ackedAfter(client, killedAt) >= EDITS_PER_PHASE) ? true : undefined,
+          Date.now() - killedAt >= MIN_OUTAGE_MS && clients.every((client) => ackedAfter(client, killedAt) >= EDITS_PER_PHASE)
+            ? true
+            : undefined,
         30_000 + MIN_OUTAGE_MS,
         `${EDITS_PER_PHASE} acknowledged edits per client while Redis is down`,
       );
     } catch (error) {
       violations.push(`a node stopped acknowledging its clients' edits without Redis: ${(error as Error).message}`);
     }
-    const firstWriteMs = Math.min(...clients.flatMap(({ typist }) => typist.acknowledged.filter(({ at }) => at > killedAt).map(({ at }) => at - killedAt)));
+    const firstWriteMs = Math.min(
+      ...clients.flatMap(({ typist }) => typist.acknowledged.filter(({ at }) => at > killedAt).map(({ at }) => at - killedAt)),
+    );
     const outageEdits = clients.reduce((total, client) => total + ackedAfter(client, killedAt), 0);
     // Saved as well as acknowledged: PostgreSQL has every edit acknowledged so far, Redis or not.
     const duringOutage = paragraphMarkers(await documentInDatabase(app.services.db, id));
     const lostDuringOutage = clients.flatMap(({ typist }) => typist.acknowledged.filter(({ marker }) => !duringOutage.has(marker)));
-    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null) violations.push('the spawned collab node exited when Redis died');
+    if (spawned.child.exitCode !== null || spawned.child.signalCode !== null)
+      violations.push('the spawned collab node exited when Redis died');
 
     const restartedAt = Date.now();
     await redis.restart();
@@ -131,7 +136,9 @@ async function runDrill(rig: {
 
     const inDatabase = paragraphMarkers(await documentInDatabase(app.services.db, id));
     const acknowledged = clients.flatMap(({ typist }) => typist.acknowledged);
-    const lost = new Set([...lostDuringOutage, ...acknowledged.filter(({ marker }) => !inDatabase.has(marker))].map(({ marker }) => marker));
+    const lost = new Set(
+      [...lostDuringOutage, ...acknowledged.filter(({ marker }) => !inDatabase.has(marker))].map(({ marker }) => marker),
+    );
     return {
       firstWriteMs,
       acknowledged: acknowledged.length,
@@ -140,7 +147,12 @@ async function runDrill(rig: {
       maxPrimaries: 1,
       operations: { attempted: clients.reduce((total, { typist }) => total + typist.written.length, 0), succeeded: acknowledged.length },
       violations,
-      notes: { clients: clients.length, editsAcknowledgedWithoutRedis: outageEdits, crossNodeResumedMs, redisDownMs: restartedAt - killedAt },
+      notes: {
+        clients: clients.length,
+        editsAcknowledgedWithoutRedis: outageEdits,
+        crossNodeResumedMs,
+        redisDownMs: restartedAt - killedAt,
+      },
     };
   } finally {
     for (const { connection, typist } of clients) {
