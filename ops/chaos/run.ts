@@ -65,6 +65,8 @@ async function runScenario(scenario: Scenario, count: number): Promise<DrillResu
       if (result.notes) say(`  ${JSON.stringify(result.notes)}`);
     }
   } catch (error) {
+    // Said at once, not only in the final list: a run that dies later must still show why this drill ended.
+    say(`[${scenario.id} ${results.length + 1}/${count}] the rig broke: ${error instanceof Error ? error.message : String(error)}`);
     if (results.length === 0) throw error;
     brokenRigs.push(
       `${scenario.id} drill ${results.length + 1}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
