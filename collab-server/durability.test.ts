@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as Y from 'yjs';
 import { startTestApp, type TestApp } from '../test/http.ts';
 import {
   addWorkspaceMember,
@@ -19,28 +18,7 @@ import {
   type TestProvider,
 } from '../test/collab.ts';
 import { spawnCollabNode, type CollabNodeProcess } from '../test/processes.ts';
-
-/** Adds a paragraph holding `marker` to the draft, as a TipTap editor would. */
-function writeParagraph(doc: Y.Doc, marker: string): void {
-  const paragraph = new Y.XmlElement('paragraph');
-  paragraph.insert(0, [new Y.XmlText(marker)]);
-  doc.getXmlFragment('draft').push([paragraph]);
-}
-
-/** The markers of every paragraph in the draft. */
-function paragraphs(doc: Y.Doc): Set<string> {
-  return new Set(
-    doc
-      .getXmlFragment('draft')
-      .toArray()
-      .map((node) =>
-        (node as Y.XmlElement)
-          .toArray()
-          .map((text) => (text as Y.XmlText).toString())
-          .join(''),
-      ),
-  );
-}
+import { paragraphMarkers, startTypist } from '../test/collabTypist.ts';
 
 describe('collab durability when a node dies', () => {
   let t: TestApp;
@@ -137,23 +115,20 @@ describe('collab durability when a node dies', () => {
     });
     await Promise.all(clients.map(({ connection }) => connection.synced));
 
-    let killedAt = Infinity;
-    const acks: Array<{ marker: string; home: string; at: number }> = [];
-    const editing = clients.map(async ({ index, home, connection }) => {
-      for (let edit = 0; edit < EDITS; edit++) {
-        const marker = `client ${index} edit ${edit}`;
-        writeParagraph(connection.doc, marker);
-        await acknowledged(connection.provider, 20_000);
-        acks.push({ marker, home, at: performance.now() });
-      }
-    });
+    const typists = clients.map(({ index, home, connection }) => ({
+      home,
+      typist: startTypist(connection.provider, connection.doc, `client ${index} edit`, { edits: EDITS, pauseMs: 0, ackTimeoutMs: 20_000 }),
+    }));
+    const acks = () => typists.flatMap(({ home, typist }) => typist.acknowledged.map((ack) => ({ ...ack, home })));
 
-    await waitFor('a third of the edits to be acknowledged', () => acks.length >= (CLIENTS * EDITS) / 3, 20_000);
-    killedAt = performance.now();
+    await waitFor('a third of the edits to be acknowledged', () => acks().length >= (CLIENTS * EDITS) / 3, 20_000);
+    const killedAt = Date.now();
     node.child.kill('SIGKILL');
     await node.exited;
-    const acknowledgedByDeadNode = acks.filter((ack) => ack.home === 'doomed' && ack.at < killedAt).map((ack) => ack.marker);
-    const inDatabase = paragraphs(await documentInDatabase(t.services.db, id));
+    const acknowledgedByDeadNode = acks()
+      .filter((ack) => ack.home === 'doomed' && ack.at < killedAt)
+      .map((ack) => ack.marker);
+    const inDatabase = paragraphMarkers(await documentInDatabase(t.services.db, id));
     const lost = acknowledgedByDeadNode.filter((marker) => !inDatabase.has(marker));
     expect(acknowledgedByDeadNode.length).toBeGreaterThan(0);
     expect({ acknowledgedByDeadNode: acknowledgedByDeadNode.length, lost }).toEqual({
@@ -162,14 +137,14 @@ describe('collab durability when a node dies', () => {
     });
 
     failover = true;
-    await Promise.all(editing);
-    const every = clients.flatMap(({ index }) => Array.from({ length: EDITS }, (_, edit) => `client ${index} edit ${edit}`));
+    await Promise.all(typists.map(({ typist }) => typist.done));
+    const every = clients.flatMap(({ index }) => Array.from({ length: EDITS }, (_, edit) => `client ${index} edit-${edit + 1}`));
     await waitFor(
       'every client to hold every edit',
-      () => clients.every(({ connection }) => every.every((marker) => paragraphs(connection.doc).has(marker))),
+      () => clients.every(({ connection }) => every.every((marker) => paragraphMarkers(connection.doc).has(marker))),
       15_000,
     );
-    const finalInDatabase = paragraphs(await documentInDatabase(t.services.db, id));
+    const finalInDatabase = paragraphMarkers(await documentInDatabase(t.services.db, id));
     expect(every.filter((marker) => !finalInDatabase.has(marker))).toEqual([]);
   }, 60_000);
 });

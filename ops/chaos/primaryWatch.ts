@@ -4,6 +4,8 @@ import type { AutoFailoverCluster } from '../../test/autoFailoverCluster.ts';
 export interface PrimaryWatch {
   rounds: number;
   doublePrimaryRounds: number;
+  /** The most nodes writable in one round (1 in a healthy formation; 0 during the write gap). */
+  maxWritable: number;
   stop(): void;
 }
 
@@ -13,13 +15,15 @@ export interface PrimaryWatch {
  * wrote there.
  */
 export function watchPrimaries(cluster: AutoFailoverCluster): PrimaryWatch {
-  const watch: PrimaryWatch = { rounds: 0, doublePrimaryRounds: 0, stop: () => (isStopped = true) };
+  const watch: PrimaryWatch = { rounds: 0, doublePrimaryRounds: 0, maxWritable: 0, stop: () => (isStopped = true) };
   let isStopped = false;
   void (async () => {
     while (!isStopped) {
       const roles = await Promise.all(cluster.nodes.map((node) => cluster.role(node)));
       watch.rounds += 1;
-      if (roles.filter((role) => role === 'writable').length > 1) watch.doublePrimaryRounds += 1;
+      const writable = roles.filter((role) => role === 'writable').length;
+      watch.maxWritable = Math.max(watch.maxWritable, writable);
+      if (writable > 1) watch.doublePrimaryRounds += 1;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
