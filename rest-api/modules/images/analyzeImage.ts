@@ -5,6 +5,7 @@ import type { Db } from '@shared/db.ts';
 import { AppError } from '@shared/errors.ts';
 import type { Jobs } from '@shared/jobs/Jobs.ts';
 import { readImageHeader } from '@shared/vision/decodeImage.ts';
+import { makeThumbnail } from '@shared/vision/makeThumbnail.ts';
 import type { ImageFeature } from '@shared/vision/VisionEngines.ts';
 import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
 import { createAttachment } from '../attachments/createAttachment.ts';
@@ -50,6 +51,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   stored.catch(() => {});
   try {
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
+    const thumbnail = startThumbnail(deps.config, bytes, features, upload.size);
     const [header, cached] = await Promise.all([
       readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
       findCachedAnalysis(deps.db, upload.sha256, features),
@@ -60,7 +62,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      fields = await runAnalysis(deps, bytes, features, 'request', { header });
+      fields = await runAnalysis(deps, bytes, features, 'request', { header, ...(thumbnail ? { thumbnail } : {}) });
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     await stored;
@@ -100,6 +102,22 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
     );
     throw error;
   }
+}
+
+/**
+ * The thumbnail of an image analysed in the request, started before its header is read and its cache
+ * looked up rather than after them: the decode is most of the request, and those two (a database round
+ * trip among them) then run beside it instead of ahead of it. A bomb is still refused before a pixel is
+ * decoded — the header read answers 413 first, and the decode refuses at libvips' own pixel limit — and
+ * a cache hit drops the result unused: it costs the CPU of one upload of new bytes, which the per-user
+ * media limit already bounds, and never the answer's time. Undefined when no thumbnail is made in the request.
+ */
+function startThumbnail(config: Deps['config'], bytes: Buffer, features: readonly ImageFeature[], size: number): Promise<Buffer> | undefined {
+  if (!features.includes('thumbnail') || size > config.IMAGE_SYNC_BYTES) return undefined;
+  const thumbnail = makeThumbnail(bytes, config.IMAGE_MAX_PIXELS);
+  // Heard now: when the header refuses the image or the cache answers, nobody awaits it.
+  thumbnail.catch(() => {});
+  return thumbnail;
 }
 
 /** What an analysis found, to copy into another analysis of the same bytes. */

@@ -29,7 +29,7 @@ export async function runAnalysis(
   bytes: Buffer,
   features: readonly ImageFeature[],
   mode: 'request' | 'job',
-  options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
+  options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata; thumbnail?: Promise<Buffer> } = {},
 ): Promise<AnalysisResultFields> {
   const started = performance.now();
   const result = await deps.engines.analyze(bytes, features, options);
