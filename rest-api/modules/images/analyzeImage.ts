@@ -112,7 +112,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
  * a cache hit drops the result unused: it costs the CPU of one upload of new bytes, which the per-user
  * media limit already bounds, and never the answer's time. Undefined when no thumbnail is made in the request.
  */
-function startThumbnail(config: Deps['config'], bytes: Buffer, features: readonly ImageFeature[], size: number): Promise<Buffer> | undefined {
+function startThumbnail(config: Deps['config'], bytes: Buffer, features: readonly ImageFeature[], size: number) {
   if (!features.includes('thumbnail') || size > config.IMAGE_SYNC_BYTES) return undefined;
   const thumbnail = makeThumbnail(bytes, config.IMAGE_MAX_PIXELS);
   // Heard now: when the header refuses the image or the cache answers, nobody awaits it.
