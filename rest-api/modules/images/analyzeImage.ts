@@ -51,6 +51,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   stored.catch(() => {});
   try {
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
+    const startedAt = performance.now();
     const thumbnail = startThumbnail(deps.config, bytes, features, upload.size);
     const [header, cached] = await Promise.all([
       readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
@@ -62,7 +63,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      fields = await runAnalysis(deps, bytes, features, 'request', { header, ...(thumbnail ? { thumbnail } : {}) });
+      fields = await runAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) });
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     await stored;
