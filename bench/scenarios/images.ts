@@ -61,7 +61,7 @@ async function withBodyReader<T>(use: (url: string) => Promise<T>): Promise<T> {
 async function analysisSeconds(app: RestAppServer): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`${app.url}/metrics`)).text();
   const read = (part: string) =>
-    Number(new RegExp(`^image_analysis_duration_seconds_${part}\\{mode="request"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    Number(new RegExp(`^image_analysis_duration_seconds_${part}\\{[^}]*mode="request"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return { sum: read('sum'), count: read('count') };
 }
 
