@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Actor } from '@shared/auth.ts';
 import type { Config } from '@shared/config.ts';
 import type { Db } from '@shared/db.ts';
@@ -23,8 +22,10 @@ interface Props {
   actor: Actor;
   /** The image as received: its key (under the conversation's attachments when `conversationId` is set), hash and size. */
   upload: StoredUpload;
-  /** The upload's bytes, not yet in storage: this stores them, beside the analysis. */
+  /** The upload's bytes. */
   bytes: Buffer;
+  /** Their write to storage, started while they were received: settles when they are there. */
+  stored: Promise<void>;
   /** In canonical order. */
   features: ImageFeature[];
   /** Keep the image as an attachment of this conversation. */
@@ -34,8 +35,8 @@ interface Props {
 /**
  * Analyses an uploaded image and stores it: from an earlier analysis of the same bytes when there is
  * one (no engine runs), else in the request, or on the job queue when it is bigger than
- * IMAGE_SYNC_BYTES (`pending` is then true). The bytes are written to storage while the engines work;
- * nothing is recorded, nor answered, before they are there. An image with too many pixels or bytes that
+ * IMAGE_SYNC_BYTES (`pending` is then true). The bytes are written to storage while they arrive and
+ * the engines work; nothing is recorded, nor answered, before they are there. An image with too many pixels or bytes that
  * are no image is refused before anything is recorded, and what was written is deleted: a refused
  * upload leaves nothing behind.
  */
@@ -43,8 +44,8 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   const { actor, upload, bytes, features, conversationId } = props;
   const written: string[] = [];
   let isRecorded = false;
-  // Written while the header is read and the engines run; awaited before anything is recorded.
-  const stored = deps.storage.put(upload.key, Readable.from([bytes]), { contentType: upload.contentType }).then(() => {
+  // Written while the bytes arrived and while the engines run; awaited before anything is recorded.
+  const stored = props.stored.then(() => {
     written.push(upload.key);
   });
   // Heard now, so a store that fails while the engines still run is no unhandled rejection; awaited below.
