@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -24,6 +25,44 @@ async function analyze(app: RestAppServer, token: string, image: Blob, features:
   });
   const body = (await res.json()) as { data?: { cached: boolean; status: string } };
   if (res.status !== 200 || body.data?.cached !== false) throw new Error(`analyze answered ${res.status} ${JSON.stringify(body)}`);
+}
+
+/** POSTs the image as the same multipart form to `url` and reads the JSON answer: the request without the app. */
+async function postForm(url: string, image: Blob): Promise<void> {
+  const form = new FormData();
+  form.append('image', image, 'bench.img');
+  const res = await fetch(url, { method: 'POST', body: form });
+  await res.json();
+  if (res.status !== 200) throw new Error(`the body reader answered ${res.status}`);
+}
+
+/**
+ * A bare node:http server in its own process that reads a request's body to the end and answers `{}`
+ * — what carrying the upload costs (the client's form encoding, loopback, the server's socket reads)
+ * with no parsing, hashing, storage or sharp; stopped afterwards.
+ */
+async function withBodyReader<T>(use: (url: string) => Promise<T>): Promise<T> {
+  const source =
+    "const s = require('node:http').createServer((q, r) => { q.resume(); q.on('end', () => r.end('{}')); });" +
+    "s.listen(0, '127.0.0.1', () => console.log(s.address().port));";
+  const child = spawn(process.execPath, ['-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      child.stdout.once('data', (line: Buffer) => resolve(line.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`the body reader exited with ${code}`)));
+    });
+    return await use(`http://127.0.0.1:${port}/`);
+  } finally {
+    child.kill();
+  }
+}
+
+/** The app's image_analysis_duration_seconds for analyses made in the request, so far: seconds in all, and how many. */
+async function analysisSeconds(app: RestAppServer): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const read = (part: string) =>
+    Number(new RegExp(`^image_analysis_duration_seconds_${part}\\{[^}]*mode="request"[^}]*\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { sum: read('sum'), count: read('count') };
 }
 
 /** The bytes as a Blob for fetch; copying a few MB into one is the client's cost, made outside the timing. */
@@ -116,6 +155,7 @@ export const imagesThumbnail: Scenario = {
       blobOf(variant);
     };
     let uploadOnly!: Measurement;
+    let inApp!: { ms: number; count: number };
     const subject = await withImagesApp(async (app, token) => {
       // The same request without the thumbnail: what receiving, hashing and storing the bytes costs by itself.
       uploadOnly = await repeat(
@@ -124,8 +164,16 @@ export const imagesThumbnail: Scenario = {
         () => analyze(app, token, blobOf(variant), 'metadata'),
         nextVariant,
       );
-      return repeat('REST app, sharp', load, () => analyze(app, token, blobOf(variant), 'metadata,thumbnail'), nextVariant);
+      const before = await analysisSeconds(app);
+      const measured = await repeat('REST app, sharp', load, () => analyze(app, token, blobOf(variant), 'metadata,thumbnail'), nextVariant);
+      const after = await analysisSeconds(app);
+      inApp = { ms: ((after.sum - before.sum) / (after.count - before.count)) * 1_000, count: after.count - before.count };
+      return measured;
     });
+    // The floor under any API: the same form carried to a server that only reads it.
+    const transport = await withBodyReader((url) =>
+      repeat('multipart POST, body read only', { ...load, warmupSeconds: 1 }, () => postForm(url, blobOf(variant)), nextVariant),
+    );
     // As in the app, where every upload is new bytes: libvips' cache must not answer the baseline's repeats.
     sharp.cache(false);
     const baseline = await repeat(
@@ -140,6 +188,9 @@ export const imagesThumbnail: Scenario = {
     const notes = [
       `the JPEG is ${(photo.length / 1_048_576).toFixed(1)} MiB`,
       `the same upload with features=metadata (no pixels decoded): p50 ${uploadOnly.latencyMs.p50.toFixed(1)} ms`,
+      `in the app, the wait on sharp's thumbnail and its write to storage (image_analysis_duration_seconds, from the decode's ` +
+        `start): mean ${inApp.ms.toFixed(1)} ms over ${inApp.count} requests, of the API's mean ${subject.latencyMs.mean.toFixed(1)} ms`,
+      `the same multipart POST to a bare node:http server that only reads the body (no app): p50 ${transport.latencyMs.p50.toFixed(1)} ms`,
     ];
     return { subject, baseline, notes };
   },

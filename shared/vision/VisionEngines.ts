@@ -81,12 +81,13 @@ export class VisionEngines {
    * Analyses an image for `features`. Refuses before decoding anything an image with too many pixels
    * (413 `image_too_large`) or bytes that are no image (400 `image_invalid`); a truncated file fails
    * with `image_invalid` when its pixels are needed. `onProgress` hears 0–1 as features finish;
-   * `header` is what readImageHeader already said of these bytes, if the caller asked it.
+   * `header` is what readImageHeader already said of these bytes, if the caller asked it; `thumbnail`,
+   * makeThumbnail of these bytes, if the caller already started it.
    */
   async analyze(
     bytes: Buffer,
     features: readonly ImageFeature[],
-    options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
+    options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata; thumbnail?: Promise<Buffer> } = {},
   ): Promise<ImageAnalysisResult> {
     const maxPixels = this.config.IMAGE_MAX_PIXELS;
     const metadata = options.header ?? (await readImageHeader(bytes, maxPixels));
@@ -116,7 +117,7 @@ export class VisionEngines {
       this.googleOptions ? { name: 'google', run: async () => pick(await fromGoogle()) } : undefined;
 
     const [thumbnail, text, objects] = await Promise.all([
-      run('thumbnail', [{ name: 'sharp', run: () => makeThumbnail(bytes, maxPixels) }]),
+      run('thumbnail', [{ name: 'sharp', run: () => options.thumbnail ?? makeThumbnail(bytes, maxPixels) }]),
       run('text', [
         googleEngine((found) => found.text),
         { name: 'tesseract', run: () => recognizeText(this.ocr, bytes, metadata, maxPixels) },

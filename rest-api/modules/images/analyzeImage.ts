@@ -1,10 +1,10 @@
-import { Readable } from 'node:stream';
 import type { Actor } from '@shared/auth.ts';
 import type { Config } from '@shared/config.ts';
 import type { Db } from '@shared/db.ts';
 import { AppError } from '@shared/errors.ts';
 import type { Jobs } from '@shared/jobs/Jobs.ts';
 import { readImageHeader } from '@shared/vision/decodeImage.ts';
+import { makeThumbnail } from '@shared/vision/makeThumbnail.ts';
 import type { ImageFeature } from '@shared/vision/VisionEngines.ts';
 import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
 import { createAttachment } from '../attachments/createAttachment.ts';
@@ -22,8 +22,10 @@ interface Props {
   actor: Actor;
   /** The image as received: its key (under the conversation's attachments when `conversationId` is set), hash and size. */
   upload: StoredUpload;
-  /** The upload's bytes, not yet in storage: this stores them, beside the analysis. */
+  /** The upload's bytes. */
   bytes: Buffer;
+  /** Their write to storage, started while they were received: settles when they are there. */
+  stored: Promise<void>;
   /** In canonical order. */
   features: ImageFeature[];
   /** Keep the image as an attachment of this conversation. */
@@ -33,8 +35,8 @@ interface Props {
 /**
  * Analyses an uploaded image and stores it: from an earlier analysis of the same bytes when there is
  * one (no engine runs), else in the request, or on the job queue when it is bigger than
- * IMAGE_SYNC_BYTES (`pending` is then true). The bytes are written to storage while the engines work;
- * nothing is recorded, nor answered, before they are there. An image with too many pixels or bytes that
+ * IMAGE_SYNC_BYTES (`pending` is then true). The bytes are written to storage while they arrive and
+ * the engines work; nothing is recorded, nor answered, before they are there. An image with too many pixels or bytes that
  * are no image is refused before anything is recorded, and what was written is deleted: a refused
  * upload leaves nothing behind.
  */
@@ -42,14 +44,16 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   const { actor, upload, bytes, features, conversationId } = props;
   const written: string[] = [];
   let isRecorded = false;
-  // Written while the header is read and the engines run; awaited before anything is recorded.
-  const stored = deps.storage.put(upload.key, Readable.from([bytes]), { contentType: upload.contentType }).then(() => {
+  // Written while the bytes arrived and while the engines run; awaited before anything is recorded.
+  const stored = props.stored.then(() => {
     written.push(upload.key);
   });
   // Heard now, so a store that fails while the engines still run is no unhandled rejection; awaited below.
   stored.catch(() => {});
   try {
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
+    const startedAt = performance.now();
+    const thumbnail = startThumbnail(deps.config, bytes, features, upload.size);
     const [header, cached] = await Promise.all([
       readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
       findCachedAnalysis(deps.db, upload.sha256, features),
@@ -60,7 +64,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      fields = await runAnalysis(deps, bytes, features, 'request', { header });
+      fields = await runAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) });
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     await stored;
@@ -100,6 +104,22 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
     );
     throw error;
   }
+}
+
+/**
+ * The thumbnail of an image analysed in the request, started before its header is read and its cache
+ * looked up rather than after them: the decode is most of the request, and those two (a database round
+ * trip among them) then run beside it instead of ahead of it. A bomb is still refused before a pixel is
+ * decoded — the header read answers 413 first, and the decode refuses at libvips' own pixel limit — and
+ * a cache hit drops the result unused: it costs the CPU of one upload of new bytes, which the per-user
+ * media limit already bounds, and never the answer's time. Undefined when no thumbnail is made in the request.
+ */
+function startThumbnail(config: Deps['config'], bytes: Buffer, features: readonly ImageFeature[], size: number) {
+  if (!features.includes('thumbnail') || size > config.IMAGE_SYNC_BYTES) return undefined;
+  const thumbnail = makeThumbnail(bytes, config.IMAGE_MAX_PIXELS);
+  // Heard now: when the header refuses the image or the cache answers, nobody awaits it.
+  thumbnail.catch(() => {});
+  return thumbnail;
 }
 
 /** What an analysis found, to copy into another analysis of the same bytes. */

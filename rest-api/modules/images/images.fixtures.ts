@@ -8,6 +8,10 @@ export interface ImagesApp {
   t: TestApp;
   /** Keys stored under `prefix` in the app's local object storage. */
   storedKeys(prefix: string): Promise<string[]>;
+  /** The bytes of a stored object. */
+  readStored(key: string): Promise<Buffer>;
+  /** Files of writes in progress (or abandoned) in the local storage's temporary directory. */
+  tempFiles(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -25,6 +29,8 @@ export async function startImagesApp(env: Record<string, string> = {}): Promise<
         .filter((key) => !key.startsWith('.') && key.startsWith(prefix))
         .sort();
     },
+    readStored: (key) => fs.readFile(path.join(dir, ...key.split('/'))),
+    tempFiles: () => fs.readdir(path.join(dir, '.tmp')).catch(() => []),
     async close() {
       try {
         await t.close();

@@ -12,7 +12,7 @@ import { findConversationForActor } from '../conversations/findConversationForAc
 import { analyzeImage } from './analyzeImage.ts';
 import { createImageAnalyzeQueue } from './imageAnalyzeQueue.ts';
 import { newImageKey } from './imageKeys.ts';
-import { HoldUploadsInMemory } from './HoldUploadsInMemory.ts';
+import { HoldAndStoreUploads } from './HoldAndStoreUploads.ts';
 import { createImageMetrics } from './imageMetrics.ts';
 import { findAnalysisForUser } from './images.repo.ts';
 import { AnalysisIdSchema, AnalyzeImageSchema, IMAGE_TYPES, ImageAnalysisSchema } from './images.schemas.ts';
@@ -39,7 +39,7 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
     void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
   const metrics = createImageMetrics(registry);
   const deps = { db, storage, jobs, config, engines, metrics, log };
-  const uploads = new HoldUploadsInMemory();
+  const uploads = new HoldAndStoreUploads(storage);
   jobs.define(createImageAnalyzeQueue(deps));
 
   // Before a byte of the body is read: nobody streams into a conversation what they may not post there.
@@ -78,10 +78,11 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
     async (req, res) => {
       const { features, conversationId } = req.input.query;
       const upload = req.upload!;
-      const bytes = uploads.take(upload.key);
+      const held = uploads.take(upload.key);
       // Held for a minute: only a handler that never ran (a broken form) finds them gone.
-      if (!bytes) throw new Error(`the bytes of upload ${upload.key} are no longer held`);
-      const { row, pending } = await analyzeImage(deps, { actor: req.actor, upload, bytes, features, conversationId });
+      if (!held) throw new Error(`the bytes of upload ${upload.key} are no longer held`);
+      const { bytes, stored } = held;
+      const { row, pending } = await analyzeImage(deps, { actor: req.actor, upload, bytes, stored, features, conversationId });
       res.status(pending ? 202 : 200).json({ data: presentAnalysis(row) });
     },
   );

@@ -84,6 +84,17 @@ describe('image analysis API', () => {
     expect((await analyze(a.t, owner, image, { features: 'metadata' })).body.data.cached).toBe(false);
   }, 60_000);
 
+  it('has the original stored, byte for byte, by the time it answers', async () => {
+    const user = await registerUser(a.t);
+    const photo = await fs.readFile(PHOTO_WITH_PERSON);
+    const res = await analyze(a.t, user, photo, { features: 'metadata,thumbnail' });
+    expect(res.status).toBe(200);
+    const keys = await a.storedKeys(`images/${user.id}/`);
+    expect(keys).toHaveLength(1);
+    expect((await a.readStored(keys[0]!)).equals(photo)).toBe(true);
+    expect(await a.tempFiles()).toEqual([]);
+  });
+
   it('strips EXIF and GPS from the thumbnail and applies the orientation; the GPS is never reported', async () => {
     const res = await analyze(a.t, owner, await cameraJpegWithGps(), { features: 'metadata,thumbnail' });
     expect(res.status).toBe(200);
@@ -128,6 +139,8 @@ describe('image analysis API', () => {
       ]);
       expectError(await analyze(a.t, user, big), 413, 'payload_too_large');
       expect(await storedFor(user)).toEqual(NOTHING);
+      // Written to storage as it arrived: the refusal came after the partial write was removed.
+      expect(await a.tempFiles()).toEqual([]);
     });
 
     it('a decompression bomb: 413 image_too_large, within a second', async () => {

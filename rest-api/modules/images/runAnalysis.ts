@@ -20,6 +20,18 @@ export async function readObject(storage: ObjectStorage, key: string): Promise<B
   return Buffer.concat((await object.body.toArray()) as Buffer[]);
 }
 
+/** What the caller already has or has started for this analysis. */
+export interface AnalysisOptions {
+  /** Hears 0–1 as features finish. */
+  onProgress?: (fraction: number) => Promise<void>;
+  /** What readImageHeader said of these bytes. */
+  header?: ImageMetadata;
+  /** makeThumbnail of these bytes, already under way. */
+  thumbnail?: Promise<Buffer>;
+  /** performance.now() when the work began, when that was before this call (a thumbnail started early): the metric's start. */
+  startedAt?: number;
+}
+
 /**
  * Runs the engines over an image and stores its thumbnail: the fields to record. Whoever records
  * them deletes `thumbnail_key` if recording fails.
@@ -29,9 +41,9 @@ export async function runAnalysis(
   bytes: Buffer,
   features: readonly ImageFeature[],
   mode: 'request' | 'job',
-  options: { onProgress?: (fraction: number) => Promise<void>; header?: ImageMetadata } = {},
+  options: AnalysisOptions = {},
 ): Promise<AnalysisResultFields> {
-  const started = performance.now();
+  const started = options.startedAt ?? performance.now();
   const result = await deps.engines.analyze(bytes, features, options);
   let thumbnailKey: string | null = null;
   if (result.thumbnail) {
