@@ -30,7 +30,7 @@ beforeAll(async () => {
   const app = express();
   app.use(express.json());
   app.use((req, _res, next) => {
-    req.principal = { type: 'user', id: 'idempotency-failover' } as typeof req.principal;
+    req.principal = { type: 'user', id: 'idempotency-failover' };
     (req as { input?: unknown }).input = { body: req.body as unknown };
     next();
   });
