@@ -15,6 +15,8 @@ const LOST_CONNECTION_MESSAGES = [
   'Client was closed and is not queryable',
   'Timeout acquiring a connection',
   'timeout exceeded when trying to connect',
+  // pg's own connect timeout (connectionTimeoutMillis): a host that is cut off swallows the SYN.
+  'timeout expired',
 ];
 
 /**
