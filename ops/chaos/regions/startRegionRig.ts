@@ -30,6 +30,8 @@ export interface RegionRig {
   /** From nothing to every server answering, in ms, and where it went. */
   setupMs: number;
   setupPhasesMs: Record<'regions' | 'formation' | 'migrations' | 'servers', number>;
+  /** When the formation was ready (ms epoch): its monitor fails nothing over in the 10 s after it started. */
+  readyAt: number;
   siteOf(node: AutoFailoverNode): RegionSite;
   /** The region whose node the monitor has as primary. */
   primarySite(): Promise<RegionSite>;
@@ -89,6 +91,7 @@ export async function startRegionRig(): Promise<RegionRig> {
       startDedicatedRedis(network.hostAddress),
     ]);
     const formation = cluster;
+    const readyAt = Date.now();
     endPhase('formation');
     const sites: RegionSite[] = REGION_NAMES.map((name, index) => ({
       name,
@@ -158,6 +161,7 @@ export async function startRegionRig(): Promise<RegionRig> {
       conversationId,
       setupMs: Math.round(performance.now() - startedAt),
       setupPhasesMs: phases,
+      readyAt,
       siteOf: (node) => sites.find((site) => site.node.name === node.name)!,
       async primarySite() {
         const primary = await formation.primary();
