@@ -10,6 +10,8 @@ export interface RegionServer {
   port: number;
   /** Resolves when it exits (killed with its region, or stopped). */
   exited: Promise<void>;
+  /** The last error-level log lines it wrote (a 500's cause, for the drill's report). */
+  errors: string[];
 }
 
 /**
@@ -34,6 +36,7 @@ export async function startRegionServer(options: {
   child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const lines = readline.createInterface({ input: child.stdout });
+  const errors: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(
       () => fail(`did not log "${options.listeningMessage}" in ${options.timeoutMs ?? 90_000} ms`),
@@ -46,10 +49,22 @@ export async function startRegionServer(options: {
     };
     lines.on('line', (line) => {
       try {
-        const entry = JSON.parse(line) as { msg?: string; port?: number };
+        const entry = JSON.parse(line) as {
+          msg?: string;
+          port?: number;
+          level?: number;
+          module?: string;
+          err?: { message?: string };
+          req?: { method?: string; path?: string };
+          res?: { status?: number };
+        };
+        // A 503 during a failover is the product working; anything else at error level is kept, briefly.
+        if ((entry.level ?? 0) >= 50 && entry.res?.status !== 503) {
+          const where = entry.req ? `${entry.req.method} ${entry.req.path} ${entry.res?.status}` : (entry.module ?? '');
+          if (errors.push(`${where}: ${entry.msg} ${entry.err?.message ?? ''}`.slice(0, 500)) > 50) errors.shift();
+        }
         if (entry.msg === options.listeningMessage && entry.port) {
           clearTimeout(timer);
-          lines.close();
           resolve(entry.port);
         }
       } catch {
@@ -58,7 +73,5 @@ export async function startRegionServer(options: {
     });
     void exited.then(() => fail(`exited (${child.exitCode ?? child.signalCode})`));
   });
-  // Keep draining stdout so a chatty server never blocks on a full pipe.
-  child.stdout.resume();
-  return { child, port, exited };
+  return { child, port, exited, errors };
 }

@@ -39,6 +39,8 @@ export interface RegionRig {
   killRegion(site: RegionSite): Promise<void>;
   /** Heals the region's link and starts its keeper and servers again (after killRegion). */
   restoreRegion(site: RegionSite): Promise<void>;
+  /** Error-level lines the servers logged (the cause behind a 500), oldest first per server. */
+  serverErrors(): string[];
   /** Waits until the monitor has one primary and every other node a secondary. */
   waitForFormation(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -168,6 +170,7 @@ export async function startRegionRig(): Promise<RegionRig> {
         if (!primary) throw new Error(`no primary: ${JSON.stringify(await formation.states())}`);
         return rig.siteOf(primary);
       },
+      serverErrors: () => [...servers.values()].flat().flatMap((server) => server.errors),
       async killRegion(site) {
         await network.cut(site.name);
         const pids = await network.pidsIn(site.name);

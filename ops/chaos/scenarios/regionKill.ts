@@ -72,6 +72,7 @@ export const regionKill: Scenario = {
             writerSwitches: writers.reduce((sum, writer) => sum + writer.switches.length, 0),
             probeRounds: watch.rounds,
             restoreToWholeMs: rejoinMs,
+            ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
           },
         };
       },
