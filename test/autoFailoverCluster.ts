@@ -59,6 +59,13 @@ export interface AutoFailoverOptions {
    * a commit then waits for one of two standbys, and losing one of them changes nothing for writers.
    */
   numberSyncStandbys?: number;
+  /**
+   * The data nodes' wal_sender_timeout (set B: 2s). A cut-off primary's keeper only counts itself
+   * partitioned once it has seen a standby while the monitor was already gone (pg_auto_failover's
+   * is_network_healthy records standby contact nowhere else): if dead replication links drop before
+   * its first failed monitor round, it never fences itself. Longer than that round, it does.
+   */
+  walSenderTimeout?: string;
 }
 
 /** A node's row in the monitor: what it reports and what the monitor wants it to become. */
@@ -440,7 +447,7 @@ export async function createAutoFailoverCluster(options: AutoFailoverOptions = {
         'timeout.network_partition_timeout',
         KEEPER_NETWORK_PARTITION_TIMEOUT_S,
       ]);
-      await cluster.query(node, `alter system set wal_sender_timeout = '${WAL_SENDER_TIMEOUT}'`);
+      await cluster.query(node, `alter system set wal_sender_timeout = '${options.walSenderTimeout ?? WAL_SENDER_TIMEOUT}'`);
       await cluster.query(node, 'select pg_reload_conf()');
     }
     endPhase('tuning');

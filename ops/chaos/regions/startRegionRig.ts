@@ -89,6 +89,9 @@ export async function startRegionRig(): Promise<RegionRig> {
           nodes: REGION_NAMES.map((region) => ({ host: network.addressOf(region), namespace: network.namespaceOf(region) })),
         },
         numberSyncStandbys: 1,
+        // See AutoFailoverOptions.walSenderTimeout: the keeper's first failed monitor round came 5-8 s
+        // after a cut here; with 2 s the cut-off primary never fenced itself until the heal.
+        walSenderTimeout: '12s',
       }),
       startDedicatedRedis(network.hostAddress),
     ]);
