@@ -64,8 +64,12 @@ export const regionPartition: Scenario = {
           log(`cut region ${victim.name} (${victim.node.name}, the primary) off, processes alive`);
           await waitFor(() => firstWriteElsewhereMs(outside, faultAt, victim.name) !== undefined, 90_000, 'a write through another region');
           await waitForMoreWrites(outside, 10, 60_000);
+          // Fenced: not writable for 2 s on end (one slow probe on a loaded machine is not a fence).
           await waitFor(
-            () => inside.probe.some((probe) => probe.at > faultAt && probe.role !== 'writable'),
+            () => {
+              const latest = inside.probe.at(-1);
+              return latest !== undefined && latest.at > faultAt && latest.role !== 'writable' && Date.now() - latest.at > 2_000;
+            },
             60_000,
             'the old primary fenced',
           );
@@ -90,7 +94,7 @@ export const regionPartition: Scenario = {
             0,
             ...inside.acknowledged.filter((write) => write.answeredAt < healAt).map((write) => write.answeredAt),
           );
-          const fencedAt = inside.probe.find((probe) => probe.at > faultAt && probe.role !== 'writable')?.at ?? Number.POSITIVE_INFINITY;
+          const fencedAt = fencedAtOf(inside.probe, faultAt, healAt);
           const violations = [
             ...outside.flatMap((writer) => writer.unexpectedAnswers),
             ...insideResult.unexpectedAnswers,
@@ -136,4 +140,15 @@ async function waitFor(condition: () => boolean, timeoutMs: number, what: string
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * When the old primary stopped answering as writable for good (until the heal): the probe's first
+ * answer after its last `writable` one. A node still writable at the heal was never fenced (Infinity).
+ */
+function fencedAtOf(probe: Array<{ at: number; role: string }>, faultAt: number, healAt: number): number {
+  const beforeHeal = probe.filter((answer) => answer.at < healAt);
+  const lastWritable = beforeHeal.findLastIndex((answer) => answer.role === 'writable');
+  if (lastWritable === -1) return faultAt;
+  return beforeHeal[lastWritable + 1]?.at ?? Number.POSITIVE_INFINITY;
 }
