@@ -67,11 +67,15 @@ export async function monitorTimeline(
   };
 }
 
-/** The first write acknowledged through a region other than `lost`, sent after the fault, in ms from it. */
-export function firstWriteElsewhereMs(writers: RegionWriter[], faultAt: number, lost: string): number | undefined {
+/**
+ * The first write acknowledged through a region other than `lost` and sent once the fault was in effect
+ * (`inEffectAt`: the cut or kill command had returned — writes sent while it ran may still have gone
+ * through), in ms from the moment the fault was started (`faultAt`).
+ */
+export function firstWriteElsewhereMs(writers: RegionWriter[], faultAt: number, lost: string, inEffectAt: number): number | undefined {
   const times = writers
     .flatMap((writer) => writer.acknowledged)
-    .filter((write) => write.sentAt >= faultAt && write.region !== lost)
+    .filter((write) => write.sentAt >= inEffectAt && write.region !== lost)
     .map((write) => write.answeredAt - faultAt);
   return times.length > 0 ? Math.min(...times) : undefined;
 }

@@ -37,6 +37,7 @@ export const regionKill: Scenario = {
 
         const faultAt = Date.now();
         await rig.killRegion(victim);
+        const inEffectAt = Date.now();
         log(`killed region ${victim.name} (${victim.node.name}, the primary)`);
         // Every writer, the lost region's own included (it moves), gets writes through again.
         await waitForMoreWrites(writers, 10, 90_000);
@@ -56,7 +57,7 @@ export const regionKill: Scenario = {
         return {
           detectionMs: timeline.detectionMs,
           promotionMs: timeline.promotionMs,
-          firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name),
+          firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name, inEffectAt),
           acknowledged: acknowledged.length,
           lostAcknowledged: lost.length,
           maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,

@@ -61,8 +61,13 @@ export const regionPartition: Scenario = {
 
           const faultAt = Date.now();
           await rig.network.cut(victim.name);
+          const inEffectAt = Date.now();
           log(`cut region ${victim.name} (${victim.node.name}, the primary) off, processes alive`);
-          await waitFor(() => firstWriteElsewhereMs(outside, faultAt, victim.name) !== undefined, 90_000, 'a write through another region');
+          await waitFor(
+            () => firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt) !== undefined,
+            90_000,
+            'a write through another region',
+          );
           await waitForMoreWrites(outside, 10, 60_000);
           // Fenced: not writable for 2 s on end (one slow probe on a loaded machine is not a fence).
           await waitFor(
@@ -106,7 +111,7 @@ export const regionPartition: Scenario = {
           return {
             detectionMs: timeline.detectionMs,
             promotionMs: timeline.promotionMs,
-            firstWriteMs: firstWriteElsewhereMs(outside, faultAt, victim.name),
+            firstWriteMs: firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt),
             acknowledged: acknowledged.length,
             lostAcknowledged: lost.length,
             maxPrimaries: watch.doublePrimaryRounds > 0 || fencedAt >= promotionAt ? 2 : 1,

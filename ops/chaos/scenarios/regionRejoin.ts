@@ -39,6 +39,7 @@ export const regionRejoin: Scenario = {
           await waitForMoreWrites(writers, 10, 60_000);
           const faultAt = Date.now();
           await rig.killRegion(victim);
+          const inEffectAt = Date.now();
           log(`lost region ${victim.name} (${victim.node.name}, the primary)`);
           await waitForMoreWrites(writers, 10, 90_000);
           const newPrimary = await writableNode(rig.cluster, victim.node);
@@ -63,7 +64,7 @@ export const regionRejoin: Scenario = {
           return {
             detectionMs: timeline.detectionMs,
             promotionMs: timeline.promotionMs,
-            firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name),
+            firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name, inEffectAt),
             acknowledged: acknowledged.length,
             lostAcknowledged: lost.length,
             maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
