@@ -66,6 +66,12 @@ export interface AutoFailoverOptions {
    * its first failed monitor round, it never fences itself. Longer than that round, it does.
    */
   walSenderTimeout?: string;
+  /**
+   * The monitor's primary_demote_timeout in ms (set B: 2000): how long a promoted standby stays read-only
+   * when the old primary cannot confirm its demotion. Only a value above the time a cut-off primary's
+   * keeper takes to stop its PostgreSQL orders that fence before the promotion.
+   */
+  primaryDemoteTimeoutMs?: number;
 }
 
 /** A node's row in the monitor: what it reports and what the monitor wants it to become. */
@@ -382,7 +388,11 @@ export async function createAutoFailoverCluster(options: AutoFailoverOptions = {
       async () => `monitor did not start:\n${await logTail('monitor')}`,
     );
     // ALTER SYSTEM refuses to run in a multi-statement string (an implicit transaction): one at a time.
-    for (const [name, value] of Object.entries(MONITOR_SETTINGS)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
+    const monitorSettings = {
+      ...MONITOR_SETTINGS,
+      ...(options.primaryDemoteTimeoutMs ? { 'pgautofailover.primary_demote_timeout': String(options.primaryDemoteTimeoutMs) } : {}),
+    };
+    for (const [name, value] of Object.entries(monitorSettings)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
     await queryOn(monitorClient(), 'select pg_reload_conf()');
     let phaseStartedAt = performance.now();
     const endPhase = (phase: keyof AutoFailoverCluster['startupPhasesMs']) => {

@@ -54,7 +54,7 @@ export interface RegionRig {
  * loss of any one region (inside the primary's region it would die with it and nobody could promote),
  * and a region's cut then looks to it as a host loss does.
  */
-export async function startRegionRig(): Promise<RegionRig> {
+export async function startRegionRig(options: { primaryDemoteTimeoutMs?: number } = {}): Promise<RegionRig> {
   const startedAt = performance.now();
   let phaseStartedAt = startedAt;
   const phases = { regions: 0, formation: 0, migrations: 0, servers: 0 };
@@ -92,6 +92,7 @@ export async function startRegionRig(): Promise<RegionRig> {
         // See AutoFailoverOptions.walSenderTimeout: the keeper's first failed monitor round came 5-8 s
         // after a cut here; with 2 s the cut-off primary never fenced itself until the heal.
         walSenderTimeout: '12s',
+        ...(options.primaryDemoteTimeoutMs ? { primaryDemoteTimeoutMs: options.primaryDemoteTimeoutMs } : {}),
       }),
       startDedicatedRedis(network.hostAddress),
     ]);
