@@ -30,8 +30,48 @@ const WAL_SENDER_TIMEOUT = '2s';
 /** One pg_auto_failover data node (keeper + PostgreSQL). */
 export interface AutoFailoverNode {
   name: string;
+  /** The address it listens on and the others reach it at: 127.0.0.1, or its region's address. */
+  host: string;
   port: number;
   dataDirectory: string;
+  /** The network namespace its pg_autoctl (and so its PostgreSQL) runs in; none on loopback. */
+  namespace?: string;
+}
+
+/**
+ * Where a formation's parts run when they must not share one loopback (ops/chaos/regions): the monitor
+ * on an address every node can reach, and each data node on its own address inside its own network
+ * namespace, so that cutting the namespace's link cuts the node off as losing its host's network would.
+ */
+export interface AutoFailoverPlacement {
+  /** The monitor's address, in the test's own namespace (a bridge address every region reaches). */
+  monitorHost: string;
+  /** One entry per data node (at least two), in order: node1, node2… */
+  nodes: Array<{ host: string; namespace: string }>;
+}
+
+export interface AutoFailoverOptions {
+  /** Default: the monitor and two data nodes on 127.0.0.1, in the test's namespace. */
+  placement?: AutoFailoverPlacement;
+  /**
+   * The formation's number_sync_standbys (pg_auto_failover's default 0: with one standby it is still
+   * synchronous, but losing it lets the primary write alone in wait_primary). 1 needs three data nodes:
+   * a commit then waits for one of two standbys, and losing one of them changes nothing for writers.
+   */
+  numberSyncStandbys?: number;
+  /**
+   * The data nodes' wal_sender_timeout (set B: 2s). A cut-off primary's keeper only counts itself
+   * partitioned once it has seen a standby while the monitor was already gone (pg_auto_failover's
+   * is_network_healthy records standby contact nowhere else): if dead replication links drop before
+   * its first failed monitor round, it never fences itself. Longer than that round, it does.
+   */
+  walSenderTimeout?: string;
+  /**
+   * The monitor's primary_demote_timeout in ms (set B: 2000): how long a promoted standby stays read-only
+   * when the old primary cannot confirm its demotion. Only a value above the time a cut-off primary's
+   * keeper takes to stop its PostgreSQL orders that fence before the promotion.
+   */
+  primaryDemoteTimeoutMs?: number;
 }
 
 /** A node's row in the monitor: what it reports and what the monitor wants it to become. */
@@ -45,16 +85,17 @@ export interface NodeState {
 /** What a node answered when asked directly, or 'down' when it did not. */
 export type NodeRole = 'writable' | 'read_only' | 'standby' | 'down';
 
-/** A monitor and two data nodes on free loopback ports, in one temp directory, tuned to fail over fast. */
+/** A monitor and two (or, placed, more) data nodes on free ports, in one temp directory, tuned to fail over fast. */
 export interface AutoFailoverCluster {
   baseDirectory: string;
+  monitorHost: string;
   monitorPort: number;
-  nodes: [AutoFailoverNode, AutoFailoverNode];
+  nodes: [AutoFailoverNode, AutoFailoverNode, ...AutoFailoverNode[]];
   /** `postgres://postgres@127.0.0.1:p1,127.0.0.1:p2/appdb?target_session_attrs=read-write`: what the product is given. */
   databaseUrl: string;
   /** How long create() took, in ms, from nothing to a primary with a synchronous secondary. */
   startupMs: number;
-  /** Where startupMs went: monitor up, node1 primary with node2 its secondary, set B applied on the nodes. */
+  /** Where startupMs went: monitor up, node1 primary with the others its secondaries, set B applied on the nodes. */
   startupPhasesMs: { monitor: number; nodes: number; tuning: number };
   /** Every node's state as the monitor has it. */
   states(): Promise<NodeState[]>;
@@ -141,15 +182,25 @@ process.once('exit', killAllSync);
  * secondary), tuned with set B. Every pg_autoctl runs as postgres, with its config and state kept under
  * the temp directory (XDG_*), so nothing is left in the postgres user's home.
  */
-export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> {
+export async function createAutoFailoverCluster(options: AutoFailoverOptions = {}): Promise<AutoFailoverCluster> {
   const startedAt = performance.now();
+  const placement = options.placement ?? {
+    monitorHost: '127.0.0.1',
+    nodes: [{ host: '127.0.0.1' }, { host: '127.0.0.1' }] as Array<{ host: string; namespace?: string }>,
+  };
+  if (placement.nodes.length < 2) throw new Error('a formation needs at least two data nodes');
   const baseDirectory = await makePostgresOwnedTempDirectory('twinmcp-paf-');
-  const [monitorPort, port1, port2] = await Promise.all([freeLoopbackPort(), freeLoopbackPort(), freeLoopbackPort()]);
+  // Distinct ports even on distinct addresses: every node's Unix socket lives in the one shared file system.
+  const [monitorPort, ...ports] = await Promise.all([freeLoopbackPort(), ...placement.nodes.map(() => freeLoopbackPort())]);
+  const monitorHost = placement.monitorHost;
   const monitorData = path.join(baseDirectory, 'monitor');
-  const nodes: [AutoFailoverNode, AutoFailoverNode] = [
-    { name: 'node1', port: port1, dataDirectory: path.join(baseDirectory, 'node1') },
-    { name: 'node2', port: port2, dataDirectory: path.join(baseDirectory, 'node2') },
-  ];
+  const nodes = placement.nodes.map((where, index) => ({
+    name: `node${index + 1}`,
+    host: where.host,
+    port: ports[index]!,
+    dataDirectory: path.join(baseDirectory, `node${index + 1}`),
+    ...(where.namespace ? { namespace: where.namespace } : {}),
+  })) as AutoFailoverCluster['nodes'];
   const supervisors = new Set<ChildProcess>();
   const supervisorOf = new Map<string, ChildProcess>();
   /** Pids stopped by freeze(), by node name. */
@@ -164,10 +215,15 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
   };
   const asPostgresWithXdg = (args: string[]) =>
     run('setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', 'pg_autoctl', ...args], { env });
-  /** Starts a long-running pg_autoctl as postgres; its output goes to <name>.log in the cluster directory. */
-  const startSupervisor = (name: string, args: string[]) => {
+  /**
+   * Starts a long-running pg_autoctl as postgres, inside `namespace` when given (`ip netns exec` execs in
+   * place, so the child's pid is pg_autoctl's own); its output goes to <name>.log in the cluster directory.
+   */
+  const startSupervisor = (name: string, args: string[], namespace?: string) => {
     const log = openSync(path.join(baseDirectory, `${name}.log`), 'a');
-    const child = spawn('setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', 'pg_autoctl', ...args], {
+    const asPostgres = ['setpriv', `--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', 'pg_autoctl', ...args];
+    const command = namespace ? ['ip', 'netns', 'exec', namespace, ...asPostgres] : asPostgres;
+    const child = spawn(command[0]!, command.slice(1), {
       env,
       stdio: ['ignore', log, log],
     });
@@ -182,11 +238,20 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
     const child = supervisorOf.get(name);
     if (child && (child.exitCode !== null || child.signalCode !== null)) throw new SupervisorExited(name);
   };
+  // Placed, the monitor lets only autoctl_node in from the network (pg_autoctl's own rule for the LAN):
+  // the test, a superuser, comes in over the monitor's Unix socket as an operator on its host would.
+  const monitorSocketOrHost = options.placement ? '/var/run/postgresql' : '127.0.0.1';
   const monitorClient = () =>
-    new pg.Client({ host: '127.0.0.1', port: monitorPort, user: 'postgres', database: 'pg_auto_failover', connectionTimeoutMillis: 2_000 });
+    new pg.Client({
+      host: monitorSocketOrHost,
+      port: monitorPort,
+      user: 'postgres',
+      database: 'pg_auto_failover',
+      connectionTimeoutMillis: 2_000,
+    });
   const nodeClient = (node: AutoFailoverNode) =>
     new pg.Client({
-      host: '127.0.0.1',
+      host: node.host,
       port: node.port,
       user: 'postgres',
       database: AUTO_FAILOVER_DATABASE,
@@ -206,9 +271,10 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
 
   const cluster: AutoFailoverCluster = {
     baseDirectory,
+    monitorHost,
     monitorPort,
     nodes,
-    databaseUrl: `postgres://postgres@${nodes.map((node) => `127.0.0.1:${node.port}`).join(',')}/${AUTO_FAILOVER_DATABASE}?target_session_attrs=read-write`,
+    databaseUrl: `postgres://postgres@${nodes.map((node) => `${node.host}:${node.port}`).join(',')}/${AUTO_FAILOVER_DATABASE}?target_session_attrs=read-write`,
     startupMs: 0,
     startupPhasesMs: { monitor: 0, nodes: 0, tuning: 0 },
     async states() {
@@ -263,7 +329,7 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       frozen.delete(node.name);
     },
     async restart(node) {
-      startSupervisor(node.name, ['run', '--pgdata', node.dataDirectory]);
+      startSupervisor(node.name, ['run', '--pgdata', node.dataDirectory], node.namespace);
     },
     async query(node, sql) {
       return queryOn(nodeClient(node), sql);
@@ -301,8 +367,14 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
         .map((dir) => mkdir(dir, { recursive: true })),
     );
     await run('chown', ['-R', `${OS_USER}:${OS_USER}`, path.join(baseDirectory, 'xdg')]);
-    const common = ['--hostname', '127.0.0.1', '--listen', '127.0.0.1', '--auth', 'trust', '--no-ssl', '--pgctl', `${BIN}/pg_ctl`];
-    startSupervisor('monitor', ['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort), ...common, '--run']);
+    const common = ['--auth', 'trust', '--no-ssl', '--pgctl', `${BIN}/pg_ctl`];
+    const listenOn = (host: string) => ['--hostname', host, '--listen', host];
+    startSupervisor('monitor', [
+      ...['create', 'monitor', '--pgdata', monitorData, '--pgport', String(monitorPort)],
+      ...listenOn(monitorHost),
+      ...common,
+      '--run',
+    ]);
     await waitFor(
       async () => {
         assertRunning('monitor');
@@ -316,7 +388,11 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       async () => `monitor did not start:\n${await logTail('monitor')}`,
     );
     // ALTER SYSTEM refuses to run in a multi-statement string (an implicit transaction): one at a time.
-    for (const [name, value] of Object.entries(MONITOR_SETTINGS)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
+    const monitorSettings = {
+      ...MONITOR_SETTINGS,
+      ...(options.primaryDemoteTimeoutMs ? { 'pgautofailover.primary_demote_timeout': String(options.primaryDemoteTimeoutMs) } : {}),
+    };
+    for (const [name, value] of Object.entries(monitorSettings)) await queryOn(monitorClient(), `alter system set ${name} = ${value}`);
     await queryOn(monitorClient(), 'select pg_reload_conf()');
     let phaseStartedAt = performance.now();
     const endPhase = (phase: keyof AutoFailoverCluster['startupPhasesMs']) => {
@@ -324,15 +400,22 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       phaseStartedAt = performance.now();
     };
     cluster.startupPhasesMs.monitor = Math.round(performance.now() - startedAt);
-    const monitorUrl = `postgres://autoctl_node@127.0.0.1:${monitorPort}/pg_auto_failover?sslmode=disable`;
+    const monitorUrl = `postgres://autoctl_node@${monitorHost}:${monitorPort}/pg_auto_failover?sslmode=disable`;
+    // Placed on a LAN, a node lets that whole network in to the app database (the test and the other
+    // regions' servers connect from there); on loopback, pg_autoctl's rules for 127.0.0.1 are enough.
+    const lanRules = options.placement ? ['--pg-hba-lan'] : [];
     const createNode = (node: AutoFailoverNode) =>
-      startSupervisor(node.name, [
-        ...['create', 'postgres', '--pgdata', node.dataDirectory, '--pgport', String(node.port), '--name', node.name],
-        ...['--dbname', AUTO_FAILOVER_DATABASE, '--monitor', monitorUrl, ...common, '--run'],
-      ]);
+      startSupervisor(
+        node.name,
+        [
+          ...['create', 'postgres', '--pgdata', node.dataDirectory, '--pgport', String(node.port), '--name', node.name],
+          ...['--dbname', AUTO_FAILOVER_DATABASE, '--monitor', monitorUrl, ...listenOn(node.host), ...lanRules, ...common, '--run'],
+        ],
+        node.namespace,
+      );
     createNode(nodes[0]);
-    // node2 may start once node1 is registered (it is then the first, so the primary): node2 waits in
-    // wait_standby for it, and its initdb and keeper start overlap node1's.
+    // The standbys may start once node1 is registered (it is then the first, so the primary): they wait
+    // in wait_standby for it, and their initdb and keeper start overlap node1's.
     await waitFor(
       async () => {
         assertRunning('node1');
@@ -341,20 +424,29 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
       90_000,
       async () => `node1 did not register:\n${await logTail('node1')}`,
     );
-    createNode(nodes[1]);
-    // node2's pg_basebackup waits for a checkpoint on node1 (a spread one, minutes): ask for it at once.
+    const standbys = nodes.slice(1);
+    for (const standby of standbys) createNode(standby);
+    // A standby's pg_basebackup waits for a checkpoint on node1 (a spread one, minutes): ask for it at once.
     await waitFor(
       async () => {
-        assertRunning('node2');
+        for (const standby of standbys) assertRunning(standby.name);
         await cluster.query(nodes[0], 'checkpoint').catch(() => {});
         const states = await cluster.states();
-        return states.some((state) => state.name === 'node2' && state.reportedState === 'secondary');
+        return standbys.every((standby) => states.some((state) => state.name === standby.name && state.reportedState === 'secondary'));
       },
-      90_000,
-      async () => `node2 did not become secondary: ${JSON.stringify(await cluster.states().catch(() => []))}\n${await logTail('node2')}`,
+      120_000,
+      async () =>
+        `standbys did not become secondary: ${JSON.stringify(await cluster.states().catch(() => []))}\n` +
+        (await Promise.all(standbys.map(async (standby) => `--- ${standby.name}\n${await logTail(standby.name)}`))).join('\n'),
       200,
     );
-    await cluster.waitForStates({ node1: 'primary', node2: 'secondary' }, 60_000);
+    await cluster.waitForStates(Object.fromEntries(nodes.map((node, index) => [node.name, index === 0 ? 'primary' : 'secondary'])), 60_000);
+    if (options.numberSyncStandbys !== undefined) {
+      // The monitor's own function rather than `pg_autoctl set formation number-sync-standbys`, whose
+      // error messages hide the monitor's reason ("value 1 is not valid").
+      await queryOn(monitorClient(), `select pgautofailover.set_formation_number_sync_standbys('default', ${options.numberSyncStandbys})`);
+      await cluster.waitForStates({ node1: 'primary' }, 60_000);
+    }
     endPhase('nodes');
     for (const node of nodes) {
       await asPostgresWithXdg([
@@ -365,7 +457,7 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
         'timeout.network_partition_timeout',
         KEEPER_NETWORK_PARTITION_TIMEOUT_S,
       ]);
-      await cluster.query(node, `alter system set wal_sender_timeout = '${WAL_SENDER_TIMEOUT}'`);
+      await cluster.query(node, `alter system set wal_sender_timeout = '${options.walSenderTimeout ?? WAL_SENDER_TIMEOUT}'`);
       await cluster.query(node, 'select pg_reload_conf()');
     }
     endPhase('tuning');
@@ -373,7 +465,8 @@ export async function createAutoFailoverCluster(): Promise<AutoFailoverCluster> 
     return cluster;
   } catch (error) {
     if (error instanceof SupervisorExited) {
-      const logs = await Promise.all(['monitor', 'node1', 'node2'].map(async (name) => `--- ${name}.log\n${await logTail(name)}`));
+      const names = ['monitor', ...nodes.map((node) => node.name)];
+      const logs = await Promise.all(names.map(async (name) => `--- ${name}.log\n${await logTail(name)}`));
       error.message += `\n${logs.join('\n')}`;
     }
     await cluster.close();

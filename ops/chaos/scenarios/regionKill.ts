@@ -1,0 +1,82 @@
+import { watchPrimaries } from '../primaryWatch.ts';
+import {
+  drillLabel,
+  firstWriteElsewhereMs,
+  lostOn,
+  monitorTimeline,
+  operationsOf,
+  startWritersInEveryRegion,
+  waitForMoreWrites,
+  waitUntilReadyForFault,
+  writableNode,
+} from '../regions/regionDrill.ts';
+import { startRegionRig } from '../regions/startRegionRig.ts';
+import type { Scenario } from '../scenario.ts';
+
+/**
+ * Issue 14, scenario 1, whole region: the primary's region goes dark at once — its link down and every
+ * process inside it (PostgreSQL, its keeper, the API and collab servers) SIGKILLed. A writer homed in
+ * each region keeps posting; the one homed in the lost region moves to another region's API. Writes must
+ * resume through the surviving regions with nothing acknowledged lost and never two writable nodes;
+ * the region is then restored and its node rejoins as a standby, so the next drill starts whole.
+ */
+export const regionKill: Scenario = {
+  id: 'region-kill',
+  title: "Lose the primary's whole region (link cut, every process SIGKILLed)",
+  async setup(log) {
+    const rig = await startRegionRig();
+    log(`rig ready in ${rig.setupMs} ms ${JSON.stringify(rig.setupPhasesMs)}`);
+    return {
+      close: () => rig.close(),
+      async drill(drill) {
+        const victim = await waitUntilReadyForFault(rig);
+        const label = drillLabel('kill', drill);
+        const watch = watchPrimaries(rig.cluster);
+        const writers = startWritersInEveryRegion(rig, label);
+        await waitForMoreWrites(writers, 10, 60_000);
+
+        const faultAt = Date.now();
+        await rig.killRegion(victim);
+        const inEffectAt = Date.now();
+        log(`killed region ${victim.name} (${victim.node.name}, the primary)`);
+        // Every writer, the lost region's own included (it moves), gets writes through again.
+        await waitForMoreWrites(writers, 10, 90_000);
+        for (const writer of writers) await writer.stop();
+        watch.stop();
+
+        const newPrimary = await writableNode(rig.cluster, victim.node);
+        const acknowledged = writers.flatMap((writer) => writer.acknowledged);
+        const lost = await lostOn(rig.cluster, newPrimary, rig.conversationId, label, acknowledged);
+        const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
+        log(timeline.events.join('\n'));
+
+        const restoreStartedAt = Date.now();
+        await rig.restoreRegion(victim);
+        await rig.waitForFormation();
+        const rejoinMs = Date.now() - restoreStartedAt;
+        return {
+          detectionMs: timeline.detectionMs,
+          promotionMs: timeline.promotionMs,
+          firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name, inEffectAt),
+          acknowledged: acknowledged.length,
+          lostAcknowledged: lost.length,
+          maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
+          operations: operationsOf(writers),
+          violations: [
+            ...writers.flatMap((writer) => writer.unexpectedAnswers),
+            ...lost.map((content) => `acknowledged and lost: ${content}`),
+            ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
+          ],
+          notes: {
+            lostRegion: victim.name,
+            newPrimary: rig.siteOf(newPrimary).name,
+            writerSwitches: writers.reduce((sum, writer) => sum + writer.switches.length, 0),
+            probeRounds: watch.rounds,
+            restoreToWholeMs: rejoinMs,
+            ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
+          },
+        };
+      },
+    };
+  },
+};
