@@ -88,6 +88,8 @@ export function startWriter(options: {
       const { answer, retryAfterMs } = await send(content, key);
       answers.push(answer);
       if (answer.status >= 200 && answer.status < 300) return true;
+      // The first try committed and its answer was lost to the failover: the API says it is done.
+      if (answer.status === 409 && answer.code === 'idempotency_key_answer_lost') return true;
       const isRetryable =
         (answer.status === 503 && retryAfterMs !== undefined) ||
         (answer.status === 409 && answer.code === 'idempotency_key_in_progress') ||

@@ -98,7 +98,8 @@ export function startRegionWriter(options: {
         continue;
       }
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string } };
-      if (response.ok) {
+      // 409 idempotency_key_answer_lost: the first try committed and its answer was lost to the failover.
+      if (response.ok || (response.status === 409 && body.error?.code === 'idempotency_key_answer_lost')) {
         writer.acknowledged.push({ content, region: target.name, sentAt, answeredAt: Date.now() });
         return true;
       }
