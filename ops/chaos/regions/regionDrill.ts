@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import type { PrimaryWatch } from '../primaryWatch.ts';
+import type { DrillResult } from '../scenario.ts';
 import type { AutoFailoverCluster, AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
 import { startRegionWriter, type AcknowledgedWrite, type RegionWriter } from './regionWriter.ts';
 import type { RegionRig, RegionSite } from './startRegionRig.ts';
@@ -132,4 +134,41 @@ export async function writableNode(cluster: AutoFailoverCluster, besides: AutoFa
     if (Date.now() > deadline) throw new Error(`no writable node besides ${besides.name}: ${JSON.stringify(roles)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * The result of a drill that lost the primary's region, once its writers stopped: the figures region-kill
+ * and region-rejoin share. `extraViolations` and `notes` are the scenario's own.
+ */
+export function lostRegionResult(drill: {
+  rig: RegionRig;
+  writers: RegionWriter[];
+  watch: PrimaryWatch;
+  timeline: { detectionMs?: number; promotionMs?: number };
+  victim: RegionSite;
+  faultAt: number;
+  inEffectAt: number;
+  acknowledged: AcknowledgedWrite[];
+  lost: string[];
+  extraViolations?: string[];
+  notes: Record<string, number | string | boolean>;
+}): DrillResult {
+  const { rig, writers, watch, lost } = drill;
+  const serverErrors = rig.serverErrors();
+  return {
+    detectionMs: drill.timeline.detectionMs,
+    promotionMs: drill.timeline.promotionMs,
+    firstWriteMs: firstWriteElsewhereMs(writers, drill.faultAt, drill.victim.name, drill.inEffectAt),
+    acknowledged: drill.acknowledged.length,
+    lostAcknowledged: lost.length,
+    maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
+    operations: operationsOf(writers),
+    violations: [
+      ...writers.flatMap((writer) => writer.unexpectedAnswers),
+      ...lost.map((content) => `acknowledged and lost: ${content}`),
+      ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
+      ...(drill.extraViolations ?? []),
+    ],
+    notes: { ...drill.notes, ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}) },
+  };
 }

@@ -1,10 +1,9 @@
 import { watchPrimaries } from '../primaryWatch.ts';
 import {
   drillLabel,
-  firstWriteElsewhereMs,
   lostOn,
+  lostRegionResult,
   monitorTimeline,
-  operationsOf,
   startWritersInEveryRegion,
   waitForMoreWrites,
   waitUntilReadyForFault,
@@ -54,28 +53,16 @@ export const regionKill: Scenario = {
         await rig.restoreRegion(victim);
         await rig.waitForFormation();
         const rejoinMs = Date.now() - restoreStartedAt;
-        return {
-          detectionMs: timeline.detectionMs,
-          promotionMs: timeline.promotionMs,
-          firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name, inEffectAt),
-          acknowledged: acknowledged.length,
-          lostAcknowledged: lost.length,
-          maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
-          operations: operationsOf(writers),
-          violations: [
-            ...writers.flatMap((writer) => writer.unexpectedAnswers),
-            ...lost.map((content) => `acknowledged and lost: ${content}`),
-            ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
-          ],
+        return lostRegionResult({
+          ...{ rig, writers, watch, timeline, victim, faultAt, inEffectAt, acknowledged, lost },
           notes: {
             lostRegion: victim.name,
             newPrimary: rig.siteOf(newPrimary).name,
             writerSwitches: writers.reduce((sum, writer) => sum + writer.switches.length, 0),
             probeRounds: watch.rounds,
             restoreToWholeMs: rejoinMs,
-            ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
           },
-        };
+        });
       },
     };
   },

@@ -1,10 +1,9 @@
 import { watchPrimaries } from '../primaryWatch.ts';
 import {
   drillLabel,
-  firstWriteElsewhereMs,
   lostOn,
+  lostRegionResult,
   monitorTimeline,
-  operationsOf,
   startWritersInEveryRegion,
   waitForMoreWrites,
   waitForZeroLag,
@@ -61,28 +60,12 @@ export const regionRejoin: Scenario = {
           const lost = await lostOn(rig.cluster, newPrimary, rig.conversationId, label, acknowledged);
           const standbyCopy = await lostOn(rig.cluster, victim.node, rig.conversationId, label, acknowledged).catch(() => ['unreadable']);
           const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
-          return {
-            detectionMs: timeline.detectionMs,
-            promotionMs: timeline.promotionMs,
-            firstWriteMs: firstWriteElsewhereMs(writers, faultAt, victim.name, inEffectAt),
-            acknowledged: acknowledged.length,
-            lostAcknowledged: lost.length,
-            maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
-            operations: operationsOf(writers),
-            violations: [
-              ...writers.flatMap((writer) => writer.unexpectedAnswers),
-              ...lost.map((content) => `acknowledged and lost: ${content}`),
-              ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
-              // Hot standby: the rejoined node answers reads, and what it holds must be the primary's history.
-              ...(standbyCopy.length > 0 ? [`${standbyCopy.length} acknowledged writes missing on the rejoined standby`] : []),
-            ],
-            notes: {
-              restoredRegion: victim.name,
-              healToSecondaryMs: secondaryAt - healAt,
-              healToCaughtUpMs: caughtUpAt - healAt,
-              ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
-            },
-          };
+          return lostRegionResult({
+            ...{ rig, writers, watch, timeline, victim, faultAt, inEffectAt, acknowledged, lost },
+            // Hot standby: the rejoined node answers reads, and what it holds must be the primary's history.
+            extraViolations: standbyCopy.length > 0 ? [`${standbyCopy.length} acknowledged writes missing on the rejoined standby`] : [],
+            notes: { restoredRegion: victim.name, healToSecondaryMs: secondaryAt - healAt, healToCaughtUpMs: caughtUpAt - healAt },
+          });
         } finally {
           for (const writer of writers) await writer.stop();
           watch.stop();
