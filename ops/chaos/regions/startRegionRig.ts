@@ -1,7 +1,7 @@
 import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
 import { TEST_JWT_SECRET } from '../../../test/http.ts';
 import { createDb, migrateLatest } from '@shared/db.ts';
-import { startDedicatedRedis, type DedicatedRedis } from './dedicatedRedis.ts';
+import { startDedicatedRedis, type DedicatedRedis } from '../redisServer.ts';
 import { REGION_NAMES, startRegionNetwork, type RegionName, type RegionNetwork } from './regionNetwork.ts';
 import { startRegionServer, type RegionServer } from './regionServers.ts';
 
@@ -68,14 +68,14 @@ export async function startRegionRig(options: { primaryDemoteTimeoutMs?: number 
   let redis: DedicatedRedis | undefined;
   const killAllSync = () => {
     for (const list of servers.values()) for (const server of list) server.child.kill('SIGKILL');
-    redis?.stop();
+    redis?.killNow();
     network.downSync();
   };
   process.once('exit', killAllSync);
   const close = async () => {
     process.removeListener('exit', killAllSync);
     for (const list of servers.values()) for (const server of list) server.child.kill('SIGKILL');
-    redis?.stop();
+    redis?.killNow();
     await cluster?.close();
     await network.down();
   };
