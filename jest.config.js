@@ -12,7 +12,9 @@ export default {
   globalSetup: '<rootDir>/test/globalSetup.ts',
   setupFiles: ['<rootDir>/test/trustLoopbackTls.ts'],
   testSequencer: '<rootDir>/test/slowFirstSequencer.js',
-  testTimeout: 30_000,
+  // Hooks share it: an in-memory PGlite app (initdb in WebAssembly, every migration, the job queue's schema)
+  // has taken over 30 s to start on a 2-core CI machine running the other worker's failover drill.
+  testTimeout: 60_000,
   // Two cores: one worker per core keeps timing-sensitive suites (shutdown, bus) honest.
   maxWorkers: 2,
 };
