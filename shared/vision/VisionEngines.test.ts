@@ -101,11 +101,13 @@ describe('VisionEngines on the local engines', () => {
     expect(Math.min(...pixel(5, 150))).toBeGreaterThan(200);
   });
 
-  it('refuses a decompression bomb from its header, in milliseconds', async () => {
+  it('refuses a decompression bomb from its header, without decoding it', async () => {
     const bomb = bombPng(30_000, 30_000);
     const started = performance.now();
     await expect(engines.analyze(bomb, ['metadata', 'thumbnail', 'text'])).rejects.toMatchObject({ status: 413, code: 'image_too_large' });
-    expect(performance.now() - started).toBeLessThan(200);
+    // Decoding 900 megapixels would take minutes and gigabytes; the header alone takes milliseconds. The
+    // bound tells the two apart with room for a loaded machine (it has taken 1.6 s in CI).
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses a truncated JPEG as image_invalid rather than analysing grey pixels', async () => {

@@ -143,11 +143,12 @@ describe('image analysis API', () => {
       expect(await a.tempFiles()).toEqual([]);
     });
 
-    it('a decompression bomb: 413 image_too_large, within a second', async () => {
+    it('a decompression bomb: 413 image_too_large from its header, nothing decoded', async () => {
       const bomb = bombPng(30_000, 30_000);
       const started = performance.now();
       expectError(await analyze(a.t, user, bomb), 413, 'image_too_large');
-      expect(performance.now() - started).toBeLessThan(1_000);
+      // Decoding 900 megapixels would take minutes and gigabytes: a generous bound still tells them apart.
+      expect(performance.now() - started).toBeLessThan(10_000);
       expect(await storedFor(user)).toEqual(NOTHING);
     });
 
