@@ -17,4 +17,7 @@ export default {
   testTimeout: 60_000,
   // Two cores: one worker per core keeps timing-sensitive suites (shutdown, bus) honest.
   maxWorkers: 2,
+  // A worker that has run many files holds gigabytes (seen: 2.6 GB), and in-memory PGlite apps then start
+  // slowly; past this, jest replaces the worker between files.
+  workerIdleMemoryLimit: '1500MB',
 };
