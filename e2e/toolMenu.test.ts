@@ -112,6 +112,11 @@ describe('web client: the "/" tool menu', () => {
   const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
   const menu = (page: Page) => page.getByRole('listbox', { name: 'Tools' });
   const filter = (page: Page) => page.getByRole('combobox', { name: 'Find a tool' });
+  /** Types into the filter and waits for a match to be listed, as a person would before pressing Enter (tools load after opening). */
+  const findTool = async (page: Page, words: string) => {
+    await filter(page).fill(words);
+    await menu(page).getByRole('option').first().waitFor();
+  };
   const toolMessage = (page: Page, text: string) => page.locator('.message.tool', { hasText: text });
   const activeOption = (page: Page) =>
     page.evaluate(() => {
@@ -200,7 +205,7 @@ describe('web client: the "/" tool menu', () => {
     expect((await invocations()).map((row) => row.tool)).toEqual(['wipe']);
 
     await ada.getByRole('button', { name: 'Run a tool' }).click();
-    await filter(ada).fill('jam');
+    await findTool(ada, 'jam');
     await ada.keyboard.press('Enter');
     await ada.getByRole('button', { name: 'Run', exact: true }).click();
     await ada.locator('.tool-menu').getByRole('alert').filter({ hasText: 'the printer jammed' }).waitFor();
@@ -211,7 +216,7 @@ describe('web client: the "/" tool menu', () => {
     const { conversation, members } = await roomWithTools([{ name: 'Ada' }], 'Labels');
     const [ada] = members.map((member) => member.page) as [Page];
     await ada.getByRole('button', { name: 'Run a tool' }).click();
-    await filter(ada).fill('label');
+    await findTool(ada, 'label');
     await ada.keyboard.press('Enter');
     const form = ada.getByRole('form', { name: 'label' });
     await form.waitFor();
@@ -248,7 +253,7 @@ describe('web client: the "/" tool menu', () => {
     const { conversation, members } = await roomWithTools([{ name: 'Ada' }], 'Archiving', [archiveId]);
     const [ada] = members.map((member) => member.page) as [Page];
     await ada.getByRole('button', { name: 'Run a tool' }).click();
-    await filter(ada).fill('archive');
+    await findTool(ada, 'archive');
     await ada.keyboard.press('Enter');
     await ada.getByRole('button', { name: 'Run', exact: true }).waitFor();
 

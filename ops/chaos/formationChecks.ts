@@ -67,3 +67,24 @@ export async function monitorTimings(
     events: events.map((event) => `+${event.at.getTime() - faultAt} ms ${event.node} ${event.reportedState} → ${event.goalState}`),
   };
 }
+
+/**
+ * A read on a node, asked again until it answers (for 30 s): each try is a fresh connection with a 2 s
+ * query timeout, which a node just promoted on a loaded machine can miss. What a drill checks is what the
+ * node holds, not how fast it answers. Reads only: a write must not be sent twice.
+ */
+export async function readUntilAnswered<Row extends object>(
+  cluster: AutoFailoverCluster,
+  node: AutoFailoverNode,
+  sql: string,
+): Promise<Row[]> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await cluster.query<Row>(node, sql);
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}

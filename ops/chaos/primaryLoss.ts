@@ -4,7 +4,7 @@ import { createAutoFailoverCluster, type AutoFailoverCluster } from '../../test/
 import { documentInDatabase, startTestCollab, type TestCollab } from '../../test/collab.ts';
 import { paragraphMarkers, startTypist } from '../../test/collabTypist.ts';
 import { startChaosApp, type ChaosApp } from './chaosApp.ts';
-import { monitorTimings, waitForPrimaryWithStandby, waitForRecordedFailover } from './formationChecks.ts';
+import { monitorTimings, readUntilAnswered, waitForPrimaryWithStandby, waitForRecordedFailover } from './formationChecks.ts';
 import { checkStored, startWriter, storedMessagesSql } from './messageWriter.ts';
 import { pollUntil, pollUntilAsync } from './pollUntil.ts';
 import { watchPrimaries } from './primaryWatch.ts';
@@ -123,7 +123,7 @@ async function runDrill(
   connection.destroy();
   watch.stop();
 
-  const stored = checkStored(writer, await cluster.query(survivor, storedMessagesSql(app.conversationId, label)));
+  const stored = checkStored(writer, await readUntilAnswered(cluster, survivor, storedMessagesSql(app.conversationId, label)));
   const draft = paragraphMarkers(await documentInDatabase(app.testApp.services.db, app.conversationId));
   const lostEdits = typist.acknowledged.filter(({ marker }) => !draft.has(marker));
   const firstEditAfter = typist.acknowledged.find(({ at }) => at >= killedAt);

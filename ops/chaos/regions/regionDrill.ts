@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { readUntilAnswered } from '../formationChecks.ts';
 import type { PrimaryWatch } from '../primaryWatch.ts';
 import type { DrillResult } from '../scenario.ts';
 import type { AutoFailoverCluster, AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
@@ -41,7 +42,8 @@ export async function lostOn(
   label: string,
   acknowledged: AcknowledgedWrite[],
 ): Promise<string[]> {
-  const rows = await cluster.query<{ content: string }>(
+  const rows = await readUntilAnswered<{ content: string }>(
+    cluster,
     node,
     `select content from messages where conversation_id = '${conversationId}' and content like '${label}-%'`,
   );
