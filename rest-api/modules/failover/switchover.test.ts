@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { grantOperator } from '@shared/operators.ts';
 import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
-import { bearer, createConversation, registerUser, type TestUser } from '../../../test/factories.ts';
-import { startTestApp, type TestApp } from '../../../test/http.ts';
+import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
+import { startChaosApp, type ChaosApp } from '../../../ops/chaos/chaosApp.ts';
 import { startWriter } from '../../../ops/chaos/messageWriter.ts';
 import type { DatabaseStatus, Switchover } from './failover.schemas.ts';
 
@@ -21,8 +18,7 @@ interface SwitchoverAnswer {
  */
 describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
   let cluster: AutoFailoverCluster;
-  let testApp: TestApp;
-  let server: http.Server;
+  let app: ChaosApp;
   let baseUrl: string;
   let operator: TestUser;
   let someone: TestUser;
@@ -30,24 +26,19 @@ describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
 
   beforeAll(async () => {
     cluster = await createAutoFailoverCluster();
-    testApp = await startTestApp({
+    app = await startChaosApp({
       env: {
         DATABASE_URL: cluster.databaseUrl,
         DATABASE_CONNECT_TIMEOUT_MS: '1000',
         DATABASE_MONITOR_URL: `postgres://postgres@127.0.0.1:${cluster.monitorPort}/pg_auto_failover`,
       },
     });
-    server = http.createServer(testApp.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    [operator, someone] = [await registerUser(testApp), await registerUser(testApp)];
-    ({ id: conversationId } = await createConversation(testApp, operator));
-    await grantOperator(testApp.services.db, operator.email, 'cli');
+    ({ baseUrl, user: operator, conversationId } = app);
+    someone = await registerUser(app.testApp);
   }, 240_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    await testApp?.close().catch(() => {});
+    await app?.close();
     await cluster?.close();
   }, 60_000);
 
