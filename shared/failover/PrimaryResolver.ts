@@ -19,6 +19,8 @@ export interface PrimaryResolverOptions {
 /** First and largest pause between two probe rounds. */
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 500;
+/** Least time a server silent last round gets, past the others' answers, to answer this one. */
+const SILENT_GRACE_MS = 100;
 
 /**
  * Knows which of the servers a multi-host DATABASE_URL names takes writes, and finds it again when
@@ -122,14 +124,22 @@ export class PrimaryResolver extends EventEmitter {
     return probeDatabaseServer(this.options.url.urlFor(host), this.options.connectTimeoutMs);
   }
 
-  /** Probes every server each round, backing off between rounds, until exactly one is writable. */
+  /**
+   * Probes every server each round, backing off between rounds, until exactly one is writable. A server
+   * that did not answer last round (a lost region swallows the SYN, and its probe runs to the connect
+   * timeout) is waited for only a little past the others: a fresh connection to a server that came back
+   * answers as fast as theirs did. Waiting each round for the full timeout would find a promoted standby
+   * up to that long late.
+   */
   private async search(): Promise<DatabaseHost> {
     const startedAt = Date.now();
     const deadline = startedAt + this.options.resolveTimeoutMs;
     const { hosts } = this.options.url;
+    let silent = new Set<DatabaseHost>();
     let pause = FIRST_BACKOFF_MS;
     for (;;) {
-      const roles = await Promise.all(hosts.map((host) => this.probe(host)));
+      const roles = await this.probeRound(hosts, silent);
+      silent = new Set(hosts.filter((_, index) => roles[index] === 'unreachable'));
       const writable = hosts.filter((_, index) => roles[index] === 'writable');
       if (writable.length === 1) {
         const previous = this.lastKnown;
@@ -151,6 +161,24 @@ export class PrimaryResolver extends EventEmitter {
       }
       await new Promise((resolve) => setTimeout(resolve, pause));
       pause = Math.min(pause * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /**
+   * One probe of each server. The `silent` ones (no answer last round) count as unreachable unless they
+   * answer within as long again as the others took (at least SILENT_GRACE_MS) once those have answered.
+   */
+  private async probeRound(hosts: DatabaseHost[], silent: Set<DatabaseHost>): Promise<ServerRole[]> {
+    const startedAt = Date.now();
+    const probes = hosts.map((host) => this.probe(host));
+    await Promise.all(probes.filter((_, index) => !silent.has(hosts[index]!)));
+    const grace = Math.max(SILENT_GRACE_MS, Date.now() - startedAt);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<ServerRole>((resolve) => (timer = setTimeout(() => resolve('unreachable'), grace)));
+    try {
+      return await Promise.all(probes.map((probe, index) => (silent.has(hosts[index]!) ? Promise.race([probe, graceOver]) : probe)));
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -3,9 +3,10 @@ import type * as Y from 'yjs';
 import { deleteDatabase, localDatabaseName } from './localData.ts';
 
 /**
- * How long a conversation waits for its copy on this device. y-indexeddb emits no error events: when
- * IndexedDB is unavailable (some private modes) or stalls, `whenSynced` never settles, so past this the
- * conversation goes on without a local copy.
+ * How long a conversation's copy on this device may take to load before a warning says it is missing.
+ * y-indexeddb emits no error events: when IndexedDB is unavailable (some private modes) or stalls,
+ * `whenSynced` never settles, and the conversation goes on without the copy. A slow device is not a
+ * broken one, though: a copy that loads late is still merged and kept saving.
  */
 export const LOCAL_COPY_TIMEOUT_MS = 2_000;
 
@@ -17,7 +18,7 @@ const WAITING_KEY = 'waiting';
 /** A conversation's document kept on this device (IndexedDB), per person and conversation. */
 export class LocalDocument {
   private readonly persistence: IndexeddbPersistence | null;
-  /** Resolves true once the copy on this device is loaded into the document, false when there is none to use. */
+  /** Resolves true once the copy on this device is loaded into the document, false when it cannot be; pending while IndexedDB stalls. */
   readonly ready: Promise<boolean>;
 
   constructor(
@@ -88,17 +89,14 @@ function openPersistence(name: string, doc: Y.Doc): IndexeddbPersistence | null 
 }
 
 async function loadWithin(persistence: IndexeddbPersistence, name: string): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), LOCAL_COPY_TIMEOUT_MS)));
-  const loaded = persistence.whenSynced.then(
+  const warning = setTimeout(
+    () => console.warn(`The copy of ${name} on this device did not load within ${LOCAL_COPY_TIMEOUT_MS} ms; going on without it for now.`),
+    LOCAL_COPY_TIMEOUT_MS,
+  );
+  const isLoaded = await persistence.whenSynced.then(
     () => true,
     () => false,
   );
-  const isLoaded = await Promise.race([loaded, timedOut]);
-  clearTimeout(timer);
-  if (!isLoaded) {
-    console.warn(`The copy of ${name} on this device did not load within ${LOCAL_COPY_TIMEOUT_MS} ms; going on without it.`);
-    void persistence.destroy().catch(() => undefined);
-  }
+  clearTimeout(warning);
   return isLoaded;
 }
