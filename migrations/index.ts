@@ -22,6 +22,7 @@ import * as failoverEvents from './20261202020000_failover_events.ts';
 import * as restoreTargetLsn from './20261202030000_restore_target_lsn.ts';
 import * as switchoversAndRegions from './20261202071400_switchovers_and_regions.ts';
 import * as idempotencyCommitMarker from './20261203010000_idempotency_commit_marker.ts';
+import * as idempotencyClaimId from './20261204010000_idempotency_claim_id.ts';
 
 /**
  * The migrations, in order. Listed here rather than discovered on disk so the same code runs under
@@ -51,6 +52,7 @@ const migrations: Record<string, Knex.Migration> = {
   '20261202030000_restore_target_lsn': restoreTargetLsn,
   '20261202071400_switchovers_and_regions': switchoversAndRegions,
   '20261203010000_idempotency_commit_marker': idempotencyCommitMarker,
+  '20261204010000_idempotency_claim_id': idempotencyClaimId,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

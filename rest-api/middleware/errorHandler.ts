@@ -3,6 +3,7 @@ import { AppError, NotFoundError, RateLimitError, UnavailableError } from '@shar
 import type { Logger } from '@shared/logger.ts';
 import { DatabaseFailoverError } from '@shared/failover/DatabaseFailoverError.ts';
 import { isFailoverError } from '@shared/failover/isFailoverError.ts';
+import { IdempotencyKeyInProgressError } from '../http/idempotency/IdempotencyKeyInProgressError.ts';
 
 /** body-parser failures, by their `type`, as the error a client can act on. */
 const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -33,7 +34,7 @@ export const createErrorHandler =
       return;
     }
     if (error instanceof AppError) {
-      if (error instanceof RateLimitError || error instanceof UnavailableError)
+      if (error instanceof RateLimitError || error instanceof UnavailableError || error instanceof IdempotencyKeyInProgressError)
         res.setHeader('Retry-After', String(error.retryAfterSeconds));
       res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details } });
       return;

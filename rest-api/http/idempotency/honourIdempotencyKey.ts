@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { AppError, ConflictError, ValidationError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { canonicalJson } from '@shared/plugins/package/canonicalJson.ts';
-import { claimKey, findKey, recordAnswer, settleUnansweredKey, type IdempotencyKeyRow } from './idempotencyKeys.repo.ts';
+import { IdempotencyKeyInProgressError } from './IdempotencyKeyInProgressError.ts';
+import { claimKey, findKey, recordAnswer, renewClaim, settleUnansweredKey, type IdempotencyKeyRow } from './idempotencyKeys.repo.ts';
 import { markCommitsOfIdempotentRequests, runIdempotentRequest } from './idempotentRequest.ts';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -15,16 +16,23 @@ export const REPLAYED_HEADER = 'Idempotent-Replayed';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * A request still `running` after this long was left by a node that died mid-request, and its key may
- * be claimed again. Longer than any request the API serves synchronously; the price is that a repeat
- * within this window after such a crash waits (409 + Retry-After) rather than running twice.
+ * The default lease of a claim. The node serving a request renews its claim every lease / 5 while the
+ * request runs, so a claim not renewed for a whole lease was left by a node that died (SIGKILL, a lost
+ * region) and a repeat may take the key over — after seconds, where a fixed stale limit long enough for
+ * the slowest request kept a client retrying through a failover waiting for minutes. It is longer than
+ * a failover's write gap (~10 s), during which a live node's renewals fail too. A claimant that lost its
+ * key all the same (a longer gap, a frozen process) is fenced: its commit finds its claim gone and rolls
+ * back (idempotentRequest.ts), so the work is never done twice.
  */
-export const STALE_CLAIM_SECONDS = 120;
+export const CLAIM_LEASE_SECONDS = 15;
+
+/** Renewals per lease: several, so that one or two lost to a slow database do not let the claim lapse. */
+const RENEWALS_PER_LEASE = 5;
 
 /**
  * How long recording an answer, or settling a key whose request got none, keeps trying when the
  * database does not answer: a failover takes seconds, and a key left behind would make every repeat
- * wait out STALE_CLAIM_SECONDS.
+ * wait out the lease (or, for committed work, be told the answer was lost).
  */
 const SETTLE_DEADLINE_MS = 60_000;
 
@@ -33,6 +41,8 @@ interface Options {
   log: Logger;
   /** Upload routes: the file is not part of the fingerprint (a browser's retry has a new multipart boundary). */
   isUpload: boolean;
+  /** How long a claim lasts unrenewed; CLAIM_LEASE_SECONDS unless a test shortens it. */
+  leaseSeconds?: number;
 }
 
 /**
@@ -49,9 +59,10 @@ interface Options {
  * request's first transaction marks the key `committed` in that same transaction (idempotentRequest.ts),
  * so the database knows; a repeat then runs nothing and is answered 409 `idempotency_key_answer_lost`,
  * which clients treat as done. A request that ended with nothing committed gives its key back, retried
- * through the failover, so a repeat runs at once rather than after STALE_CLAIM_SECONDS.
+ * through the failover, so a repeat runs at once. A claim whose node died cannot give its key back: it
+ * is held under a lease that the node renews while it serves the request (CLAIM_LEASE_SECONDS).
  */
-export function honourIdempotencyKey({ db, log, isUpload }: Options): RequestHandler {
+export function honourIdempotencyKey({ db, log, isUpload, leaseSeconds = CLAIM_LEASE_SECONDS }: Options): RequestHandler {
   markCommitsOfIdempotentRequests(db);
   return (req, res, next) => {
     const key = req.get(IDEMPOTENCY_HEADER);
@@ -63,14 +74,16 @@ export function honourIdempotencyKey({ db, log, isUpload }: Options): RequestHan
     }
     const principal = principalOf(req);
     const fingerprint = fingerprintOf(req, isUpload);
-    claimKey(db, { principal, key, fingerprint, staleAfterSeconds: STALE_CLAIM_SECONDS }).then(async (claimed) => {
-      if (claimed) {
-        rememberAnswer({ db, log }, res, principal, key);
-        return runIdempotentRequest({ principal, key, hasCommitted: false }, () => next());
+    claimKey(db, { principal, key, fingerprint, leaseSeconds }).then(async (claimId) => {
+      if (claimId !== undefined) {
+        const claim = { principal, key, claimId };
+        renewWhileRunning({ db, log }, res, claim, leaseSeconds);
+        rememberAnswer({ db, log }, res, claim);
+        return runIdempotentRequest({ ...claim, hasCommitted: false }, () => next());
       }
-      const previous = await findKey(db, principal, key);
+      const previous = await findKey(db, principal, key, leaseSeconds);
       // Released or swept between the two statements: tell the caller to try again rather than guess.
-      if (!previous) return next(inProgress(res));
+      if (!previous) return next(new IdempotencyKeyInProgressError());
       answerRepeat(res, previous, fingerprint, next);
     }, next);
   };
@@ -90,7 +103,12 @@ function fingerprintOf(req: Request, isUpload: boolean): string {
   return crypto.createHash('sha256').update(canonicalJson(request)).digest('base64url');
 }
 
-function answerRepeat(res: Response, previous: IdempotencyKeyRow, fingerprint: string, next: (error?: unknown) => void): void {
+function answerRepeat(
+  res: Response,
+  previous: IdempotencyKeyRow & { is_lapsed: boolean },
+  fingerprint: string,
+  next: (error?: unknown) => void,
+): void {
   if (previous.fingerprint !== fingerprint) {
     return next(
       new AppError(
@@ -104,10 +122,10 @@ function answerRepeat(res: Response, previous: IdempotencyKeyRow, fingerprint: s
     res.set(REPLAYED_HEADER, 'true').status(previous.response_status!).json(previous.response_body);
     return;
   }
-  // Committed long ago and never answered: its request's process died between the commit and the answer.
-  const isAbandoned = previous.state === 'committed' && Date.now() - previous.locked_at.getTime() > STALE_CLAIM_SECONDS * 1000;
+  // Committed and no longer renewed: its request's process died between the commit and the answer.
+  const isAbandoned = previous.state === 'committed' && previous.is_lapsed;
   if (previous.state === 'answer_lost' || isAbandoned) return next(answerLost());
-  return next(inProgress(res));
+  return next(new IdempotencyKeyInProgressError());
 }
 
 function answerLost(): AppError {
@@ -118,31 +136,51 @@ function answerLost(): AppError {
   );
 }
 
-function inProgress(res: Response): AppError {
-  res.set('Retry-After', '1');
-  return new ConflictError(
-    `A request with this ${IDEMPOTENCY_HEADER} is still being served; try again shortly`,
-    'idempotency_key_in_progress',
+/** A request's claim of its key, as the repository matches it. */
+interface Claim {
+  principal: string;
+  key: string;
+  claimId: string;
+}
+
+/**
+ * Renews the claim every lease / RENEWALS_PER_LEASE until the response is finished or closed, or the
+ * claim is no longer this request's. A renewal that fails is only worth a debug line: the database may
+ * be failing over, and the next one, or the fence at commit, covers it.
+ */
+function renewWhileRunning({ db, log }: Pick<Options, 'db' | 'log'>, res: Response, claim: Claim, leaseSeconds: number): void {
+  const timer = setInterval(
+    () => {
+      renewClaim(db, claim.principal, claim.key, claim.claimId).then(
+        (isRenewed) => {
+          if (!isRenewed) clearInterval(timer);
+        },
+        (error: unknown) => log.debug({ err: error }, 'could not renew an idempotency key claim'),
+      );
+    },
+    (leaseSeconds * 1000) / RENEWALS_PER_LEASE,
   );
+  timer.unref();
+  res.on('close', () => clearInterval(timer));
 }
 
 /**
  * Keeps the claiming request's answer when it is a success in JSON, before it is sent — so a client
  * that got it and retries anyway finds it — and settles the key for anything else.
  */
-function rememberAnswer({ db, log }: Pick<Options, 'db' | 'log'>, res: Response, principal: string, key: string): void {
+function rememberAnswer({ db, log }: Pick<Options, 'db' | 'log'>, res: Response, { principal, key, claimId }: Claim): void {
   let isRemembered = false;
   const send = res.json.bind(res);
   res.json = (body: unknown) => {
     if (res.statusCode < 200 || res.statusCode >= 300) return send(body);
     isRemembered = true;
-    recordAnswer(db, principal, key, { status: res.statusCode, body }).then(
+    recordAnswer(db, principal, key, claimId, { status: res.statusCode, body }).then(
       () => send(body),
       () => {
         // What was done is done: answer it now, and keep trying to record the answer through the failover.
         send(body);
         keepTrying(log, 'record the answer of an idempotent request', () =>
-          recordAnswer(db, principal, key, { status: res.statusCode, body }),
+          recordAnswer(db, principal, key, claimId, { status: res.statusCode, body }),
         );
       },
     );
@@ -150,7 +188,7 @@ function rememberAnswer({ db, log }: Pick<Options, 'db' | 'log'>, res: Response,
   };
   res.on('close', () => {
     if (isRemembered) return;
-    keepTrying(log, 'settle an unanswered idempotency key', () => settleUnansweredKey(db, principal, key));
+    keepTrying(log, 'settle an unanswered idempotency key', () => settleUnansweredKey(db, principal, key, claimId));
   });
 }
 

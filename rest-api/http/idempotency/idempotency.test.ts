@@ -84,7 +84,10 @@ describe('Idempotency-Key on POST', () => {
     const key = newKey();
     // The first request holds its claim: claimed with this very request's fingerprint, not yet answered.
     expect((await post(alice, key, 'slow one')).status).toBe(201);
-    await t.services.db('idempotency_keys').where({ key }).update({ state: 'running', response_status: null, response_body: null });
+    await t.services
+      .db('idempotency_keys')
+      .where({ key })
+      .update({ state: 'running', response_status: null, response_body: null, locked_at: t.services.db.fn.now() });
     const repeat = await post(alice, key, 'slow one');
     expectError(repeat, 409, 'idempotency_key_in_progress');
     expect(repeat.headers['retry-after']).toBe('1');

@@ -107,7 +107,7 @@ describe('Idempotency-Key when the database fails over mid-request', () => {
     expect(await rowsWith('went through')).toBe(1);
   });
 
-  it('treats a committed key whose node died before answering (older than the stale limit) as done, not as free', async () => {
+  it('treats a committed key whose node died before answering (its lease run out) as done, not as free', async () => {
     const key = crypto.randomUUID();
     expect((await work(key, 'node died after commit')).status).toBe(201);
     await t.services

@@ -14,48 +14,86 @@ export interface IdempotencyKeyRow {
   response_status: number | null;
   response_body: unknown;
   created_at: Date;
+  /** When the claim was made or last renewed: a `running` claim not renewed for a lease may be taken over. */
   locked_at: Date;
+  /** Drawn anew by each claim; the claimant commits, renews and answers only where the row still has its own. */
+  claim_id: string;
 }
 
 /** How long a key's answer is replayed. */
 export const KEY_LIFETIME_HOURS = 24;
 
 /**
- * Claims `key` for a request: true when this request is now the one serving it — the key is new, or
- * its previous use is past its lifetime, or a `running` claim was left older than `staleAfterSeconds`
- * by a node that died mid-request. One statement, so two concurrent requests never both claim it.
+ * Claims `key` for a request and returns the claim's new id, or undefined when another request holds
+ * the key: it is claimed when it is new, or its previous use is past its lifetime, or a `running` claim
+ * was not renewed for `leaseSeconds` (its node died mid-request). One statement, so two concurrent
+ * requests never both claim it; and one that waits on the row lock of a claimant committing its work
+ * sees the key `committed`, not free.
  */
 export async function claimKey(
   db: Knex,
-  claim: { principal: string; key: string; fingerprint: string; staleAfterSeconds: number },
-): Promise<boolean> {
-  const { rows } = await db.raw<{ rows: unknown[] }>(
+  claim: { principal: string; key: string; fingerprint: string; leaseSeconds: number },
+): Promise<string | undefined> {
+  const { rows } = await db.raw<{ rows: Array<{ claim_id: string }> }>(
     `insert into idempotency_keys (principal, key, fingerprint, state)
      values (:principal, :key, :fingerprint, 'running')
      on conflict (principal, key) do update
        set fingerprint = excluded.fingerprint, state = 'running', response_status = null, response_body = null,
-           created_at = now(), locked_at = now()
+           created_at = now(), locked_at = now(), claim_id = gen_random_uuid()
        where idempotency_keys.created_at < now() - make_interval(hours => :lifetime)
-          or (idempotency_keys.state = 'running' and idempotency_keys.locked_at < now() - make_interval(secs => :stale))
-     returning 1`,
-    { ...claim, lifetime: KEY_LIFETIME_HOURS, stale: claim.staleAfterSeconds },
+          or (idempotency_keys.state = 'running' and idempotency_keys.locked_at < now() - make_interval(secs => :lease))
+     returning claim_id`,
+    { ...claim, lifetime: KEY_LIFETIME_HOURS, lease: claim.leaseSeconds },
   );
-  return rows.length === 1;
+  return rows[0]?.claim_id;
 }
 
-export function findKey(db: Knex, principal: string, key: string): Promise<IdempotencyKeyRow | undefined> {
-  return db<IdempotencyKeyRow>('idempotency_keys').where({ principal, key }).first();
-}
-
-/** Marks the key's work committed: called inside the request's own transaction (idempotentRequest.ts). */
-export async function markCommitted(trx: Knex.Transaction, principal: string, key: string): Promise<void> {
-  await trx('idempotency_keys').where({ principal, key, state: 'running' }).update({ state: 'committed' });
-}
-
-/** Records the answer the claiming request gave, for its repeats. */
-export async function recordAnswer(db: Knex, principal: string, key: string, answer: { status: number; body: unknown }): Promise<void> {
-  await db('idempotency_keys')
+/** The key's row, and whether its claim went unrenewed for `leaseSeconds` (by the database's clock, as claimKey judges). */
+export function findKey(
+  db: Knex,
+  principal: string,
+  key: string,
+  leaseSeconds: number,
+): Promise<(IdempotencyKeyRow & { is_lapsed: boolean }) | undefined> {
+  return db('idempotency_keys')
     .where({ principal, key })
+    .first('*', db.raw('locked_at < now() - make_interval(secs => ?) as is_lapsed', [leaseSeconds]));
+}
+
+/**
+ * Renews a claim's lease while its request runs (or has committed and is still answering); false once
+ * the row is no longer this claim's: answered, settled, or taken over after the lease ran out.
+ */
+export async function renewClaim(db: Knex, principal: string, key: string, claimId: string): Promise<boolean> {
+  const renewed = await db('idempotency_keys')
+    .where({ principal, key, claim_id: claimId })
+    .whereIn('state', ['running', 'committed'])
+    .update({ locked_at: db.fn.now() });
+  return renewed === 1;
+}
+
+/**
+ * Marks the key's work committed: called inside the request's own transaction (idempotentRequest.ts).
+ * False when the row is not this claim's any more — its lease ran out and another request took the key
+ * (or it was given back): the caller must then roll its transaction back.
+ */
+export async function markCommitted(trx: Knex.Transaction, principal: string, key: string, claimId: string): Promise<boolean> {
+  const marked = await trx('idempotency_keys')
+    .where({ principal, key, claim_id: claimId, state: 'running' })
+    .update({ state: 'committed', locked_at: trx.fn.now() });
+  return marked === 1;
+}
+
+/** Records the answer the claiming request gave, for its repeats; a claim that was taken over records nothing. */
+export async function recordAnswer(
+  db: Knex,
+  principal: string,
+  key: string,
+  claimId: string,
+  answer: { status: number; body: unknown },
+): Promise<void> {
+  await db('idempotency_keys')
+    .where({ principal, key, claim_id: claimId })
     .whereIn('state', ['running', 'committed'])
     // jsonb takes the answer as JSON text: a top-level array would otherwise be sent as a Postgres array.
     .update({ state: 'done', response_status: answer.status, response_body: JSON.stringify(answer.body ?? null) });
@@ -64,14 +102,18 @@ export async function recordAnswer(db: Knex, principal: string, key: string, ans
 /**
  * Settles a key whose request ended without an answer to keep: still `running` means nothing of it
  * committed, so the key is given back and a repeat runs it again; `committed` means its work is done
- * though the answer was lost, so a repeat is told so (`answer_lost`) and runs nothing.
+ * though the answer was lost, so a repeat is told so (`answer_lost`) and runs nothing. Only this
+ * claim's row: a claim that was taken over leaves the new claimant's alone.
  */
-export async function settleUnansweredKey(db: Knex, principal: string, key: string): Promise<void> {
+export async function settleUnansweredKey(db: Knex, principal: string, key: string, claimId: string): Promise<void> {
   // One statement: the row is either running or committed, and both cases are settled atomically.
   await db.raw(
-    `with released as (delete from idempotency_keys where principal = :principal and key = :key and state = 'running' returning 1)
-     update idempotency_keys set state = 'answer_lost' where principal = :principal and key = :key and state = 'committed'`,
-    { principal, key },
+    `with released as (
+       delete from idempotency_keys where principal = :principal and key = :key and claim_id = :claimId and state = 'running'
+       returning 1)
+     update idempotency_keys set state = 'answer_lost'
+      where principal = :principal and key = :key and claim_id = :claimId and state = 'committed'`,
+    { principal, key, claimId },
   );
 }
 

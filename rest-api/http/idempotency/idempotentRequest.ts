@@ -1,11 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Knex } from 'knex';
+import { IdempotencyKeyInProgressError } from './IdempotencyKeyInProgressError.ts';
 import { markCommitted } from './idempotencyKeys.repo.ts';
 
 /** The key a request claimed, as the code it runs (commands, their transactions) can see it. */
 export interface IdempotentRequest {
   principal: string;
   key: string;
+  /** The claim this request holds (idempotencyKeys.repo.ts › claimKey): its commit is fenced by it. */
+  claimId: string;
   /** Set once a transaction of this request committed with the key marked `committed` in it. */
   hasCommitted: boolean;
 }
@@ -27,6 +30,13 @@ const installed = new WeakSet<Knex>();
  * exactly when the request's work is; without it (rolled back, never reached), the key is still
  * `running` and is released for the retry. Transactions opened outside idempotent requests, and
  * savepoints (trx.transaction), are untouched.
+ *
+ * The mark is also the fence: it only marks the row of this request's own claim. A request whose lease
+ * ran out (its renewals could not reach the database, or its node froze) may have lost the key to a
+ * repeat that is now running the same work; its mark then finds no row, and it throws
+ * IdempotencyKeyInProgressError from inside the transaction, so that nothing of it commits and its
+ * client is told to wait for the answer of the one that took over. A repeat taking the key waits on the
+ * row lock of a mark in flight, and finds the key `committed` if that transaction commits.
  */
 export function markCommitsOfIdempotentRequests(db: Knex): void {
   if (installed.has(db)) return;
@@ -47,7 +57,9 @@ export function markCommitsOfIdempotentRequests(db: Knex): void {
     const committing = transaction(
       async (trx: Knex.Transaction) => {
         const result = await work(trx);
-        await markCommitted(trx, request.principal, request.key);
+        if (!(await markCommitted(trx, request.principal, request.key, request.claimId))) {
+          throw new IdempotencyKeyInProgressError();
+        }
         return result;
       },
       config,
