@@ -90,13 +90,15 @@ export async function startStack(
     pageTimeoutMs?: number;
     /** Added to CHROMIUM_FLAGS (a fake microphone, say). */
     chromiumArgs?: string[];
+    /** The parts the collab server is built with, from the app's (its own database connection, say). */
+    collabServices?: (services: TestApp['services']) => TestApp['services'];
   } = {},
 ): Promise<Stack> {
   ensureWebClientBuilt();
   const collabPort = await freePort();
   const storageDir = fs.mkdtempSync(path.join(os.tmpdir(), 'twinmcp-e2e-objects-'));
   const app = await startTestApp({ env: { COLLAB_PORT: String(collabPort), STORAGE_DIR: storageDir, ...options.env } });
-  const collab = createCollabServer(app.services);
+  const collab = createCollabServer(options.collabServices ? options.collabServices(app.services) : app.services);
   await collab.listen(collabPort, '127.0.0.1');
   const rest = http.createServer(app.app);
   attachVoiceStream(rest, app.services);

@@ -51,6 +51,15 @@ const FINAL_CLOSE_REASONS = new Set(['share_revoked', 'access_revoked', 'convers
 /** Reasons that say this person may no longer read the conversation: its copy on this device goes too. */
 const ACCESS_LOST_REASONS = new Set(['access_revoked', 'conversation_deleted', 'not_found', 'forbidden']);
 
+/**
+ * Refusals that mean "not now" rather than "no": the server could not check access (its database is
+ * failing over). The room connects again after a pause instead of ending, as a REST client honours a
+ * 503's Retry-After.
+ */
+const PASSING_REFUSALS = new Set(['database_failover']);
+/** The pause before connecting again after a passing refusal. */
+export const RECONNECT_AFTER_REFUSAL_MS = 2_000;
+
 /** The collaboration server's URL: what the REST server wrote into the page, else this host on 1234. */
 export function collabUrl(): string {
   const fromServer = document.querySelector<HTMLMetaElement>('meta[name="collab-url"]')?.content;
@@ -74,6 +83,7 @@ export class Room {
   private readonly local: LocalDocument | undefined;
   private savedOnDevice = false;
   private isAuthenticated = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wentOffline = () => {
     // The socket may look open for a while after the network is gone; drop it so the state is honest.
     this.provider.disconnect();
@@ -159,6 +169,7 @@ export class Room {
   }
 
   destroy(): void {
+    clearTimeout(this.reconnectTimer);
     window.removeEventListener('online', this.cameOnline);
     window.removeEventListener('offline', this.wentOffline);
     this.local?.close();
@@ -171,6 +182,13 @@ export class Room {
       // Reconnecting asks `token()` again, which now answers the renewed token.
       this.provider.disconnect();
       await this.provider.connect();
+      return;
+    }
+    if (PASSING_REFUSALS.has(reason)) {
+      this.provider.disconnect();
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(() => void this.provider.connect(), RECONNECT_AFTER_REFUSAL_MS);
+      this.update();
       return;
     }
     this.end(reason === 'not_found' && this.wasConnected ? 'revoked' : 'denied', reason);

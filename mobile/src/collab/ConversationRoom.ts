@@ -54,6 +54,14 @@ export interface RoomOptions {
 const FINAL_CLOSE_REASONS = new Set(['share_revoked', 'access_revoked', 'conversation_deleted', 'session_revoked']);
 
 /**
+ * Refusals that mean "not now" rather than "no": the server could not check access (its database is
+ * failing over). The room connects again after a pause instead of ending.
+ */
+const PASSING_REFUSALS = new Set(['database_failover']);
+/** The pause before connecting again after a passing refusal. */
+const RECONNECT_AFTER_REFUSAL_MS = 2_000;
+
+/**
  * A live conversation, `conversation:<id>` on the collab server: its mirrored `messages`, the shared
  * `draft`, and who is here. Local edits stay in the Yjs document while offline and go out in the
  * provider's sync handshake when the connection returns.
@@ -70,6 +78,7 @@ export class ConversationRoom {
   private readonly unsubscribe: () => void;
   private readonly local: LocalCopy | undefined;
   private isAuthenticated = false;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: RoomOptions) {
     this.local = options.storage && new LocalCopy(options.storage, options.conversationId);
@@ -170,6 +179,7 @@ export class ConversationRoom {
   }
 
   destroy(): void {
+    clearTimeout(this.reconnectTimer);
     this.unsubscribe();
     if (this.state !== 'ended') void this.local?.save(this.doc);
     this.provider.destroy();
@@ -182,6 +192,15 @@ export class ConversationRoom {
       // Reconnecting asks `token()` again, which now answers the renewed token.
       this.socket.disconnect();
       await this.socket.connect();
+      return;
+    }
+    if (PASSING_REFUSALS.has(reason)) {
+      this.socket.disconnect();
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = setTimeout(() => {
+        if (this.state !== 'ended') void this.socket.connect();
+      }, RECONNECT_AFTER_REFUSAL_MS);
+      this.update();
       return;
     }
     this.end(reason);

@@ -1,0 +1,94 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDb, type Db } from '@shared/db.ts';
+import { createConversation, registerUser } from '../test/factories.ts';
+import { TEST_POSTGRES_URL } from '../test/services.ts';
+import { startStack, type Stack } from './harness.ts';
+import { connected, signIn } from './pages.ts';
+
+/**
+ * A gate in front of PostgreSQL for the collab server alone: while shut, every connection through it is
+ * cut as soon as it opens (what a client sees while the primary fails over); once open, it carries the
+ * connection to the real server.
+ */
+async function databaseGate(target: { host: string; port: number }) {
+  let isOpen = false;
+  let attempts = 0;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    attempts += 1;
+    if (!isOpen) return client.destroy();
+    const upstream = net.connect(target.port, target.host);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    get attempts() {
+      return attempts;
+    },
+    open: () => (isOpen = true),
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * The collab server refuses a connection it cannot check (its database is failing over) with
+ * `database_failover`; in real Chromium, the page must take that as "not now" and connect again, not
+ * as a refusal of access for good.
+ */
+describe('web client: the collab server cannot reach its database for a moment', () => {
+  let stack: Stack;
+  let gate: Awaited<ReturnType<typeof databaseGate>>;
+  let collabDb: Db | undefined;
+
+  beforeAll(async () => {
+    const database = new URL(TEST_POSTGRES_URL);
+    gate = await databaseGate({ host: database.hostname, port: Number(database.port || 5432) });
+    stack = await startStack({
+      collabServices: (services) => {
+        const url = new URL(services.config.DATABASE_URL!);
+        url.host = `127.0.0.1:${gate.port}`;
+        collabDb = createDb({ DATABASE_URL: url.toString(), DATABASE_POOL_MAX: 2, DATA_DIR: services.config.DATA_DIR });
+        return { ...services, db: collabDb };
+      },
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await stack?.close();
+    await collabDb?.destroy();
+    await gate?.close();
+  });
+
+  it('connects again once the database answers, instead of ending the room', async () => {
+    const user = await registerUser(stack.app, { name: 'Ada' });
+    const conversation = await createConversation(stack.app, user, 'Through a failover');
+    const page = await stack.openPage();
+    await signIn(page, user, `/c/${conversation.id}`);
+    await page.locator('.room').waitFor();
+    // Refused at least once while the gate is shut: the access check's connection was cut.
+    await waitUntil(() => gate.attempts > 0, 15_000);
+    // Long enough for a page that took the refusal as final to say so (it does at once).
+    await page.waitForTimeout(1_000);
+    expect(await page.locator('.status').getAttribute('data-state')).not.toBe('denied');
+
+    gate.open();
+    await connected(page);
+  });
+});
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
