@@ -3,6 +3,8 @@ import { readUntilAnswered } from '../formationChecks.ts';
 import type { PrimaryWatch } from '../primaryWatch.ts';
 import type { DrillResult } from '../scenario.ts';
 import type { AutoFailoverCluster, AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
+import type { RegionTypist } from './regionTypist.ts';
+import { editOperations, firstEditAfterMs } from './regionTypists.ts';
 import { startRegionWriter, type AcknowledgedWrite, type RegionWriter } from './regionWriter.ts';
 import type { RegionRig, RegionSite } from './startRegionRig.ts';
 
@@ -139,12 +141,15 @@ export async function writableNode(cluster: AutoFailoverCluster, besides: AutoFa
 }
 
 /**
- * The result of a drill that lost the primary's region, once its writers stopped: the figures region-kill
- * and region-rejoin share. `extraViolations` and `notes` are the scenario's own.
+ * The result of a drill that lost the primary's region, once its writers and typists stopped: the
+ * figures region-kill and region-rejoin share. Messages and edits count alike (acknowledged, lost,
+ * operations); `firstWriteMs` stays the messages' figure and the edits' is a note. `extraViolations`
+ * and `notes` are the scenario's own.
  */
 export function lostRegionResult(drill: {
   rig: RegionRig;
   writers: RegionWriter[];
+  typists: RegionTypist[];
   watch: PrimaryWatch;
   timeline: { detectionMs?: number; promotionMs?: number };
   victim: RegionSite;
@@ -152,25 +157,44 @@ export function lostRegionResult(drill: {
   inEffectAt: number;
   acknowledged: AcknowledgedWrite[];
   lost: string[];
+  /** Acknowledged edits (markers) missing from the draft on the final primary. */
+  lostEdits: string[];
+  /** Edits never acknowledged, described (regionTypists.ts › stopTypists). */
+  typistFailures: string[];
   extraViolations?: string[];
   notes: Record<string, number | string | boolean>;
 }): DrillResult {
-  const { rig, writers, watch, lost } = drill;
+  const { rig, writers, typists, watch, lost, lostEdits } = drill;
   const serverErrors = rig.serverErrors();
+  const messages = operationsOf(writers);
+  const edits = editOperations(typists);
   return {
     detectionMs: drill.timeline.detectionMs,
     promotionMs: drill.timeline.promotionMs,
     firstWriteMs: firstWriteElsewhereMs(writers, drill.faultAt, drill.victim.name, drill.inEffectAt),
-    acknowledged: drill.acknowledged.length,
-    lostAcknowledged: lost.length,
+    acknowledged: drill.acknowledged.length + edits.succeeded,
+    lostAcknowledged: lost.length + lostEdits.length,
     maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
-    operations: operationsOf(writers),
+    operations: { attempted: messages.attempted + edits.attempted, succeeded: messages.succeeded + edits.succeeded },
     violations: [
       ...writers.flatMap((writer) => writer.unexpectedAnswers),
       ...lost.map((content) => `acknowledged and lost: ${content}`),
+      ...lostEdits.map((marker) => `acknowledged edit lost: ${marker}`),
+      ...drill.typistFailures,
       ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
       ...(drill.extraViolations ?? []),
     ],
-    notes: { ...drill.notes, ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}) },
+    notes: {
+      messagesAcknowledged: drill.acknowledged.length,
+      editsAcknowledged: edits.succeeded,
+      firstEditMs: firstEditAfterMs(typists, drill.faultAt, drill.inEffectAt) ?? 'none',
+      typistMoves:
+        typists
+          .flatMap((typist) => typist.moves)
+          .map((move) => `${move.from}→${move.to} at +${move.at - drill.faultAt} ms`)
+          .join(', ') || 'none',
+      ...drill.notes,
+      ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}),
+    },
   };
 }
