@@ -4,7 +4,7 @@ import type { PrimaryWatch } from '../primaryWatch.ts';
 import type { DrillResult } from '../scenario.ts';
 import type { AutoFailoverCluster, AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
 import type { RegionTypist } from './regionTypist.ts';
-import { editOperations, firstEditAfterMs } from './regionTypists.ts';
+import { editOperations, typistNotes } from './regionTypists.ts';
 import { startRegionWriter, type AcknowledgedWrite, type RegionWriter } from './regionWriter.ts';
 import type { RegionRig, RegionSite } from './startRegionRig.ts';
 
@@ -186,13 +186,7 @@ export function lostRegionResult(drill: {
     ],
     notes: {
       messagesAcknowledged: drill.acknowledged.length,
-      editsAcknowledged: edits.succeeded,
-      firstEditMs: firstEditAfterMs(typists, drill.faultAt, drill.inEffectAt) ?? 'none',
-      typistMoves:
-        typists
-          .flatMap((typist) => typist.moves)
-          .map((move) => `${move.from}→${move.to} at +${move.at - drill.faultAt} ms`)
-          .join(', ') || 'none',
+      ...typistNotes(typists, drill.faultAt, drill.inEffectAt),
       ...drill.notes,
       ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}),
     },

@@ -96,3 +96,13 @@ export function editOperations(typists: RegionTypist[]): { attempted: number; su
     succeeded: typists.reduce((sum, typist) => sum + typist.acknowledged.length, 0),
   };
 }
+
+/** What a drill's notes say of its typists: edits acknowledged, the first one after the fault, and every move (ms from the fault). */
+export function typistNotes(typists: RegionTypist[], faultAt: number, inEffectAt: number): Record<string, number | string> {
+  const moves = typists.flatMap((typist) => typist.moves).map((move) => `${move.from}→${move.to} at +${move.at - faultAt} ms`);
+  return {
+    editsAcknowledged: editOperations(typists).succeeded,
+    firstEditMs: firstEditAfterMs(typists, faultAt, inEffectAt) ?? 'none',
+    typistMoves: moves.join(', ') || 'none',
+  };
+}
