@@ -6,6 +6,7 @@ import { startTestApp, TEST_JWT_SECRET, type TestApp } from '../../test/http.ts'
 import { createConversation, registerUser, type TestUser } from '../../test/factories.ts';
 import { startTestCollab, waitFor, type TestCollab } from '../../test/collab.ts';
 import { signShareToken } from '@shared/auth.ts';
+import { createDb } from '@shared/db.ts';
 
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -201,6 +202,23 @@ describe('collab authentication', () => {
     await expect(outcome).resolves.toEqual({ status: 'refused', reason });
     expect(collab.server.hocuspocus.getConnectionsCount()).toBe(connectionsBefore);
     if (name !== documentName) expect(collab.server.hocuspocus.documents.has(name)).toBe(false);
+  });
+
+  it('refuses with database_failover, a reason to connect again, when the database cannot be reached', async () => {
+    // Nothing listens on port 1: every connection is refused, as during a failover before the new primary is found.
+    const unreachable = createDb({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      DATABASE_POOL_MAX: 1,
+      DATA_DIR: t.services.config.DATA_DIR,
+    });
+    const cutOff = await startTestCollab({ services: { ...t.services, db: unreachable } });
+    try {
+      const { outcome } = cutOff.connect(documentName, owner.accessToken);
+      await expect(outcome).resolves.toEqual({ status: 'refused', reason: 'database_failover' });
+    } finally {
+      await cutOff.close();
+      await unreachable.destroy();
+    }
   });
 
   it('counts refusals by reason in the metrics', async () => {

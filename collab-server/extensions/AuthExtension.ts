@@ -6,6 +6,8 @@ import { readCollabToken, type TokenSettings } from '@shared/auth.ts';
 import type { Db } from '@shared/db.ts';
 import { conversationIdOf } from '@shared/documents/conversationDocument.ts';
 import { AppError, AuthenticationError, NotFoundError, ValidationError } from '@shared/errors.ts';
+import { DatabaseFailoverError } from '@shared/failover/DatabaseFailoverError.ts';
+import { isFailoverError } from '@shared/failover/isFailoverError.ts';
 import type { Logger } from '@shared/logger.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
 import { currentAccess } from '../currentAccess.ts';
@@ -72,9 +74,13 @@ export class AuthExtension implements Extension {
         'connection authenticated',
       );
       return context;
-    } catch (error) {
+    } catch (thrown) {
+      // Losing the database mid-check (a failover) is a reason to connect again, as the REST API answers
+      // it (errorHandler.ts), not internal_error: the provider stays refused until its client reconnects.
+      const error = isFailoverError(thrown) && !(thrown instanceof AppError) ? new DatabaseFailoverError() : thrown;
       const refusal = new CollabRefusal(error);
-      if (error instanceof AppError) this.log.info({ documentName, socketId, reason: refusal.reason }, 'connection refused');
+      if (error !== thrown) this.log.warn({ err: thrown, documentName, socketId }, 'connection refused: database unavailable');
+      else if (error instanceof AppError) this.log.info({ documentName, socketId, reason: refusal.reason }, 'connection refused');
       else this.log.error({ err: error, documentName, socketId }, 'connection refused: authentication failed unexpectedly');
       this.options.onRefused?.(refusal.reason);
       throw refusal;
