@@ -18,6 +18,8 @@ export interface RegionTypist {
   acknowledged: AcknowledgedEdit[];
   /** Each time the typist moved to another region's collab server. */
   moves: Array<{ at: number; from: string; to: string }>;
+  /** Connections refused with database_failover (a failover under way), each connected again after a pause. */
+  failoverRefusals: number;
   /** Set when an edit was not acknowledged in time: the typist types no more. */
   failure?: string;
   /** Types no more, waits for the edit in flight (rejects when it is never acknowledged), then disconnects. */
@@ -32,6 +34,8 @@ const STALL_MS = 2_000;
 const PROBE_TIMEOUT_MS = 2_000;
 /** Between two paragraphs: a steady load, not a flood, on a machine that runs three regions. */
 const PAUSE_MS = 100;
+/** After a database_failover refusal, as the REST API's Retry-After says for its 503. */
+const RETRY_AFTER_MS = 2_000;
 
 /**
  * Types paragraphs (`<label>-<n>`) into a conversation's draft through its home region's collab server,
@@ -43,7 +47,8 @@ const PAUSE_MS = 100;
  * is left: the typist moves to the collab server of the region GET /api/dr/regions names as primary
  * (nextRegion), by dropping the socket, so that the same provider — same Y.Doc, same count of
  * unacknowledged changes — reconnects there and its first sync carries every edit the new server
- * lacks; the sync's own acknowledgement is what releases the edit in flight.
+ * lacks; the sync's own acknowledgement is what releases the edit in flight. A connection refused with
+ * database_failover (its server could not check access during a failover) connects again after a pause.
  */
 export async function startRegionTypist(options: {
   home: string;
@@ -81,6 +86,7 @@ export async function startRegionTypist(options: {
     written: typist.written,
     acknowledged: typist.acknowledged,
     moves: [],
+    failoverRefusals: 0,
     stop: async () => {
       try {
         await typist.stop();
@@ -91,7 +97,18 @@ export async function startRegionTypist(options: {
     },
     close,
   };
-  typist.done.catch((error: Error) => (regionTypist.failure = error.message));
+  // A refused provider waits for nothing more on its socket: a failover is waited out by connecting again.
+  connection.provider.on('authenticationFailed', ({ reason }: { reason: string }) => {
+    if (reason !== 'database_failover') return;
+    regionTypist.failoverRefusals += 1;
+    setTimeout(() => !isClosed && dropSocket(socket), RETRY_AFTER_MS);
+  });
+  typist.done.catch((error: Error) => {
+    const answers = connection.outcomes.map((outcome) => (outcome.status === 'refused' ? outcome.reason : outcome.status)).join(' ');
+    regionTypist.failure =
+      `${error.message} (on ${current.name}, socket ${socket.status}, moves ${JSON.stringify(regionTypist.moves)}, ` +
+      `authentication answers: ${answers}, closes: ${connection.closes.join(' ')})`;
+  });
 
   const watching = (async () => {
     let waitingSince: number | undefined;

@@ -104,5 +104,6 @@ export function typistNotes(typists: RegionTypist[], faultAt: number, inEffectAt
     editsAcknowledged: editOperations(typists).succeeded,
     firstEditMs: firstEditAfterMs(typists, faultAt, inEffectAt) ?? 'none',
     typistMoves: moves.join(', ') || 'none',
+    typistFailoverRefusals: typists.reduce((sum, typist) => sum + typist.failoverRefusals, 0),
   };
 }
