@@ -80,7 +80,14 @@ export async function startRegionTypist(options: {
     throw error;
   });
 
-  const typist = startTypist(connection.provider, connection.doc, options.label, { pauseMs: PAUSE_MS });
+  // Once closed, the typist's next look at the provider ends it (an edit in flight is never taken for acknowledged).
+  const provider = {
+    get unsyncedChanges() {
+      if (isClosed) throw new Error(`typist ${options.label}: closed`);
+      return connection.provider.unsyncedChanges;
+    },
+  };
+  const typist = startTypist(provider, connection.doc, options.label, { pauseMs: PAUSE_MS });
   const regionTypist: RegionTypist = {
     home: options.home,
     written: typist.written,
@@ -103,11 +110,20 @@ export async function startRegionTypist(options: {
     regionTypist.failoverRefusals += 1;
     setTimeout(() => !isClosed && dropSocket(socket), RETRY_AFTER_MS);
   });
+  // What the connection went through, for the report of a typist that gave up (a stuck edit is a finding).
+  const history: string[] = [];
+  const startedAt = Date.now();
+  const remember = (what: string) => {
+    if (history.push(`+${Date.now() - startedAt} ms ${current.name} ${what}`) > 20) history.shift();
+  };
+  connection.provider.on('authenticated', () => remember('authenticated'));
+  connection.provider.on('authenticationFailed', ({ reason }: { reason: string }) => remember(`refused ${reason}`));
+  connection.provider.on('close', ({ event }: { event: { code: number; reason: string } }) =>
+    remember(`closed ${event.code} ${event.reason}`),
+  );
+  connection.provider.on('synced', () => remember('synced'));
   typist.done.catch((error: Error) => {
-    const answers = connection.outcomes.map((outcome) => (outcome.status === 'refused' ? outcome.reason : outcome.status)).join(' ');
-    regionTypist.failure =
-      `${error.message} (on ${current.name}, socket ${socket.status}, moves ${JSON.stringify(regionTypist.moves)}, ` +
-      `authentication answers: ${answers}, closes: ${connection.closes.join(' ')})`;
+    regionTypist.failure = `${error.message} (socket ${socket.status}; ${history.join(', ')})`;
   });
 
   const watching = (async () => {
@@ -131,6 +147,7 @@ export async function startRegionTypist(options: {
       );
       if (!next || isClosed) continue;
       regionTypist.moves.push({ at: Date.now(), from: current.name, to: next.name });
+      remember(`moves to ${next.name}`);
       current = next;
       waitingSince = undefined;
       dropSocket(socket);
