@@ -33,7 +33,16 @@ export async function waitUntilReadyForFault(rig: RegionRig): Promise<RegionSite
   await rig.waitForFormation();
   const graceLeft = rig.readyAt + MONITOR_GRACE_MS - Date.now();
   if (graceLeft > 0) await new Promise((resolve) => setTimeout(resolve, graceLeft));
-  return rig.primarySite();
+  // On a loaded machine one connection to the monitor can miss its 2 s timeout: ask again (for 30 s) rather than break the rig.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await rig.primarySite();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** The acknowledged writes (of messages labelled `label`-…) that the node does not hold. */
