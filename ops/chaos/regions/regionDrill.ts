@@ -3,6 +3,8 @@ import { readUntilAnswered } from '../formationChecks.ts';
 import type { PrimaryWatch } from '../primaryWatch.ts';
 import type { DrillResult } from '../scenario.ts';
 import type { AutoFailoverCluster, AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
+import type { RegionTypist } from './regionTypist.ts';
+import { editOperations, typistNotes } from './regionTypists.ts';
 import { startRegionWriter, type AcknowledgedWrite, type RegionWriter } from './regionWriter.ts';
 import type { RegionRig, RegionSite } from './startRegionRig.ts';
 
@@ -31,7 +33,16 @@ export async function waitUntilReadyForFault(rig: RegionRig): Promise<RegionSite
   await rig.waitForFormation();
   const graceLeft = rig.readyAt + MONITOR_GRACE_MS - Date.now();
   if (graceLeft > 0) await new Promise((resolve) => setTimeout(resolve, graceLeft));
-  return rig.primarySite();
+  // On a loaded machine one connection to the monitor can miss its 2 s timeout: ask again (for 30 s) rather than break the rig.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await rig.primarySite();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 /** The acknowledged writes (of messages labelled `label`-…) that the node does not hold. */
@@ -139,12 +150,15 @@ export async function writableNode(cluster: AutoFailoverCluster, besides: AutoFa
 }
 
 /**
- * The result of a drill that lost the primary's region, once its writers stopped: the figures region-kill
- * and region-rejoin share. `extraViolations` and `notes` are the scenario's own.
+ * The result of a drill that lost the primary's region, once its writers and typists stopped: the
+ * figures region-kill and region-rejoin share. Messages and edits count alike (acknowledged, lost,
+ * operations); `firstWriteMs` stays the messages' figure and the edits' is a note. `extraViolations`
+ * and `notes` are the scenario's own.
  */
 export function lostRegionResult(drill: {
   rig: RegionRig;
   writers: RegionWriter[];
+  typists: RegionTypist[];
   watch: PrimaryWatch;
   timeline: { detectionMs?: number; promotionMs?: number };
   victim: RegionSite;
@@ -152,25 +166,38 @@ export function lostRegionResult(drill: {
   inEffectAt: number;
   acknowledged: AcknowledgedWrite[];
   lost: string[];
+  /** Acknowledged edits (markers) missing from the draft on the final primary. */
+  lostEdits: string[];
+  /** Edits never acknowledged, described (regionTypists.ts › stopTypists). */
+  typistFailures: string[];
   extraViolations?: string[];
   notes: Record<string, number | string | boolean>;
 }): DrillResult {
-  const { rig, writers, watch, lost } = drill;
+  const { rig, writers, typists, watch, lost, lostEdits } = drill;
   const serverErrors = rig.serverErrors();
+  const messages = operationsOf(writers);
+  const edits = editOperations(typists);
   return {
     detectionMs: drill.timeline.detectionMs,
     promotionMs: drill.timeline.promotionMs,
     firstWriteMs: firstWriteElsewhereMs(writers, drill.faultAt, drill.victim.name, drill.inEffectAt),
-    acknowledged: drill.acknowledged.length,
-    lostAcknowledged: lost.length,
+    acknowledged: drill.acknowledged.length + edits.succeeded,
+    lostAcknowledged: lost.length + lostEdits.length,
     maxPrimaries: watch.doublePrimaryRounds > 0 ? 2 : 1,
-    operations: operationsOf(writers),
+    operations: { attempted: messages.attempted + edits.attempted, succeeded: messages.succeeded + edits.succeeded },
     violations: [
       ...writers.flatMap((writer) => writer.unexpectedAnswers),
       ...lost.map((content) => `acknowledged and lost: ${content}`),
+      ...lostEdits.map((marker) => `acknowledged edit lost: ${marker}`),
+      ...drill.typistFailures,
       ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
       ...(drill.extraViolations ?? []),
     ],
-    notes: { ...drill.notes, ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}) },
+    notes: {
+      messagesAcknowledged: drill.acknowledged.length,
+      ...typistNotes(typists, drill.faultAt, drill.inEffectAt),
+      ...drill.notes,
+      ...(serverErrors.length > 0 ? { serverErrors: serverErrors.slice(-5).join('\n') } : {}),
+    },
   };
 }

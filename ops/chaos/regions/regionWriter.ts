@@ -126,7 +126,10 @@ export function startRegionWriter(options: {
 }
 
 /** The candidate /api/dr/regions names as primary; else the first that answers HTTP at all; else none. */
-async function chooseRegion(candidates: RegionEndpoint[], headers: Record<string, string>): Promise<RegionEndpoint | undefined> {
+export async function chooseRegion<Region extends RegionEndpoint>(
+  candidates: Region[],
+  headers: Record<string, string>,
+): Promise<Region | undefined> {
   const answers = await Promise.all(
     candidates.map(async (candidate) => {
       try {

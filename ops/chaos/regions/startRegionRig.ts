@@ -190,7 +190,16 @@ export async function startRegionRig(options: { primaryDemoteTimeoutMs?: number 
         await network.heal(site.name);
         for (const server of servers.get(site.name) ?? []) await server.exited;
         await formation.restart(site.node);
-        await startServers(site);
+        // Started while its node is demoted and rewound, a server can lose its first connections and exit
+        // (fail fast: shared/lifecycle.ts); the rig starts it again, as the supervisor in production would.
+        for (let attempt = 1; ; attempt += 1) {
+          try {
+            await startServers(site);
+            break;
+          } catch (error) {
+            if (attempt === 3) throw error;
+          }
+        }
       },
       async waitForFormation(timeoutMs = 120_000) {
         const deadline = Date.now() + timeoutMs;

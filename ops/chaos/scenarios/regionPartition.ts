@@ -10,6 +10,15 @@ import {
   waitUntilReadyForFault,
   writableNode,
 } from '../regions/regionDrill.ts';
+import type { RegionTypist } from '../regions/regionTypist.ts';
+import {
+  editOperations,
+  lostEditsOn,
+  startTypistsInEveryRegion,
+  stopTypists,
+  typistNotes,
+  waitForMoreEdits,
+} from '../regions/regionTypists.ts';
 import { startRegionWriter } from '../regions/regionWriter.ts';
 import { startInsideRegionClient } from '../regions/startInsideRegionClient.ts';
 import { startRegionRig } from '../regions/startRegionRig.ts';
@@ -17,7 +26,8 @@ import type { Scenario } from '../scenario.ts';
 
 /**
  * Issue 14, scenario 3: the primary's region is cut off with everything in it still running, and a
- * client INSIDE it keeps writing to its own region's API while writers outside write to theirs.
+ * client INSIDE it keeps writing to its own region's API while writers outside write to theirs and a
+ * typist homed in each region edits the draft from outside (the cut-off region's moves away).
  *
  * What fences the old primary — nothing has to kill it:
  * - synchronous replication (number_sync_standbys=1): a commit on the cut-off primary waits for a
@@ -62,8 +72,10 @@ export const regionPartition: Scenario = {
         const outside = rig.sites
           .filter((site) => site !== victim)
           .map((site) => startRegionWriter({ ...common, home: site.name, label: `${label}-${site.name}` }));
+        let typists: RegionTypist[] = [];
         try {
-          await waitForMoreWrites(outside, 10, 60_000);
+          typists = await startTypistsInEveryRegion(rig, label);
+          await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
           await waitFor(() => inside.acknowledged.length >= 10, 60_000, 'the inside client writing');
 
           const faultAt = Date.now();
@@ -75,7 +87,7 @@ export const regionPartition: Scenario = {
             90_000,
             'a write through another region',
           );
-          await waitForMoreWrites(outside, 10, 60_000);
+          await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 90_000)]);
           // Fenced: not writable for 2 s on end (one slow probe on a loaded machine is not a fence).
           await waitFor(
             () => {
@@ -90,14 +102,17 @@ export const regionPartition: Scenario = {
           await rig.network.heal(victim.name);
           await rig.waitForFormation();
           const rejoinMs = Date.now() - healAt;
-          await waitForMoreWrites(outside, 5, 60_000);
+          await Promise.all([waitForMoreWrites(outside, 5, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
           const insideResult = await inside.stop();
           for (const writer of outside) await writer.stop();
+          const typistFailures = await stopTypists(typists);
           watch.stop();
 
           const finalPrimary = await writableNode(rig.cluster, victim.node);
           const acknowledged = [...outside.flatMap((writer) => writer.acknowledged), ...inside.acknowledged];
           const lost = await lostOn(rig.cluster, finalPrimary, rig.conversationId, label, acknowledged);
+          const lostEdits = await lostEditsOn(finalPrimary, rig.conversationId, typists);
+          const edits = editOperations(typists);
           const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
           log(timeline.events.join('\n'));
           const promotionAt = faultAt + (timeline.promotionMs ?? Number.POSITIVE_INFINITY);
@@ -111,6 +126,8 @@ export const regionPartition: Scenario = {
             ...outside.flatMap((writer) => writer.unexpectedAnswers),
             ...insideResult.unexpectedAnswers,
             ...lost.map((content) => `acknowledged and lost: ${content}`),
+            ...lostEdits.map((marker) => `acknowledged edit lost: ${marker}`),
+            ...typistFailures,
             ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
             ...(lastInsideAckAt >= promotionAt ? ['the cut-off region acknowledged a write after the new primary was promoted'] : []),
             ...(fencedAt >= promotionAt ? ['the old primary still answered as writable when the new one was promoted'] : []),
@@ -119,12 +136,12 @@ export const regionPartition: Scenario = {
             detectionMs: timeline.detectionMs,
             promotionMs: timeline.promotionMs,
             firstWriteMs: firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt),
-            acknowledged: acknowledged.length,
-            lostAcknowledged: lost.length,
+            acknowledged: acknowledged.length + edits.succeeded,
+            lostAcknowledged: lost.length + lostEdits.length,
             maxPrimaries: watch.doublePrimaryRounds > 0 || fencedAt >= promotionAt ? 2 : 1,
             operations: {
-              attempted: operationsOf(outside).attempted + insideResult.operations.attempted,
-              succeeded: operationsOf(outside).succeeded + insideResult.operations.succeeded,
+              attempted: operationsOf(outside).attempted + insideResult.operations.attempted + edits.attempted,
+              succeeded: operationsOf(outside).succeeded + insideResult.operations.succeeded + edits.succeeded,
             },
             violations,
             notes: {
@@ -135,11 +152,16 @@ export const regionPartition: Scenario = {
               oldPrimaryFencedMs: fencedAt - faultAt,
               fencedBeforePromotion: fencedAt < promotionAt && lastInsideAckAt < promotionAt,
               healToWholeMs: rejoinMs,
+              messagesAcknowledged: acknowledged.length,
+              ...typistNotes(typists, faultAt, inEffectAt),
               ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
             },
           };
         } finally {
           inside.kill();
+          for (const writer of outside) await writer.stop();
+          for (const typist of typists) typist.close();
+          watch.stop();
         }
       },
     };
