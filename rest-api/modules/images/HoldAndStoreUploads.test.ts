@@ -10,10 +10,11 @@ import type { ObjectStorage } from '@shared/storage/ObjectStorage.ts';
 import { HoldAndStoreUploads } from './HoldAndStoreUploads.ts';
 
 const KIB = 1024;
+const MIB = 1024 * KIB;
 const JPEG = { contentType: 'image/jpeg' };
 
 /** `bytes` as a body arriving in pieces of `chunk` bytes, as a socket delivers an upload. */
-const bodyOf = (bytes: Buffer, chunk = 16 * KIB) =>
+const bodyOf = (bytes: Buffer, chunk = 64 * KIB) =>
   Readable.from(Array.from({ length: Math.ceil(bytes.length / chunk) }, (_, i) => bytes.subarray(i * chunk, (i + 1) * chunk)));
 
 /** A body that delivers `bytes` and then breaks, as a client that goes away mid-upload. */
@@ -48,9 +49,10 @@ describe('holding an upload for the analysis while it is stored', () => {
   const stored = async (key: string) => readAll((await storage.get(key)).body);
 
   it('receives each upload whole and stores it byte for byte, reusing the memory of bytes given back', async () => {
-    const uploads = new HoldAndStoreUploads(storage, 512 * KIB);
-    const first = crypto.randomBytes(300 * KIB);
-    const second = crypto.randomBytes(200 * KIB);
+    const uploads = new HoldAndStoreUploads(storage, 4 * MIB);
+    // Longer than the slices storage is handed, and not a whole number of them.
+    const first = crypto.randomBytes(2.5 * MIB);
+    const second = crypto.randomBytes(MIB + 5 * KIB);
 
     expect(await uploads.put('images/u/first', bodyOf(first), JPEG)).toEqual({
       key: 'images/u/first',
@@ -80,8 +82,10 @@ describe('holding an upload for the analysis while it is stored', () => {
     await held.stored;
 
     await uploads.put('images/u/second', bodyOf(crypto.randomBytes(100 * KIB)), JPEG);
-    expect(uploads.take('images/u/second')!.bytes.buffer).not.toBe(held.bytes.buffer);
+    const next = uploads.take('images/u/second')!;
+    expect(next.bytes.buffer).not.toBe(held.bytes.buffer);
     expect(held.bytes.equals(first)).toBe(true);
+    await next.stored;
   });
 
   it('lends the memory until the store has written it, even once the handler gave it back', async () => {
