@@ -26,6 +26,8 @@ interface Props {
   bytes: Buffer;
   /** Their write to storage, started while they were received: settles when they are there. */
   stored: Promise<void>;
+  /** Called once nothing started here reads `bytes` any more, so their memory can take the next upload; see SHARP_ONLY. */
+  releaseBytes?: () => void;
   /** In canonical order. */
   features: ImageFeature[];
   /** Keep the image as an attachment of this conversation. */
@@ -41,6 +43,31 @@ interface Props {
  * upload leaves nothing behind.
  */
 export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: ImageAnalysisRow; pending: boolean }> {
+  const { features, releaseBytes } = props;
+  // Everything started here that reads the bytes, settled or not: whatever this answers, they may still run.
+  const readers: Array<Promise<unknown>> = [];
+  try {
+    return await analyzeAndRecord(deps, props, (reader) => {
+      readers.push(reader);
+      return reader;
+    });
+  } finally {
+    if (releaseBytes && features.every((feature) => SHARP_ONLY.includes(feature))) void Promise.allSettled(readers).then(releaseBytes);
+  }
+}
+
+/**
+ * Features whose work reads the bytes only through the promises analyzeImage tracks (sharp's header read
+ * and thumbnail). Other engines may outlive the analysis (a cloud call past its deadline, one engine
+ * still running when another failed): their bytes are never given back, and are collected as garbage.
+ */
+const SHARP_ONLY: readonly ImageFeature[] = ['metadata', 'thumbnail'];
+
+async function analyzeAndRecord(
+  deps: Deps,
+  props: Props,
+  reading: <T>(reader: Promise<T>) => Promise<T>,
+): Promise<{ row: ImageAnalysisRow; pending: boolean }> {
   const { actor, upload, bytes, features, conversationId } = props;
   const written: string[] = [];
   let isRecorded = false;
@@ -53,9 +80,10 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
   try {
     if (bytes.length === 0) throw new AppError(400, 'validation_failed', 'image: the file is empty');
     const startedAt = performance.now();
-    const thumbnail = startThumbnail(deps.config, bytes, features, upload.size);
+    const started = startThumbnail(deps.config, bytes, features, upload.size);
+    const thumbnail = started && reading(started);
     const [header, cached] = await Promise.all([
-      readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS),
+      reading(readImageHeader(bytes, deps.config.IMAGE_MAX_PIXELS)),
       findCachedAnalysis(deps.db, upload.sha256, features),
     ]);
     const isLarge = !cached && upload.size > deps.config.IMAGE_SYNC_BYTES;
@@ -64,7 +92,7 @@ export async function analyzeImage(deps: Deps, props: Props): Promise<{ row: Ima
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      fields = await runAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) });
+      fields = await reading(runAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) }));
       if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     await stored;

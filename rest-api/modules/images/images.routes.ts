@@ -39,7 +39,7 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
     void engines.warmUp().catch((error: unknown) => log.error({ err: error }, 'image engines did not warm up'));
   const metrics = createImageMetrics(registry);
   const deps = { db, storage, jobs, config, engines, metrics, log };
-  const uploads = new HoldAndStoreUploads(storage);
+  const uploads = new HoldAndStoreUploads(storage, config.IMAGE_SYNC_BYTES);
   jobs.define(createImageAnalyzeQueue(deps));
 
   // Before a byte of the body is read: nobody streams into a conversation what they may not post there.
@@ -81,8 +81,16 @@ export function imageRoutes(api: ApiRouter, services: Services, registry: Regist
       const held = uploads.take(upload.key);
       // Held for a minute: only a handler that never ran (a broken form) finds them gone.
       if (!held) throw new Error(`the bytes of upload ${upload.key} are no longer held`);
-      const { bytes, stored } = held;
-      const { row, pending } = await analyzeImage(deps, { actor: req.actor, upload, bytes, stored, features, conversationId });
+      const { bytes, stored, release } = held;
+      const { row, pending } = await analyzeImage(deps, {
+        actor: req.actor,
+        upload,
+        bytes,
+        stored,
+        releaseBytes: release,
+        features,
+        conversationId,
+      });
       res.status(pending ? 202 : 200).json({ data: presentAnalysis(row) });
     },
   );

@@ -95,6 +95,24 @@ describe('image analysis API', () => {
     expect(await a.tempFiles()).toEqual([]);
   });
 
+  it('keeps each upload apart when they follow one another, a cache hit still decoding among them', async () => {
+    const user = await registerUser(a.t);
+    const photo = await fs.readFile(PHOTO_WITH_PERSON);
+    const banner = await textImage(300, 90, [{ text: 'Next', x: 10, y: 60, fontSize: 40 }]);
+    const features = { features: 'metadata,thumbnail' };
+    const first = (await analyze(a.t, user, photo, features)).body.data;
+    // Answered from the cache while its own thumbnail may still be decoding from the bytes it received.
+    const again = (await analyze(a.t, user, photo, features)).body.data;
+    const next = (await analyze(a.t, user, banner, features)).body.data;
+    expect(again).toMatchObject({ cached: true, metadata: first.metadata, thumbnailUrl: expect.any(String) });
+    expect(next).toMatchObject({ cached: false, metadata: { format: 'png', width: 300, height: 90 } });
+    const thumbnail = await sharp((await thumbnailOf(next.thumbnailUrl, user.accessToken)).body as Buffer).metadata();
+    expect(thumbnail).toMatchObject({ format: 'webp', width: 300, height: 90 });
+    const originals = await Promise.all((await a.storedKeys(`images/${user.id}/`)).map((key) => a.readStored(key)));
+    expect(originals.map((bytes) => bytes.equals(photo)).sort()).toEqual([false, true, true]);
+    expect(originals.some((bytes) => bytes.equals(banner))).toBe(true);
+  });
+
   it('strips EXIF and GPS from the thumbnail and applies the orientation; the GPS is never reported', async () => {
     const res = await analyze(a.t, owner, await cameraJpegWithGps(), { features: 'metadata,thumbnail' });
     expect(res.status).toBe(200);
