@@ -257,6 +257,9 @@ describe('a new version of the installed app', () => {
       page.setDefaultTimeout(10_000);
       await page.goto('/login');
       await controlled(page);
+      // Controlled as soon as the worker claims the page, while it may still be activating: the update
+      // check below must find the first version settled, as it is for anyone an hour later.
+      await page.waitForFunction(async () => (await navigator.serviceWorker.ready).active?.state === 'activated');
       expect(await askBuild(page)).toBe('build 1');
 
       deploySecondBuild();
@@ -264,7 +267,8 @@ describe('a new version of the installed app', () => {
       page.on('load', () => loads++);
       await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
       const prompt = page.getByRole('status').filter({ hasText: 'A new version is available' });
-      await prompt.waitFor();
+      // Installing the new version precaches it: allow a loaded machine its time.
+      await prompt.waitFor({ timeout: 30_000 });
       // It waits for the person: the old version still answers until Reload.
       expect(await askBuild(page)).toBe('build 1');
 
