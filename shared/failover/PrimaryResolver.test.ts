@@ -112,7 +112,63 @@ describe('following the primary of a multi-host DATABASE_URL', () => {
       await followingDb.destroy();
     }
   }, 60_000);
+
+  it('cuts a query left waiting on the frozen old primary once another request has found the new one', async () => {
+    const pair = await createTestReplicatedPair();
+    const followingDb = createDb(
+      {
+        DATABASE_URL: multiHostUrl(pair.primary, pair.standby),
+        DATABASE_POOL_MAX: 2,
+        DATA_DIR: 'unused',
+        DATABASE_CONNECT_TIMEOUT_MS: 500,
+        // No periodic check in this test: the search is started by a request's own failure, as it is
+        // when traffic notices the loss first, and nothing else would ever cut the waiting query.
+        DATABASE_PRIMARY_CHECK_MS: 3_600_000,
+      },
+      { log: pino({ level: 'silent' }) },
+    );
+    try {
+      await followingDb.raw('create table waiting_notes (id int)');
+      await followingDb('waiting_notes').insert({ id: 1 });
+      await waitForRow(pair.standby, 'select 1 from waiting_notes where id = 1');
+      const frozen = processTreeOf(pair.primary);
+      frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+      try {
+        // Takes the pooled connection to the frozen server: nothing answers it, nothing fails it.
+        const waiting = followingDb('waiting_notes')
+          .insert({ id: 2 })
+          .then(
+            () => 'committed',
+            (error: unknown) => error,
+          );
+        await pair.standby.query('select pg_promote()');
+        await pair.standby.waitUntilWritable();
+        // A second request needs a new connection: it cannot open one to the frozen server, which
+        // starts the search, and is served by the promoted standby.
+        await expect(retryOnFailover(() => followingDb('waiting_notes').insert({ id: 3 }))).resolves.toBeDefined();
+        const outcome = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000))]);
+        expect(isFailoverError(outcome)).toBe(true);
+      } finally {
+        frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
+      }
+    } finally {
+      await followingDb.destroy();
+    }
+  }, 60_000);
 });
+
+/** Runs `work` again while it fails as a failover does (a client following a 503's Retry-After). */
+async function retryOnFailover<T>(work: () => PromiseLike<T>): Promise<T> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isFailoverError(error) || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
 
 /** The postmaster of a cluster and every process under it. */
 function processTreeOf(cluster: TestPgCluster): number[] {

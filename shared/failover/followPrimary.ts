@@ -73,11 +73,7 @@ export function primaryFollowingPool(resolver: PrimaryResolver, poolMax: number)
       validate: (connection: PooledConnection) => !condemned.has(connection) && resolver.isCurrent(connection.host, connection.port),
     },
   };
-  // A server the resolver's own check gave up may be frozen: its sessions would hang, not fail, so cut them.
-  resolver.on('abandoned', (server: DatabaseHost) => {
-    for (const connection of pooled.values())
-      if (connection.host === server.host && Number(connection.port) === server.port) connection.connection?.stream?.destroy();
-  });
+  cutSessionsOfLostServers(resolver, () => pooled.values());
   return {
     config,
     watch(db) {
@@ -108,10 +104,7 @@ export function primaryFollowingPool(resolver: PrimaryResolver, poolMax: number)
  */
 export function primaryFollowingClient(resolver: PrimaryResolver): typeof pg.Client {
   const open = new Set<PooledConnection>();
-  // As for the app's pool: the sessions of a server given up as frozen would hang, so cut them.
-  resolver.on('abandoned', (server: DatabaseHost) => {
-    for (const client of open) if (client.host === server.host && Number(client.port) === server.port) client.connection?.stream?.destroy();
-  });
+  cutSessionsOfLostServers(resolver, () => open);
   return class PrimaryFollowingClient extends pg.Client {
     override connect(): Promise<pg.Client>;
     override connect(callback: ((error: Error) => void) | ((error: null, client: pg.Client) => void)): void;
@@ -138,6 +131,25 @@ export function primaryFollowingClient(resolver: PrimaryResolver): typeof pg.Cli
       );
     }
   };
+}
+
+/**
+ * Cuts the sessions to a server the pool left: one the resolver's own check gave up (`abandoned`), and
+ * one another server took over from (`primary` with a different `previous`). Either may be frozen or cut
+ * off — a killed region answers nothing, not even a reset — and a query already sent there would wait
+ * for the kernel to give up (minutes), not fail: an update-log commit in flight at the loss would hold
+ * every acknowledgement behind it. The search itself is often started by another request's error, so
+ * the resolver's check may never get to say `abandoned`; a new primary is the moment that always comes.
+ */
+function cutSessionsOfLostServers(resolver: PrimaryResolver, sessions: () => Iterable<PooledConnection>): void {
+  const cut = (server: DatabaseHost) => {
+    for (const session of sessions())
+      if (session.host === server.host && Number(session.port) === server.port) session.connection?.stream?.destroy();
+  };
+  resolver.on('abandoned', cut);
+  resolver.on('primary', (current: DatabaseHost, previous: DatabaseHost | undefined) => {
+    if (previous && (previous.host !== current.host || previous.port !== current.port)) cut(previous);
+  });
 }
 
 function describeError(error: unknown): string {
