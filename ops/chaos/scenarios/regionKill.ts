@@ -1,16 +1,5 @@
-import { watchPrimaries } from '../primaryWatch.ts';
-import {
-  drillLabel,
-  lostOn,
-  lostRegionResult,
-  monitorTimeline,
-  startWritersInEveryRegion,
-  waitForMoreWrites,
-  waitUntilReadyForFault,
-  writableNode,
-} from '../regions/regionDrill.ts';
-import type { RegionTypist } from '../regions/regionTypist.ts';
-import { lostEditsOn, startTypistsInEveryRegion, stopTypists, waitForMoreEdits } from '../regions/regionTypists.ts';
+import { drillLabel, lostRegionResult, monitorTimeline, writableNode } from '../regions/regionDrill.ts';
+import { loseThePrimaryRegion } from '../regions/loseThePrimaryRegion.ts';
 import { startRegionRig } from '../regions/startRegionRig.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -41,50 +30,30 @@ export function regionKillScenario(options: { typists: boolean }): Scenario {
       return {
         close: () => rig.close(),
         async drill(drill) {
-          const victim = await waitUntilReadyForFault(rig);
-          const label = drillLabel('kill', drill);
-          const watch = watchPrimaries(rig.cluster);
-          const writers = startWritersInEveryRegion(rig, label);
-          let typists: RegionTypist[] = [];
+          const loss = await loseThePrimaryRegion(rig, drillLabel('kill', drill), log, options);
           try {
-            if (options.typists) typists = await startTypistsInEveryRegion(rig, label);
-            await Promise.all([waitForMoreWrites(writers, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
-
-            const faultAt = Date.now();
-            await rig.killRegion(victim);
-            const inEffectAt = Date.now();
-            log(`killed region ${victim.name} (${victim.node.name}, the primary)`);
-            // Every writer and typist, the lost region's own included (they move), gets writes through again.
-            await Promise.all([waitForMoreWrites(writers, 10, 90_000), waitForMoreEdits(typists, 5, 90_000)]);
-            for (const writer of writers) await writer.stop();
-            const typistFailures = await stopTypists(typists);
-            watch.stop();
-
-            const newPrimary = await writableNode(rig.cluster, victim.node);
-            const acknowledged = writers.flatMap((writer) => writer.acknowledged);
-            const lost = await lostOn(rig.cluster, newPrimary, rig.conversationId, label, acknowledged);
-            const lostEdits = await lostEditsOn(newPrimary, rig.conversationId, typists);
-            const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
+            const typistFailures = await loss.stop();
+            const newPrimary = await writableNode(rig.cluster, loss.victim.node);
+            const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
+            const timeline = await monitorTimeline(rig.cluster, loss.faultAt, loss.victim.node);
             log(timeline.events.join('\n'));
 
             const restoreStartedAt = Date.now();
-            await rig.restoreRegion(victim);
+            await rig.restoreRegion(loss.victim);
             await rig.waitForFormation();
             const rejoinMs = Date.now() - restoreStartedAt;
             return lostRegionResult({
-              ...{ rig, writers, typists, watch, timeline, victim, faultAt, inEffectAt, acknowledged, lost, lostEdits, typistFailures },
+              ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
               notes: {
-                lostRegion: victim.name,
+                lostRegion: loss.victim.name,
                 newPrimary: rig.siteOf(newPrimary).name,
-                writerSwitches: writers.reduce((sum, writer) => sum + writer.switches.length, 0),
-                probeRounds: watch.rounds,
+                writerSwitches: loss.writers.reduce((sum, writer) => sum + writer.switches.length, 0),
+                probeRounds: loss.watch.rounds,
                 restoreToWholeMs: rejoinMs,
               },
             });
           } finally {
-            for (const writer of writers) await writer.stop();
-            for (const typist of typists) typist.close();
-            watch.stop();
+            await loss.close();
           }
         },
       };

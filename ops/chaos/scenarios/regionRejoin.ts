@@ -1,17 +1,6 @@
-import { watchPrimaries } from '../primaryWatch.ts';
-import {
-  drillLabel,
-  lostOn,
-  lostRegionResult,
-  monitorTimeline,
-  startWritersInEveryRegion,
-  waitForMoreWrites,
-  waitForZeroLag,
-  waitUntilReadyForFault,
-  writableNode,
-} from '../regions/regionDrill.ts';
-import type { RegionTypist } from '../regions/regionTypist.ts';
-import { lostEditsOn, startTypistsInEveryRegion, stopTypists, waitForMoreEdits } from '../regions/regionTypists.ts';
+import { drillLabel, lostRegionResult, monitorTimeline, waitForMoreWrites, waitForZeroLag, writableNode } from '../regions/regionDrill.ts';
+import { loseThePrimaryRegion } from '../regions/loseThePrimaryRegion.ts';
+import { waitForMoreEdits } from '../regions/regionTypists.ts';
 import { startRegionRig } from '../regions/startRegionRig.ts';
 import type { Scenario } from '../scenario.ts';
 
@@ -32,21 +21,10 @@ export const regionRejoin: Scenario = {
     return {
       close: () => rig.close(),
       async drill(drill) {
-        const victim = await waitUntilReadyForFault(rig);
-        const label = drillLabel('rejoin', drill);
-        const watch = watchPrimaries(rig.cluster);
-        const writers = startWritersInEveryRegion(rig, label);
-        let typists: RegionTypist[] = [];
+        const loss = await loseThePrimaryRegion(rig, drillLabel('rejoin', drill), log, { typists: true });
+        const { victim, writers, typists } = loss;
         try {
-          typists = await startTypistsInEveryRegion(rig, label);
-          await Promise.all([waitForMoreWrites(writers, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
-          const faultAt = Date.now();
-          await rig.killRegion(victim);
-          const inEffectAt = Date.now();
-          log(`lost region ${victim.name} (${victim.node.name}, the primary)`);
-          await Promise.all([waitForMoreWrites(writers, 10, 90_000), waitForMoreEdits(typists, 5, 90_000)]);
           const newPrimary = await writableNode(rig.cluster, victim.node);
-
           const healAt = Date.now();
           const restored = rig.restoreRegion(victim);
           await rig.cluster.waitForStates({ [victim.node.name]: 'secondary' }, 180_000);
@@ -57,29 +35,24 @@ export const regionRejoin: Scenario = {
           log(`${victim.node.name} secondary ${secondaryAt - healAt} ms after the heal, caught up at ${caughtUpAt - healAt} ms`);
           // Writers keep going through the whole formation, the restored region's API included.
           await Promise.all([waitForMoreWrites(writers, 5, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
-          for (const writer of writers) await writer.stop();
-          const typistFailures = await stopTypists(typists);
-          watch.stop();
+          const typistFailures = await loss.stop();
 
-          const acknowledged = writers.flatMap((writer) => writer.acknowledged);
-          const lost = await lostOn(rig.cluster, newPrimary, rig.conversationId, label, acknowledged);
-          const lostEdits = await lostEditsOn(newPrimary, rig.conversationId, typists);
-          const standbyCopy = await lostOn(rig.cluster, victim.node, rig.conversationId, label, acknowledged).catch(() => ['unreadable']);
-          const standbyEdits = await lostEditsOn(victim.node, rig.conversationId, typists).catch(() => ['unreadable']);
-          const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
+          const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
+          // Hot standby: the rejoined node answers reads, and what it holds must be the primary's history.
+          const standbyCopy = await loss.lostOn(victim.node).catch(() => ({ lost: ['unreadable'], lostEdits: ['unreadable'] }));
+          const timeline = await monitorTimeline(rig.cluster, loss.faultAt, victim.node);
           return lostRegionResult({
-            ...{ rig, writers, typists, watch, timeline, victim, faultAt, inEffectAt, acknowledged, lost, lostEdits, typistFailures },
-            // Hot standby: the rejoined node answers reads, and what it holds must be the primary's history.
+            ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
             extraViolations: [
-              ...(standbyCopy.length > 0 ? [`${standbyCopy.length} acknowledged writes missing on the rejoined standby`] : []),
-              ...(standbyEdits.length > 0 ? [`${standbyEdits.length} acknowledged edits missing on the rejoined standby`] : []),
+              ...(standbyCopy.lost.length > 0 ? [`${standbyCopy.lost.length} acknowledged writes missing on the rejoined standby`] : []),
+              ...(standbyCopy.lostEdits.length > 0
+                ? [`${standbyCopy.lostEdits.length} acknowledged edits missing on the rejoined standby`]
+                : []),
             ],
             notes: { restoredRegion: victim.name, healToSecondaryMs: secondaryAt - healAt, healToCaughtUpMs: caughtUpAt - healAt },
           });
         } finally {
-          for (const writer of writers) await writer.stop();
-          for (const typist of typists) typist.close();
-          watch.stop();
+          await loss.close();
         }
       },
     };

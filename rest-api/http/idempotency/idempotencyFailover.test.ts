@@ -1,11 +1,9 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import express from 'express';
-import supertest from 'supertest';
+import type supertest from 'supertest';
 import { DatabaseFailoverError } from '@shared/failover/DatabaseFailoverError.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
-import { createErrorHandler } from '../../middleware/errorHandler.ts';
-import { honourIdempotencyKey } from './honourIdempotencyKey.ts';
+import { idempotentWorkNode } from './idempotentWorkNode.fixtures.ts';
 
 /**
  * Idempotency keys across a database failover. A request can lose the database at two moments: before
@@ -27,24 +25,18 @@ beforeAll(async () => {
     column.increments('id');
     column.text('note').notNullable();
   });
-  const app = express();
-  app.use(express.json());
-  app.use((req, _res, next) => {
-    req.principal = { type: 'user', id: 'idempotency-failover' };
-    (req as { input?: unknown }).input = { body: req.body as unknown };
-    next();
+  request = idempotentWorkNode({
+    ...{ db, log: t.services.log, principalId: 'idempotency-failover' },
+    handler: async (req, res) => {
+      const { note } = req.body as { note: string };
+      await db.transaction(async (trx) => {
+        await trx(table).insert({ note });
+        if (loseDatabase === 'before commit') throw new DatabaseFailoverError();
+      });
+      if (loseDatabase === 'after commit') throw new DatabaseFailoverError();
+      res.status(201).json({ data: { note } });
+    },
   });
-  app.post('/work', honourIdempotencyKey({ db, log: t.services.log, isUpload: false }), async (req, res) => {
-    const { note } = req.body as { note: string };
-    await db.transaction(async (trx) => {
-      await trx(table).insert({ note });
-      if (loseDatabase === 'before commit') throw new DatabaseFailoverError();
-    });
-    if (loseDatabase === 'after commit') throw new DatabaseFailoverError();
-    res.status(201).json({ data: { note } });
-  });
-  app.use(createErrorHandler(t.services.log));
-  request = supertest(app);
 });
 afterAll(async () => {
   await t.services.db.schema.dropTableIfExists(table);

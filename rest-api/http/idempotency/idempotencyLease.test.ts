@@ -1,13 +1,11 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import express from 'express';
 import type { Knex } from 'knex';
-import supertest from 'supertest';
 import { createDb } from '@shared/db.ts';
 import { expectError } from '../../../test/assertions.ts';
 import { startTestApp, type TestApp } from '../../../test/http.ts';
-import { createErrorHandler } from '../../middleware/errorHandler.ts';
-import { CLAIM_LEASE_SECONDS, honourIdempotencyKey } from './honourIdempotencyKey.ts';
+import { CLAIM_LEASE_SECONDS } from './honourIdempotencyKey.ts';
+import { idempotentWorkNode } from './idempotentWorkNode.fixtures.ts';
 import { claimKey, markCommitted, recordAnswer, renewClaim, settleUnansweredKey } from './idempotencyKeys.repo.ts';
 
 /**
@@ -37,32 +35,26 @@ function holdNext(note: string, where: HoldPoint): { reached: Promise<void>; rel
 
 /** An API node: the idempotency middleware over its own database pool, with the given lease. */
 function startNode(db: Knex, leaseSeconds?: number) {
-  const app = express();
-  app.use(express.json());
-  app.use((req, _res, next) => {
-    req.principal = { type: 'user', id: 'idempotency-lease' };
-    (req as { input?: unknown }).input = { body: req.body as unknown };
-    next();
+  return idempotentWorkNode({
+    ...{ db, log: t.services.log, principalId: 'idempotency-lease', leaseSeconds },
+    handler: async (req, res) => {
+      const { note } = req.body as { note: string };
+      const hold = holds.get(note);
+      holds.delete(note);
+      const wait = async (where: HoldPoint) => {
+        if (hold?.where !== where) return;
+        hold.arrive();
+        await hold.gate;
+      };
+      await wait('before its work');
+      const [row] = await db.transaction(async (trx) => {
+        const inserted = await trx(table).insert({ note }).returning('id');
+        await wait('inside its transaction');
+        return inserted;
+      });
+      res.status(201).json({ data: { id: (row as { id: number }).id, note } });
+    },
   });
-  app.post('/work', honourIdempotencyKey({ db, log: t.services.log, isUpload: false, leaseSeconds }), async (req, res) => {
-    const { note } = req.body as { note: string };
-    const hold = holds.get(note);
-    holds.delete(note);
-    const wait = async (where: HoldPoint) => {
-      if (hold?.where !== where) return;
-      hold.arrive();
-      await hold.gate;
-    };
-    await wait('before its work');
-    const [row] = await db.transaction(async (trx) => {
-      const inserted = await trx(table).insert({ note }).returning('id');
-      await wait('inside its transaction');
-      return inserted;
-    });
-    res.status(201).json({ data: { id: (row as { id: number }).id, note } });
-  });
-  app.use(createErrorHandler(t.services.log));
-  return supertest(app);
 }
 
 beforeAll(async () => {
