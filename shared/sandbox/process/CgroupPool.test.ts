@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createLogger } from '../../logger.ts';
 import { CgroupPool } from './CgroupPool.ts';
@@ -71,3 +72,38 @@ test('a pool left behind by a dead process is removed when a new pool is made', 
   pool = await CgroupPool.create({ slots: 1, sandboxUid: SANDBOX_UID, log });
   for (const controller of ['memory', 'pids']) expect(poolDirs(controller, gone.pid)).toEqual([]);
 });
+
+test('where no cgroup hierarchy is mounted (a fresh sysfs, as `ip netns exec` gives) the pool is not made, promptly', async () => {
+  // Recursive mkdir under that /sys/fs/cgroup retried for ever on the thread pool: the server spun at half a
+  // core from start-up and never finished making its sandbox pool.
+  const namespace = `twinmcp-cg-${crypto.randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', namespace]);
+  try {
+    const script = [
+      "import { CgroupPool } from './shared/sandbox/process/CgroupPool.ts';",
+      "import { createLogger } from './shared/logger.ts';",
+      "const log = createLogger({ LOG_LEVEL: 'silent', LOG_PRETTY: false });",
+      `const pool = await CgroupPool.create({ slots: 2, sandboxUid: ${SANDBOX_UID}, log });`,
+      "console.log(pool === null ? 'no pool' : 'pool');",
+    ].join('\n');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`CgroupPool.create did not settle in 20 s: ${output}`));
+      }, 20_000);
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(output.trim());
+      });
+    });
+    expect(answer).toBe('no pool');
+  } finally {
+    execFileSync('ip', ['netns', 'del', namespace]);
+  }
+}, 30_000);

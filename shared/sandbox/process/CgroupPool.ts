@@ -44,14 +44,23 @@ export class CgroupPool {
       log.warn('not running as root: sandboxes run without cgroups (rlimits only; memory and processes are not capped per run)');
       return null;
     }
+    const missing = await missingHierarchies();
+    if (missing.length > 0) {
+      log.warn({ missing }, 'no cgroup v1 memory and pids hierarchies here: sandboxes run without cgroups (rlimits only)');
+      return null;
+    }
     await removeStalePools(log);
     // The pid names the owner (so a dead owner's pool can be found); the counter keeps two pools of one process apart.
     const pool = new CgroupPool(`${POOL_PREFIX}${process.pid}-${++poolsMade}`, slots, log);
     try {
+      // One level at a time, never { recursive: true }: on a file system that refuses a directory with
+      // ENOENT under a parent that exists (sysfs, where `ip netns exec` leaves /sys/fs/cgroup empty),
+      // Node's recursive mkdir retries for ever on its thread pool instead of failing.
+      for (const controller of ['memory', 'pids'] as const) await fs.mkdir(path.join(CGROUP_ROOT, controller, pool.poolName));
       for (let slot = 0; slot < slots; slot++) {
         for (const controller of ['memory', 'pids'] as const) {
           const dir = pool.dir(controller, slot);
-          await fs.mkdir(dir, { recursive: true });
+          await fs.mkdir(dir);
           await fs.chown(path.join(dir, 'cgroup.procs'), sandboxUid, sandboxUid);
         }
       }
@@ -158,6 +167,20 @@ async function removeCgroupTree(dir: string, log: Logger): Promise<void> {
   } catch (error) {
     log.error({ err: error, dir }, 'cannot remove sandbox cgroup');
   }
+}
+
+/** The controllers whose cgroup v1 hierarchy is not mounted under CGROUP_ROOT (a cgroup v2-only host, a fresh sysfs). */
+async function missingHierarchies(): Promise<string[]> {
+  const controllers = ['memory', 'pids'] as const;
+  const mounted = await Promise.all(
+    controllers.map((controller) =>
+      fs.access(path.join(CGROUP_ROOT, controller, 'cgroup.procs')).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
+  return controllers.filter((_, index) => !mounted[index]);
 }
 
 /** Pools left by API processes that died without close(): removed when their owner is gone. */
