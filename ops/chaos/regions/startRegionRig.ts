@@ -1,6 +1,7 @@
 import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
 import { TEST_JWT_SECRET } from '../../../test/http.ts';
 import { createDb, migrateLatest } from '@shared/db.ts';
+import type { ChaosLog, DrillResult, Scenario } from '../scenario.ts';
 import { startDedicatedRedis, type DedicatedRedis } from '../redisServer.ts';
 import { REGION_NAMES, startRegionNetwork, type RegionName, type RegionNetwork } from './regionNetwork.ts';
 import { startRegionServer, type RegionServer } from './regionServers.ts';
@@ -54,6 +55,21 @@ export interface RegionRig {
  * loss of any one region (inside the primary's region it would die with it and nobody could promote),
  * and a region's cut then looks to it as a host loss does.
  */
+/**
+ * A scenario's `setup` on a region rig: builds the rig once (saying how long that took) and runs each
+ * drill on it with `drill`; `close` removes it.
+ */
+export function onRegionRig(
+  drill: (rig: RegionRig, drillNumber: number, log: ChaosLog) => Promise<DrillResult>,
+  options: { primaryDemoteTimeoutMs?: number } = {},
+): Scenario['setup'] {
+  return async (log) => {
+    const rig = await startRegionRig(options);
+    log(`rig ready in ${rig.setupMs} ms ${JSON.stringify(rig.setupPhasesMs)}`);
+    return { close: () => rig.close(), drill: (drillNumber) => drill(rig, drillNumber, log) };
+  };
+}
+
 export async function startRegionRig(options: { primaryDemoteTimeoutMs?: number } = {}): Promise<RegionRig> {
   const startedAt = performance.now();
   let phaseStartedAt = startedAt;

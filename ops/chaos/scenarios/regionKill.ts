@@ -1,6 +1,6 @@
 import { drillLabel, lostRegionResult, monitorTimeline, writableNode } from '../regions/regionDrill.ts';
 import { loseThePrimaryRegion } from '../regions/loseThePrimaryRegion.ts';
-import { startRegionRig } from '../regions/startRegionRig.ts';
+import { onRegionRig } from '../regions/startRegionRig.ts';
 import type { Scenario } from '../scenario.ts';
 
 /**
@@ -26,39 +26,32 @@ export function regionKillScenario(options: { typists: boolean }): Scenario {
   return {
     id: 'region-kill',
     title: "Lose the primary's whole region (link cut, every process SIGKILLed)",
-    async setup(log) {
-      const rig = await startRegionRig();
-      log(`rig ready in ${rig.setupMs} ms ${JSON.stringify(rig.setupPhasesMs)}`);
-      return {
-        close: () => rig.close(),
-        async drill(drill) {
-          const loss = await loseThePrimaryRegion(rig, drillLabel('kill', drill), log, options);
-          try {
-            const typistFailures = await loss.stop();
-            const newPrimary = await writableNode(rig.cluster, loss.victim.node);
-            const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
-            const timeline = await monitorTimeline(rig.cluster, loss.faultAt, loss.victim.node);
-            log(timeline.events.join('\n'));
+    setup: onRegionRig(async (rig, drill, log) => {
+      const loss = await loseThePrimaryRegion(rig, drillLabel('kill', drill), log, options);
+      try {
+        const typistFailures = await loss.stop();
+        const newPrimary = await writableNode(rig.cluster, loss.victim.node);
+        const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
+        const timeline = await monitorTimeline(rig.cluster, loss.faultAt, loss.victim.node);
+        log(timeline.events.join('\n'));
 
-            const restoreStartedAt = Date.now();
-            await rig.restoreRegion(loss.victim);
-            await rig.waitForFormation();
-            const rejoinMs = Date.now() - restoreStartedAt;
-            return lostRegionResult({
-              ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
-              notes: {
-                lostRegion: loss.victim.name,
-                newPrimary: rig.siteOf(newPrimary).name,
-                writerSwitches: loss.writers.reduce((sum, writer) => sum + writer.switches.length, 0),
-                probeRounds: loss.watch.rounds,
-                restoreToWholeMs: rejoinMs,
-              },
-            });
-          } finally {
-            await loss.close();
-          }
-        },
-      };
-    },
+        const restoreStartedAt = Date.now();
+        await rig.restoreRegion(loss.victim);
+        await rig.waitForFormation();
+        const rejoinMs = Date.now() - restoreStartedAt;
+        return lostRegionResult({
+          ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
+          notes: {
+            lostRegion: loss.victim.name,
+            newPrimary: rig.siteOf(newPrimary).name,
+            writerSwitches: loss.writers.reduce((sum, writer) => sum + writer.switches.length, 0),
+            probeRounds: loss.watch.rounds,
+            restoreToWholeMs: rejoinMs,
+          },
+        });
+      } finally {
+        await loss.close();
+      }
+    }),
   };
 }

@@ -21,7 +21,7 @@ import {
 } from '../regions/regionTypists.ts';
 import { startRegionWriter } from '../regions/regionWriter.ts';
 import { startInsideRegionClient } from '../regions/startInsideRegionClient.ts';
-import { startRegionRig } from '../regions/startRegionRig.ts';
+import { onRegionRig } from '../regions/startRegionRig.ts';
 import type { Scenario } from '../scenario.ts';
 
 /**
@@ -48,124 +48,120 @@ const PRIMARY_DEMOTE_TIMEOUT_MS = 20_000;
 export const regionPartition: Scenario = {
   id: 'region-partition',
   title: "Cut the primary's region off, processes alive: fencing before promotion, no write on both sides",
-  async setup(log) {
-    // The cut-off primary's keeper stopped its PostgreSQL 12.5-14 s after the cut (its first failed monitor
-    // round, then network_partition_timeout past its last standby contact); with set B's 2 s demote
-    // timeout the monitor promoted first in 2 of 5 drills (writable on both sides for up to 5 s, though no
-    // write was acknowledged on the cut-off one). Fencing before promotion costs this much failover time.
-    const rig = await startRegionRig({ primaryDemoteTimeoutMs: PRIMARY_DEMOTE_TIMEOUT_MS });
-    log(`rig ready in ${rig.setupMs} ms ${JSON.stringify(rig.setupPhasesMs)}`);
-    return {
-      close: () => rig.close(),
-      async drill(drill) {
-        const victim = await waitUntilReadyForFault(rig);
-        const label = drillLabel('part', drill);
-        const regions = rig.sites.map((site) => ({ name: site.name, apiUrl: site.apiUrl }));
-        const common = { regions, conversationId: rig.conversationId, headers: rig.headers };
-        const inside = await startInsideRegionClient(victim.namespace, {
-          ...common,
-          home: victim.name,
-          label: `${label}-inside`,
-          probe: { host: victim.address, port: victim.node.port, database: AUTO_FAILOVER_DATABASE },
-        });
-        const watch = watchPrimaries(rig.cluster);
-        const outside = rig.sites
-          .filter((site) => site !== victim)
-          .map((site) => startRegionWriter({ ...common, home: site.name, label: `${label}-${site.name}` }));
-        let typists: RegionTypist[] = [];
-        try {
-          typists = await startTypistsInEveryRegion(rig, label);
-          await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
-          await waitFor(() => inside.acknowledged.length >= 10, 60_000, 'the inside client writing');
+  // The cut-off primary's keeper stopped its PostgreSQL 12.5-14 s after the cut (its first failed monitor
+  // round, then network_partition_timeout past its last standby contact); with set B's 2 s demote
+  // timeout the monitor promoted first in 2 of 5 drills (writable on both sides for up to 5 s, though no
+  // write was acknowledged on the cut-off one). Fencing before promotion costs this much failover time.
+  setup: onRegionRig(
+    async (rig, drill, log) => {
+      const victim = await waitUntilReadyForFault(rig);
+      const label = drillLabel('part', drill);
+      const regions = rig.sites.map((site) => ({ name: site.name, apiUrl: site.apiUrl }));
+      const common = { regions, conversationId: rig.conversationId, headers: rig.headers };
+      const inside = await startInsideRegionClient(victim.namespace, {
+        ...common,
+        home: victim.name,
+        label: `${label}-inside`,
+        probe: { host: victim.address, port: victim.node.port, database: AUTO_FAILOVER_DATABASE },
+      });
+      const watch = watchPrimaries(rig.cluster);
+      const outside = rig.sites
+        .filter((site) => site !== victim)
+        .map((site) => startRegionWriter({ ...common, home: site.name, label: `${label}-${site.name}` }));
+      let typists: RegionTypist[] = [];
+      try {
+        typists = await startTypistsInEveryRegion(rig, label);
+        await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
+        await waitFor(() => inside.acknowledged.length >= 10, 60_000, 'the inside client writing');
 
-          const faultAt = Date.now();
-          await rig.network.cut(victim.name);
-          const inEffectAt = Date.now();
-          log(`cut region ${victim.name} (${victim.node.name}, the primary) off, processes alive`);
-          await waitFor(
-            () => firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt) !== undefined,
-            90_000,
-            'a write through another region',
-          );
-          await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 90_000)]);
-          // Fenced: not writable for 2 s on end (one slow probe on a loaded machine is not a fence).
-          await waitFor(
-            () => {
-              const latest = inside.probe.at(-1);
-              return latest !== undefined && latest.at > faultAt && latest.role !== 'writable' && Date.now() - latest.at > 2_000;
-            },
-            60_000,
-            'the old primary fenced',
-          );
+        const faultAt = Date.now();
+        await rig.network.cut(victim.name);
+        const inEffectAt = Date.now();
+        log(`cut region ${victim.name} (${victim.node.name}, the primary) off, processes alive`);
+        await waitFor(
+          () => firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt) !== undefined,
+          90_000,
+          'a write through another region',
+        );
+        await Promise.all([waitForMoreWrites(outside, 10, 60_000), waitForMoreEdits(typists, 5, 90_000)]);
+        // Fenced: not writable for 2 s on end (one slow probe on a loaded machine is not a fence).
+        await waitFor(
+          () => {
+            const latest = inside.probe.at(-1);
+            return latest !== undefined && latest.at > faultAt && latest.role !== 'writable' && Date.now() - latest.at > 2_000;
+          },
+          60_000,
+          'the old primary fenced',
+        );
 
-          const healAt = Date.now();
-          await rig.network.heal(victim.name);
-          await rig.waitForFormation();
-          const rejoinMs = Date.now() - healAt;
-          await Promise.all([waitForMoreWrites(outside, 5, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
-          const insideResult = await inside.stop();
-          for (const writer of outside) await writer.stop();
-          const typistFailures = await stopTypists(typists);
-          watch.stop();
+        const healAt = Date.now();
+        await rig.network.heal(victim.name);
+        await rig.waitForFormation();
+        const rejoinMs = Date.now() - healAt;
+        await Promise.all([waitForMoreWrites(outside, 5, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
+        const insideResult = await inside.stop();
+        for (const writer of outside) await writer.stop();
+        const typistFailures = await stopTypists(typists);
+        watch.stop();
 
-          const finalPrimary = await writableNode(rig.cluster, victim.node);
-          const acknowledged = [...outside.flatMap((writer) => writer.acknowledged), ...inside.acknowledged];
-          const lost = await lostOn(rig.cluster, finalPrimary, rig.conversationId, label, acknowledged);
-          const lostEdits = await lostEditsOn(finalPrimary, rig.conversationId, typists);
-          const edits = editOperations(typists);
-          const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
-          log(timeline.events.join('\n'));
-          const promotionAt = faultAt + (timeline.promotionMs ?? Number.POSITIVE_INFINITY);
-          const insideAcksInPartition = inside.acknowledged.filter((write) => write.answeredAt >= faultAt && write.answeredAt < healAt);
-          const lastInsideAckAt = Math.max(
-            0,
-            ...inside.acknowledged.filter((write) => write.answeredAt < healAt).map((write) => write.answeredAt),
-          );
-          const fencedAt = fencedAtOf(inside.probe, faultAt, healAt);
-          const violations = [
-            ...outside.flatMap((writer) => writer.unexpectedAnswers),
-            ...insideResult.unexpectedAnswers,
-            ...lost.map((content) => `acknowledged and lost: ${content}`),
-            ...lostEdits.map((marker) => `acknowledged edit lost: ${marker}`),
-            ...typistFailures,
-            ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
-            ...(lastInsideAckAt >= promotionAt ? ['the cut-off region acknowledged a write after the new primary was promoted'] : []),
-            ...(fencedAt >= promotionAt ? ['the old primary still answered as writable when the new one was promoted'] : []),
-          ];
-          return {
-            detectionMs: timeline.detectionMs,
-            promotionMs: timeline.promotionMs,
-            firstWriteMs: firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt),
-            acknowledged: acknowledged.length + edits.succeeded,
-            lostAcknowledged: lost.length + lostEdits.length,
-            maxPrimaries: watch.doublePrimaryRounds > 0 || fencedAt >= promotionAt ? 2 : 1,
-            operations: {
-              attempted: operationsOf(outside).attempted + insideResult.operations.attempted + edits.attempted,
-              succeeded: operationsOf(outside).succeeded + insideResult.operations.succeeded + edits.succeeded,
-            },
-            violations,
-            notes: {
-              cutRegion: victim.name,
-              newPrimary: rig.siteOf(finalPrimary).name,
-              insideLastAckMs: lastInsideAckAt - faultAt,
-              insideAcksDuringPartition: insideAcksInPartition.length,
-              oldPrimaryFencedMs: fencedAt - faultAt,
-              fencedBeforePromotion: fencedAt < promotionAt && lastInsideAckAt < promotionAt,
-              healToWholeMs: rejoinMs,
-              messagesAcknowledged: acknowledged.length,
-              ...typistNotes(typists, faultAt, inEffectAt),
-              ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
-            },
-          };
-        } finally {
-          inside.kill();
-          for (const writer of outside) await writer.stop();
-          for (const typist of typists) typist.close();
-          watch.stop();
-        }
-      },
-    };
-  },
+        const finalPrimary = await writableNode(rig.cluster, victim.node);
+        const acknowledged = [...outside.flatMap((writer) => writer.acknowledged), ...inside.acknowledged];
+        const lost = await lostOn(rig.cluster, finalPrimary, rig.conversationId, label, acknowledged);
+        const lostEdits = await lostEditsOn(finalPrimary, rig.conversationId, typists);
+        const edits = editOperations(typists);
+        const timeline = await monitorTimeline(rig.cluster, faultAt, victim.node);
+        log(timeline.events.join('\n'));
+        const promotionAt = faultAt + (timeline.promotionMs ?? Number.POSITIVE_INFINITY);
+        const insideAcksInPartition = inside.acknowledged.filter((write) => write.answeredAt >= faultAt && write.answeredAt < healAt);
+        const lastInsideAckAt = Math.max(
+          0,
+          ...inside.acknowledged.filter((write) => write.answeredAt < healAt).map((write) => write.answeredAt),
+        );
+        const fencedAt = fencedAtOf(inside.probe, faultAt, healAt);
+        const violations = [
+          ...outside.flatMap((writer) => writer.unexpectedAnswers),
+          ...insideResult.unexpectedAnswers,
+          ...lost.map((content) => `acknowledged and lost: ${content}`),
+          ...lostEdits.map((marker) => `acknowledged edit lost: ${marker}`),
+          ...typistFailures,
+          ...(watch.doublePrimaryRounds > 0 ? [`${watch.doublePrimaryRounds} probe rounds saw two writable nodes`] : []),
+          ...(lastInsideAckAt >= promotionAt ? ['the cut-off region acknowledged a write after the new primary was promoted'] : []),
+          ...(fencedAt >= promotionAt ? ['the old primary still answered as writable when the new one was promoted'] : []),
+        ];
+        return {
+          detectionMs: timeline.detectionMs,
+          promotionMs: timeline.promotionMs,
+          firstWriteMs: firstWriteElsewhereMs(outside, faultAt, victim.name, inEffectAt),
+          acknowledged: acknowledged.length + edits.succeeded,
+          lostAcknowledged: lost.length + lostEdits.length,
+          maxPrimaries: watch.doublePrimaryRounds > 0 || fencedAt >= promotionAt ? 2 : 1,
+          operations: {
+            attempted: operationsOf(outside).attempted + insideResult.operations.attempted + edits.attempted,
+            succeeded: operationsOf(outside).succeeded + insideResult.operations.succeeded + edits.succeeded,
+          },
+          violations,
+          notes: {
+            cutRegion: victim.name,
+            newPrimary: rig.siteOf(finalPrimary).name,
+            insideLastAckMs: lastInsideAckAt - faultAt,
+            insideAcksDuringPartition: insideAcksInPartition.length,
+            oldPrimaryFencedMs: fencedAt - faultAt,
+            fencedBeforePromotion: fencedAt < promotionAt && lastInsideAckAt < promotionAt,
+            healToWholeMs: rejoinMs,
+            messagesAcknowledged: acknowledged.length,
+            ...typistNotes(typists, faultAt, inEffectAt),
+            ...(rig.serverErrors().length > 0 ? { serverErrors: rig.serverErrors().slice(-5).join('\n') } : {}),
+          },
+        };
+      } finally {
+        inside.kill();
+        for (const writer of outside) await writer.stop();
+        for (const typist of typists) typist.close();
+        watch.stop();
+      }
+    },
+    { primaryDemoteTimeoutMs: PRIMARY_DEMOTE_TIMEOUT_MS },
+  ),
 };
 
 async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
