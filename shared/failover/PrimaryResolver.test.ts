@@ -75,87 +75,80 @@ describe('following the primary of a multi-host DATABASE_URL', () => {
   }, 30_000);
 
   it('gives up a frozen primary (it fails nothing by itself) and moves to the promoted standby', async () => {
-    const pair = await createTestReplicatedPair();
-    const followingDb = createDb(
-      {
-        DATABASE_URL: multiHostUrl(pair.primary, pair.standby),
-        DATABASE_POOL_MAX: 2,
-        DATA_DIR: 'unused',
-        DATABASE_CONNECT_TIMEOUT_MS: 500,
-        DATABASE_PRIMARY_CHECK_MS: 200,
-      },
-      { log: pino({ level: 'silent' }) },
-    );
-    try {
-      await followingDb.raw('create table frozen_notes (id int)');
-      await followingDb('frozen_notes').insert({ id: 1 });
-      await waitForRow(pair.standby, 'select 1 from frozen_notes where id = 1');
-      const frozen = processTreeOf(pair.primary);
-      frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
-      try {
-        // Sent to the frozen server: it would wait for ever, had the check not given the server up.
-        const cutOff = followingDb('frozen_notes')
-          .insert({ id: 2 })
-          .then(
-            () => undefined,
-            (error: unknown) => error,
-          );
-        await pair.standby.query('select pg_promote()');
-        await pair.standby.waitUntilWritable();
-        expect(isFailoverError(await cutOff)).toBe(true);
-        await followingDb('frozen_notes').insert({ id: 3 });
-        expect((await followingDb.raw('select inet_server_port() as port')).rows[0].port).toBe(pair.standby.port);
-      } finally {
-        frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
-      }
-    } finally {
-      await followingDb.destroy();
-    }
+    await withFrozenPrimary({ primaryCheckMs: 200 }, async ({ db, standby, table }) => {
+      // Sent to the frozen server: it would wait for ever, had the check not given the server up.
+      const cutOff = db(table)
+        .insert({ id: 2 })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      await standby.query('select pg_promote()');
+      await standby.waitUntilWritable();
+      expect(isFailoverError(await cutOff)).toBe(true);
+      await db(table).insert({ id: 3 });
+      expect((await db.raw('select inet_server_port() as port')).rows[0].port).toBe(standby.port);
+    });
   }, 60_000);
 
   it('cuts a query left waiting on the frozen old primary once another request has found the new one', async () => {
-    const pair = await createTestReplicatedPair();
-    const followingDb = createDb(
-      {
-        DATABASE_URL: multiHostUrl(pair.primary, pair.standby),
-        DATABASE_POOL_MAX: 2,
-        DATA_DIR: 'unused',
-        DATABASE_CONNECT_TIMEOUT_MS: 500,
-        // No periodic check in this test: the search is started by a request's own failure, as it is
-        // when traffic notices the loss first, and nothing else would ever cut the waiting query.
-        DATABASE_PRIMARY_CHECK_MS: 3_600_000,
-      },
-      { log: pino({ level: 'silent' }) },
-    );
-    try {
-      await followingDb.raw('create table waiting_notes (id int)');
-      await followingDb('waiting_notes').insert({ id: 1 });
-      await waitForRow(pair.standby, 'select 1 from waiting_notes where id = 1');
-      const frozen = processTreeOf(pair.primary);
-      frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
-      try {
-        // Takes the pooled connection to the frozen server: nothing answers it, nothing fails it.
-        const waiting = followingDb('waiting_notes')
-          .insert({ id: 2 })
-          .then(
-            () => 'committed',
-            (error: unknown) => error,
-          );
-        await pair.standby.query('select pg_promote()');
-        await pair.standby.waitUntilWritable();
-        // A second request needs a new connection: it cannot open one to the frozen server, which
-        // starts the search, and is served by the promoted standby.
-        await expect(retryOnFailover(() => followingDb('waiting_notes').insert({ id: 3 }))).resolves.toBeDefined();
-        const outcome = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000))]);
-        expect(isFailoverError(outcome)).toBe(true);
-      } finally {
-        frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
-      }
-    } finally {
-      await followingDb.destroy();
-    }
+    // No periodic check in this test: the search is started by a request's own failure, as it is
+    // when traffic notices the loss first, and nothing else would ever cut the waiting query.
+    await withFrozenPrimary({ primaryCheckMs: 3_600_000 }, async ({ db, standby, table }) => {
+      // Takes the pooled connection to the frozen server: nothing answers it, nothing fails it.
+      const waiting = db(table)
+        .insert({ id: 2 })
+        .then(
+          () => 'committed',
+          (error: unknown) => error,
+        );
+      await standby.query('select pg_promote()');
+      await standby.waitUntilWritable();
+      // A second request needs a new connection: it cannot open one to the frozen server, which
+      // starts the search, and is served by the promoted standby.
+      await expect(retryOnFailover(() => db(table).insert({ id: 3 }))).resolves.toBeDefined();
+      const outcome = await Promise.race([waiting, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 5_000))]);
+      expect(isFailoverError(outcome)).toBe(true);
+    });
   }, 60_000);
 });
+
+/**
+ * A fresh replicated pair behind a pool that follows the primary (two connections, 500 ms connect
+ * timeout, the primary checked every `primaryCheckMs`), with a table whose row 1 reached the standby;
+ * `body` runs with the primary's processes SIGSTOPped, and they are resumed after it.
+ */
+async function withFrozenPrimary(
+  options: { primaryCheckMs: number },
+  body: (frozen: { db: Db; standby: TestPgCluster; table: string }) => Promise<void>,
+): Promise<void> {
+  const pair = await createTestReplicatedPair();
+  const db = createDb(
+    {
+      DATABASE_URL: multiHostUrl(pair.primary, pair.standby),
+      DATABASE_POOL_MAX: 2,
+      DATA_DIR: 'unused',
+      DATABASE_CONNECT_TIMEOUT_MS: 500,
+      DATABASE_PRIMARY_CHECK_MS: options.primaryCheckMs,
+    },
+    { log: pino({ level: 'silent' }) },
+  );
+  const table = 'frozen_notes'; // each pair is new, so the name is free
+  try {
+    await db.raw(`create table ${table} (id int)`);
+    await db(table).insert({ id: 1 });
+    await waitForRow(pair.standby, `select 1 from ${table} where id = 1`);
+    const frozen = processTreeOf(pair.primary);
+    frozen.forEach((pid) => process.kill(pid, 'SIGSTOP'));
+    try {
+      await body({ db, standby: pair.standby, table });
+    } finally {
+      frozen.forEach((pid) => process.kill(pid, 'SIGCONT'));
+    }
+  } finally {
+    await db.destroy();
+  }
+}
 
 /** Runs `work` again while it fails as a failover does (a client following a 503's Retry-After). */
 async function retryOnFailover<T>(work: () => PromiseLike<T>): Promise<T> {
