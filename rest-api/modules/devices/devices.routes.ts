@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '@shared/errors.ts';
+import { retryAfterFailover } from '@shared/failover/retryAfterFailover.ts';
 import { checkPushEndpoint } from '@shared/push/checkPushEndpoint.ts';
 import { loadVapidDetails, type VapidDetails } from '@shared/push/vapidKeys.ts';
 import type { Services } from '@shared/services.ts';
@@ -34,8 +35,9 @@ export function deviceRoutes(api: ApiRouter, services: Services): void {
     }
   };
   jobs.define(createPushDeliverQueue(services, vapidDetails));
+  // A message stored just before the primary was lost still notifies: its pushes are queued on the new one.
   const stop = bus.subscribe('message.created', (event) =>
-    queueMessagePushes(services, event).then(
+    retryAfterFailover(db, () => queueMessagePushes(services, event)).then(
       () => undefined,
       (error: unknown) => log.error({ err: error, module: 'devices', messageId: event.message.id }, 'could not queue pushes for a message'),
     ),
