@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { appendFile, chmod, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -35,13 +36,39 @@ export interface TestPgCluster {
 
 const liveClusters = new Set<TestPgCluster>();
 
-/** A loopback port nobody listens on right now (the OS picks it; we release it for PostgreSQL to take). */
+/** Lowest port of the kernel's ephemeral range (ip_local_port_range), where it picks clients' source ports. */
+function lowestEphemeralPort(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+/** Ports below this one are left to services that may already run on the machine. */
+const LOWEST_TEST_PORT = 10_000;
+
+/**
+ * A loopback port nobody listens on right now, for a server started after this returns (PostgreSQL, a
+ * Redis of a scenario's own) or for one that plays a dead server. Taken below the kernel's ephemeral range,
+ * never from it: a server a drill kills and starts again on its port (a primary, Redis) must find the port
+ * still free, and a client reconnecting to it meanwhile must not be given it as its own source port —
+ * from the ephemeral range both can happen, down to a client connected to itself (TCP simultaneous open).
+ */
 export async function freeLoopbackPort(): Promise<number> {
+  const span = lowestEphemeralPort() - LOWEST_TEST_PORT;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = LOWEST_TEST_PORT + randomInt(span);
+    if (await isFreeOnLoopback(port)) return port;
+  }
+  throw new Error(`no free loopback port found between ${LOWEST_TEST_PORT} and the ephemeral range`);
+}
+
+function isFreeOnLoopback(port: number): Promise<boolean> {
   const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /**
