@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { runOneDrill } from './runOneDrill.ts';
-import { regionKillScenario } from './scenarios/regionKill.ts';
+import { regionKill } from './scenarios/regionKill.ts';
 
 describe('chaos, short version: losing the primary region whole (region-kill)', () => {
   it('writes resume through the surviving regions, nothing acknowledged is lost, never two primaries, and the region rejoins', async () => {
-    const result = await runOneDrill(regionKillScenario({ typists: false }));
+    const result = await runOneDrill(regionKill);
     expect(result.violations).toEqual([]);
     expect(result.lostAcknowledged).toBe(0);
     expect(result.maxPrimaries).toBeLessThanOrEqual(1);

@@ -24,17 +24,12 @@ export interface RegionLoss {
 }
 
 /**
- * The opening region-kill and region-rejoin share: once the formation is ready, a writer (and, when
- * `typists`, a typist) homed in each region gets writes through, the primary's region goes dark — link
+ * The opening region-kill and region-rejoin share: once the formation is ready, a writer and a typist
+ * homed in each region get writes through, the primary's region goes dark — link
  * down, every process in it SIGKILLed — and every writer and typist, the lost region's own included
  * (they move), gets writes through again.
  */
-export async function loseThePrimaryRegion(
-  rig: RegionRig,
-  label: string,
-  log: (line: string) => void,
-  options: { typists: boolean },
-): Promise<RegionLoss> {
+export async function loseThePrimaryRegion(rig: RegionRig, label: string, log: (line: string) => void): Promise<RegionLoss> {
   const victim = await waitUntilReadyForFault(rig);
   const watch = watchPrimaries(rig.cluster);
   const writers = startWritersInEveryRegion(rig, label);
@@ -45,7 +40,7 @@ export async function loseThePrimaryRegion(
     watch.stop();
   };
   try {
-    if (options.typists) typists = await startTypistsInEveryRegion(rig, label);
+    typists = await startTypistsInEveryRegion(rig, label);
     await Promise.all([waitForMoreWrites(writers, 10, 60_000), waitForMoreEdits(typists, 5, 60_000)]);
     const faultAt = Date.now();
     await rig.killRegion(victim);

@@ -12,46 +12,34 @@ import type { Scenario } from '../scenario.ts';
  * never two writable nodes; the region is then restored and its node rejoins as a standby, so the next
  * drill starts whole.
  */
-export const regionKill = regionKillScenario({ typists: true });
+export const regionKill: Scenario = {
+  id: 'region-kill',
+  title: "Lose the primary's whole region (link cut, every process SIGKILLed)",
+  setup: onRegionRig(async (rig, drill, log) => {
+    const loss = await loseThePrimaryRegion(rig, drillLabel('kill', drill), log);
+    try {
+      const typistFailures = await loss.stop();
+      const newPrimary = await writableNode(rig.cluster, loss.victim.node);
+      const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
+      const timeline = await monitorTimeline(rig.cluster, loss.faultAt, loss.victim.node);
+      log(timeline.events.join('\n'));
 
-/**
- * region-kill with or without the typists. CI's short version runs without them: in about one drill in
- * fifteen a typist moved to a surviving region's collab server used to be synced there but its edit in
- * flight never acknowledged. The likely cause is fixed (an update-log commit sent to the lost primary
- * waited for the kernel instead of failing: a new primary now cuts the sessions to the server it
- * replaced, shared/failover/followPrimary.ts), but a fault that rare needs more drills than one stop
- * can give to be called gone; one red drill in CI must mean a broken promise about messages and primaries.
- */
-export function regionKillScenario(options: { typists: boolean }): Scenario {
-  return {
-    id: 'region-kill',
-    title: "Lose the primary's whole region (link cut, every process SIGKILLed)",
-    setup: onRegionRig(async (rig, drill, log) => {
-      const loss = await loseThePrimaryRegion(rig, drillLabel('kill', drill), log, options);
-      try {
-        const typistFailures = await loss.stop();
-        const newPrimary = await writableNode(rig.cluster, loss.victim.node);
-        const { acknowledged, lost, lostEdits } = await loss.lostOn(newPrimary);
-        const timeline = await monitorTimeline(rig.cluster, loss.faultAt, loss.victim.node);
-        log(timeline.events.join('\n'));
-
-        const restoreStartedAt = Date.now();
-        await rig.restoreRegion(loss.victim);
-        await rig.waitForFormation();
-        const rejoinMs = Date.now() - restoreStartedAt;
-        return lostRegionResult({
-          ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
-          notes: {
-            lostRegion: loss.victim.name,
-            newPrimary: rig.siteOf(newPrimary).name,
-            writerSwitches: loss.writers.reduce((sum, writer) => sum + writer.switches.length, 0),
-            probeRounds: loss.watch.rounds,
-            restoreToWholeMs: rejoinMs,
-          },
-        });
-      } finally {
-        await loss.close();
-      }
-    }),
-  };
-}
+      const restoreStartedAt = Date.now();
+      await rig.restoreRegion(loss.victim);
+      await rig.waitForFormation();
+      const rejoinMs = Date.now() - restoreStartedAt;
+      return lostRegionResult({
+        ...{ ...loss, rig, timeline, acknowledged, lost, lostEdits, typistFailures },
+        notes: {
+          lostRegion: loss.victim.name,
+          newPrimary: rig.siteOf(newPrimary).name,
+          writerSwitches: loss.writers.reduce((sum, writer) => sum + writer.switches.length, 0),
+          probeRounds: loss.watch.rounds,
+          restoreToWholeMs: rejoinMs,
+        },
+      });
+    } finally {
+      await loss.close();
+    }
+  }),
+};

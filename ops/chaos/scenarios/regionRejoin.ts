@@ -16,7 +16,7 @@ export const regionRejoin: Scenario = {
   id: 'region-rejoin',
   title: 'Restore the lost primary region: it rejoins as a standby and catches up without operator action',
   setup: onRegionRig(async (rig, drill, log) => {
-    const loss = await loseThePrimaryRegion(rig, drillLabel('rejoin', drill), log, { typists: true });
+    const loss = await loseThePrimaryRegion(rig, drillLabel('rejoin', drill), log);
     const { victim, writers, typists } = loss;
     try {
       const newPrimary = await writableNode(rig.cluster, victim.node);
