@@ -267,9 +267,9 @@ describe('ops/docker/postgres/Dockerfile', () => {
       'health_check_period=1000',
       'health_check_timeout=1000',
       'health_check_max_retries=1',
-      'health_check_retry_delay=500',
+      'health_check_retry_delay=100',
       'node_considered_unhealthy_timeout=2000',
-      'primary_demote_timeout=2000',
+      'primary_demote_timeout=1000',
     ]) {
       expect(entrypoint).toContain(setting);
     }

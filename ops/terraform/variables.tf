@@ -270,7 +270,7 @@ variable "postgres" {
 variable "failover_tuning" {
   description = <<-EOT
     pg_auto_failover timings (README › Failover gives each default and why; these defaults are the tuned
-    "set B" measured at 4–8 s from a primary's loss to writes through the API on a LAN). Across regions,
+    "set C" measured at 6–7 s from a lost region to writes through the API on a LAN). Across regions,
     round trips are 60–250 ms: the monitor's checks still fit in a second, but raise
     node_considered_unhealthy_timeout_ms if a slow link ever causes a spurious failover.
   EOT
@@ -278,9 +278,9 @@ variable "failover_tuning" {
     health_check_period_ms               = optional(number, 1000)
     health_check_timeout_ms              = optional(number, 1000)
     health_check_max_retries             = optional(number, 1)
-    health_check_retry_delay_ms          = optional(number, 500)
+    health_check_retry_delay_ms          = optional(number, 100)
     node_considered_unhealthy_timeout_ms = optional(number, 2000)
-    primary_demote_timeout_ms            = optional(number, 2000)
+    primary_demote_timeout_ms            = optional(number, 1000)
     network_partition_timeout_seconds    = optional(number, 2)
     wal_sender_timeout                   = optional(string, "2s")
   })

@@ -34,7 +34,7 @@ import type { Scenario } from '../scenario.ts';
  *   standby that can no longer answer, so from the cut on it is never acknowledged to the API, and the
  *   API never acknowledges it to the client (the row may be on the old primary's disk; pg_rewind drops
  *   it when the node rejoins — it was never promised to anyone);
- * - the keeper's network partition timeout (2 s, set B): cut off from the monitor and with no standby
+ * - the keeper's network partition timeout (2 s, set C): cut off from the monitor and with no standby
  *   connected (dead replication links drop after wal_sender_timeout, 2 s), the keeper stops its
  *   PostgreSQL, so the region's own API finds no writable server and answers 503 database_failover.
  * The drill checks the order: the inside client's last acknowledged write, and the moment the old
@@ -49,7 +49,7 @@ export const regionPartition: Scenario = {
   id: 'region-partition',
   title: "Cut the primary's region off, processes alive: fencing before promotion, no write on both sides",
   // The cut-off primary's keeper stopped its PostgreSQL 12.5-14 s after the cut (its first failed monitor
-  // round, then network_partition_timeout past its last standby contact); with set B's 2 s demote
+  // round, then network_partition_timeout past its last standby contact); with a 2 s demote
   // timeout the monitor promoted first in 2 of 5 drills (writable on both sides for up to 5 s, though no
   // write was acknowledged on the cut-off one). Fencing before promotion costs this much failover time.
   setup: onRegionRig(

@@ -14,9 +14,9 @@
 #   PGAF_PORT          PostgreSQL port (default 5432)
 #   PGAF_LISTEN        address PostgreSQL listens on (default: every interface, as a container needs)
 #
-# Tuning ("set B" of README's Failover section; each setting reloadable, applied at every start):
+# Tuning ("set C" of README's Failover section; each setting reloadable, applied at every start):
 #   monitor: health_check_period 1000 ms, health_check_timeout 1000 ms, health_check_max_retries 1,
-#            health_check_retry_delay 500 ms, node_considered_unhealthy_timeout 2000 ms, primary_demote_timeout 2000 ms
+#            health_check_retry_delay 100 ms, node_considered_unhealthy_timeout 2000 ms, primary_demote_timeout 1000 ms
 #   nodes:   timeout.network_partition_timeout 2 s (keeper), wal_sender_timeout 2s (PostgreSQL)
 # synchronous_commit stays `on` (PostgreSQL's default): pg_auto_failover has no fencing, and only a commit
 # that waited for the standby is safe from a resumed old primary. Never lower it.
@@ -60,7 +60,7 @@ apply_tuning() {
     local setting
     # ALTER SYSTEM refuses to run inside a multi-statement string: one statement at a time.
     for setting in health_check_period=1000 health_check_timeout=1000 health_check_max_retries=1 \
-      health_check_retry_delay=500 node_considered_unhealthy_timeout=2000 primary_demote_timeout=2000; do
+      health_check_retry_delay=100 node_considered_unhealthy_timeout=2000 primary_demote_timeout=1000; do
       local_sql postgres "alter system set pgautofailover.${setting%%=*} = ${setting#*=}"
     done
   else
