@@ -1,44 +1,10 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@shared/db.ts';
 import { createConversation, registerUser } from '../test/factories.ts';
+import { startDatabaseGate, throughGate, type DatabaseGate } from '../test/databaseGate.ts';
 import { TEST_POSTGRES_URL } from '../test/services.ts';
 import { startStack, type Stack } from './harness.ts';
 import { connected, signIn } from './pages.ts';
-
-/**
- * A gate in front of PostgreSQL for the collab server alone: while shut, every connection through it is
- * cut as soon as it opens (what a client sees while the primary fails over); once open, it carries the
- * connection to the real server.
- */
-async function databaseGate(target: { host: string; port: number }) {
-  let isOpen = false;
-  let attempts = 0;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    attempts += 1;
-    if (!isOpen) return client.destroy();
-    const upstream = net.connect(target.port, target.host);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    get attempts() {
-      return attempts;
-    },
-    open: () => (isOpen = true),
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 /**
  * The collab server refuses a connection it cannot check (its database is failing over) with
@@ -47,17 +13,17 @@ async function databaseGate(target: { host: string; port: number }) {
  */
 describe('web client: the collab server cannot reach its database for a moment', () => {
   let stack: Stack;
-  let gate: Awaited<ReturnType<typeof databaseGate>>;
+  let gate: DatabaseGate;
   let collabDb: Db | undefined;
 
   beforeAll(async () => {
     const database = new URL(TEST_POSTGRES_URL);
-    gate = await databaseGate({ host: database.hostname, port: Number(database.port || 5432) });
+    // Shut from the start: the collab server's first connections are cut, as during a failover.
+    gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: false });
     stack = await startStack({
       collabServices: (services) => {
-        const url = new URL(services.config.DATABASE_URL!);
-        url.host = `127.0.0.1:${gate.port}`;
-        collabDb = createDb({ DATABASE_URL: url.toString(), DATABASE_POOL_MAX: 2, DATA_DIR: services.config.DATA_DIR });
+        const url = throughGate(services.config.DATABASE_URL!, gate);
+        collabDb = createDb({ DATABASE_URL: url, DATABASE_POOL_MAX: 2, DATA_DIR: services.config.DATA_DIR });
         return { ...services, db: collabDb };
       },
     });

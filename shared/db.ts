@@ -58,18 +58,12 @@ export function createDb(
       resolveTimeoutMs: config.DATABASE_FAILOVER_TIMEOUT_MS ?? 30_000,
       log,
     });
-    const knexLog = log.child({ module: 'db.pool' });
     const pool = primaryFollowingPool(resolver, config.DATABASE_POOL_MAX);
     const db = knexFactory({
       ...pool.config,
       migrations: { migrationSource },
-      // Dropped connections are expected during a failover: they go to pino, not to the console.
-      log: {
-        warn: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex warning'),
-        error: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex error'),
-        deprecate: (message: unknown) => knexLog.debug({ message: String(message) }, 'knex deprecation'),
-        debug: () => {},
-      },
+      // Dropped connections are expected during a failover: debug, not warnings.
+      log: knexLogger(log, 'debug'),
     });
     pool.watch(db);
     const stopChecking = resolver.watch(config.DATABASE_PRIMARY_CHECK_MS ?? 1_000);
@@ -89,6 +83,7 @@ export function createDb(
       connection: config.DATABASE_URL,
       pool: { min: 0, max: config.DATABASE_POOL_MAX },
       migrations: { migrationSource },
+      log: knexLogger(options.log ?? pino({ level: 'silent' }), 'warn'),
     });
   }
   let dataDir: string | undefined;
@@ -103,6 +98,20 @@ export function createDb(
     connection: () => ({ pglite }) as unknown as Knex.StaticConnectionConfig,
     migrations: { migrationSource },
   });
+}
+
+/**
+ * knex's messages (a connection that could not be acquired, a deprecation) through pino at `level`:
+ * knex's own logger prints them with console.log, as raw lines among the JSON logs on stdout.
+ */
+function knexLogger(log: Logger, level: 'debug' | 'warn'): Knex.Config['log'] {
+  const knexLog = log.child({ module: 'db.pool' });
+  return {
+    warn: (message: unknown) => knexLog[level]({ message: String(message) }, 'knex warning'),
+    error: (message: unknown) => knexLog[level]({ message: String(message) }, 'knex error'),
+    deprecate: (message: unknown) => knexLog[level]({ message: String(message) }, 'knex deprecation'),
+    debug: () => {},
+  };
 }
 
 /** Any constant both servers agree on: the key of the advisory lock that serializes migrations. */
