@@ -2,11 +2,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { grantOperator } from '@shared/operators.ts';
 import type { QueueDefinition } from '@shared/jobs/defineQueue.ts';
-import { bearer, createConversation, registerUser, type TestUser } from '../../test/factories.ts';
-import { startTestApp, type TestApp } from '../../test/http.ts';
+import { bearer, createConversation, registerUser, type TestUser } from './factories.ts';
+import { startTestApp, type TestApp } from './http.ts';
 
-/** The REST app a scenario's writers talk to, over real HTTP, with one operator user and one conversation. */
-export interface ChaosApp {
+/**
+ * The REST app over real HTTP, with one operator user and one conversation: what the chaos drills'
+ * writers and the switchover test talk to.
+ */
+export interface OperatorApp {
   testApp: TestApp;
   /** `http://127.0.0.1:<port>` */
   baseUrl: string;
@@ -22,7 +25,9 @@ export interface ChaosApp {
  * Starts the REST app (startTestApp: its own database unless `env` names another, its own Redis prefix)
  * on a loopback port the OS picks, and registers the operator the drills write as.
  */
-export async function startChaosApp(options: Parameters<typeof startTestApp>[0] & { queues?: QueueDefinition[] } = {}): Promise<ChaosApp> {
+export async function startOperatorApp(
+  options: Parameters<typeof startTestApp>[0] & { queues?: QueueDefinition[] } = {},
+): Promise<OperatorApp> {
   const testApp = await startTestApp(options);
   const server = http.createServer(testApp.app);
   try {

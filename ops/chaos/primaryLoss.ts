@@ -3,7 +3,7 @@ import { defineQueue } from '@shared/jobs/defineQueue.ts';
 import { createAutoFailoverCluster, type AutoFailoverCluster } from '../../test/autoFailoverCluster.ts';
 import { documentInDatabase, startTestCollab, type TestCollab } from '../../test/collab.ts';
 import { paragraphMarkers, startTypist } from '../../test/collabTypist.ts';
-import { startChaosApp, type ChaosApp } from './chaosApp.ts';
+import { startOperatorApp, type OperatorApp } from '../../test/operatorApp.ts';
 import { monitorTimings, readUntilAnswered, waitForPrimaryWithStandby, waitForRecordedFailover } from './formationChecks.ts';
 import { checkStored, startWriter, storedMessagesSql } from './messageWriter.ts';
 import { pollUntil, pollUntilAsync } from './pollUntil.ts';
@@ -44,13 +44,13 @@ export interface PrimaryFault {
  */
 export async function setupPrimaryLoss(log: ChaosLog, fault: PrimaryFault): Promise<ScenarioRig> {
   let cluster: AutoFailoverCluster | undefined;
-  let app: ChaosApp | undefined;
+  let app: OperatorApp | undefined;
   let collab: TestCollab | undefined;
   try {
     cluster = await createAutoFailoverCluster();
     log(`pg_auto_failover formation ready in ${cluster.startupMs} ms`);
     const clusterReadyAt = Date.now();
-    app = await startChaosApp({
+    app = await startOperatorApp({
       env: { DATABASE_URL: cluster.databaseUrl, DATABASE_CONNECT_TIMEOUT_MS: '1000' },
       queues: [echo],
     });
@@ -68,7 +68,7 @@ export async function setupPrimaryLoss(log: ChaosLog, fault: PrimaryFault): Prom
 
 interface Rig {
   cluster: AutoFailoverCluster;
-  app: ChaosApp;
+  app: OperatorApp;
   collab: TestCollab;
   clusterReadyAt: number;
 }

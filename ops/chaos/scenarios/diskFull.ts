@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { findBackup } from '@shared/backup/backups.repo.ts';
-import { startChaosApp, type ChaosApp } from '../chaosApp.ts';
+import { startOperatorApp, type OperatorApp } from '../../../test/operatorApp.ts';
 import { checkStored, startWriter, storedMessagesSql } from '../messageWriter.ts';
 import { mountSmallFilesystem, type SmallFilesystem } from '../smallFilesystem.ts';
 import type { DrillResult, Scenario } from '../scenario.ts';
@@ -31,7 +31,7 @@ export const diskFull: Scenario = {
   async setup() {
     const disk = await mountSmallFilesystem(FILESYSTEM_BYTES);
     try {
-      const app = await startChaosApp({
+      const app = await startOperatorApp({
         env: {
           STORAGE_DIR: path.join(disk.directory, 'store'),
           BACKUP_STORAGE_DIR: path.join(disk.directory, 'backup-copy'),
@@ -47,7 +47,7 @@ export const diskFull: Scenario = {
   },
 };
 
-async function runDrill(app: ChaosApp, disk: SmallFilesystem, drill: number): Promise<DrillResult> {
+async function runDrill(app: OperatorApp, disk: SmallFilesystem, drill: number): Promise<DrillResult> {
   const violations: string[] = [];
   const label = `df${drill}${Date.now().toString(36)}`;
   const writer = startWriter({ baseUrl: app.baseUrl, conversationId: app.conversationId, headers: app.headers, label });
@@ -105,7 +105,7 @@ async function runDrill(app: ChaosApp, disk: SmallFilesystem, drill: number): Pr
 }
 
 /** Starts a logical backup through the API and waits until it is no longer running or verifying. */
-async function backUp(app: ChaosApp): Promise<BackupView> {
+async function backUp(app: OperatorApp): Promise<BackupView> {
   const started = await fetch(`${app.baseUrl}/api/dr/backups`, {
     method: 'POST',
     headers: { ...app.headers, 'content-type': 'application/json' },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createAutoFailoverCluster, type AutoFailoverCluster, type AutoFailoverNode } from '../../../test/autoFailoverCluster.ts';
 import { bearer, registerUser, type TestUser } from '../../../test/factories.ts';
-import { startChaosApp, type ChaosApp } from '../../../ops/chaos/chaosApp.ts';
+import { startOperatorApp, type OperatorApp } from '../../../test/operatorApp.ts';
 import { startWriter } from '../../../ops/chaos/messageWriter.ts';
 import type { DatabaseStatus, Switchover } from './failover.schemas.ts';
 
@@ -18,7 +18,7 @@ interface SwitchoverAnswer {
  */
 describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
   let cluster: AutoFailoverCluster;
-  let app: ChaosApp;
+  let app: OperatorApp;
   let baseUrl: string;
   let operator: TestUser;
   let someone: TestUser;
@@ -26,7 +26,7 @@ describe('POST /api/dr/switchover on a pg_auto_failover formation', () => {
 
   beforeAll(async () => {
     cluster = await createAutoFailoverCluster();
-    app = await startChaosApp({
+    app = await startOperatorApp({
       env: {
         DATABASE_URL: cluster.databaseUrl,
         DATABASE_CONNECT_TIMEOUT_MS: '1000',
