@@ -1,17 +1,20 @@
 import net from 'node:net';
 
-/** A TCP gate in front of PostgreSQL: shut, it cuts every connection as it opens; open, it carries them to the server. */
+/** A TCP gate in front of PostgreSQL: open, it carries connections to the server; shut, it cuts them. */
 export interface DatabaseGate {
   port: number;
   /** Connections the gate was asked for so far, carried or cut. */
   readonly attempts: number;
   open(): void;
+  /** Cuts every connection it carries and every new one as soon as it opens, until opened again. */
+  shut(): void;
   close(): Promise<void>;
 }
 
 /**
- * What a server sees while its database fails over: every connection through a shut gate is cut as it
- * opens, as a lost primary's are; once open, it carries connections to the real server at `target`.
+ * What a server sees while its database fails over, on demand: every connection through a shut gate is
+ * cut as it opens (and those it carried are cut when it shuts), as a lost primary's are; once open, it
+ * carries connections to the real server at `target`.
  */
 export async function startDatabaseGate(target: { host: string; port: number }, options: { isOpen: boolean }): Promise<DatabaseGate> {
   let isOpen = options.isOpen;
@@ -29,14 +32,21 @@ export async function startDatabaseGate(target: { host: string; port: number }, 
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cutAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   return {
     port: (server.address() as net.AddressInfo).port,
     get attempts() {
       return attempts;
     },
     open: () => (isOpen = true),
+    shut() {
+      isOpen = false;
+      cutAll();
+    },
     async close() {
-      for (const socket of sockets) socket.destroy();
+      cutAll();
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -2,7 +2,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import readline from 'node:readline';
 import { z } from 'zod';
+import { createDb } from '@shared/db.ts';
 import { createCollabServer } from '../collab-server/server.ts';
+import { startDatabaseGate, throughGate, type DatabaseGate } from './databaseGate.ts';
 import { startTestApp, type TestApp } from './http.ts';
 
 /**
@@ -18,11 +20,16 @@ import { startTestApp, type TestApp } from './http.ts';
  * Stdin also takes one JSON command a line, answered on stdout with the same `id`, for the seeding the
  * API cannot do without email delivery (as test/factories.ts › addWorkspaceMember does in-process):
  * `{"id":1,"command":"addWorkspaceMember","workspaceId":"…","userId":"…","role":"member"}` → `{"id":1,"ok":true}`.
+ * The collab server reaches the database through a gate (test/databaseGate.ts): `{"id":2,"command":"shutCollabDatabase"}`
+ * cuts its connections as a failover would, until `{"id":3,"command":"openCollabDatabase"}`.
  */
 async function main(): Promise<void> {
   const env = parseEnvArgument(process.argv[2]);
   const app = await startTestApp({ env });
-  const collab = createCollabServer(app.services);
+  const database = new URL(app.services.config.DATABASE_URL!);
+  const gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: true });
+  const collabDb = createDb({ ...app.services.config, DATABASE_URL: throughGate(database.toString(), gate) }, { log: app.services.log });
+  const collab = createCollabServer({ ...app.services, db: collabDb });
   const collabPort = await collab.listen(0, '127.0.0.1');
   const rest = http.createServer(app.app);
   await new Promise<void>((resolve) => rest.listen(0, '127.0.0.1', resolve));
@@ -34,6 +41,8 @@ async function main(): Promise<void> {
       rest.closeAllConnections();
       await new Promise((resolve) => rest.close(resolve));
       await collab.close();
+      await collabDb.destroy();
+      await gate.close();
       await app.close();
     })().then(
       () => process.exit(0),
@@ -46,26 +55,32 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void stop());
   // A parent that died without signalling leaves no database behind: its end of stdin closes.
   process.stdin.on('end', () => void stop());
-  readline.createInterface({ input: process.stdin }).on('line', (line) => void answer(app, line));
+  readline.createInterface({ input: process.stdin }).on('line', (line) => void answer(app, gate, line));
 
   process.stdout.write(`${JSON.stringify({ apiUrl: `http://127.0.0.1:${apiPort}`, collabUrl: `ws://127.0.0.1:${collabPort}` })}\n`);
 }
 
-const Command = z.object({
-  id: z.number(),
-  command: z.literal('addWorkspaceMember'),
-  workspaceId: z.uuid(),
-  userId: z.uuid(),
-  role: z.enum(['admin', 'member', 'viewer']),
-});
+const Command = z.discriminatedUnion('command', [
+  z.object({
+    id: z.number(),
+    command: z.literal('addWorkspaceMember'),
+    workspaceId: z.uuid(),
+    userId: z.uuid(),
+    role: z.enum(['admin', 'member', 'viewer']),
+  }),
+  z.object({ id: z.number(), command: z.enum(['shutCollabDatabase', 'openCollabDatabase']) }),
+]);
 
 /** Runs one stdin command and writes its answer (or its error) as one JSON line. */
-async function answer(app: TestApp, line: string): Promise<void> {
+async function answer(app: TestApp, gate: DatabaseGate, line: string): Promise<void> {
   let id: unknown;
   try {
     const command = Command.parse(JSON.parse(line));
     id = command.id;
-    await app.services.db('workspace_members').insert({ workspace_id: command.workspaceId, user_id: command.userId, role: command.role });
+    if (command.command === 'addWorkspaceMember')
+      await app.services.db('workspace_members').insert({ workspace_id: command.workspaceId, user_id: command.userId, role: command.role });
+    else if (command.command === 'shutCollabDatabase') gate.shut();
+    else gate.open();
     process.stdout.write(`${JSON.stringify({ id, ok: true })}\n`);
   } catch (error) {
     process.stdout.write(`${JSON.stringify({ id, ok: false, error: error instanceof Error ? error.message : String(error) })}\n`);

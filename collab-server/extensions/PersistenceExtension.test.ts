@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createDb } from '@shared/db.ts';
+import { startDatabaseGate, throughGate } from '../../test/databaseGate.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
 import { createConversation, createConversationDocument, registerUser, type TestUser } from '../../test/factories.ts';
 import { acknowledged, documentInDatabase, startTestCollab, waitFor, type TestCollab } from '../../test/collab.ts';
@@ -152,4 +154,42 @@ describe('collab persistence', () => {
       await embedded.close();
     }
   });
+});
+
+/**
+ * Hocuspocus never stores again a document whose store failed: with nobody editing, it stayed loaded for
+ * good, and the server's shutdown (which waits for every document to unload) with it.
+ */
+describe('collab persistence through a database failover', () => {
+  it('stores a document whose store met the database gone once it answers again, so it unloads and the server closes', async () => {
+    const app = await startTestApp({ env: { COLLAB_STORE_DEBOUNCE_MS: '150', COLLAB_STORE_MAX_DEBOUNCE_MS: '600' } });
+    const database = new URL(app.services.config.DATABASE_URL!);
+    const gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: true });
+    const gatedDb = createDb({ ...app.services.config, DATABASE_URL: throughGate(database.toString(), gate) }, { log: app.services.log });
+    const node = await startTestCollab({ services: { ...app.services, db: gatedDb } });
+    try {
+      const owner = await registerUser(app);
+      const { id, name } = await createConversationDocument(app, owner);
+      const writer = node.connect(name, owner.accessToken);
+      await writer.synced;
+      writer.doc.getText('title').insert(0, 'Written before the failover');
+      await acknowledged(writer.provider);
+      // The writer leaves; its store (150 ms later) meets the database gone, and tries again.
+      const attemptsBefore = gate.attempts;
+      gate.shut();
+      writer.destroy();
+      await waitFor('the store to try twice through the shut gate', () => gate.attempts >= attemptsBefore + 2, 10_000);
+      gate.open();
+
+      await waitFor('the document to unload', () => !node.server.hocuspocus.documents.has(name), 20_000);
+      const stored = await app.services.db('conversation_states').where({ conversation_id: id }).first();
+      expect(stored).toBeDefined();
+      expect((await documentInDatabase(app.services.db, id)).getText('title').toString()).toBe('Written before the failover');
+    } finally {
+      await node.close();
+      await gatedDb.destroy();
+      await gate.close();
+      await app.close();
+    }
+  }, 60_000);
 });

@@ -7,6 +7,7 @@ import { storeConversationState } from '@shared/documents/storeConversationState
 import { NotFoundError } from '@shared/errors.ts';
 import type { Logger } from '@shared/logger.ts';
 import { isFailoverError } from '@shared/failover/isFailoverError.ts';
+import { retryAfterFailover } from '@shared/failover/retryAfterFailover.ts';
 import { CollabRefusal } from '../CollabRefusal.ts';
 import type { CollabMetrics } from '../metrics.ts';
 
@@ -50,7 +51,9 @@ export class PersistenceExtension extends Database {
     const conversationId = conversationIdOf(documentName)!;
     const started = performance.now();
     try {
-      const outcome = await storeConversationState(this.options.db, conversationId, state);
+      // Hocuspocus does not store again a document whose store failed: with no new edit it would stay
+      // loaded for good, and the server's shutdown, which waits for every document to unload, with it.
+      const outcome = await retryAfterFailover(this.options.db, () => storeConversationState(this.options.db, conversationId, state));
       const ms = Math.round(performance.now() - started);
       if (outcome.stored) {
         this.options.metrics.countStored('stored', outcome.bytes, outcome.compactedUpdates);
@@ -62,7 +65,7 @@ export class PersistenceExtension extends Database {
     } catch (error) {
       // Nothing is lost: every acknowledged edit is in the update log, which the next store or load folds in.
       this.options.metrics.countStored('failed');
-      // During a failover the store is retried against the new primary (debounce, unload or shutdown).
+      // The database was away for longer than the retries: the next edit's store tries again.
       if (isFailoverError(error)) this.log.warn({ err: error, conversationId }, 'document store failed: database failover');
       else this.log.error({ err: error, conversationId }, 'document store failed');
       throw error;

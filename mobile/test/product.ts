@@ -21,6 +21,9 @@ export interface Product {
   collabUrl: string;
   /** Makes a user a member of a workspace (the API does it by invitation email, which the tests skip). */
   addWorkspaceMember(workspaceId: string, userId: string, role: 'admin' | 'member' | 'viewer'): Promise<void>;
+  /** Cuts the collab server's database connections, new and open, as a failover would; until `openCollabDatabase`. */
+  shutCollabDatabase(): Promise<void>;
+  openCollabDatabase(): Promise<void>;
   /** SIGTERMs the product and waits: its database and Redis keys are gone afterwards. */
   stop(): Promise<void>;
 }
@@ -68,6 +71,8 @@ export function startProduct(env: Record<string, string> = {}): Promise<Product>
         collabUrl: message.collabUrl,
         addWorkspaceMember: (workspaceId, userId, role) =>
           command(child, answers, nextId++, { command: 'addWorkspaceMember', workspaceId, userId, role }),
+        shutCollabDatabase: () => command(child, answers, nextId++, { command: 'shutCollabDatabase' }),
+        openCollabDatabase: () => command(child, answers, nextId++, { command: 'openCollabDatabase' }),
         async stop() {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           await exited;

@@ -2,6 +2,7 @@ import WebSocket from 'ws';
 import type { Conversation, Workspace } from '../api/types';
 import { startProduct, type Product } from '../../test/product';
 import { registerPerson, waitUntil } from '../../test/testServices';
+import { realFetch } from '../../test/nodeFetch';
 import { manualConnectivity } from '../offline/Connectivity';
 import { memoryKeyValueStorage } from '../offline/Outbox';
 import { ConversationRoom } from './ConversationRoom';
@@ -105,5 +106,33 @@ describe('a conversation kept on the phone', () => {
     await waitUntil(() => room.state === 'ended', 'the room was closed');
     expect(room.endReason).toBe('access_revoked');
     await waitUntil(() => !phone.storage.entries.has(storedCopyKey(conversation.id)), 'the copy was wiped');
+  });
+});
+
+describe('the collab server cannot reach its database for a moment (a failover)', () => {
+  /** How many connections the collab server refused with `reason`, from its /metrics. */
+  async function refusals(reason: string): Promise<number> {
+    const text = await (await realFetch(`${product.collabUrl.replace(/^ws/, 'http')}/metrics`)).text();
+    const line = text
+      .split('\n')
+      .find((entry) => entry.startsWith('collab_connections_refused_total{') && entry.includes(`reason="${reason}"`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  }
+
+  it('keeps the conversation open and connects again once the database answers', async () => {
+    const { open } = await sharedConversation();
+    const before = await refusals('database_failover');
+    await product.shutCollabDatabase();
+    let room: ConversationRoom;
+    try {
+      room = open();
+      // A second refusal of the phone's only connection: it took the first as "not now" and came back.
+      await waitUntil(async () => (await refusals('database_failover')) >= before + 2, 'the phone was refused twice');
+      expect(room.state).not.toBe('ended');
+    } finally {
+      await product.openCollabDatabase();
+    }
+    await waitUntil(() => room.state === 'connected', 'the phone is connected once the database answers');
+    expect(room.endReason).toBeUndefined();
   });
 });
