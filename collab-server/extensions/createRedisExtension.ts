@@ -13,11 +13,27 @@ export function createRedisExtension(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
   const url = config.REDIS_URL!;
   return new RedisExtension({
     prefix: `${config.REDIS_PREFIX}collab`,
-    createClient: () => {
-      const client = new Redis(url, { maxRetriesPerRequest: 2 });
-      client.on('error', (error) => redisLog.warn({ err: error }, 'collab redis connection error'));
-      // The extension bundles its own ioredis; the two copies' classes differ only in private fields.
-      return client;
-    },
+    // The extension bundles its own ioredis; the two copies' classes differ only in private fields.
+    createClient: () => createRelayClient(url, redisLog),
   });
+}
+
+/**
+ * One of the extension's Redis connections. A publish that fails while Redis is away is lost whatever
+ * its caller does (the extension retries none), and some of the extension's publishes are not awaited —
+ * the reply to another node's sync step — so their rejection would reach no handler and crash the
+ * process (shared/lifecycle.ts). Every failed publish is logged here and settles as "delivered to nobody".
+ */
+export function createRelayClient(url: string, log: Logger): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 2 });
+  client.on('error', (error) => log.warn({ err: error }, 'collab redis connection error'));
+  const original = client.publish.bind(client);
+  const publish = (channel: string, message: string | Buffer): Promise<number> => original(channel, message);
+  const hearFailures = (channel: string, message: string | Buffer) =>
+    publish(channel, message).catch((error: unknown) => {
+      log.warn({ err: error, channel }, 'collab redis publish failed');
+      return 0;
+    });
+  client.publish = hearFailures;
+  return client;
 }
