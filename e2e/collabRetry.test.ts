@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb, type Db } from '@shared/db.ts';
 import { createConversation, registerUser } from '../test/factories.ts';
-import { startDatabaseGate, throughGate, type DatabaseGate } from '../test/databaseGate.ts';
+import { startDatabaseGate, type DatabaseGate } from '../test/databaseGate.ts';
 import { TEST_POSTGRES_URL } from '../test/services.ts';
 import { startStack, type Stack } from './harness.ts';
 import { connected, signIn } from './pages.ts';
@@ -17,13 +17,15 @@ describe('web client: the collab server cannot reach its database for a moment',
   let collabDb: Db | undefined;
 
   beforeAll(async () => {
-    const database = new URL(TEST_POSTGRES_URL);
     // Shut from the start: the collab server's first connections are cut, as during a failover.
-    gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: false });
+    gate = await startDatabaseGate(TEST_POSTGRES_URL, { isOpen: false });
     stack = await startStack({
       collabServices: (services) => {
-        const url = throughGate(services.config.DATABASE_URL!, gate);
-        collabDb = createDb({ DATABASE_URL: url, DATABASE_POOL_MAX: 2, DATA_DIR: services.config.DATA_DIR });
+        collabDb = createDb({
+          DATABASE_URL: gate.through(services.config.DATABASE_URL!),
+          DATABASE_POOL_MAX: 2,
+          DATA_DIR: services.config.DATA_DIR,
+        });
         return { ...services, db: collabDb };
       },
     });

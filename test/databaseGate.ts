@@ -3,6 +3,8 @@ import net from 'node:net';
 /** A TCP gate in front of PostgreSQL: open, it carries connections to the server; shut, it cuts them. */
 export interface DatabaseGate {
   port: number;
+  /** `url` (a postgres:// URL on the gate's server) to the same database through the gate. */
+  through(url: string): string;
   /** Connections the gate was asked for so far, carried or cut. */
   readonly attempts: number;
   open(): void;
@@ -14,16 +16,17 @@ export interface DatabaseGate {
 /**
  * What a server sees while its database fails over, on demand: every connection through a shut gate is
  * cut as it opens (and those it carried are cut when it shuts), as a lost primary's are; once open, it
- * carries connections to the real server at `target`.
+ * carries connections to the PostgreSQL server `serverUrl` names.
  */
-export async function startDatabaseGate(target: { host: string; port: number }, options: { isOpen: boolean }): Promise<DatabaseGate> {
+export async function startDatabaseGate(serverUrl: string, options: { isOpen: boolean }): Promise<DatabaseGate> {
+  const target = new URL(serverUrl);
   let isOpen = options.isOpen;
   let attempts = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     attempts += 1;
     if (!isOpen) return client.destroy();
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect(Number(target.port || 5432), target.hostname);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on('error', () => {});
@@ -32,11 +35,17 @@ export async function startDatabaseGate(target: { host: string; port: number }, 
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
   const cutAll = () => {
     for (const socket of sockets) socket.destroy();
   };
   return {
-    port: (server.address() as net.AddressInfo).port,
+    port,
+    through(url) {
+      const gated = new URL(url);
+      gated.host = `127.0.0.1:${port}`;
+      return gated.toString();
+    },
     get attempts() {
       return attempts;
     },
@@ -50,11 +59,4 @@ export async function startDatabaseGate(target: { host: string; port: number }, 
       await new Promise((resolve) => server.close(resolve));
     },
   };
-}
-
-/** `url` (a postgres:// URL) pointed at the gate instead of its server. */
-export function throughGate(url: string, gate: DatabaseGate): string {
-  const gated = new URL(url);
-  gated.host = `127.0.0.1:${gate.port}`;
-  return gated.toString();
 }

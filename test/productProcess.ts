@@ -4,7 +4,7 @@ import readline from 'node:readline';
 import { z } from 'zod';
 import { createDb } from '@shared/db.ts';
 import { createCollabServer } from '../collab-server/server.ts';
-import { startDatabaseGate, throughGate, type DatabaseGate } from './databaseGate.ts';
+import { startDatabaseGate, type DatabaseGate } from './databaseGate.ts';
 import { startTestApp, type TestApp } from './http.ts';
 
 /**
@@ -26,9 +26,11 @@ import { startTestApp, type TestApp } from './http.ts';
 async function main(): Promise<void> {
   const env = parseEnvArgument(process.argv[2]);
   const app = await startTestApp({ env });
-  const database = new URL(app.services.config.DATABASE_URL!);
-  const gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: true });
-  const collabDb = createDb({ ...app.services.config, DATABASE_URL: throughGate(database.toString(), gate) }, { log: app.services.log });
+  const gate = await startDatabaseGate(app.services.config.DATABASE_URL!, { isOpen: true });
+  const collabDb = createDb(
+    { ...app.services.config, DATABASE_URL: gate.through(app.services.config.DATABASE_URL!) },
+    { log: app.services.log },
+  );
   const collab = createCollabServer({ ...app.services, db: collabDb });
   const collabPort = await collab.listen(0, '127.0.0.1');
   const rest = http.createServer(app.app);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@shared/db.ts';
-import { startDatabaseGate, throughGate } from '../../test/databaseGate.ts';
+import { startDatabaseGate } from '../../test/databaseGate.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
 import { createConversation, createConversationDocument, registerUser, type TestUser } from '../../test/factories.ts';
 import { acknowledged, documentInDatabase, startTestCollab, waitFor, type TestCollab } from '../../test/collab.ts';
@@ -163,9 +163,11 @@ describe('collab persistence', () => {
 describe('collab persistence through a database failover', () => {
   it('stores a document whose store met the database gone once it answers again, so it unloads and the server closes', async () => {
     const app = await startTestApp({ env: { COLLAB_STORE_DEBOUNCE_MS: '150', COLLAB_STORE_MAX_DEBOUNCE_MS: '600' } });
-    const database = new URL(app.services.config.DATABASE_URL!);
-    const gate = await startDatabaseGate({ host: database.hostname, port: Number(database.port || 5432) }, { isOpen: true });
-    const gatedDb = createDb({ ...app.services.config, DATABASE_URL: throughGate(database.toString(), gate) }, { log: app.services.log });
+    const gate = await startDatabaseGate(app.services.config.DATABASE_URL!, { isOpen: true });
+    const gatedDb = createDb(
+      { ...app.services.config, DATABASE_URL: gate.through(app.services.config.DATABASE_URL!) },
+      { log: app.services.log },
+    );
     const node = await startTestCollab({ services: { ...app.services, db: gatedDb } });
     try {
       const owner = await registerUser(app);

@@ -27,13 +27,11 @@ export function createRedisExtension(config: Pick<Config, 'REDIS_URL' | 'REDIS_P
 export function createRelayClient(url: string, log: Logger): Redis {
   const client = new Redis(url, { maxRetriesPerRequest: 2 });
   client.on('error', (error) => log.warn({ err: error }, 'collab redis connection error'));
-  const original = client.publish.bind(client);
-  const publish = (channel: string, message: string | Buffer): Promise<number> => original(channel, message);
-  const hearFailures = (channel: string, message: string | Buffer) =>
+  const publish = client.publish.bind(client);
+  client.publish = (channel: string, message: string | Buffer) =>
     publish(channel, message).catch((error: unknown) => {
       log.warn({ err: error, channel }, 'collab redis publish failed');
       return 0;
     });
-  client.publish = hearFailures;
   return client;
 }
