@@ -59,11 +59,12 @@ export class LocalStorage implements ObjectStorage {
       await fs.rename(tempMeta, metaFile);
       await fs.rename(temp, file);
     } catch (error) {
+      meter.abandon();
       body.destroy();
       await Promise.all([fs.rm(temp, { force: true }), fs.rm(tempMeta, { force: true })]);
       throw error;
     }
-    return { key, size: meter.bytes, sha256: meter.sha256() };
+    return { key, size: meter.bytes, sha256: await meter.digest() };
   }
 
   async get(key: string, options: { range?: ByteRange } = {}): Promise<ObjectStream> {

@@ -79,10 +79,11 @@ export class S3Storage implements ObjectStorage {
     try {
       await upload.done();
     } catch (error) {
+      meter.abandon();
       measured.destroy();
       throw bodyError ?? error;
     }
-    return { key, size: meter.bytes, sha256: meter.sha256() };
+    return { key, size: meter.bytes, sha256: await meter.digest() };
   }
 
   async get(key: string, options: { range?: ByteRange } = {}): Promise<ObjectStream> {

@@ -113,7 +113,7 @@ export class HoldAndStoreUploads implements Pick<ObjectStorage, 'put' | 'delete'
       release: once(spilled ? () => {} : giveBack),
     });
     setTimeout(() => void this.delete(key).catch(() => {}), HOLD_MS).unref();
-    return { key, size: meter.bytes, sha256: meter.sha256() };
+    return { key, size: meter.bytes, sha256: await meter.digest() };
   }
 
   /** What was held for `key` by this request's upload, once; undefined when it is no longer held. */

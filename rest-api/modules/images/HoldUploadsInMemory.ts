@@ -24,7 +24,7 @@ export class HoldUploadsInMemory implements Pick<ObjectStorage, 'put' | 'delete'
     });
     this.held.set(key, Buffer.concat(chunks, meter.bytes));
     setTimeout(() => this.held.delete(key), HOLD_MS).unref();
-    return { key, size: meter.bytes, sha256: meter.sha256() };
+    return { key, size: meter.bytes, sha256: await meter.digest() };
   }
 
   /** The bytes held for `key` by this request's upload, once; undefined when they are no longer held. */
