@@ -85,8 +85,21 @@ export interface NodeState {
   goalState: string;
 }
 
-/** What a node answered when asked directly, or 'down' when it did not. */
-export type NodeRole = 'writable' | 'read_only' | 'standby' | 'down';
+/**
+ * What a node answered when asked directly, or 'down' when it did not. `stranded`: out of recovery and
+ * not read-only, but it names synchronous standbys and fewer of them stream from it than a commit waits
+ * for — every commit there waits, unacknowledged, until its keeper stops it (a primary thawed after its
+ * standby was promoted, or one cut off from its standbys). It takes no write anyone is told of, so it
+ * is no second primary; the drills count it apart.
+ */
+export type NodeRole = 'writable' | 'stranded' | 'read_only' | 'standby' | 'down';
+
+/** How many synchronous standbys a commit waits for under `synchronous_standby_names` (0 when it names none). */
+export function requiredSyncStandbys(names: string): number {
+  if (names.trim() === '') return 0;
+  const counted = /^\s*(?:ANY|FIRST)?\s*(\d+)\s*\(/i.exec(names);
+  return counted ? Number(counted[1]) : 1;
+}
 
 /** A monitor and two (or, placed, more) data nodes on free ports, in one temp directory, tuned to fail over fast. */
 export interface AutoFailoverCluster {
@@ -309,12 +322,17 @@ export async function createAutoFailoverCluster(options: AutoFailoverOptions = {
     },
     async role(node) {
       try {
-        const [row] = await queryOn<{ in_recovery: boolean; read_only: string }>(
+        const [row] = await queryOn<{ in_recovery: boolean; read_only: string; sync_names: string; sync_streaming: number }>(
           nodeClient(node),
-          "select pg_is_in_recovery() as in_recovery, current_setting('transaction_read_only') as read_only",
+          `select pg_is_in_recovery() as in_recovery, current_setting('transaction_read_only') as read_only,
+                  current_setting('synchronous_standby_names') as sync_names,
+                  (select count(*)::int from pg_stat_replication
+                    where state = 'streaming' and sync_state in ('sync', 'quorum')) as sync_streaming`,
         );
-        if (row?.in_recovery) return 'standby';
-        return row?.read_only === 'on' ? 'read_only' : 'writable';
+        if (!row) return 'down';
+        if (row.in_recovery) return 'standby';
+        if (row.read_only === 'on') return 'read_only';
+        return row.sync_streaming < requiredSyncStandbys(row.sync_names) ? 'stranded' : 'writable';
       } catch {
         return 'down';
       }

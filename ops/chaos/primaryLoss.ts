@@ -184,6 +184,7 @@ async function runDrill(
       firstEditAfterFaultMs: firstEditAfter ? firstEditAfter.at - killedAt : 'none',
       requests: JSON.stringify(writer.statusCounts()),
       probeRounds: watch.rounds,
+      strandedBesidePrimaryRounds: watch.strandedBesidePrimaryRounds,
       writeGapRecordedMs: status.lastFailover?.writeGapMs ?? 'none',
       primaryGivenUpAndFoundAgain: recorded.filter((row) => row.old_primary === row.new_primary).length,
       syncStandbyAgainMs: Date.now() - restartedAt,
