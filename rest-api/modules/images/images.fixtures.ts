@@ -6,6 +6,8 @@ import { startTestApp, type TestApp } from '../../../test/http.ts';
 
 export interface ImagesApp {
   t: TestApp;
+  /** The directory of the app's local object storage. */
+  storageDir: string;
   /** Keys stored under `prefix` in the app's local object storage. */
   storedKeys(prefix: string): Promise<string[]>;
   /** The bytes of a stored object. */
@@ -21,6 +23,7 @@ export async function startImagesApp(env: Record<string, string> = {}): Promise<
   const t = await startTestApp({ env: { STORAGE_DIR: dir, RATE_LIMIT_MEDIA_PER_USER: '1000', ...env } });
   return {
     t,
+    storageDir: dir,
     async storedKeys(prefix) {
       const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
       return entries

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import { expectError } from '../../../test/assertions.ts';
@@ -93,6 +94,31 @@ describe('image analysis API', () => {
     expect(keys).toHaveLength(1);
     expect((await a.readStored(keys[0]!)).equals(photo)).toBe(true);
     expect(await a.tempFiles()).toEqual([]);
+  });
+
+  it('records nothing and keeps nothing when its thumbnail cannot be stored (the record waits for the write)', async () => {
+    const user = await registerUser(a.t);
+    const banner = await textImage(320, 90, [{ text: 'Lost', x: 10, y: 60, fontSize: 40 }]);
+    // A file where the thumbnails' directory goes: the store writes the thumbnail, then cannot put it in place.
+    const thumbnails = path.join(a.storageDir, 'image-thumbnails');
+    const aside = `${thumbnails}.aside`;
+    await fs.rename(thumbnails, aside).catch(() => {});
+    await fs.writeFile(thumbnails, 'not a directory');
+    try {
+      const res = await analyze(a.t, user, banner, { features: 'metadata,thumbnail' });
+      expect(res.status).toBe(500);
+      expect(await storedFor(user)).toEqual(NOTHING);
+      expect(await a.tempFiles()).toEqual([]);
+    } finally {
+      await fs.rm(thumbnails);
+      await fs.rename(aside, thumbnails).catch(() => {});
+    }
+    // Nothing was cached either: the same bytes are analysed again, and this time kept.
+    const again = await analyze(a.t, user, banner, { features: 'metadata,thumbnail' });
+    expect(again.status).toBe(200);
+    expect(again.body.data).toMatchObject({ cached: false });
+    const thumbnail = await sharp((await thumbnailOf(again.body.data.thumbnailUrl, user.accessToken)).body as Buffer).metadata();
+    expect(thumbnail).toMatchObject({ format: 'webp', width: 320, height: 90 });
   });
 
   it('keeps each upload apart when they follow one another, a cache hit still decoding among them', async () => {
