@@ -29,6 +29,14 @@ const MONITOR_SETTINGS: Record<string, string> = {
 /** The data nodes' side of set C (as set B): a cut-off primary stops itself after 2 s; dead replication links drop after 2 s. */
 const KEEPER_NETWORK_PARTITION_TIMEOUT_S = '2';
 const WAL_SENDER_TIMEOUT = '2s';
+/**
+ * How each keeper reaches the monitor (libpq parameters of its monitor URI): a connection attempt gives
+ * up after 2 s (libpq's least connect_timeout), and a query on a link that went dark fails once its bytes
+ * go unacknowledged for 1 s. Without them a cut-off primary's keeper first failed to reach the monitor
+ * 5-8 s after the cut (a query in flight waited on TCP retransmissions), and so counted itself partitioned
+ * — and stopped its PostgreSQL — only 12+ s after it; with them, ~5 s.
+ */
+const KEEPER_MONITOR_LINK = 'connect_timeout=2&tcp_user_timeout=1000';
 
 /** One pg_auto_failover data node (keeper + PostgreSQL). */
 export interface AutoFailoverNode {
@@ -66,7 +74,7 @@ export interface AutoFailoverOptions {
    * The data nodes' wal_sender_timeout (set C: 2s). A cut-off primary's keeper only counts itself
    * partitioned once it has seen a standby while the monitor was already gone (pg_auto_failover's
    * is_network_healthy records standby contact nowhere else): if dead replication links drop before
-   * its first failed monitor round, it never fences itself. Longer than that round, it does.
+   * its first failed monitor round, it never fences itself. Longer than that round, it does (regions: 4s).
    */
   walSenderTimeout?: string;
   /**
@@ -421,7 +429,7 @@ export async function createAutoFailoverCluster(options: AutoFailoverOptions = {
       phaseStartedAt = performance.now();
     };
     cluster.startupPhasesMs.monitor = Math.round(performance.now() - startedAt);
-    const monitorUrl = `postgres://autoctl_node@${monitorHost}:${monitorPort}/pg_auto_failover?sslmode=disable`;
+    const monitorUrl = `postgres://autoctl_node@${monitorHost}:${monitorPort}/pg_auto_failover?sslmode=disable&${KEEPER_MONITOR_LINK}`;
     // Placed on a LAN, a node lets that whole network in to the app database (the test and the other
     // regions' servers connect from there); on loopback, pg_autoctl's rules for 127.0.0.1 are enough.
     const lanRules = options.placement ? ['--pg-hba-lan'] : [];

@@ -67,12 +67,15 @@ const verdict = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
 /** The README's chaos table: one row per scenario, figures then goals. */
 export function renderTable(entries: RecordedSummary[]): string {
   const rows = entries.map((entry) => {
-    const isFailoverMet = entry.failoverMs === null || entry.failoverMs.max < FAILOVER_GOAL_MS;
+    // A partition's promotion waits for the fence by design: its drills check that order (a violation when broken).
+    const isFencingFirst = entry.firstWriteGoal === 'fencing-first';
+    const isFailoverMet = entry.failoverMs === null || isFencingFirst || entry.failoverMs.max < FAILOVER_GOAL_MS;
+    const failoverVerdict = isFencingFirst ? 'after the fence' : verdict(isFailoverMet);
     const isAvailabilityMet = entry.availability >= AVAILABILITY_GOAL;
     const pass = isFailoverMet && isAvailabilityMet && !isBroken(entry);
     return (
       `| \`${entry.scenario}\` | ${entry.drills} | ${spreadOf(entry.detectionMs)} | ${spreadOf(entry.promotionMs)} | ` +
-      `${spreadOf(entry.failoverMs)}${entry.failoverMs ? ` ${verdict(isFailoverMet)}` : ''} | ${entry.acknowledged} | ` +
+      `${spreadOf(entry.failoverMs)}${entry.failoverMs ? ` ${failoverVerdict}` : ''} | ${entry.acknowledged} | ` +
       `${entry.lostAcknowledged} ${verdict(entry.lostAcknowledged === 0)} | ${entry.maxPrimaries} ${verdict(entry.maxPrimaries <= 1)} | ` +
       `${(100 * entry.availability).toFixed(2)} % ${verdict(isAvailabilityMet)} | ${entry.violations.length} | ` +
       `${entry.run.date.slice(0, 16).replace('T', ' ')} UTC, ${entry.run.cpus} cores, load ${entry.run.loadAverage} | ` +
@@ -85,7 +88,9 @@ export function renderTable(entries: RecordedSummary[]): string {
     '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
-    'Times are from the fault. Figures: [ops/chaos/results/latest.json](ops/chaos/results/latest.json).',
+    'Times are from the fault. The 10 s goal is for the hard loss of the primary; a partition (processes alive) is ' +
+      'promoted only once the cut-off primary has fenced itself, which each drill checks ("after the fence"). ' +
+      'Figures: [ops/chaos/results/latest.json](ops/chaos/results/latest.json).',
   ].join('\n');
 }
 

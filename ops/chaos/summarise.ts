@@ -8,7 +8,10 @@ function spread(values: Array<number | undefined>): { median: number; max: numbe
 }
 
 /** One scenario's drills as written to latest.json and the README: medians and worsts, sums, availability. */
-export function summarise(scenario: { id: string; title: string }, drills: DrillResult[]): ScenarioSummary {
+export function summarise(
+  scenario: { id: string; title: string; firstWriteGoal?: 'fencing-first' },
+  drills: DrillResult[],
+): ScenarioSummary {
   const sum = (pick: (drill: DrillResult) => number) => drills.reduce((total, drill) => total + pick(drill), 0);
   const attempted = sum((drill) => drill.operations.attempted);
   return {
@@ -16,6 +19,7 @@ export function summarise(scenario: { id: string; title: string }, drills: Drill
     title: scenario.title,
     drills: drills.length,
     failoverMs: spread(drills.map((drill) => drill.firstWriteMs)),
+    ...(scenario.firstWriteGoal ? { firstWriteGoal: scenario.firstWriteGoal } : {}),
     detectionMs: spread(drills.map((drill) => drill.detectionMs)),
     promotionMs: spread(drills.map((drill) => drill.promotionMs)),
     acknowledged: sum((drill) => drill.acknowledged),

@@ -282,7 +282,7 @@ variable "failover_tuning" {
     node_considered_unhealthy_timeout_ms = optional(number, 2000)
     primary_demote_timeout_ms            = optional(number, 1000)
     network_partition_timeout_seconds    = optional(number, 2)
-    wal_sender_timeout                   = optional(string, "2s")
+    wal_sender_timeout                   = optional(string, "4s")
   })
   default = {}
 

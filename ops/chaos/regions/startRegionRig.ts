@@ -105,9 +105,10 @@ export async function startRegionRig(options: { primaryDemoteTimeoutMs?: number 
           nodes: REGION_NAMES.map((region) => ({ host: network.addressOf(region), namespace: network.namespaceOf(region) })),
         },
         numberSyncStandbys: 1,
-        // See AutoFailoverOptions.walSenderTimeout: the keeper's first failed monitor round came 5-8 s
-        // after a cut here; with 2 s the cut-off primary never fenced itself until the heal.
-        walSenderTimeout: '12s',
+        // See AutoFailoverOptions.walSenderTimeout: the keeper's first failed monitor round comes ~2-3 s
+        // after a cut here (KEEPER_MONITOR_LINK; 5-8 s without it, when 12 s was needed); with 2 s the
+        // cut-off primary never fenced itself until the heal.
+        walSenderTimeout: '4s',
         ...(options.primaryDemoteTimeoutMs ? { primaryDemoteTimeoutMs: options.primaryDemoteTimeoutMs } : {}),
       }),
       startDedicatedRedis(network.hostAddress),

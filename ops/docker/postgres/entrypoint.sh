@@ -10,6 +10,7 @@
 #   PGAF_HOSTNAME      the name other nodes and the apps reach this node by (default: the container's host name)
 #   PGAF_NAME          a data node's name in the formation (default: PGAF_HOSTNAME)
 #   PGAF_MONITOR_URI   data nodes: the monitor, postgres://autoctl_node@monitor:5432/pg_auto_failover?sslmode=disable
+#                      &connect_timeout=2&tcp_user_timeout=1000 (a keeper cut off from the monitor knows it within ~2 s)
 #   PGAF_DBNAME        the application database, created on the first data node (default twinmcp)
 #   PGAF_PORT          PostgreSQL port (default 5432)
 #   PGAF_LISTEN        address PostgreSQL listens on (default: every interface, as a container needs)

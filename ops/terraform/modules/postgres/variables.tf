@@ -165,9 +165,9 @@ variable "network_partition_timeout_seconds" {
 }
 
 variable "wal_sender_timeout" {
-  description = "PostgreSQL wal_sender_timeout on data nodes (a dead replication connection leaves pg_stat_replication this soon)."
+  description = "PostgreSQL wal_sender_timeout on data nodes (a dead replication connection leaves pg_stat_replication this soon). Across regions longer than the keeper's first failed monitor round (~2-3 s), or a cut-off primary never stops itself."
   type        = string
-  default     = "2s"
+  default     = "4s"
 }
 
 variable "max_connections" {
