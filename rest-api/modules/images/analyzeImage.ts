@@ -10,7 +10,7 @@ import type { StoredUpload } from '../../http/upload/UploadSpec.ts';
 import { createAttachment } from '../attachments/createAttachment.ts';
 import { imageAnalyzeQueueRef } from './imageAnalyzeQueue.ts';
 import { findCachedAnalysis, insertAnalysis, type AnalysisResultFields, type ImageAnalysisRow } from './images.repo.ts';
-import { startAnalysis, type AnalysisDeps } from './runAnalysis.ts';
+import { runAnalysis, type AnalysisDeps } from './runAnalysis.ts';
 
 interface Deps extends AnalysisDeps {
   db: Db;
@@ -71,8 +71,6 @@ async function analyzeAndRecord(
   const { actor, upload, bytes, features, conversationId } = props;
   const written: string[] = [];
   let isRecorded = false;
-  // The thumbnail's write, when one was made here: the record is written beside it and committed after it.
-  let thumbnailStored: Promise<void> | undefined;
   // Written while the bytes arrived and while the engines run; awaited before anything is recorded.
   const stored = props.stored.then(() => {
     written.push(upload.key);
@@ -94,14 +92,8 @@ async function analyzeAndRecord(
       fields = resultOf(cached);
       deps.metrics.cached();
     } else if (!isLarge) {
-      const analysis = await reading(
-        startAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) }),
-      );
-      fields = analysis.fields;
-      if (fields.thumbnail_key) {
-        written.push(fields.thumbnail_key);
-        thumbnailStored = analysis.thumbnailStored;
-      } else await analysis.thumbnailStored;
+      fields = await reading(runAnalysis(deps, bytes, features, 'request', { header, startedAt, ...(thumbnail ? { thumbnail } : {}) }));
+      if (fields.thumbnail_key) written.push(fields.thumbnail_key);
     }
     await stored;
     // createAttachment deletes the object itself when it cannot record it.
@@ -116,29 +108,20 @@ async function analyzeAndRecord(
       storage_key: upload.key,
       ...fields,
     };
-    const done = { ...record, status: 'done', progress: 1, cached: Boolean(cached), completed_at: new Date() } as const;
-    // One statement when the work is done; with its job in one transaction when it is queued. A thumbnail
-    // still being written: the row is inserted meanwhile and committed once the thumbnail is in storage, so
-    // nobody (another upload of the same bytes among them) finds a row naming a thumbnail that is not there.
+    // One statement when the work is done; with its job in one transaction when it is queued.
     const row = isLarge
       ? await deps.db.transaction(async (trx) => {
           const inserted = await insertAnalysis(trx, { ...record, status: 'pending' });
           await deps.jobs.enqueue(imageAnalyzeQueueRef, { analysisId: inserted.id }, { trx });
           return inserted;
         })
-      : thumbnailStored
-        ? await deps.db.transaction(async (trx) => {
-            const inserted = await insertAnalysis(trx, done);
-            await thumbnailStored;
-            return inserted;
-          })
-        : await insertAnalysis(deps.db, done);
+      : await insertAnalysis(deps.db, { ...record, status: 'done', progress: 1, cached: Boolean(cached), completed_at: new Date() });
     isRecorded = true;
     return { row, pending: isLarge };
   } catch (error) {
     deps.metrics.failed(error instanceof AppError ? error.code : 'internal_error');
-    // The original and the thumbnail may still be on their way to storage: let them land (or fail) before cleaning up.
-    await Promise.all([stored.catch(() => {}), thumbnailStored?.catch(() => {})]);
+    // The original may still be on its way to storage: let it land (or fail) before cleaning up.
+    await stored.catch(() => {});
     const orphans = isRecorded ? written.filter((key) => key !== upload.key) : written;
     await Promise.all(
       orphans.map((key) =>

@@ -43,34 +43,15 @@ export async function runAnalysis(
   mode: 'request' | 'job',
   options: AnalysisOptions = {},
 ): Promise<AnalysisResultFields> {
-  const { fields, thumbnailStored } = await startAnalysis(deps, bytes, features, mode, options);
-  await thumbnailStored;
-  return fields;
-}
-
-/**
- * runAnalysis, answering once the engines are done, with the thumbnail's write to storage still under
- * way (`thumbnailStored`, which the caller must await before anything names `thumbnail_key`): a request
- * records the analysis while the thumbnail is written, and commits once it is there.
- */
-export async function startAnalysis(
-  deps: AnalysisDeps,
-  bytes: Buffer,
-  features: readonly ImageFeature[],
-  mode: 'request' | 'job',
-  options: AnalysisOptions = {},
-): Promise<{ fields: AnalysisResultFields; thumbnailStored: Promise<void> }> {
   const started = options.startedAt ?? performance.now();
   const result = await deps.engines.analyze(bytes, features, options);
-  const thumbnailKey = result.thumbnail ? newThumbnailKey() : null;
-  const thumbnailStored = (
-    result.thumbnail && thumbnailKey
-      ? deps.storage.put(thumbnailKey, Readable.from([result.thumbnail]), { contentType: 'image/webp' }).then(() => undefined)
-      : Promise.resolve()
-  ).then(() => deps.metrics.analysed(result.engines, (performance.now() - started) / 1_000, mode));
-  // Heard now: the caller awaits it after its own work, and a write failing first is no unhandled rejection.
-  thumbnailStored.catch(() => {});
-  const fields = {
+  let thumbnailKey: string | null = null;
+  if (result.thumbnail) {
+    thumbnailKey = newThumbnailKey();
+    await deps.storage.put(thumbnailKey, Readable.from([result.thumbnail]), { contentType: 'image/webp' });
+  }
+  deps.metrics.analysed(result.engines, (performance.now() - started) / 1_000, mode);
+  return {
     metadata: result.metadata,
     thumbnail_key: thumbnailKey,
     text: result.text,
@@ -81,5 +62,4 @@ export async function startAnalysis(
     engines: result.engines,
     fallbacks: result.fallbacks,
   };
-  return { fields, thumbnailStored };
 }
