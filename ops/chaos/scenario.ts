@@ -8,6 +8,9 @@
  * every acknowledged write in the database. A drill leaves the rig ready for the next one (the killed
  * node rejoined, the cut link healed); `close` removes everything the rig made, even after a failure.
  */
+/** A first-write goal other than the hard loss's 10 s: see Scenario.firstWriteGoal. */
+export type FirstWriteGoal = 'fencing-first';
+
 export interface Scenario {
   /** Kebab-case name used on the command line and in results: `primary-kill`, `region-kill`… */
   id: string;
@@ -18,7 +21,7 @@ export interface Scenario {
    * loss of the primary) by default; `fencing-first` where the promotion must wait for the old primary to
    * fence itself (a partition: its processes live on), so the time is reported, and the fencing order checked.
    */
-  firstWriteGoal?: 'fencing-first';
+  firstWriteGoal?: FirstWriteGoal;
   setup(log: ChaosLog): Promise<ScenarioRig>;
 }
 
@@ -67,7 +70,7 @@ export interface ScenarioSummary {
   /** Fault → first write accepted (firstWriteMs), the figure the issue's 10 s goal is about. */
   failoverMs: { median: number; max: number } | null;
   /** Scenario.firstWriteGoal, when it has one. */
-  firstWriteGoal?: 'fencing-first';
+  firstWriteGoal?: FirstWriteGoal;
   detectionMs: { median: number; max: number } | null;
   promotionMs: { median: number; max: number } | null;
   acknowledged: number;

@@ -1,4 +1,4 @@
-import type { DrillResult, ScenarioSummary } from './scenario.ts';
+import type { DrillResult, Scenario, ScenarioSummary } from './scenario.ts';
 
 /** Median (the lower middle of an even count, so it is a figure that was measured) and maximum; null when none. */
 function spread(values: Array<number | undefined>): { median: number; max: number } | null {
@@ -8,10 +8,7 @@ function spread(values: Array<number | undefined>): { median: number; max: numbe
 }
 
 /** One scenario's drills as written to latest.json and the README: medians and worsts, sums, availability. */
-export function summarise(
-  scenario: { id: string; title: string; firstWriteGoal?: 'fencing-first' },
-  drills: DrillResult[],
-): ScenarioSummary {
+export function summarise(scenario: Pick<Scenario, 'id' | 'title' | 'firstWriteGoal'>, drills: DrillResult[]): ScenarioSummary {
   const sum = (pick: (drill: DrillResult) => number) => drills.reduce((total, drill) => total + pick(drill), 0);
   const attempted = sum((drill) => drill.operations.attempted);
   return {

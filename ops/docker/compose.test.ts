@@ -1,9 +1,13 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { parseConfig } from '@shared/config.ts';
+
+const run = promisify(execFile);
 
 /*
  * No Docker engine runs on this machine, so nothing here builds an image or starts a container. These
@@ -279,5 +283,17 @@ describe('ops/docker/postgres/Dockerfile', () => {
     expect(entrypoint).toContain('pg_autoctl create monitor');
     expect(entrypoint).toContain('pg_autoctl create postgres');
     expect(entrypoint).toContain('pg_autoctl run');
+  });
+
+  it("gives each keeper's monitor link libpq's timeouts, unless the URI sets its own", async () => {
+    const entrypoint = read('postgres/entrypoint.sh');
+    const monitorLink = /^monitor_link\(\) \{\n[\s\S]*?\n\}$/m.exec(entrypoint)?.[0];
+    expect(monitorLink).toBeDefined();
+    const link = async (uri: string) => (await run('bash', ['-c', `${monitorLink}\nmonitor_link "$1"`, 'bash', uri])).stdout;
+    const base = 'postgres://autoctl_node@monitor:5432/pg_auto_failover';
+    expect(await link(`${base}?sslmode=disable`)).toBe(`${base}?sslmode=disable&connect_timeout=2&tcp_user_timeout=1000`);
+    expect(await link(base)).toBe(`${base}?connect_timeout=2&tcp_user_timeout=1000`);
+    expect(await link(`${base}?connect_timeout=5`)).toBe(`${base}?connect_timeout=5&tcp_user_timeout=1000`);
+    expect(await link(`${base}?tcp_user_timeout=3000&connect_timeout=4`)).toBe(`${base}?tcp_user_timeout=3000&connect_timeout=4`);
   });
 });

@@ -10,7 +10,7 @@
 #   PGAF_HOSTNAME      the name other nodes and the apps reach this node by (default: the container's host name)
 #   PGAF_NAME          a data node's name in the formation (default: PGAF_HOSTNAME)
 #   PGAF_MONITOR_URI   data nodes: the monitor, postgres://autoctl_node@monitor:5432/pg_auto_failover?sslmode=disable
-#                      &connect_timeout=2&tcp_user_timeout=1000 (a keeper cut off from the monitor knows it within ~2 s)
+#                      (connect_timeout=2 and tcp_user_timeout=1000 are added unless it sets them: see monitor_link)
 #   PGAF_DBNAME        the application database, created on the first data node (default twinmcp)
 #   PGAF_PORT          PostgreSQL port (default 5432)
 #   PGAF_LISTEN        address PostgreSQL listens on (default: every interface, as a container needs)
@@ -98,6 +98,17 @@ hurry_base_backups() {
   done
 }
 
+# The keeper's monitor URI with libpq's timeouts (README › Failover), unless it sets them: a keeper cut off
+# from the monitor then knows it within ~2 s instead of 5–8 s (a query in flight waited on TCP
+# retransmissions), and a partitioned primary fences itself that much sooner.
+monitor_link() {
+  local uri=$1 separator='?'
+  [[ "$uri" == *\?* ]] && separator='&'
+  if [[ "$uri" != *connect_timeout=* ]]; then uri+="${separator}connect_timeout=2"; separator='&'; fi
+  [[ "$uri" == *tcp_user_timeout=* ]] || uri+="${separator}tcp_user_timeout=1000"
+  printf '%s' "$uri"
+}
+
 case "${1:-run}" in
   healthcheck) healthcheck ;;
   run)
@@ -116,7 +127,7 @@ case "${1:-run}" in
     fi
     [[ -n "${PGAF_MONITOR_URI:-}" ]] || die "PGAF_MONITOR_URI is required for a data node"
     exec pg_autoctl create postgres "${common[@]}" --name "$NODE_NAME" --dbname "$DBNAME" \
-      --monitor "$PGAF_MONITOR_URI" --pg-hba-lan --run
+      --monitor "$(monitor_link "$PGAF_MONITOR_URI")" --pg-hba-lan --run
     ;;
   *) exec "$@" ;;
 esac
