@@ -31,7 +31,7 @@ describe('collab durability when a node dies', () => {
     t = await startTestApp();
     survivor = await startTestCollab(t);
     owner = await registerUser(t);
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     providers.forEach((provider) => provider.destroy());
     await Promise.all(nodes.map((node) => node.kill()));
@@ -62,7 +62,7 @@ describe('collab durability when a node dies', () => {
     await reader.synced;
     expect(reader.doc.getText('title').toString()).toBe('Written just before the crash');
     reader.destroy();
-  }, 30_000);
+  }, 120_000);
 
   it('does not tell a client that fails over that an edit is saved which only the dead node held', async () => {
     const node = await spawnCollabNode(t);
@@ -92,7 +92,7 @@ describe('collab durability when a node dies', () => {
     await acknowledged(writer.provider, 10_000);
     // Acknowledged now: so PostgreSQL has it, even if the writer and the survivor vanish together.
     expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('Only in memory');
-  }, 30_000);
+  }, 120_000);
 
   it('loses no acknowledged edit of 20 clients on two nodes when one is killed mid-stream', async () => {
     const CLIENTS = 20;

@@ -62,7 +62,7 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
     t = await startTestServices(backend);
     for (const queue of [plain, failing, limited, reporting]) t.services.jobs.define(queue);
     await t.services.jobs.start();
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     progressGate.open();
     await t?.close();
@@ -119,7 +119,7 @@ describe.each(['postgres', 'pglite'] as const)('jobs on %s', (backend) => {
 
     const { rows } = await listFailedJobs(db(), { limit: 10 });
     expect(rows).toContainEqual(expect.objectContaining({ id, queue: 'test.failing', error: 'attempt 2 of job 7 broke', retryCount: 2 }));
-  }, 30_000);
+  }, 120_000);
 
   it('never runs more jobs of a queue at once than its concurrency', async () => {
     const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => jobs().enqueue(limited, { n })));
