@@ -48,6 +48,7 @@ export interface CollabServer {
 export function createCollabServer(services: Services): CollabServer {
   const { config, db, bus, log, revocations } = services;
   const metrics = createCollabMetrics(() => server.hocuspocus);
+  const persistence = new PersistenceExtension({ db, log, metrics });
   const server: Server<CollabContext> = new Server<CollabContext>({
     // Signals belong to main.ts (shared/lifecycle.ts); Hocuspocus would otherwise exit on its own.
     stopOnSignals: false,
@@ -79,7 +80,7 @@ export function createCollabServer(services: Services): CollabServer {
       }),
       new UpdateLogExtension({ db, bus, log, commitIntervalMs: config.COLLAB_LOG_COMMIT_INTERVAL_MS, metrics }),
       new ClientUpdateExtension({ log, metrics }),
-      new PersistenceExtension({ db, log, metrics }),
+      persistence,
       new MessageMirrorExtension({ db, bus, log }),
       new RenameExtension({ bus, log }),
       new DraftEditExtension({ bus, log }),
@@ -109,7 +110,9 @@ export function createCollabServer(services: Services): CollabServer {
     async close() {
       const closed = server.httpServer.listening ? once(server.httpServer, 'close') : Promise.resolve();
       // Closes every connection, runs the pending stores now and resolves once every document is
-      // stored and unloaded (Server.ts › destroy, Hocuspocus.ts › flushPendingStores).
+      // stored and unloaded (Server.ts › destroy, Hocuspocus.ts › flushPendingStores); a document whose
+      // store keeps failing unloads rather than holding the shutdown up.
+      persistence.storeFailedNow();
       await server.destroy();
       for (const socket of sockets) socket.end();
       const timer = setTimeout(() => sockets.forEach((socket) => socket.destroy()), SOCKET_CLOSE_GRACE_MS);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { createDb } from '@shared/db.ts';
 import { startDatabaseGate } from '../../test/databaseGate.ts';
 import { startTestApp, type TestApp } from '../../test/http.ts';
@@ -192,6 +192,106 @@ describe('collab persistence through a database failover', () => {
       await gatedDb.destroy();
       await gate.close();
       await app.close();
+    }
+  }, 60_000);
+});
+
+/**
+ * A store that fails for good (here a trigger refuses every write of the stored state, as a full disk or a
+ * broken constraint would) while nobody is editing: Hocuspocus alone would keep the document loaded,
+ * unstored, for good, and the shutdown waiting on it.
+ */
+describe('collab persistence when a store keeps failing', () => {
+  let t: TestApp;
+  let owner: TestUser;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { COLLAB_STORE_DEBOUNCE_MS: '150', COLLAB_STORE_MAX_DEBOUNCE_MS: '600' } });
+    owner = await registerUser(t);
+    // A sequence counts the refused stores: unlike a row, its value survives the refusal's rollback.
+    await t.services.db.raw(`
+      create sequence refused_stores;
+      create function refuse_stores() returns trigger language plpgsql as $$
+        begin perform nextval('refused_stores'); raise exception 'the store is refused'; end $$`);
+  });
+  afterEach(async () => {
+    await t.services.db.raw('drop trigger if exists refuse_stores on conversation_states');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const refuseStores = () =>
+    t.services.db.raw(
+      'create trigger refuse_stores before insert or update on conversation_states for each row execute function refuse_stores()',
+    );
+  const acceptStores = () => t.services.db.raw('drop trigger refuse_stores on conversation_states');
+  const refusedStores = async () =>
+    Number(
+      (
+        await t.services.db.raw<{ rows: Array<{ n: string }> }>(
+          'select case when is_called then last_value else 0 end as n from refused_stores',
+        )
+      ).rows[0]!.n,
+    );
+  const refusalsReach = async (count: number) => {
+    const deadline = Date.now() + 20_000;
+    while ((await refusedStores()) < count) {
+      if (Date.now() > deadline) throw new Error(`only ${await refusedStores()} stores were tried, not ${count}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+
+  it('tries the store again with no new edit until it succeeds, then unloads the document', async () => {
+    const node = await startTestCollab(t);
+    try {
+      const { id, name } = await createConversationDocument(t, owner);
+      const writer = node.connect(name, owner.accessToken);
+      await writer.synced;
+      writer.doc.getText('title').insert(0, 'Kept through refused stores');
+      await acknowledged(writer.provider);
+      await refuseStores();
+      const refusedBefore = await refusedStores();
+      writer.destroy();
+      // The writer's store is refused, then tried again (and refused) with nobody editing.
+      await refusalsReach(refusedBefore + 2);
+      expect(node.server.hocuspocus.documents.has(name)).toBe(true);
+      expect(await t.services.db('conversation_states').where({ conversation_id: id }).first()).toBeUndefined();
+
+      await acceptStores();
+      await waitFor('the document to be stored and unload', () => !node.server.hocuspocus.documents.has(name), 20_000);
+      const stored = await t.services.db('conversation_states').where({ conversation_id: id }).first();
+      expect(stored).toBeDefined();
+      expect(await t.services.db('conversation_updates').where({ conversation_id: id }).first()).toBeUndefined();
+      expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('Kept through refused stores');
+    } finally {
+      await node.close();
+    }
+  }, 60_000);
+
+  it('closes while stores are refused: the document unloads, and its edits wait in the update log', async () => {
+    const node = await startTestCollab(t);
+    let isClosed = false;
+    try {
+      const { id, name } = await createConversationDocument(t, owner);
+      const writer = node.connect(name, owner.accessToken);
+      await writer.synced;
+      writer.doc.getText('title').insert(0, 'Written before the shutdown');
+      await acknowledged(writer.provider);
+      await refuseStores();
+      const refusedBefore = await refusedStores();
+      writer.destroy();
+      await refusalsReach(refusedBefore + 1);
+
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('the server did not close')), 20_000)));
+      await Promise.race([node.close(), stuck]).finally(() => clearTimeout(timer));
+      isClosed = true;
+      expect(node.server.hocuspocus.documents.has(name)).toBe(false);
+      expect(await t.services.db('conversation_states').where({ conversation_id: id }).first()).toBeUndefined();
+      expect((await documentInDatabase(t.services.db, id)).getText('title').toString()).toBe('Written before the shutdown');
+    } finally {
+      if (!isClosed) await node.close();
     }
   }, 60_000);
 });
