@@ -42,8 +42,13 @@ export interface StateDetail {
   reason?: string;
   /** The server gave this connection read-only access. */
   readOnly: boolean;
-  /** The document is kept on this device: it opens offline, and edits survive closing the page. */
+  /**
+   * The document is kept on this device, every edit so far included: it opens offline, and edits survive
+   * closing the page. False for the moment an edit is being written there.
+   */
   savedOnDevice: boolean;
+  /** The document is kept on this device, and an edit is being written there right now. */
+  savingOnDevice: boolean;
 }
 
 /** Close reasons the collab server sends when access ends for good (collab-server/closeConnection.ts). */
@@ -82,6 +87,9 @@ export class Room {
   private editsWhileAway = 0;
   private readonly local: LocalDocument | undefined;
   private savedOnDevice = false;
+  /** Updates of the document handed to the copy on this device, and how many of those are known to be written. */
+  private updatesToDevice = 0;
+  private updatesOnDevice = 0;
   private isAuthenticated = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly wentOffline = () => {
@@ -126,14 +134,15 @@ export class Room {
       void this.local.ready.then((isLoaded) => this.openedFromDevice(isLoaded));
     }
     this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+      if (this.local && !this.local.isOwnOrigin(origin)) this.writingToDevice(this.local);
       // Only edits made after losing a connection (or on the copy from this device) count: the first
       // sync's own setup is not "offline", and neither is loading the saved copy.
       const isLocalEdit = origin !== this.provider && !this.local?.isOwnOrigin(origin);
       if (isLocalEdit && (this.wasConnected || this.savedOnDevice) && this.state !== 'connected') {
         this.editsWhileAway += 1;
         this.local?.rememberWaiting(this.editsWhileAway);
-        this.emit();
       }
+      this.emit();
     });
     window.addEventListener('online', this.cameOnline);
     window.addEventListener('offline', this.wentOffline);
@@ -218,6 +227,16 @@ export class Room {
     this.update();
   }
 
+  /** The copy on this device is writing an update: "saved on this device" waits until it has. */
+  private writingToDevice(local: LocalDocument): void {
+    const update = ++this.updatesToDevice;
+    void local.written().then((isWritten) => {
+      if (!isWritten || update <= this.updatesOnDevice) return;
+      this.updatesOnDevice = update;
+      this.emit();
+    });
+  }
+
   private update(): void {
     if (this.state === 'revoked' || this.state === 'denied') return;
     const status = this.provider.configuration.websocketProvider.status;
@@ -235,7 +254,14 @@ export class Room {
       this.local?.rememberWaiting(0);
     }
     const unsent = this.state === 'connected' ? this.provider.unsyncedChanges : this.editsWhileAway;
-    this.options.onState(this.state, { unsent, reason: this.reason, readOnly: this.readOnly, savedOnDevice: this.savedOnDevice });
+    const isWriting = this.updatesOnDevice !== this.updatesToDevice;
+    this.options.onState(this.state, {
+      unsent,
+      reason: this.reason,
+      readOnly: this.readOnly,
+      savedOnDevice: this.savedOnDevice && !isWriting,
+      savingOnDevice: this.savedOnDevice && isWriting,
+    });
   }
 }
 

@@ -14,6 +14,8 @@ export const LOCAL_COPY_TIMEOUT_MS = 2_000;
 const SCOPE_KEY = 'scope';
 /** How many edits were made away from the server and not yet synced, so a reopened page still says so. */
 const WAITING_KEY = 'waiting';
+/** y-indexeddb's object store of document updates. */
+const UPDATES_STORE = 'updates';
 
 /** A conversation's document kept on this device (IndexedDB), per person and conversation. */
 export class LocalDocument {
@@ -52,6 +54,28 @@ export class LocalDocument {
 
   rememberWaiting(count: number): void {
     void this.persistence?.set(WAITING_KEY, count).catch(() => undefined);
+  }
+
+  /**
+   * Resolves true once every update the document has had so far is written on this device, false when
+   * that cannot be known (no IndexedDB, or the copy closed). y-indexeddb writes each update in a
+   * transaction of its own and tells nobody when it ends, and a page closed or reloaded before then loses
+   * it (the browser aborts unfinished transactions). A read of the same store begun after those writes
+   * ends only after them, because IndexedDB runs transactions over the same store in the order they
+   * began. So that read ending is the signal.
+   */
+  async written(): Promise<boolean> {
+    if (!this.persistence) return false;
+    try {
+      const db = await this.persistence._db;
+      return await new Promise<boolean>((resolve) => {
+        const transaction = db.transaction([UPDATES_STORE], 'readonly');
+        transaction.oncomplete = () => resolve(true);
+        transaction.onerror = transaction.onabort = () => resolve(false);
+      });
+    } catch {
+      return false;
+    }
   }
 
   /** Stops saving (the document is closing); the copy stays for next time. */

@@ -161,6 +161,7 @@ export function roomView(options: RoomViewOptions): View {
     const isAway = state === 'offline' || state === 'reconnecting';
     if (isAway && detail.unsent > 0) label += ` — ${detail.unsent} ${detail.unsent === 1 ? 'change' : 'changes'} waiting`;
     if (isAway && detail.savedOnDevice) label += ' · saved on this device';
+    else if (isAway && detail.savingOnDevice) label += ' · saving on this device…';
     else if (isAway && detail.unsent > 0) label += ' · your changes are kept and sent when back online';
     // Say so, for a few seconds, once edits made offline have reached the server.
     if (state === 'connected' && detail.unsent === 0 && editsAway > 0) sentNoticeUntil = Date.now() + 4_000;
