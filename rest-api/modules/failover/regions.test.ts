@@ -63,10 +63,14 @@ describe('GET /api/dr/regions with three regions', () => {
   }, 240_000);
 
   afterAll(async () => {
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    // The app first: its region checks call this server every 500 ms on kept-alive connections, and a
+    // server closing waits for busy connections to end, so closing the server first could wait for ever
+    // (it did, on a loaded machine: the hook timed out and the app's timers outlived the file).
     await testApp?.close().catch(() => {});
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
     await cluster?.close();
-  }, 60_000);
+  }, 120_000);
 
   const regionsAs = async (user?: TestUser) => {
     const response = await fetch(`${baseUrl}/api/dr/regions`, { headers: user ? bearer(user) : {} });
