@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from './logger.ts';
 
 /** One step of an orderly stop: a name for the log and the work. */
@@ -46,10 +46,26 @@ export function handleShutdown(log: Logger, timeoutMs: number, steps: ShutdownSt
   process.on('unhandledRejection', crash('unhandled rejection'));
 }
 
-/** Closes an http server: stops accepting, lets in-flight requests finish, drops idle keep-alive sockets. */
+/** How often a closing server drops the kept-alive connections that have gone idle since the last time. */
+const DROP_IDLE_EVERY_MS = 100;
+
+/**
+ * Closes an http server: stops accepting, lets in-flight requests finish, and ends each kept-alive
+ * connection once it is idle. `server.close()` alone drops only the connections idle at that moment. One
+ * that is busy then stays open, and a client that keeps polling on it (a load balancer's health check,
+ * another region's check) keeps it busy for ever, so the shutdown never got past this step. So answers
+ * given from here on say `Connection: close`, and idle connections are dropped until none is left.
+ */
 export function closeHttpServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
+    // Before the app's own listener, so the header is set before anything is answered.
+    server.prependListener('request', (_req: IncomingMessage, res: ServerResponse) => res.setHeader('connection', 'close'));
+    const dropIdle = setInterval(() => server.closeIdleConnections(), DROP_IDLE_EVERY_MS);
+    server.close((error) => {
+      clearInterval(dropIdle);
+      if (error) reject(error);
+      else resolve();
+    });
     server.closeIdleConnections();
   });
 }
