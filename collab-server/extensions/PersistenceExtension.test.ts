@@ -242,17 +242,23 @@ describe('collab persistence when a store keeps failing', () => {
     }
   };
 
+  /** A writer edits `text`, is acknowledged, and leaves once stores are refused: its store will be refused. */
+  const writeThenLeaveWhileStoresRefused = async (node: TestCollab, text: string) => {
+    const { id, name } = await createConversationDocument(t, owner);
+    const writer = node.connect(name, owner.accessToken);
+    await writer.synced;
+    writer.doc.getText('title').insert(0, text);
+    await acknowledged(writer.provider);
+    await refuseStores();
+    const refusedBefore = await refusedStores();
+    writer.destroy();
+    return { id, name, refusedBefore };
+  };
+
   it('tries the store again with no new edit until it succeeds, then unloads the document', async () => {
     const node = await startTestCollab(t);
     try {
-      const { id, name } = await createConversationDocument(t, owner);
-      const writer = node.connect(name, owner.accessToken);
-      await writer.synced;
-      writer.doc.getText('title').insert(0, 'Kept through refused stores');
-      await acknowledged(writer.provider);
-      await refuseStores();
-      const refusedBefore = await refusedStores();
-      writer.destroy();
+      const { id, name, refusedBefore } = await writeThenLeaveWhileStoresRefused(node, 'Kept through refused stores');
       // The writer's store is refused, then tried again (and refused) with nobody editing.
       await refusalsReach(refusedBefore + 2);
       expect(node.server.hocuspocus.documents.has(name)).toBe(true);
@@ -273,14 +279,7 @@ describe('collab persistence when a store keeps failing', () => {
     const node = await startTestCollab(t);
     let isClosed = false;
     try {
-      const { id, name } = await createConversationDocument(t, owner);
-      const writer = node.connect(name, owner.accessToken);
-      await writer.synced;
-      writer.doc.getText('title').insert(0, 'Written before the shutdown');
-      await acknowledged(writer.provider);
-      await refuseStores();
-      const refusedBefore = await refusedStores();
-      writer.destroy();
+      const { id, name, refusedBefore } = await writeThenLeaveWhileStoresRefused(node, 'Written before the shutdown');
       await refusalsReach(refusedBefore + 1);
 
       let timer: NodeJS.Timeout | undefined;
